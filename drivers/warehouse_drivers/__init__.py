@@ -1,0 +1,1 @@
+"""Hardware drivers and pure decoders: bytes, frames and tags in, reads out."""

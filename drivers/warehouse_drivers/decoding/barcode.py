@@ -1,0 +1,106 @@
+"""Barcode data to meaning: AIM symbology identifiers, GTINs with check digits, GS1 element
+strings and GS1 Digital Link URIs (parsed with biip)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Literal
+
+import biip
+
+GS = "\x1d"
+#: AIM identifiers of symbologies that carry GS1 element strings.
+GS1_SYMBOLOGIES = frozenset({"]C1", "]e0", "]e1", "]d2", "]Q3", "]J1"})
+Kind = Literal["gtin", "gs1", "digital_link", "text"]
+
+
+class DecodeError(ValueError):
+    """Barcode data that claims a format and breaks it; ``reason`` is a stable code."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedBarcode:
+    """What a read says. ``gtin`` is always 14 digits; ``kind`` is ``text`` for non-GS1 data."""
+
+    data: str
+    kind: Kind
+    symbology: str | None = None
+    gtin: str | None = None
+    lot: str | None = None
+    serial: str | None = None
+    expiry: date | None = None
+    sscc: str | None = None
+    elements: tuple[tuple[str, str], ...] = ()
+
+
+def split_symbology(text: str) -> tuple[str | None, str]:
+    """Split an AIM symbology identifier (``]`` + letter + modifier) off the front."""
+    if len(text) >= 3 and text[0] == "]" and text[1].isalpha():
+        return text[:3], text[3:]
+    return None, text
+
+
+def decode_barcode(text: str) -> DecodedBarcode:
+    """Decode one read; raise :class:`DecodeError` when GS1 data is malformed."""
+    symbology, data = split_symbology(text.rstrip("\r\n"))
+    if not data:
+        raise DecodeError("empty", "the read holds no data")
+    if data.startswith(("https://", "http://")):
+        return _digital_link(data, symbology)
+    if symbology in GS1_SYMBOLOGIES or _looks_like_element_string(data):
+        return _element_string(data, symbology)
+    if data.isdigit() and len(data) in (8, 12, 13, 14):
+        result = biip.parse(data)
+        if result.gtin is None:
+            raise DecodeError("invalid_gtin", result.gtin_error or f"{data!r} is not a GTIN")
+        return DecodedBarcode(data, "gtin", symbology, gtin=result.gtin.as_gtin_14())
+    return DecodedBarcode(data, "text", symbology)
+
+
+def _looks_like_element_string(data: str) -> bool:
+    # (01) GTIN or (02) content GTIN followed by more AIs, or an (00) SSCC
+    return (data[:2] in ("01", "02") and len(data) > 16 and data[2:16].isdigit()) or (
+        data[:2] == "00" and len(data) == 20 and data.isdigit()
+    )
+
+
+def _element_string(data: str, symbology: str | None) -> DecodedBarcode:
+    result = biip.parse((symbology or "") + data)
+    message = result.gs1_message
+    if message is None:
+        raise DecodeError("invalid_gs1", result.gs1_message_error or "not a GS1 element string")
+    return _from_elements(data, "gs1", symbology, message.element_strings)
+
+
+def _digital_link(data: str, symbology: str | None) -> DecodedBarcode:
+    result = biip.parse(data)
+    link = result.gs1_digital_link_uri
+    if link is None:
+        raise DecodeError(
+            "invalid_digital_link", result.gs1_digital_link_uri_error or "not a GS1 Digital Link"
+        )
+    return _from_elements(data, "digital_link", symbology, link.element_strings)
+
+
+def _from_elements(data: str, kind: Kind, symbology: str | None, elements: Any) -> DecodedBarcode:
+    values: dict[str, str] = {}
+    expiry = None
+    gtin = sscc = None
+    for element in elements:
+        values.setdefault(element.ai.ai, element.value)
+        if element.gtin is not None and gtin is None:
+            gtin = element.gtin.as_gtin_14()
+        if element.sscc is not None:
+            sscc = element.value
+        if element.ai.ai == "17" and element.date is not None:
+            expiry = element.date
+    return DecodedBarcode(
+        data, kind, symbology, gtin=gtin, lot=values.get("10"), serial=values.get("21"),
+        expiry=expiry, sscc=sscc, elements=tuple(values.items()),
+    )

@@ -1,0 +1,1 @@
+"""Adapters: SQLAlchemy persistence, MQTT clients, barcode parsing. They implement the ports."""

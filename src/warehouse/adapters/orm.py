@@ -1,0 +1,195 @@
+"""The tables. Quantities are exact (integer millionths); every time is UTC."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+
+from warehouse.adapters.types import BigId, Quantity, UTCDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+products = Table(
+    "products",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("sku", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("unit", String(16), nullable=False),
+    Column("tracking", String(8), nullable=False),
+    Column("negative_policy", String(8), nullable=False),
+    Column("reorder_point", Quantity, nullable=True),
+    Column("active", Boolean, nullable=False, server_default=text("true")),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# Every code that finds a product: GTINs (normalised to 14 digits) and aliases, one namespace.
+product_codes = Table(
+    "product_codes",
+    metadata,
+    Column("code", String(128), primary_key=True),
+    Column("product_id", BigInteger, ForeignKey("products.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(8), nullable=False),  # gtin | alias
+    Index(None, "product_id"),
+)
+
+locations = Table(
+    "locations",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("parent_id", BigInteger, ForeignKey("locations.id"), nullable=True),
+    # '/SITE/ZONE/BIN/': descendants of X are the rows whose path starts with X's path
+    Column("path", String(1024), nullable=False, unique=True),
+    Column("negative_policy", String(8), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+stock = Table(
+    "stock",
+    metadata,
+    Column("product_id", BigInteger, ForeignKey("products.id"), primary_key=True),
+    Column("location_id", BigInteger, ForeignKey("locations.id"), primary_key=True),
+    Column("lot", String(64), primary_key=True),  # '' when the product has no lots
+    Column("on_hand", Quantity, nullable=False),
+    Column("reserved", Quantity, nullable=False),
+    Column("version", BigInteger, nullable=False),  # per-row change counter for live feeds
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index(None, "location_id"),
+)
+
+movements = Table(
+    "movements",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),
+    Column("product_id", BigInteger, ForeignKey("products.id"), nullable=False),
+    Column("qty", Quantity, nullable=False),
+    Column("from_location_id", BigInteger, ForeignKey("locations.id"), nullable=False),
+    Column("to_location_id", BigInteger, ForeignKey("locations.id"), nullable=False),
+    Column("lot", String(64), nullable=False),
+    Column("serial", String(64)),
+    Column("epc", String(128)),
+    Column("expiry", Date),
+    Column("code", String(512)),
+    Column("order_ref", String(64)),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Column("origin", String(8), nullable=False),  # mqtt | api
+    Column("event_id", String(36)),
+    Column("agent_id", String(64)),
+    Column("device", String(64)),
+    Column("station", String(64)),
+    Column("actor", String(64)),
+    Column("flags", String(200), nullable=False),  # comma-separated; '' when none
+    Index(None, "product_id", "id"),
+    Index(None, "from_location_id", "id"),
+    Index(None, "to_location_id", "id"),
+    Index(None, "occurred_at"),
+    Index(None, "event_id"),
+)
+
+serial_units = Table(
+    "serial_units",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("product_id", BigInteger, ForeignKey("products.id"), nullable=False),
+    Column("serial", String(64)),
+    Column("epc", String(128), unique=True),
+    Column("lot", String(64), nullable=False),
+    Column("location_id", BigInteger, ForeignKey("locations.id"), nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("product_id", "serial"),
+)
+
+inbox = Table(
+    "inbox",
+    metadata,
+    Column("event_id", String(36), primary_key=True),
+    Column("agent_id", String(64)),
+    Column("site", String(64)),
+    Column("seq", BigInteger),
+    Column("type", String(16), nullable=False),
+    Column("status", String(8), nullable=False),  # applied | rejected | recorded
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("payload", LargeBinary),  # kept for types this version records but does not apply
+    Index(None, "agent_id", "seq"),
+)
+
+agents = Table(
+    "agents",
+    metadata,
+    Column("agent_id", String(64), primary_key=True),
+    Column("site", String(64), nullable=False),
+    Column("first_seen", UTCDateTime, nullable=False),
+    Column("last_seen", UTCDateTime, nullable=False),
+    Column("boot", BigInteger, nullable=False),
+    Column("acked_seq", BigInteger, nullable=False),
+    Column("max_seq", BigInteger, nullable=False),
+    Column("state", String(8)),
+    Column("state_at", UTCDateTime),
+    Column("health", Text),
+    Column("heartbeat_at", UTCDateTime),
+)
+
+seq_gaps = Table(
+    "seq_gaps",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("agent_id", String(64), ForeignKey("agents.agent_id"), nullable=False),
+    Column("first_seq", BigInteger, nullable=False),
+    Column("last_seq", BigInteger, nullable=False),
+    Column("detected_at", UTCDateTime, nullable=False),
+    Column("closed_at", UTCDateTime),
+    Index(None, "agent_id", "closed_at"),
+)
+
+rejected_events = Table(
+    "rejected_events",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("reason", String(32), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("topic", String(256)),
+    Column("event_id", String(36)),
+    Column("agent_id", String(64)),
+    Column("site", String(64)),
+    Column("seq", BigInteger),
+    Column("payload", LargeBinary, nullable=False),
+    Column("payload_size", BigInteger, nullable=False),
+    Index(None, "received_at"),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("status", BigInteger, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)

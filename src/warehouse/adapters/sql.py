@@ -1,0 +1,24 @@
+"""Small SQL helpers shared by the repositories and queries."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Table
+from sqlalchemy.dialects import postgresql, sqlite
+
+T = TypeVar("T")
+
+
+def insert(conn: Connection, table: Table) -> Any:
+    """The dialect's INSERT, which has ``on_conflict_do_nothing`` / ``_do_update``."""
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    """Slices of at most ``size`` items (SQLite caps the bound parameters of one statement)."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -1,0 +1,55 @@
+"""The SQLAlchemy unit of work: one connection, one transaction, every repository on it."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import Connection, Engine, RootTransaction
+
+from warehouse.adapters import repository as repo
+
+
+class SqlUnitOfWork:
+    """Opens a connection and a transaction on enter; rolls back on exit unless committed."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._conn: Connection | None = None
+        self._tx: RootTransaction | None = None
+
+    def __enter__(self) -> Self:
+        conn = self._conn = self.engine.connect()
+        self._tx = conn.begin()
+        self.products = repo.SqlProducts(conn)
+        self.locations = repo.SqlLocations(conn)
+        self.stock = repo.SqlStock(conn)
+        self.ledger = repo.SqlLedger(conn)
+        self.units = repo.SqlUnits(conn)
+        self.inbox = repo.SqlInbox(conn)
+        self.agents = repo.SqlAgents(conn, self.inbox)
+        self.rejections = repo.SqlRejections(conn)
+        self.idempotency = repo.SqlIdempotency(conn)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if self._tx is not None and self._tx.is_active:
+                self._tx.rollback()
+        finally:
+            if self._conn is not None:
+                self._conn.close()
+            self._conn = self._tx = None
+
+    def commit(self) -> None:
+        assert self._tx is not None, "commit outside the unit of work"
+        self._tx.commit()
+
+    def rollback(self) -> None:
+        if self._tx is not None and self._tx.is_active:
+            self._tx.rollback()

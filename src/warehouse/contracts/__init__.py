@@ -1,0 +1,77 @@
+"""MQTT wire contract v1: topics, the envelope, message models and the codec.
+
+Imports the standard library and pydantic only, so the edge agent and third-party tools can
+use it without the service's dependencies.
+"""
+
+from warehouse.contracts.codec import (
+    DEFAULT_MAX_PAYLOAD,
+    ContractError,
+    decode,
+    decode_event,
+    describe_errors,
+    encode,
+)
+from warehouse.contracts.messages import (
+    CONTRACT_VERSION,
+    EVENT_TYPES,
+    Ack,
+    Command,
+    Event,
+    FeedbackCommand,
+    HeartbeatData,
+    HeartbeatEvent,
+    MovementData,
+    MovementEvent,
+    MovementKind,
+    ObservationData,
+    ObservationEvent,
+    ResyncCommand,
+    SaleData,
+    SaleEvent,
+    SaleLine,
+    ScanData,
+    ScanEvent,
+    StationModeCommand,
+    Status,
+    TagSeen,
+    Tender,
+)
+from warehouse.contracts.topics import EVENTS_SUBSCRIPTION, ID_PATTERN, Topic, parse_topic, topic
+
+__all__ = [
+    "CONTRACT_VERSION",
+    "DEFAULT_MAX_PAYLOAD",
+    "EVENTS_SUBSCRIPTION",
+    "EVENT_TYPES",
+    "ID_PATTERN",
+    "Ack",
+    "Command",
+    "ContractError",
+    "Event",
+    "FeedbackCommand",
+    "HeartbeatData",
+    "HeartbeatEvent",
+    "MovementData",
+    "MovementEvent",
+    "MovementKind",
+    "ObservationData",
+    "ObservationEvent",
+    "ResyncCommand",
+    "SaleData",
+    "SaleEvent",
+    "SaleLine",
+    "ScanData",
+    "ScanEvent",
+    "StationModeCommand",
+    "Status",
+    "TagSeen",
+    "Tender",
+    "Topic",
+    "decode",
+    "decode_event",
+    "describe_errors",
+    "encode",
+    "parse_topic",
+    "topic",
+]

@@ -1,0 +1,141 @@
+"""One codec for contract v1: bytes ⇄ models, with specific reasons for what it refuses.
+
+Exceptions::
+
+    ContractError            a payload is not a valid v1 message; ``reason`` is one of REASONS
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Final, TypeVar
+from uuid import UUID
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from warehouse.contracts.messages import EVENT_TYPES, MAX_SEQ, Event
+
+DEFAULT_MAX_PAYLOAD = 256 * 1024
+
+REASONS: Final = (
+    "payload_too_large",
+    "not_utf8",
+    "not_json",
+    "not_an_object",
+    "unsupported_version",
+    "unknown_type",
+    "invalid_message",
+)
+
+_EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+M = TypeVar("M", bound=BaseModel)
+
+
+class ContractError(ValueError):
+    """A payload is not a valid contract message.
+
+    ``reason`` is a stable machine code, ``detail`` names the field, what was expected and what
+    was received. ``event_id``, ``agent_id``, ``seq`` and ``site`` are whatever could be read from
+    the envelope, so a rejected event can still be deduplicated and acknowledged.
+    """
+
+    def __init__(self, reason: str, detail: str, ids: dict[str, Any] | None = None) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+        ids = ids or {}
+        self.event_id: UUID | None = ids.get("event_id")
+        self.agent_id: str | None = ids.get("agent_id")
+        self.site: str | None = ids.get("site")
+        self.seq: int | None = ids.get("seq")
+
+
+def encode(message: BaseModel) -> bytes:
+    """Encode any contract model as compact UTF-8 JSON, leaving out unset optional fields."""
+    return message.model_dump_json(exclude_none=True, by_alias=True).encode()
+
+
+def decode_event(payload: bytes, *, max_bytes: int = DEFAULT_MAX_PAYLOAD) -> Event:
+    """Decode an ``events`` payload, or raise :class:`ContractError` saying exactly why not."""
+    if len(payload) > max_bytes:
+        raise ContractError(
+            "payload_too_large", f"payload is {len(payload)} bytes, the limit is {max_bytes}"
+        )
+    try:
+        return _EVENT_ADAPTER.validate_json(payload)
+    except ValidationError as exc:
+        raise _explain(payload, exc) from exc
+
+
+def decode(model: type[M], payload: bytes, *, max_bytes: int = DEFAULT_MAX_PAYLOAD) -> M:
+    """Decode a payload as one specific contract model (acks, status, commands)."""
+    if len(payload) > max_bytes:
+        raise ContractError(
+            "payload_too_large", f"payload is {len(payload)} bytes, the limit is {max_bytes}"
+        )
+    try:
+        return model.model_validate_json(payload)
+    except ValidationError as exc:
+        raise _explain(payload, exc) from exc
+
+
+def _explain(payload: bytes, exc: ValidationError) -> ContractError:
+    """Turn a failed validation into the most specific reason we can give."""
+    try:
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError as err:
+        return ContractError("not_utf8", f"payload is not UTF-8 ({err.reason} at byte {err.start})")
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as err:
+        return ContractError("not_json", f"payload is not JSON: {err.msg} at char {err.pos}")
+    if not isinstance(doc, dict):
+        return ContractError(
+            "not_an_object", f"expected a JSON object, received {type(doc).__name__}"
+        )
+    ids = _readable_ids(doc)
+    if "v" in doc and doc["v"] != 1:
+        return ContractError(
+            "unsupported_version", f"field 'v': expected 1, received {doc['v']!r}", ids
+        )
+    if "type" in doc and doc["type"] not in EVENT_TYPES:
+        return ContractError(
+            "unknown_type",
+            f"field 'type': expected one of {', '.join(EVENT_TYPES)}, received {doc['type']!r}",
+            ids,
+        )
+    return ContractError("invalid_message", describe_errors(exc), ids)
+
+
+def describe_errors(exc: ValidationError, limit: int = 5) -> str:
+    """One line per failing field: path, what was expected, what was received."""
+    lines = []
+    for err in exc.errors(include_url=False)[:limit]:
+        path = ".".join(str(p) for p in err["loc"] if p not in EVENT_TYPES) or "(message)"
+        if err["type"] == "missing":
+            lines.append(f"field '{path}': required, missing")
+            continue
+        received = repr(err.get("input"))
+        if len(received) > 60:
+            received = received[:57] + "..."
+        lines.append(f"field '{path}': {err['msg']} (received {received})")
+    more = exc.error_count() - limit
+    if more > 0:
+        lines.append(f"and {more} more")
+    return "; ".join(lines)
+
+
+def _readable_ids(doc: dict[str, Any]) -> dict[str, Any]:
+    ids: dict[str, Any] = {}
+    try:
+        ids["event_id"] = UUID(str(doc.get("event_id")))
+    except ValueError:
+        pass
+    for key in ("agent_id", "site"):
+        value = doc.get(key)
+        if isinstance(value, str) and 0 < len(value) <= 64:
+            ids[key] = value
+    seq = doc.get("seq")
+    if isinstance(seq, int) and not isinstance(seq, bool) and 1 <= seq <= MAX_SEQ:
+        ids["seq"] = seq
+    return ids

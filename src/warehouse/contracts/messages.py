@@ -1,0 +1,258 @@
+"""Contract v1 message models: the envelope, one data model per event type, acks, status, commands.
+
+Every model ignores unknown fields, so additive changes within v1 never break an older reader.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+from warehouse.contracts.topics import ID_PATTERN
+
+CONTRACT_VERSION = 1
+MAX_SEQ = 2**63 - 1
+
+Code = Annotated[str, Field(min_length=1, max_length=512, description="What was read, as read.")]
+Ref = Annotated[str, Field(min_length=1, max_length=64)]
+Gtin = Annotated[
+    str, Field(pattern=r"^(\d{8}|\d{12}|\d{13}|\d{14})$", description="GTIN-8/12/13/14 digits.")
+]
+Qty = Annotated[
+    Decimal,
+    Field(gt=0, max_digits=18, decimal_places=6, description="Positive; decimals for weighed goods."),
+]
+AgentId = Annotated[str, Field(pattern=ID_PATTERN, description="One topic level.")]
+MovementKind = Literal["receive", "transfer", "pick", "ship", "sale", "return", "adjust"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+class MovementData(_Model):
+    """A stock movement that a station implies: what moved, how much, from where to where."""
+
+    kind: MovementKind
+    code: Code | None = None
+    sku: Ref | None = None
+    gtin: Gtin | None = None
+    lot: Ref | None = None
+    serial: Ref | None = None
+    expiry: date | None = None
+    epc: Annotated[str, Field(min_length=1, max_length=128)] | None = None
+    qty: Qty = Decimal(1)
+    from_location: Ref | None = None
+    to_location: Ref | None = None
+    order_ref: Ref | None = None
+
+    @model_validator(mode="after")
+    def _names_a_product(self) -> MovementData:
+        if not (self.code or self.sku or self.gtin or self.epc):
+            raise ValueError("a movement names its product by code, sku, gtin or epc")
+        return self
+
+
+class ScanData(_Model):
+    """A code read with no movement implied (lookup stations, unassigned scans)."""
+
+    code: Code
+    symbology: Annotated[str, Field(max_length=8)] | None = None
+    gtin: Gtin | None = None
+    lot: Ref | None = None
+    serial: Ref | None = None
+    expiry: date | None = None
+    epc: Annotated[str, Field(max_length=128)] | None = None
+    uid: Annotated[str, Field(max_length=64)] | None = None
+    location: Ref | None = None
+
+
+class TagSeen(_Model):
+    """One tag in an RFID observation, with what the reader saw of it."""
+
+    epc: Annotated[str, Field(min_length=1, max_length=128)]
+    antenna: int | None = None
+    rssi: float | None = None
+    reads: int | None = Field(default=None, ge=0)
+    first_seen: AwareDatetime | None = None
+    last_seen: AwareDatetime | None = None
+
+
+class ObservationData(_Model):
+    """RFID presence in a zone: arrivals, departures and, for sweeps, the full set seen."""
+
+    zone: Ref
+    location: Ref | None = None
+    arrivals: list[TagSeen] = Field(default_factory=list, max_length=10_000)
+    departures: list[TagSeen] = Field(default_factory=list, max_length=10_000)
+    snapshot: list[TagSeen] | None = Field(default=None, max_length=100_000)
+
+
+class SaleLine(_Model):
+    """One line of a completed basket; money in integer minor units."""
+
+    code: Code | None = None
+    sku: Ref | None = None
+    qty: Qty
+    unit_price_minor: int | None = None
+    discount_minor: int = 0
+
+
+class Tender(_Model):
+    """How (part of) a basket was paid."""
+
+    kind: Literal["cash", "card", "voucher", "other"]
+    amount_minor: int
+    reference: Ref | None = None
+
+
+class SaleData(_Model):
+    """A basket completed at a register (point of sale)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+    sale_id: Ref
+    register_code: Ref = Field(alias="register", description="The register location's code.")
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+    lines: Annotated[list[SaleLine], Field(min_length=1, max_length=1000)]
+    total_minor: int
+    tenders: list[Tender] = Field(default_factory=list, max_length=20)
+
+
+class HeartbeatData(_Model):
+    """Agent health, sent every 30 s."""
+
+    uptime_s: float = Field(ge=0)
+    reads: int = Field(default=0, ge=0)
+    errors: int = Field(default=0, ge=0)
+    outbox_depth: int = Field(default=0, ge=0)
+    oldest_unsent_age_s: float | None = Field(default=None, ge=0)
+    devices: dict[str, dict[str, str | int | float | None]] = Field(default_factory=dict)
+
+
+class _Envelope(_Model):
+    v: Literal[1] = CONTRACT_VERSION
+    event_id: UUID = Field(description="Made on the edge when the read happens; the dedupe key.")
+    agent_id: AgentId
+    site: AgentId
+    seq: int = Field(ge=1, le=MAX_SEQ, description="Per agent, from 1, 64-bit, never reset.")
+    boot: int = Field(default=0, ge=0, description="The agent's connect counter.")
+    occurred_at: AwareDatetime = Field(description="RFC 3339, edge clock.")
+    device: Ref | None = None
+    station: Ref | None = None
+
+    _to_utc = field_validator("occurred_at")(_utc)
+
+
+class MovementEvent(_Envelope):
+    """Envelope of type ``movement``."""
+
+    type: Literal["movement"] = "movement"
+    data: MovementData
+
+
+class ScanEvent(_Envelope):
+    """Envelope of type ``scan``."""
+
+    type: Literal["scan"] = "scan"
+    data: ScanData
+
+
+class ObservationEvent(_Envelope):
+    """Envelope of type ``observation``."""
+
+    type: Literal["observation"] = "observation"
+    data: ObservationData
+
+
+class SaleEvent(_Envelope):
+    """Envelope of type ``sale``."""
+
+    type: Literal["sale"] = "sale"
+    data: SaleData
+
+
+class HeartbeatEvent(_Envelope):
+    """Envelope of type ``heartbeat``."""
+
+    type: Literal["heartbeat"] = "heartbeat"
+    data: HeartbeatData
+
+
+Event = Annotated[
+    MovementEvent | ScanEvent | ObservationEvent | SaleEvent | HeartbeatEvent,
+    Field(discriminator="type"),
+]
+EVENT_TYPES = ("movement", "scan", "observation", "sale", "heartbeat")
+
+
+class Ack(_Model):
+    """Service → edge on ``.../acks`` (retained): every ``seq`` up to this one is committed."""
+
+    v: Literal[1] = CONTRACT_VERSION
+    agent_id: AgentId
+    seq: int = Field(ge=0, le=MAX_SEQ, description="0 until the first event is committed.")
+    committed_at: AwareDatetime
+
+
+class Status(_Model):
+    """Edge → service on ``.../status`` (retained); the last will says ``offline``."""
+
+    v: Literal[1] = CONTRACT_VERSION
+    agent_id: AgentId
+    state: Literal["online", "offline"]
+    boot: int | None = Field(default=None, ge=0)
+    version: Annotated[str, Field(max_length=64)] | None = None
+    devices: list[Ref] = Field(default_factory=list)
+    at: AwareDatetime | None = None
+
+
+class FeedbackCommand(_Model):
+    """Tell the operator at a device: beep ok, warn or error, with a short text."""
+
+    type: Literal["feedback"] = "feedback"
+    level: Literal["ok", "warn", "error"]
+    text: Annotated[str, Field(max_length=200)] = ""
+    device: Ref | None = None
+    event_id: UUID | None = None
+
+
+class StationModeCommand(_Model):
+    """Switch a station to another mode (receiving, picking, …)."""
+
+    type: Literal["station_mode"] = "station_mode"
+    station: Ref
+    mode: Ref
+
+
+class ResyncCommand(_Model):
+    """Ask the agent to re-send every event from ``from_seq`` on (still in its outbox)."""
+
+    type: Literal["resync"] = "resync"
+    from_seq: int = Field(ge=0, le=MAX_SEQ)
+
+
+class Command(_Model):
+    """Service → edge on ``.../commands``."""
+
+    v: Literal[1] = CONTRACT_VERSION
+    command_id: UUID
+    issued_at: AwareDatetime
+    body: Annotated[
+        FeedbackCommand | StationModeCommand | ResyncCommand, Field(discriminator="type")
+    ]

@@ -1,0 +1,1 @@
+"""Pure domain: products, locations, the ledger's rules. Standard library only."""

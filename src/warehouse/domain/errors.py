@@ -1,0 +1,48 @@
+"""Domain errors. Expected floor outcomes are flags on movements, not exceptions.
+
+Exception tree::
+
+    DomainError
+    ├── NotFound                 a product, location or resource does not exist
+    ├── Conflict                 a unique thing exists already, or a key was reused differently
+    └── RuleViolation            a command breaks a ledger rule (the field it concerns is named)
+        └── InsufficientStock    the ``block`` policy refuses a movement that would go negative
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+
+class DomainError(Exception):
+    """Base of every domain error; ``field`` names the input it concerns when there is one."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class NotFound(DomainError):
+    """A referenced product, location or resource does not exist."""
+
+
+class Conflict(DomainError):
+    """A unique thing exists already, or an idempotency key was reused with another request."""
+
+
+class RuleViolation(DomainError):
+    """A command breaks a ledger rule."""
+
+
+class InsufficientStock(RuleViolation):
+    """The ``block`` negative-stock policy refuses a movement."""
+
+    def __init__(self, sku: str, location: str, lot: str, available: Decimal, qty: Decimal) -> None:
+        lot_text = f" lot {lot!r}" if lot else ""
+        super().__init__(
+            f"{sku}{lot_text} at {location}: {available} on hand, {qty} requested",
+            field="qty",
+        )
+        self.available = available
+        self.requested = qty

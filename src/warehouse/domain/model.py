@@ -1,0 +1,161 @@
+"""Products, locations and movements: the nouns of the stock ledger."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+
+class Tracking(StrEnum):
+    """How units of a product are told apart."""
+
+    NONE = "none"
+    LOT = "lot"
+    SERIAL = "serial"
+
+
+class NegativePolicy(StrEnum):
+    """What happens when a movement would take stock below zero."""
+
+    BLOCK = "block"  # commands are refused; floor events are applied and flagged
+    ALLOW = "allow"  # applied and flagged
+
+
+class LocationKind(StrEnum):
+    """Physical locations form the tree (site › zone › bin, docks and registers); virtual ones
+    are the other side of receipts, sales, write-offs and transfers between sites."""
+
+    SITE = "site"
+    ZONE = "zone"
+    BIN = "bin"
+    DOCK = "dock"
+    REGISTER = "register"
+    SUPPLIER = "supplier"
+    CUSTOMER = "customer"
+    LOSS = "loss"
+    TRANSIT = "transit"
+
+    @property
+    def is_virtual(self) -> bool:
+        """Virtual locations hold no physical stock; their balance is the mirror of flows."""
+        return self in VIRTUAL_KINDS
+
+
+VIRTUAL_KINDS = frozenset(
+    {LocationKind.SUPPLIER, LocationKind.CUSTOMER, LocationKind.LOSS, LocationKind.TRANSIT}
+)
+
+#: The virtual locations every database has; their codes are fixed.
+VIRTUAL_LOCATIONS = {
+    "SUPPLIER": LocationKind.SUPPLIER,
+    "CUSTOMER": LocationKind.CUSTOMER,
+    "LOSS": LocationKind.LOSS,
+    "TRANSIT": LocationKind.TRANSIT,
+}
+
+#: Units of measure whose quantities may be fractional (weighed, measured goods).
+MEASURE_UNITS = frozenset({"kg", "g", "lb", "oz", "l", "ml", "m", "cm", "mm", "m2", "m3", "ft"})
+
+
+class MovementKind(StrEnum):
+    """Why stock moved."""
+
+    RECEIVE = "receive"
+    TRANSFER = "transfer"
+    PICK = "pick"
+    SHIP = "ship"
+    SALE = "sale"
+    RETURN = "return"
+    ADJUST = "adjust"
+
+
+class Flag(StrEnum):
+    """Something about an applied movement that a person should look at."""
+
+    NEGATIVE_STOCK = "negative_stock"
+    MISSING_LOT = "missing_lot"
+    MISSING_SERIAL = "missing_serial"
+    SERIAL_ELSEWHERE = "serial_elsewhere"
+
+
+@dataclass(slots=True)
+class Product:
+    """A thing we stock, named by SKU and found by any of its codes."""
+
+    sku: str
+    name: str
+    unit: str = "ea"
+    tracking: Tracking = Tracking.NONE
+    negative_policy: NegativePolicy = NegativePolicy.BLOCK
+    reorder_point: Decimal | None = None
+    gtins: list[str] = field(default_factory=list)
+    aliases: list[str] = field(default_factory=list)
+    active: bool = True
+    id: int | None = None
+
+    @property
+    def allows_fraction(self) -> bool:
+        """Weighed and measured goods move in decimals; counted goods in whole units."""
+        return self.unit.lower() in MEASURE_UNITS
+
+
+@dataclass(slots=True)
+class Location:
+    """A place stock can be: a node in the site tree, or a virtual counterpart."""
+
+    code: str
+    name: str
+    kind: LocationKind
+    parent_code: str | None = None
+    negative_policy: NegativePolicy | None = None  # None: the product's policy applies
+    id: int | None = None
+
+    @property
+    def is_virtual(self) -> bool:
+        """Whether this is a virtual location (supplier, customer, loss, transit)."""
+        return self.kind.is_virtual
+
+
+@dataclass(frozen=True, slots=True)
+class StockKey:
+    """The grain of the projection: one product at one location in one lot ('' for none)."""
+
+    product_id: int
+    location_id: int
+    lot: str = ""
+
+
+@dataclass(slots=True)
+class Movement:
+    """One row of the append-only ledger: qty of a product from one location to another."""
+
+    kind: MovementKind
+    product: Product
+    qty: Decimal
+    source: Location
+    destination: Location
+    occurred_at: datetime
+    lot: str = ""
+    serial: str | None = None
+    epc: str | None = None
+    expiry: date | None = None
+    code: str | None = None
+    order_ref: str | None = None
+    event_id: str | None = None
+    agent_id: str | None = None
+    device: str | None = None
+    station: str | None = None
+    actor: str | None = None
+    origin: str = "mqtt"  # mqtt | api
+    flags: list[Flag] = field(default_factory=list)
+
+    def keys(self) -> tuple[StockKey, StockKey]:
+        """The projection rows this movement takes from and adds to."""
+        assert self.product.id is not None and self.source.id is not None
+        assert self.destination.id is not None
+        return (
+            StockKey(self.product.id, self.source.id, self.lot),
+            StockKey(self.product.id, self.destination.id, self.lot),
+        )

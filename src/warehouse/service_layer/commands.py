@@ -1,0 +1,79 @@
+"""Inputs to the use cases: plain data, translated at the edges from MQTT or HTTP."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class MovementRequest:
+    """A movement as reported or requested, before its codes are resolved."""
+
+    kind: str
+    qty: Decimal
+    code: str | None = None
+    sku: str | None = None
+    gtin: str | None = None
+    lot: str | None = None
+    serial: str | None = None
+    expiry: date | None = None
+    epc: str | None = None
+    from_location: str | None = None
+    to_location: str | None = None
+    order_ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FloorEvent:
+    """A decoded event from an edge agent."""
+
+    event_id: str
+    agent_id: str
+    site: str
+    seq: int
+    boot: int
+    occurred_at: datetime
+    type: str
+    device: str | None = None
+    station: str | None = None
+    movement: MovementRequest | None = None
+    heartbeat: dict[str, Any] | None = None
+    payload: bytes | None = None  # kept for types this version records but does not apply
+
+
+@dataclass(frozen=True, slots=True)
+class UndecodableEvent:
+    """A payload the contract refused, with whatever ids could still be read from it."""
+
+    topic: str
+    payload: bytes
+    reason: str
+    detail: str
+    event_id: str | None = None
+    agent_id: str | None = None
+    site: str | None = None
+    seq: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ManualMovement:
+    """A movement entered through the API (receipt, transfer, adjustment)."""
+
+    request: MovementRequest
+    actor: str | None = None
+    note: str | None = None
+    occurred_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class IngestResult:
+    """What one ingested batch did; ``acks`` maps (site, agent_id) to its contiguous seq."""
+
+    applied: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    recorded: int = 0
+    acks: dict[tuple[str, str], int] = field(default_factory=dict)

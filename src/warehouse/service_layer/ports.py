@@ -1,0 +1,153 @@
+"""Ports: what the use cases need from persistence and the outside world.
+
+Each port has a SQLAlchemy implementation in ``warehouse.adapters`` and an in-memory one in
+``warehouse.adapters.memory`` for unit tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from types import TracebackType
+from typing import Any, Protocol, Self
+
+from warehouse.domain.model import Location, Movement, Product, StockKey
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedCode:
+    """What a scanned code says: its GTIN-14 and any GS1 lot, serial and expiry."""
+
+    gtin: str | None = None
+    lot: str | None = None
+    serial: str | None = None
+    expiry: date | None = None
+
+
+class CodeParser(Protocol):
+    """Decode barcode data (GTIN, GS1 element string, Digital Link); ``None`` if not GS1."""
+
+    def __call__(self, code: str) -> ParsedCode | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class InboxEntry:
+    """The dedupe row of one event: its id claims it once and for all."""
+
+    event_id: str
+    agent_id: str | None
+    site: str | None
+    seq: int | None
+    type: str
+    status: str  # applied | rejected | recorded
+    received_at: datetime
+    payload: bytes | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A rejected event, kept with its raw payload and a specific reason."""
+
+    received_at: datetime
+    reason: str
+    detail: str
+    payload: bytes
+    payload_size: int
+    topic: str | None = None
+    event_id: str | None = None
+    agent_id: str | None = None
+    site: str | None = None
+    seq: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SerialUnit:
+    """One serialized unit (serial number, EPC) and where it is now."""
+
+    product_id: int
+    serial: str | None
+    epc: str | None
+    location_id: int
+    lot: str = ""
+
+
+class ProductRepository(Protocol):
+    def get(self, sku: str) -> Product | None: ...
+    def by_id(self, product_id: int) -> Product | None: ...
+    def by_code(self, codes: Sequence[str]) -> Product | None: ...
+    def add(self, product: Product) -> Product: ...
+    def update(self, product: Product) -> Product: ...
+    def delete(self, sku: str) -> None: ...
+    def codes_taken(self, codes: Iterable[str], except_sku: str | None = None) -> list[str]: ...
+
+
+class LocationRepository(Protocol):
+    def get(self, code: str) -> Location | None: ...
+    def add(self, location: Location) -> Location: ...
+    def update(self, location: Location) -> Location: ...
+    def has_children(self, code: str) -> bool: ...
+    def delete(self, code: str) -> None: ...
+
+
+class StockRepository(Protocol):
+    def balances(self, keys: Iterable[StockKey], *, lock: bool) -> dict[StockKey, Decimal]: ...
+    def apply(self, deltas: Mapping[StockKey, Decimal], at: datetime) -> None: ...
+    def in_use(self, *, product_id: int | None = None, location_id: int | None = None) -> bool: ...
+
+
+class LedgerRepository(Protocol):
+    def append(self, movements: Sequence[Movement], recorded_at: datetime) -> list[int]: ...
+
+
+class UnitRepository(Protocol):
+    def find(self, product_id: int, serial: str | None, epc: str | None) -> SerialUnit | None: ...
+    def by_epc(self, epc: str) -> SerialUnit | None: ...
+    def place(self, unit: SerialUnit, at: datetime) -> None: ...
+
+
+class InboxRepository(Protocol):
+    def claim(self, entries: Sequence[InboxEntry]) -> set[str]: ...
+    def seqs_above(self, agent_id: str, seq: int, limit: int) -> list[int]: ...
+
+
+class AgentRepository(Protocol):
+    def track(
+        self, agent_id: str, site: str, seqs: Sequence[int], boot: int | None, at: datetime
+    ) -> int: ...
+    def heartbeat(self, agent_id: str, site: str, health: dict[str, Any], at: datetime) -> None: ...
+    def status(self, agent_id: str, site: str, state: str, at: datetime) -> None: ...
+
+
+class RejectionRepository(Protocol):
+    def add(self, rejections: Sequence[Rejection]) -> None: ...
+
+
+class IdempotencyRepository(Protocol):
+    def get(self, key: str) -> tuple[str, int, dict[str, Any]] | None: ...
+    def put(self, key: str, fingerprint: str, status: int, body: dict[str, Any]) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction over every repository; leaving the block without commit rolls back."""
+
+    products: ProductRepository
+    locations: LocationRepository
+    stock: StockRepository
+    ledger: LedgerRepository
+    units: UnitRepository
+    inbox: InboxRepository
+    agents: AgentRepository
+    rejections: RejectionRepository
+    idempotency: IdempotencyRepository
+
+    def __enter__(self) -> Self: ...
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+    def commit(self) -> None: ...
+    def rollback(self) -> None: ...

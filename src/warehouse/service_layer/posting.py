@@ -1,0 +1,48 @@
+"""Posting movements: serialized units, the projection and the ledger, in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from warehouse.domain import ledger
+from warehouse.domain.model import Flag, Movement
+from warehouse.service_layer.ports import SerialUnit, UnitOfWork
+
+
+def post(uow: UnitOfWork, movements: Sequence[Movement], at: datetime, *, enforce: bool) -> list[int]:
+    """Apply movements to units, projection and ledger; return their ledger ids.
+
+    Locks are taken in one order everywhere (projection rows sorted by key, then units), so two
+    workers posting at once wait for each other rather than deadlock.
+    """
+    if not movements:
+        return []
+    keys = sorted({k for m in movements for k in m.keys()}, key=lambda k: (k.product_id, k.location_id, k.lot))
+    balances = uow.stock.balances(keys, lock=True)
+    deltas = ledger.apply_movements(movements, balances, enforce=enforce)
+    _place_units(uow, movements, at)
+    uow.stock.apply(deltas, at)
+    return uow.ledger.append(movements, at)
+
+
+def _place_units(uow: UnitOfWork, movements: Sequence[Movement], at: datetime) -> None:
+    for movement in movements:
+        if not (movement.serial or movement.epc):
+            continue
+        assert movement.product.id is not None and movement.source.id is not None
+        assert movement.destination.id is not None
+        unit = uow.units.find(movement.product.id, movement.serial, movement.epc)
+        elsewhere = unit is not None and unit.location_id != movement.source.id
+        if elsewhere and Flag.SERIAL_ELSEWHERE not in movement.flags:
+            movement.flags.append(Flag.SERIAL_ELSEWHERE)
+        uow.units.place(
+            SerialUnit(
+                product_id=movement.product.id,
+                serial=movement.serial or (unit.serial if unit else None),
+                epc=movement.epc or (unit.epc if unit else None),
+                location_id=movement.destination.id,
+                lot=movement.lot,
+            ),
+            at,
+        )

@@ -1,0 +1,66 @@
+"""Manual stock commands from the API: receipts, transfers, adjustments; and projection rebuild."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict
+from datetime import datetime
+
+from warehouse.domain.errors import Conflict, RuleViolation
+from warehouse.domain.model import Flag, MovementKind
+from warehouse.service_layer import posting
+from warehouse.service_layer.commands import ManualMovement
+from warehouse.service_layer.ports import UnitOfWork
+from warehouse.service_layer.resolve import Catalog, Provenance, build_movement
+
+MANUAL_KINDS = frozenset({MovementKind.RECEIVE, MovementKind.TRANSFER, MovementKind.ADJUST})
+
+
+def fingerprint(command: ManualMovement) -> str:
+    """A stable hash of a command, to tell a retried request from a different one."""
+    return hashlib.sha256(json.dumps(asdict(command), sort_keys=True, default=str).encode()).hexdigest()
+
+
+def record_movement(
+    uow: UnitOfWork,
+    catalog: Catalog,
+    command: ManualMovement,
+    now: datetime,
+    idempotency_key: str | None = None,
+) -> tuple[int, bool]:
+    """Post one manual movement; return its ledger id and whether it was a replay.
+
+    Unlike floor events, a command is refused when it breaks a rule: a tracked product without
+    its lot or serial, or stock going below zero where the ``block`` policy applies.
+    """
+    with uow:
+        print_ = fingerprint(command)
+        if idempotency_key:
+            seen = uow.idempotency.get(idempotency_key)
+            if seen is not None:
+                if seen[0] != print_:
+                    raise Conflict(
+                        f"Idempotency-Key {idempotency_key!r} was used for a different request",
+                        field="Idempotency-Key",
+                    )
+                return int(seen[2]["movement_id"]), True
+        if command.request.kind not in MANUAL_KINDS:
+            kinds = ", ".join(sorted(k.value for k in MANUAL_KINDS))
+            raise RuleViolation(
+                f"kind must be one of {kinds} through the API, not {command.request.kind!r}",
+                field="kind",
+            )
+        source = Provenance(command.occurred_at or now, "api", actor=command.actor)
+        movement = build_movement(uow, catalog, command.request, source)
+        if Flag.MISSING_LOT in movement.flags:
+            raise RuleViolation(f"{movement.product.sku} is lot-tracked; give a lot", field="lot")
+        if Flag.MISSING_SERIAL in movement.flags:
+            raise RuleViolation(
+                f"{movement.product.sku} is serial-tracked; give a serial", field="serial"
+            )
+        (movement_id,) = posting.post(uow, [movement], now, enforce=True)
+        if idempotency_key:
+            uow.idempotency.put(idempotency_key, print_, 201, {"movement_id": movement_id})
+        uow.commit()
+    return movement_id, False
