@@ -19,7 +19,10 @@ def normalise_url(url: str) -> str:
 
 
 def create_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for ``url``; SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE writes."""
+    """An engine for ``url``; SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE writes.
+
+    Connections with the execution option ``readonly=True`` begin plain (shared) transactions.
+    """
     url = normalise_url(url)
     if make_url(url).get_backend_name() == "sqlite":
         engine = sa_create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
@@ -44,4 +47,5 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        readonly = connection.get_execution_options().get("readonly", False)
+        connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")

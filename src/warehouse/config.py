@@ -1,0 +1,73 @@
+"""Typed settings, read once and passed in.
+
+Precedence: arguments > environment (``WAREHOUSE_…``) > config file (TOML) > defaults. The config
+file is named by ``--config`` or ``WAREHOUSE_CONFIG``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+class Settings(BaseSettings):
+    """Everything the service reads from its environment."""
+
+    model_config = SettingsConfigDict(env_prefix="WAREHOUSE_", extra="forbid")
+
+    database_url: str = Field(
+        "sqlite:///warehouse.db", description="SQLAlchemy URL: sqlite:///FILE or postgresql://…"
+    )
+    mqtt_url: str = Field(
+        "mqtt://127.0.0.1:1883", description="mqtt://[user:pass@]host[:port], mqtts:// for TLS"
+    )
+    mqtt_protocol: Literal["5", "3.1.1"] = Field(
+        "5", description="MQTT version; 3.1.1 for brokers without 5 (amqtt)"
+    )
+    mqtt_share_group: str = Field(
+        "warehouse-ingest", description="Shared-subscription group of the ingest workers; '' for none"
+    )
+    mqtt_client_id: str = Field("", description="Default: warehouse-ingest-<host>-<pid>")
+    mqtt_ca_file: Path | None = None
+    ingest_batch_size: int = Field(500, ge=1, le=5000)
+    ingest_batch_ms: int = Field(50, ge=1, le=10_000)
+    max_payload_bytes: int = Field(256 * 1024, ge=1024)
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(8000, ge=0, le=65535)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Read settings with the documented precedence; unset overrides are ignored."""
+    config_file = config_file or (
+        Path(os.environ["WAREHOUSE_CONFIG"]) if os.environ.get("WAREHOUSE_CONFIG") else None
+    )
+    if config_file is not None and not config_file.is_file():
+        raise FileNotFoundError(f"config file {config_file} does not exist")
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    if config_file is None:
+        return Settings(**overrides)
+    with_file = type(
+        "Settings", (Settings,), {"model_config": {**Settings.model_config, "toml_file": config_file}}
+    )
+    return with_file(**overrides)  # type: ignore[no-any-return]

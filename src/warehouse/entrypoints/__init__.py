@@ -1,0 +1,1 @@
+"""Entrypoints: the HTTP API, the ingest worker, the CLI and the demo."""

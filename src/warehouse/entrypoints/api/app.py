@@ -1,0 +1,42 @@
+"""The FastAPI application factory; its lifespan owns the engine."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+import warehouse
+from warehouse.bootstrap import Service, bootstrap
+from warehouse.config import Settings
+from warehouse.entrypoints.api import problems
+from warehouse.entrypoints.api.routers import catalog, operations, stock
+
+DESCRIPTION = """
+Stock ledger and inventory API. Edge agents publish movements over MQTT (see the contract in
+`docs/mqtt-contract.md`); this API queries the projection and ledger and takes manual
+receipts, transfers and adjustments. Every error is `application/problem+json` naming the field.
+"""
+
+
+def create_app(settings: Settings | None = None, service: Service | None = None) -> FastAPI:
+    """Build the API for ``settings`` (or around an existing ``service``, for tests and demo)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = service is None
+        app.state.service = service or bootstrap(settings or Settings())
+        try:
+            yield
+        finally:
+            if owned:
+                app.state.service.close()
+
+    app = FastAPI(title="warehouse", version=warehouse.__version__, description=DESCRIPTION,
+                  lifespan=lifespan)
+    problems.install(app)
+    for router in (catalog.router, stock.router, operations.router):
+        app.include_router(router, prefix="/api/v1")
+    app.include_router(operations.health)
+    return app

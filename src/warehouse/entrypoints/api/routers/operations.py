@@ -1,0 +1,45 @@
+"""What operations people watch: rejected events, agents, health."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from warehouse.adapters import queries
+from warehouse.entrypoints.api.deps import ReadConn, ServiceDep
+from warehouse.entrypoints.api.schemas import AgentOut, RejectedPage
+
+router = APIRouter()
+
+
+@router.get("/events/rejected", response_model=RejectedPage, tags=["operations"])
+def rejected(conn: ReadConn, reason: str | None = None, agent_id: str | None = None,
+             limit: Annotated[int, Query(ge=1, le=500)] = 100,
+             cursor: str | None = None) -> queries.Page:
+    """Events the ingest worker refused, newest first, with the reason and raw payload."""
+    return queries.rejected_events(conn, reason=reason, agent_id=agent_id, limit=limit,
+                                   cursor=cursor)
+
+
+@router.get("/agents", response_model=list[AgentOut], tags=["operations"])
+def list_agents(conn: ReadConn) -> list[dict[str, object]]:
+    """Edge agents: last seen, last contiguous seq, open sequence gaps, last heartbeat."""
+    return queries.agents(conn)
+
+
+health = APIRouter()
+
+
+@health.get("/healthz", tags=["operations"])
+def healthz(service: ServiceDep) -> JSONResponse:
+    """200 when the database answers, 503 when it does not."""
+    try:
+        with service.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:  # any failure means unhealthy; report it, do not raise
+        return JSONResponse({"status": "unavailable", "database": str(exc)[:200]},
+                            status_code=503)
+    return JSONResponse({"status": "ok", "database": "ok"})
