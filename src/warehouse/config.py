@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     mqtt_share_group: str = Field(
         "warehouse-ingest", description="Shared-subscription group of the ingest workers; '' for none"
     )
+    mqtt_site: str = Field(
+        "+", description="Site level of the events subscription: '+' for all, or one site id"
+    )
     mqtt_client_id: str = Field("", description="Default: warehouse-ingest-<host>-<pid>")
     mqtt_ca_file: Path | None = None
     ingest_batch_size: int = Field(500, ge=1, le=5000)

@@ -34,7 +34,6 @@ from warehouse.service_layer.commands import (
 from warehouse.service_layer.ingest import ingest_batch
 
 log = logging.getLogger(__name__)
-STATUS_SUBSCRIPTION = "warehouse/v1/+/+/status"
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +90,7 @@ class IngestWorker:
         self.inbox: queue.Queue[Received] = queue.Queue(maxsize=100_000)
         self.connected = threading.Event()
         self.totals = IngestResult()
+        self._stopping = False
         self.client = make_client(self.client_id, self.address,
                                   protocol=settings.mqtt_protocol, ca_file=settings.mqtt_ca_file)
         self.client.on_connect = never_raise(self._on_connect)
@@ -108,14 +108,18 @@ class IngestWorker:
             log.error("broker %s:%s refused the connection: %s",
                       self.address.host, self.address.port, reason)
             return
-        client.subscribe([(self._subscription(contracts.EVENTS_SUBSCRIPTION), 1),
-                          (self._subscription(STATUS_SUBSCRIPTION), 1)])
+        site = self.service.settings.mqtt_site
+        client.subscribe([(self._subscription(f"warehouse/v1/{site}/+/events"), 1),
+                          (self._subscription(f"warehouse/v1/{site}/+/status"), 1)])
         log.info("connected to %s:%s as %s", self.address.host, self.address.port, self.client_id)
         self.connected.set()
 
     def _on_disconnect(self, _c: Any, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
         self.connected.clear()
-        log.warning("disconnected from the broker (%s); reconnecting", reason)
+        if self._stopping:
+            log.info("disconnected from the broker")
+        else:
+            log.warning("lost the broker (%s); reconnecting", reason)
 
     def _on_message(self, _c: Any, _u: Any, message: mqtt.MQTTMessage) -> None:
         self.inbox.put(Received(message.topic, message.payload))
@@ -127,6 +131,7 @@ class IngestWorker:
 
     def stop(self) -> None:
         """Disconnect and stop the network thread."""
+        self._stopping = True
         self.client.disconnect()
         self.client.loop_stop()
 

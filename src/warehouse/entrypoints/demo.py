@@ -1,0 +1,107 @@
+"""``warehouse demo``: SQLite, an in-process broker, the ingest worker, the API and simulated
+devices, in one process, on a machine with nothing else running."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+from importlib import resources
+from pathlib import Path
+
+import click
+import uvicorn
+
+from warehouse.adapters.embedded_broker import EmbeddedBroker
+from warehouse.adapters.migrate import upgrade
+from warehouse.bootstrap import bootstrap
+from warehouse.config import Settings
+from warehouse.entrypoints.api.app import create_app
+from warehouse.entrypoints.ingest import IngestWorker
+from warehouse.entrypoints.seedfile import load
+from warehouse.entrypoints.simulator import DeviceSimulator
+from warehouse.service_layer import catalog
+
+log = logging.getLogger(__name__)
+
+
+def free_port(preferred: int) -> int:
+    """``preferred`` if it can be bound on 127.0.0.1, else raise; 0 picks any free port."""
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", preferred))
+        except OSError as exc:
+            raise click.ClickException(
+                f"port {preferred} is in use on 127.0.0.1; pass another with --port "
+                "or --mqtt-port (0 picks a free one)") from exc
+        return int(sock.getsockname()[1])
+
+
+def _thread(name: str, target: object, *args: object) -> threading.Thread:
+    thread = threading.Thread(target=target, args=args, name=name, daemon=True)  # type: ignore[arg-type]
+    thread.start()
+    return thread
+
+
+def run_demo(workdir: Path, *, api_port: int, mqtt_port: int, rate: float, duration: float,
+             stop: threading.Event) -> None:
+    """Run the demo until ``stop`` is set (Ctrl-C) or ``duration`` seconds have passed."""
+    for noisy in ("amqtt", "transitions"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    workdir.mkdir(parents=True, exist_ok=True)
+    db_url = f"sqlite:///{(workdir / 'warehouse.db').resolve()}"
+    api_port, mqtt_port = free_port(api_port), free_port(mqtt_port)
+    click.echo(f"setting up {workdir}/warehouse.db ...")
+    upgrade(db_url)
+    settings = Settings(database_url=db_url, mqtt_url=f"mqtt://127.0.0.1:{mqtt_port}",
+                        mqtt_protocol="3.1.1", mqtt_share_group="", api_port=api_port)
+    service = bootstrap(settings)
+    with resources.as_file(resources.files("warehouse.demo") / "catalog.yaml") as path:
+        locations, products = load(path)
+    catalog.seed(service.uow(), service.parser, locations, products)
+    click.echo(f"catalog: {len(products)} products, {len(locations)} locations")
+
+    broker = EmbeddedBroker(port=mqtt_port)
+    broker.start()
+    worker = IngestWorker(service, client_id="demo-ingest")
+    server = uvicorn.Server(uvicorn.Config(create_app(service=service), host="127.0.0.1",
+                                           port=api_port, log_level="warning"))
+    devices = DeviceSimulator(settings.mqtt_url, products, protocol="3.1.1", rate=rate)
+    threads = [_thread("ingest", worker.run, stop), _thread("api", server.run)]
+    if not worker.connected.wait(10):
+        log.warning("the ingest worker has not connected to the embedded broker yet")
+    threads.append(_thread("devices", devices.run, stop))
+    _banner(api_port, mqtt_port)
+    started = time.monotonic()
+    try:
+        while not stop.wait(10 if duration == 0 else min(10, max(0.1, duration))):
+            t = worker.totals
+            log.info("devices sent %d; ingested %d, rejected %d, awaiting ack %d",
+                     devices.published, t.applied, t.rejected, devices.unacked)
+            if duration and time.monotonic() - started >= duration:
+                break
+    finally:
+        stop.set()
+        server.should_exit = True
+        for thread in threads:
+            thread.join(10)
+        broker.stop()
+        service.close()
+        click.echo("demo stopped")
+
+
+def _banner(api_port: int, mqtt_port: int) -> None:
+    base = f"http://127.0.0.1:{api_port}"
+    click.echo(f"""
+warehouse demo is running.
+  API        {base}/api/v1   (interactive docs: {base}/docs)
+  MQTT       mqtt://127.0.0.1:{mqtt_port}  (MQTT 3.1.1, in-process broker)
+
+Try:
+  curl -s '{base}/api/v1/stock?location=WH1&limit=5'
+  curl -s '{base}/api/v1/stock/COF-250'
+  curl -s '{base}/api/v1/movements?limit=5'
+
+Press Ctrl-C to stop.
+""")
