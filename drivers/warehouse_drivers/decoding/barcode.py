@@ -93,6 +93,10 @@ def _from_elements(data: str, kind: Kind, symbology: str | None, elements: Any) 
     expiry = None
     gtin = sscc = None
     for element in elements:
+        for problem in ("gtin_error", "sscc_error", "gln_error"):
+            if getattr(element, problem, None):
+                raise DecodeError(f"invalid_{problem[:-6]}",
+                                  f"AI ({element.ai.ai}): {getattr(element, problem)}")
         values.setdefault(element.ai.ai, element.value)
         if element.gtin is not None and gtin is None:
             gtin = element.gtin.as_gtin_14()

@@ -69,7 +69,7 @@ class SqlProducts:
         c = orm.product_codes
         rows = dict(self.conn.execute(
             select(c.c.code, c.c.product_id).where(c.c.code.in_(list(codes)))
-        ).tuples().all())
+        ).all())
         for code in codes:  # the first code given wins: the raw code before its decoded GTIN
             if code in rows:
                 return self.by_id(rows[code])

@@ -88,7 +88,7 @@ class IngestWorker:
             f"warehouse-ingest-{socket.gethostname()}-{os.getpid()}"
         )
         self.inbox: queue.Queue[Received] = queue.Queue(maxsize=100_000)
-        self.connected = threading.Event()
+        self.connected = threading.Event()  # set once subscribed: events are being received
         self.totals = IngestResult()
         self._stopping = False
         self.client = make_client(self.client_id, self.address,
@@ -96,6 +96,7 @@ class IngestWorker:
         self.client.on_connect = never_raise(self._on_connect)
         self.client.on_disconnect = never_raise(self._on_disconnect)
         self.client.on_message = never_raise(self._on_message)
+        self.client.on_subscribe = never_raise(self._on_subscribe)
 
     def _subscription(self, topic: str) -> str:
         group = self.service.settings.mqtt_share_group
@@ -112,6 +113,12 @@ class IngestWorker:
         client.subscribe([(self._subscription(f"warehouse/v1/{site}/+/events"), 1),
                           (self._subscription(f"warehouse/v1/{site}/+/status"), 1)])
         log.info("connected to %s:%s as %s", self.address.host, self.address.port, self.client_id)
+
+    def _on_subscribe(self, _c: Any, _u: Any, _mid: int, reasons: Any, _p: Any) -> None:
+        failed = [r for r in reasons if r.is_failure]
+        if failed:
+            log.error("the broker refused the subscription: %s", failed)
+            return
         self.connected.set()
 
     def _on_disconnect(self, _c: Any, _u: Any, _f: Any, reason: Any, _p: Any) -> None:

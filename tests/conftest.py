@@ -1,0 +1,156 @@
+"""Shared fixtures: one database per backend per run, real Mosquitto, unique ids.
+
+Tests that need PostgreSQL or Mosquitto skip when it is not running, except under CI=true,
+where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Iterator
+from importlib import resources
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import Engine, text
+
+from warehouse.adapters.db import create_engine
+from warehouse.adapters.migrate import upgrade
+from warehouse.bootstrap import Service, bootstrap
+from warehouse.config import Settings
+
+CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+PG_URL = os.environ.get("WAREHOUSE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+MQTT_HOST = os.environ.get("WAREHOUSE_TEST_MQTT_HOST", "127.0.0.1")
+MQTT_PORT = int(os.environ.get("WAREHOUSE_TEST_MQTT_PORT", "1883"))
+RUN_ID = uuid.uuid4().hex[:8]
+DEMO_CATALOG = Path(str(resources.files("warehouse.demo") / "catalog.yaml"))
+TABLES = ("seq_gaps", "agents", "inbox", "rejected_events", "idempotency_keys", "movements",
+          "stock", "serial_units", "product_codes", "products")
+
+
+def require(service: str, available: bool, why: str) -> None:
+    """Skip without the service; under CI=true, fail instead."""
+    if available:
+        return
+    message = f"{service} is not available: {why}"
+    if CI:
+        pytest.fail(f"{message} (CI=true: services are required)")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for this run, migrated, dropped at the end."""
+    try:
+        admin = psycopg.connect(PG_URL, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        require("PostgreSQL", False, str(exc).strip())
+    name = f"warehouse_test_{RUN_ID}"
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = PG_URL.rsplit("/", 1)[0] + "/" + name
+    upgrade(url)
+    yield url
+    with psycopg.connect(PG_URL, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Every database test runs on SQLite and on PostgreSQL."""
+    if request.param == "postgresql":
+        return str(request.getfixturevalue("pg_database"))
+    url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'warehouse.db'}"
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    eng = create_engine(database_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def clean_db(engine: Engine, database_url: str) -> str:
+    """The database emptied of everything but the built-in virtual locations."""
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in TABLES:
+                conn.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - fixed names
+        conn.execute(text("DELETE FROM locations WHERE kind NOT IN "
+                          "('supplier', 'customer', 'loss', 'transit') AND parent_id IS NOT NULL"))
+        conn.execute(text("DELETE FROM locations WHERE kind NOT IN "
+                          "('supplier', 'customer', 'loss', 'transit')"))
+    return database_url
+
+
+def make_settings(database_url: str, **extra: object) -> Settings:
+    return Settings(database_url=database_url, mqtt_url=f"mqtt://{MQTT_HOST}:{MQTT_PORT}",
+                    **extra)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def service(clean_db: str) -> Iterator[Service]:
+    svc = bootstrap(make_settings(clean_db), catalog_ttl=0)
+    yield svc
+    svc.close()
+
+
+@pytest.fixture
+def seeded(service: Service) -> Service:
+    """The service with the demo catalog and location tree loaded."""
+    from warehouse.entrypoints.seedfile import load
+    from warehouse.service_layer import catalog
+
+    locations, products = load(DEMO_CATALOG)
+    catalog.seed(service.uow(), service.parser, locations, products)
+    return service
+
+
+def broker_up(host: str = MQTT_HOST, port: int = MQTT_PORT) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def mosquitto() -> tuple[str, int]:
+    """The real Mosquitto broker."""
+    require("Mosquitto", broker_up(), f"nothing listens on {MQTT_HOST}:{MQTT_PORT}")
+    return MQTT_HOST, MQTT_PORT
+
+
+@pytest.fixture
+def site() -> str:
+    """A site id no other test or run uses, so topics never collide."""
+    return f"T{RUN_ID}{uuid.uuid4().hex[:6]}"
+
+
+@pytest.fixture
+def ingest(seeded: Service, mosquitto: tuple[str, int], site: str) -> Iterator[object]:
+    """An ingest worker thread on the real broker, subscribed to this test's site only."""
+    from warehouse.entrypoints.ingest import IngestWorker
+
+    settings = make_settings(seeded.settings.database_url, mqtt_site=site,
+                             mqtt_share_group=f"test-{site}")
+    worker_service = bootstrap(settings, catalog_ttl=0)
+    worker = IngestWorker(worker_service, client_id=f"ingest-{site}")
+    stop = threading.Event()
+    thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
+    thread.start()
+    assert worker.connected.wait(10), "the ingest worker did not connect"
+    yield worker
+    stop.set()
+    thread.join(10)
+    worker_service.close()
