@@ -25,3 +25,69 @@ def movement_payload(site: str, agent: str, seq: int, *, event_id: str | None = 
 
 def events_topic(site: str, agent: str) -> str:
     return contracts.topic(site, agent, "events")
+
+
+class ResendingPublisher:
+    """A minimal edge: publishes numbered events and re-sends each until an ack covers it."""
+
+    def __init__(self, host: str, port: int, site: str, agent: str, *,
+                 resend_after: float = 2.0) -> None:
+        import threading
+
+        import paho.mqtt.client as mqtt
+        from paho.mqtt.enums import CallbackAPIVersion
+
+        self.site, self.agent, self.resend_after = site, agent, resend_after
+        self.acked = 0
+        self.pending: dict[int, tuple[bytes, float]] = {}
+        self.lock = threading.Lock()
+        self.subscribed = threading.Event()
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"pub-{agent}",
+                                  protocol=mqtt.MQTTv5)
+        self.client.on_connect = lambda c, *_: c.subscribe(contracts.topic(site, agent, "acks"), 1)
+        self.client.on_subscribe = lambda *_: self.subscribed.set()
+        self.client.on_message = self._on_ack
+        self.client.connect(host, port)
+        self.client.loop_start()
+        assert self.subscribed.wait(10), "could not subscribe to acks"
+
+    def _on_ack(self, _c: object, _u: object, message: Any) -> None:
+        ack = contracts.decode(contracts.Ack, message.payload)
+        with self.lock:
+            self.acked = max(self.acked, ack.seq)
+            for seq in [s for s in self.pending if s <= ack.seq]:
+                del self.pending[seq]
+
+    def publish(self, seq: int, payload: bytes) -> None:
+        import time
+
+        with self.lock:
+            self.pending[seq] = (payload, time.monotonic())
+        self.client.publish(events_topic(self.site, self.agent), payload, qos=1)
+
+    def resend_due(self) -> int:
+        import time
+
+        now = time.monotonic()
+        with self.lock:
+            due = [(s, p) for s, (p, t) in self.pending.items() if now - t > self.resend_after]
+            for seq, payload in due:
+                self.pending[seq] = (payload, now)
+        for _seq, payload in due:
+            self.client.publish(events_topic(self.site, self.agent), payload, qos=1)
+        return len(due)
+
+    def wait_all_acked(self, last_seq: int, timeout: float) -> bool:
+        import time
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.acked >= last_seq:
+                return True
+            self.resend_due()
+            time.sleep(0.05)
+        return False
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
