@@ -29,8 +29,18 @@ MQTT_HOST = os.environ.get("WAREHOUSE_TEST_MQTT_HOST", "127.0.0.1")
 MQTT_PORT = int(os.environ.get("WAREHOUSE_TEST_MQTT_PORT", "1883"))
 RUN_ID = uuid.uuid4().hex[:8]
 DEMO_CATALOG = Path(str(resources.files("warehouse.demo") / "catalog.yaml"))
-TABLES = ("seq_gaps", "agents", "inbox", "rejected_events", "idempotency_keys", "movements",
-          "stock", "serial_units", "product_codes", "products")
+TABLES = (
+    "seq_gaps",
+    "agents",
+    "inbox",
+    "rejected_events",
+    "idempotency_keys",
+    "movements",
+    "stock",
+    "serial_units",
+    "product_codes",
+    "products",
+)
 
 
 def require(service: str, available: bool, why: str) -> None:
@@ -85,17 +95,24 @@ def clean_db(engine: Engine, database_url: str) -> str:
             conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
         else:
             for table in TABLES:
-                conn.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - fixed names
-        conn.execute(text("DELETE FROM locations WHERE kind NOT IN "
-                          "('supplier', 'customer', 'loss', 'transit') AND parent_id IS NOT NULL"))
-        conn.execute(text("DELETE FROM locations WHERE kind NOT IN "
-                          "('supplier', 'customer', 'loss', 'transit')"))
+                conn.execute(text(f"DELETE FROM {table}"))
+        conn.execute(
+            text(
+                "DELETE FROM locations WHERE kind NOT IN "
+                "('supplier', 'customer', 'loss', 'transit') AND parent_id IS NOT NULL"
+            )
+        )
+        conn.execute(
+            text(
+                "DELETE FROM locations WHERE kind NOT IN "
+                "('supplier', 'customer', 'loss', 'transit')"
+            )
+        )
     return database_url
 
 
 def make_settings(database_url: str, **extra: object) -> Settings:
-    return Settings(database_url=database_url, mqtt_url=f"mqtt://{MQTT_HOST}:{MQTT_PORT}",
-                    **extra)  # type: ignore[arg-type]
+    return Settings(database_url=database_url, mqtt_url=f"mqtt://{MQTT_HOST}:{MQTT_PORT}", **extra)  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -142,8 +159,9 @@ def ingest(seeded: Service, mosquitto: tuple[str, int], site: str) -> Iterator[o
     """An ingest worker thread on the real broker, subscribed to this test's site only."""
     from warehouse.entrypoints.ingest import IngestWorker
 
-    settings = make_settings(seeded.settings.database_url, mqtt_site=site,
-                             mqtt_share_group=f"test-{site}")
+    settings = make_settings(
+        seeded.settings.database_url, mqtt_site=site, mqtt_share_group=f"test-{site}"
+    )
     worker_service = bootstrap(settings, catalog_ttl=0)
     worker = IngestWorker(worker_service, client_id=f"ingest-{site}")
     stop = threading.Event()

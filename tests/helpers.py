@@ -3,22 +3,41 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
 from warehouse import contracts
 
 
-def movement_payload(site: str, agent: str, seq: int, *, event_id: str | None = None,
-                     **data: Any) -> bytes:
+def movement_payload(
+    site: str, agent: str, seq: int, *, event_id: str | None = None, **data: Any
+) -> bytes:
     """A contract `movement` event as JSON bytes."""
     doc = {
-        "v": 1, "event_id": event_id or str(uuid.uuid4()), "agent_id": agent, "site": site,
-        "seq": seq, "boot": 1, "occurred_at": datetime.now(UTC).isoformat(), "type": "movement",
-        "device": "scanner-1", "station": "receiving",
-        "data": {"kind": "receive", "code": "5901230001001", "lot": "L1", "qty": 1,
-                 "to_location": "WH1-DOCK-1", **data},
+        "v": 1,
+        "event_id": event_id or str(uuid.uuid4()),
+        "agent_id": agent,
+        "site": site,
+        "seq": seq,
+        "boot": 1,
+        "occurred_at": datetime.now(UTC).isoformat(),
+        "type": "movement",
+        "device": "scanner-1",
+        "station": "receiving",
+        "data": {
+            "kind": "receive",
+            "code": "5901230001001",
+            "lot": "L1",
+            "qty": 1,
+            "to_location": "WH1-DOCK-1",
+            **data,
+        },
     }
     return json.dumps(doc).encode()
 
@@ -30,20 +49,18 @@ def events_topic(site: str, agent: str) -> str:
 class ResendingPublisher:
     """A minimal edge: publishes numbered events and re-sends each until an ack covers it."""
 
-    def __init__(self, host: str, port: int, site: str, agent: str, *,
-                 resend_after: float = 2.0) -> None:
-        import threading
-
-        import paho.mqtt.client as mqtt
-        from paho.mqtt.enums import CallbackAPIVersion
+    def __init__(
+        self, host: str, port: int, site: str, agent: str, *, resend_after: float = 2.0
+    ) -> None:
 
         self.site, self.agent, self.resend_after = site, agent, resend_after
         self.acked = 0
         self.pending: dict[int, tuple[bytes, float]] = {}
         self.lock = threading.Lock()
         self.subscribed = threading.Event()
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"pub-{agent}",
-                                  protocol=mqtt.MQTTv5)
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=f"pub-{agent}", protocol=mqtt.MQTTv5
+        )
         self.client.on_connect = lambda c, *_: c.subscribe(contracts.topic(site, agent, "acks"), 1)
         self.client.on_subscribe = lambda *_: self.subscribed.set()
         self.client.on_message = self._on_ack
@@ -59,15 +76,11 @@ class ResendingPublisher:
                 del self.pending[seq]
 
     def publish(self, seq: int, payload: bytes) -> None:
-        import time
-
         with self.lock:
             self.pending[seq] = (payload, time.monotonic())
         self.client.publish(events_topic(self.site, self.agent), payload, qos=1)
 
     def resend_due(self) -> int:
-        import time
-
         now = time.monotonic()
         with self.lock:
             due = [(s, p) for s, (p, t) in self.pending.items() if now - t > self.resend_after]
@@ -78,8 +91,6 @@ class ResendingPublisher:
         return len(due)
 
     def wait_all_acked(self, last_seq: int, timeout: float) -> bool:
-        import time
-
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.acked >= last_seq:

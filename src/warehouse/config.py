@@ -34,7 +34,8 @@ class Settings(BaseSettings):
         "5", description="MQTT version; 3.1.1 for brokers without 5 (amqtt)"
     )
     mqtt_share_group: str = Field(
-        "warehouse-ingest", description="Shared-subscription group of the ingest workers; '' for none"
+        "warehouse-ingest",
+        description="Shared-subscription group of the ingest workers; '' for none",
     )
     mqtt_site: str = Field(
         "+", description="Site level of the events subscription: '+' for all, or one site id"
@@ -71,6 +72,8 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
     if config_file is None:
         return Settings(**overrides)
     with_file = type(
-        "Settings", (Settings,), {"model_config": {**Settings.model_config, "toml_file": config_file}}
+        "Settings",
+        (Settings,),
+        {"model_config": {**Settings.model_config, "toml_file": config_file}},
     )
     return with_file(**overrides)  # type: ignore[no-any-return]

@@ -16,15 +16,30 @@ import pytest
 
 from tests.conftest import DEMO_CATALOG
 
-COMMANDS = [[], ["serve"], ["ingest"], ["db"], ["db", "upgrade"], ["db", "check-projection"],
-            ["db", "rebuild-projection"], ["seed"], ["demo"]]
+COMMANDS = [
+    [],
+    ["serve"],
+    ["ingest"],
+    ["db"],
+    ["db", "upgrade"],
+    ["db", "check-projection"],
+    ["db", "rebuild-projection"],
+    ["seed"],
+    ["demo"],
+]
 
 
-def warehouse(*args: str, env: dict[str, str] | None = None,
-              timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "warehouse.entrypoints.cli", *args],
-                          capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, **(env or {})})
+def warehouse(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "warehouse.entrypoints.cli", *args],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "warehouse")
@@ -44,28 +59,40 @@ def test_upgrade_seed_and_check(tmp_path: Path) -> None:
     csv_file.write_text("sku,name,unit,gtins\nCSV-1,From a CSV,kg,96385074|4006381333931\n")
     assert "0 locations, 1 products" in warehouse("seed", str(csv_file), env=env).stdout
     checked = warehouse("db", "check-projection", env=env)
-    assert checked.returncode == 0 and "matches" in checked.stdout
+    assert checked.returncode == 0
+    assert "matches" in checked.stdout
 
 
-@pytest.mark.parametrize(("content", "suffix", "message"), [
-    ("products:\n  - {sku: A, name: x, gtins: ['123']}\n", ".yaml",
-     "products.0.gtins.0: String should match pattern"),
-    ("products:\n  - {sku: A}\n", ".yaml", "products.0.name: Field required"),
-    ("locations:\n  - {code: X, name: x, kind: bin, parent_code: NOPE}\n", ".yaml",
-     "parent_code 'NOPE' is not a known location (parent_code)"),
-    ("{{{", ".yaml", "not valid YAML"),
-    ("a,b\n1,2\n", ".csv", "needs a 'sku' column"),
-    ("x", ".txt", "expected a .yaml, .yml or .csv file"),
-])
-def test_seed_errors_name_file_entry_and_field(tmp_path: Path, content: str, suffix: str,
-                                               message: str) -> None:
+@pytest.mark.parametrize(
+    ("content", "suffix", "message"),
+    [
+        (
+            "products:\n  - {sku: A, name: x, gtins: ['123']}\n",
+            ".yaml",
+            "products.0.gtins.0: String should match pattern",
+        ),
+        ("products:\n  - {sku: A}\n", ".yaml", "products.0.name: Field required"),
+        (
+            "locations:\n  - {code: X, name: x, kind: bin, parent_code: NOPE}\n",
+            ".yaml",
+            "parent_code 'NOPE' is not a known location (parent_code)",
+        ),
+        ("{{{", ".yaml", "not valid YAML"),
+        ("a,b\n1,2\n", ".csv", "needs a 'sku' column"),
+        ("x", ".txt", "expected a .yaml, .yml or .csv file"),
+    ],
+)
+def test_seed_errors_name_file_entry_and_field(
+    tmp_path: Path, content: str, suffix: str, message: str
+) -> None:
     env = {"WAREHOUSE_DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}"}
     warehouse("db", "upgrade", env=env)
     bad = tmp_path / f"bad{suffix}"
     bad.write_text(content)
     result = warehouse("seed", str(bad), env=env)
     assert result.returncode == 1
-    assert str(bad) in result.stderr and message in result.stderr
+    assert str(bad) in result.stderr
+    assert message in result.stderr
 
 
 def test_config_file_and_precedence(tmp_path: Path) -> None:
@@ -79,17 +106,32 @@ def test_config_file_and_precedence(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text('ingest_batch_size = "lots"\n')
     result = warehouse("--config", str(bad), "db", "upgrade")
-    assert result.returncode == 2 and "ingest_batch_size" in result.stderr
+    assert result.returncode == 2
+    assert "ingest_batch_size" in result.stderr
     missing = warehouse("--config", str(tmp_path / "none.toml"), "db", "upgrade")
-    assert missing.returncode == 2 and "does not exist" in missing.stderr
+    assert missing.returncode == 2
+    assert "does not exist" in missing.stderr
 
 
 @pytest.mark.slow
 def test_demo_runs_prints_curl_commands_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "warehouse.entrypoints.cli", "demo", "--dir", str(tmp_path),
-         "--port", "0", "--rate", "40"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        [
+            sys.executable,
+            "-m",
+            "warehouse.entrypoints.cli",
+            "demo",
+            "--dir",
+            str(tmp_path),
+            "--port",
+            "0",
+            "--rate",
+            "40",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     assert proc.stdout is not None
     try:
         lines: list[str] = []
@@ -103,11 +145,12 @@ def test_demo_runs_prints_curl_commands_and_stops_on_ctrl_c(tmp_path: Path) -> N
         time.sleep(4)  # the simulated devices publish through the broker meanwhile
         for curl in curls:
             target = re.search(r"'(http://[^']+)'", curl).group(1)  # type: ignore[union-attr]
-            with urllib.request.urlopen(target, timeout=5) as response:  # noqa: S310 - loopback
+            with urllib.request.urlopen(target, timeout=5) as response:
                 assert response.status == 200
         with urllib.request.urlopen(f"{base}/api/v1/movements?limit=5", timeout=5) as response:
             movements = json.load(response)["items"]
-        assert movements and all(m["origin"] == "mqtt" for m in movements)
+        assert movements
+        assert all(m["origin"] == "mqtt" for m in movements)
         proc.send_signal(signal.SIGINT)
         rest, _ = proc.communicate(timeout=30)
     finally:

@@ -22,11 +22,20 @@ TOTAL = 2000
 
 
 def start_worker(database_url: str, site: str, log: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "WAREHOUSE_DATABASE_URL": database_url, "WAREHOUSE_MQTT_SITE": site,
-           "WAREHOUSE_MQTT_SHARE_GROUP": f"crash-{site}", "WAREHOUSE_LOG_LEVEL": "INFO"}
+    env = {
+        **os.environ,
+        "WAREHOUSE_DATABASE_URL": database_url,
+        "WAREHOUSE_MQTT_SITE": site,
+        "WAREHOUSE_MQTT_SHARE_GROUP": f"crash-{site}",
+        "WAREHOUSE_LOG_LEVEL": "INFO",
+    }
     with log.open("ab") as out:
-        return subprocess.Popen([sys.executable, "-m", "warehouse.entrypoints.cli", "ingest"],
-                                env=env, stdout=out, stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            [sys.executable, "-m", "warehouse.entrypoints.cli", "ingest"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
 
 
 def wait_connected(log: Path, count: int, timeout: float = 20) -> None:
@@ -39,7 +48,8 @@ def wait_connected(log: Path, count: int, timeout: float = 20) -> None:
 
 
 def test_sigkill_mid_stream_loses_and_doubles_nothing(
-        seeded: Service, site: str, mosquitto: tuple[str, int], tmp_path: Path) -> None:
+    seeded: Service, site: str, mosquitto: tuple[str, int], tmp_path: Path
+) -> None:
     log = tmp_path / "worker.log"
     worker = start_worker(seeded.settings.database_url, site, log)
     publisher = ResendingPublisher(*mosquitto, site, "dock-1", resend_after=1.5)
@@ -60,7 +70,8 @@ def test_sigkill_mid_stream_loses_and_doubles_nothing(
                 publisher.resend_due()
         assert killed_at is not None, "the worker was never killed mid-stream"
         assert publisher.wait_all_acked(TOTAL, timeout=120), (
-            f"acked {publisher.acked} of {TOTAL}\n{log.read_text(errors='replace')[-3000:]}")
+            f"acked {publisher.acked} of {TOTAL}\n{log.read_text(errors='replace')[-3000:]}"
+        )
     finally:
         publisher.close()
         worker.send_signal(signal.SIGTERM)

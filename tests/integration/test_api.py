@@ -21,10 +21,13 @@ def api(seeded: Service) -> Iterator[TestClient]:
         yield client
 
 
-def receive(api: TestClient, qty: str, *, sku: str = "TEA-GRN", to: str = "WH1-A-01",
-            **extra: str) -> dict[str, object]:
-    r = api.post(f"{API}/movements", json={"kind": "receive", "sku": sku, "qty": qty,
-                                           "to_location": to, **extra})
+def receive(
+    api: TestClient, qty: str, *, sku: str = "TEA-GRN", to: str = "WH1-A-01", **extra: str
+) -> dict[str, object]:
+    r = api.post(
+        f"{API}/movements",
+        json={"kind": "receive", "sku": sku, "qty": qty, "to_location": to, **extra},
+    )
     assert r.status_code == 201, r.text
     return r.json()  # type: ignore[no-any-return]
 
@@ -38,11 +41,13 @@ def test_product_crud_and_code_rules(api: TestClient) -> None:
     clash = api.post(f"{API}/products", json={**body, "sku": "NEW-2", "gtins": []})
     assert clash.status_code == 409
     assert clash.json()["field"] == "aliases"
-    bad = api.post(f"{API}/products", json={**body, "sku": "NEW-3", "gtins": ["96385075"],
-                                            "aliases": []})
+    bad = api.post(
+        f"{API}/products", json={**body, "sku": "NEW-3", "gtins": ["96385075"], "aliases": []}
+    )
     assert (bad.status_code, bad.json()["field"]) == (422, "gtins.0")
     updated = api.put(f"{API}/products/NEW-1", json={"name": "Renamed", "unit": "kg"})
-    assert updated.json()["name"] == "Renamed" and updated.json()["gtins"] == []
+    assert updated.json()["name"] == "Renamed"
+    assert updated.json()["gtins"] == []
     assert api.get(f"{API}/products", params={"q": "renamed"}).json()["items"][0]["sku"] == "NEW-1"
     assert api.delete(f"{API}/products/NEW-1").status_code == 204
     assert api.get(f"{API}/products/NEW-1").status_code == 404
@@ -51,27 +56,34 @@ def test_product_crud_and_code_rules(api: TestClient) -> None:
 def test_products_page_with_a_cursor(api: TestClient) -> None:
     seen, cursor = [], None
     while True:
-        page = api.get(f"{API}/products", params={"limit": 10, **({"cursor": cursor}
-                                                                  if cursor else {})}).json()
+        page = api.get(
+            f"{API}/products", params={"limit": 10, **({"cursor": cursor} if cursor else {})}
+        ).json()
         seen += [p["sku"] for p in page["items"]]
         cursor = page["next_cursor"]
         if cursor is None:
             break
-    assert len(seen) == 36 and seen == sorted(seen)
+    assert len(seen) == 36
+    assert seen == sorted(seen)
 
 
 def test_a_product_with_history_cannot_be_deleted(api: TestClient) -> None:
     receive(api, "1")
     r = api.delete(f"{API}/products/TEA-GRN")
-    assert r.status_code == 409 and "active to false" in r.json()["detail"]
+    assert r.status_code == 409
+    assert "active to false" in r.json()["detail"]
 
 
 def test_location_tree(api: TestClient) -> None:
-    r = api.post(f"{API}/locations", json={"code": "WH1-C", "name": "Aisle C", "kind": "zone",
-                                           "parent_code": "WH1"})
-    assert r.status_code == 201 and r.json()["path"] == ["WH1", "WH1-C"]
-    orphan = api.post(f"{API}/locations", json={"code": "X-1", "name": "x", "kind": "bin",
-                                                "parent_code": "NOPE"})
+    r = api.post(
+        f"{API}/locations",
+        json={"code": "WH1-C", "name": "Aisle C", "kind": "zone", "parent_code": "WH1"},
+    )
+    assert r.status_code == 201
+    assert r.json()["path"] == ["WH1", "WH1-C"]
+    orphan = api.post(
+        f"{API}/locations", json={"code": "X-1", "name": "x", "kind": "bin", "parent_code": "NOPE"}
+    )
     assert (orphan.status_code, orphan.json()["field"]) == (404, "parent_code")
     rootless = api.post(f"{API}/locations", json={"code": "X-2", "name": "x", "kind": "bin"})
     assert (rootless.status_code, rootless.json()["field"]) == (422, "parent_code")
@@ -89,14 +101,19 @@ def test_stock_filters_and_totals(api: TestClient) -> None:
     receive(api, "2", sku="COF-250", to="ST1-BACK", lot="L2")
     rows = api.get(f"{API}/stock", params={"location": "WH1-A"}).json()["items"]
     assert [(r["sku"], r["location"], r["lot"], r["on_hand"]) for r in rows] == [
-        ("COF-250", "WH1-A-01", "L1", "3"), ("TEA-GRN", "WH1-A-01", None, "10")]
+        ("COF-250", "WH1-A-01", "L1", "3"),
+        ("TEA-GRN", "WH1-A-01", None, "10"),
+    ]
     by_gtin = api.get(f"{API}/stock", params={"gtin": "05901230001001"}).json()["items"]
     assert {r["location"] for r in by_gtin} == {"WH1-A-01", "ST1-BACK"}
     by_lot = api.get(f"{API}/stock", params={"sku": "COF-250", "lot": "L2"}).json()["items"]
     assert [r["location"] for r in by_lot] == ["ST1-BACK"]
     totals = api.get(f"{API}/stock/TEA-GRN").json()
     assert (totals["on_hand"], totals["available"], totals["below_reorder_point"]) == (
-        "15", "15", True)
+        "15",
+        "15",
+        True,
+    )
     assert [r["location"] for r in totals["locations"]] == ["WH1-A-01", "WH1-B-02"]
     virtual = api.get(f"{API}/stock", params={"sku": "TEA-GRN", "include_virtual": True}).json()
     assert ("SUPPLIER", "-15") in {(r["location"], r["on_hand"]) for r in virtual["items"]}
@@ -118,44 +135,83 @@ def test_stock_pagination_visits_every_row_once(api: TestClient) -> None:
 
 def test_manual_movements_and_their_rules(api: TestClient) -> None:
     receive(api, "4")
-    by_gtin = api.post(f"{API}/movements", json={"kind": "transfer", "gtin": "5901230001025",
-                                                 "qty": "1", "from_location": "WH1-A-01",
-                                                 "to_location": "WH1-B-01"})
+    by_gtin = api.post(
+        f"{API}/movements",
+        json={
+            "kind": "transfer",
+            "gtin": "5901230001025",
+            "qty": "1",
+            "from_location": "WH1-A-01",
+            "to_location": "WH1-B-01",
+        },
+    )
     assert (by_gtin.status_code, by_gtin.json()["sku"]) == (201, "TEA-GRN")
-    transfer = api.post(f"{API}/movements", json={"kind": "transfer", "sku": "TEA-GRN",
-                                                  "qty": "2", "from_location": "WH1-A-01",
-                                                  "to_location": "WH1-B-01", "actor": "ann"})
-    assert transfer.status_code == 201 and transfer.json()["actor"] == "ann"
-    oversell = api.post(f"{API}/movements", json={"kind": "adjust", "sku": "TEA-GRN", "qty": "2",
-                                                  "from_location": "WH1-A-01"})
+    transfer = api.post(
+        f"{API}/movements",
+        json={
+            "kind": "transfer",
+            "sku": "TEA-GRN",
+            "qty": "2",
+            "from_location": "WH1-A-01",
+            "to_location": "WH1-B-01",
+            "actor": "ann",
+        },
+    )
+    assert transfer.status_code == 201
+    assert transfer.json()["actor"] == "ann"
+    oversell = api.post(
+        f"{API}/movements",
+        json={"kind": "adjust", "sku": "TEA-GRN", "qty": "2", "from_location": "WH1-A-01"},
+    )
     assert oversell.status_code == 409
     assert oversell.headers["content-type"] == PROBLEM
     assert oversell.json()["detail"] == "TEA-GRN at WH1-A-01: 1 on hand, 2 requested"
-    adjust = api.post(f"{API}/movements", json={"kind": "adjust", "sku": "TEA-GRN", "qty": "1",
-                                                "from_location": "WH1-A-01"})
+    adjust = api.post(
+        f"{API}/movements",
+        json={"kind": "adjust", "sku": "TEA-GRN", "qty": "1", "from_location": "WH1-A-01"},
+    )
     assert adjust.json()["to_location"] == "LOSS"
-    no_lot = api.post(f"{API}/movements", json={"kind": "receive", "sku": "COF-250", "qty": "1",
-                                                "to_location": "WH1-A-01"})
+    no_lot = api.post(
+        f"{API}/movements",
+        json={"kind": "receive", "sku": "COF-250", "qty": "1", "to_location": "WH1-A-01"},
+    )
     assert (no_lot.status_code, no_lot.json()["field"]) == (422, "lot")
-    sale = api.post(f"{API}/movements", json={"kind": "sale", "sku": "TEA-GRN", "qty": "1",
-                                              "from_location": "WH1-B-01"})
+    sale = api.post(
+        f"{API}/movements",
+        json={"kind": "sale", "sku": "TEA-GRN", "qty": "1", "from_location": "WH1-B-01"},
+    )
     assert (sale.status_code, sale.json()["field"]) == (422, "kind")
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"kind": "receive", "qty": "1", "to_location": "WH1-A-01"}, "body"),
-    ({"kind": "receive", "sku": "TEA-GRN", "qty": "-1", "to_location": "WH1-A-01"}, "qty"),
-    ({"kind": "receive", "sku": "TEA-GRN", "qty": "x", "to_location": "WH1-A-01"}, "qty"),
-    ({"kind": "receive", "sku": "TEA-GRN", "qty": "1", "to_location": "WH1-A-01",
-      "colour": "red"}, "colour"),
-    ({"kind": "receive", "sku": "TEA-GRN", "qty": "1", "to_location": "NOWHERE"}, "to_location"),
-    ({"kind": "receive", "sku": "NO-SUCH", "qty": "1", "to_location": "WH1-A-01"}, "sku"),
-    ({"kind": "transfer", "sku": "TEA-GRN", "qty": "1", "from_location": "WH1-A-01"},
-     "to_location"),
-    ({"kind": "receive", "sku": "TEA-GRN", "qty": "1.5", "to_location": "WH1-A-01"}, "qty"),
-])
-def test_invalid_requests_name_the_field(api: TestClient, body: dict[str, str],
-                                         field: str) -> None:
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"kind": "receive", "qty": "1", "to_location": "WH1-A-01"}, "body"),
+        ({"kind": "receive", "sku": "TEA-GRN", "qty": "-1", "to_location": "WH1-A-01"}, "qty"),
+        ({"kind": "receive", "sku": "TEA-GRN", "qty": "x", "to_location": "WH1-A-01"}, "qty"),
+        (
+            {
+                "kind": "receive",
+                "sku": "TEA-GRN",
+                "qty": "1",
+                "to_location": "WH1-A-01",
+                "colour": "red",
+            },
+            "colour",
+        ),
+        (
+            {"kind": "receive", "sku": "TEA-GRN", "qty": "1", "to_location": "NOWHERE"},
+            "to_location",
+        ),
+        ({"kind": "receive", "sku": "NO-SUCH", "qty": "1", "to_location": "WH1-A-01"}, "sku"),
+        (
+            {"kind": "transfer", "sku": "TEA-GRN", "qty": "1", "from_location": "WH1-A-01"},
+            "to_location",
+        ),
+        ({"kind": "receive", "sku": "TEA-GRN", "qty": "1.5", "to_location": "WH1-A-01"}, "qty"),
+    ],
+)
+def test_invalid_requests_name_the_field(api: TestClient, body: dict[str, str], field: str) -> None:
     r = api.post(f"{API}/movements", json=body)
     assert r.status_code in (404, 422), r.text
     assert r.headers["content-type"] == PROBLEM
@@ -169,8 +225,9 @@ def test_idempotency_key(api: TestClient) -> None:
     assert first.status_code == again.status_code == 201
     assert first.json()["id"] == again.json()["id"]
     assert again.headers["idempotent-replayed"] == "true"
-    other = api.post(f"{API}/movements", json={**body, "qty": "3"},
-                     headers={"Idempotency-Key": "abc"})
+    other = api.post(
+        f"{API}/movements", json={**body, "qty": "3"}, headers={"Idempotency-Key": "abc"}
+    )
     assert (other.status_code, other.json()["field"]) == (409, "Idempotency-Key")
     assert api.get(f"{API}/stock/TEA-GRN").json()["on_hand"] == "2"
 
@@ -179,9 +236,16 @@ def test_concurrent_manual_movements_never_oversell(api: TestClient) -> None:
     receive(api, "5")
 
     def take(_: int) -> int:
-        return api.post(f"{API}/movements", json={
-            "kind": "transfer", "sku": "TEA-GRN", "qty": "1", "from_location": "WH1-A-01",
-            "to_location": "WH1-B-01"}).status_code
+        return api.post(
+            f"{API}/movements",
+            json={
+                "kind": "transfer",
+                "sku": "TEA-GRN",
+                "qty": "1",
+                "from_location": "WH1-A-01",
+                "to_location": "WH1-B-01",
+            },
+        ).status_code
 
     with ThreadPoolExecutor(8) as pool:
         codes = list(pool.map(take, range(20)))
@@ -196,7 +260,8 @@ def test_movements_filters_and_cursor(api: TestClient) -> None:
     page = api.get(f"{API}/movements", params={"limit": 3}).json()
     second = api.get(f"{API}/movements", params={"limit": 3, "cursor": page["next_cursor"]}).json()
     ids = [m["id"] for m in page["items"] + second["items"]]
-    assert ids == sorted(ids, reverse=True) and len(set(ids)) == 6
+    assert ids == sorted(ids, reverse=True)
+    assert len(set(ids)) == 6
     assert len(api.get(f"{API}/movements", params={"location": "WH1-A"}).json()["items"]) == 3
     assert len(api.get(f"{API}/movements", params={"order_ref": "PO-0"}).json()["items"]) == 4
     future = api.get(f"{API}/movements", params={"since": "2999-01-01T00:00:00Z"}).json()
@@ -212,9 +277,15 @@ def test_movements_filters_and_cursor(api: TestClient) -> None:
 def test_health_and_openapi(api: TestClient) -> None:
     assert api.get("/healthz").json() == {"status": "ok", "database": "ok"}
     spec = api.get("/openapi.json").json()
-    for path in ("/api/v1/stock", "/api/v1/stock/{sku}", "/api/v1/movements",
-                 "/api/v1/events/rejected", "/api/v1/agents", "/api/v1/products",
-                 "/api/v1/locations"):
+    for path in (
+        "/api/v1/stock",
+        "/api/v1/stock/{sku}",
+        "/api/v1/movements",
+        "/api/v1/events/rejected",
+        "/api/v1/agents",
+        "/api/v1/products",
+        "/api/v1/locations",
+    ):
         assert path in spec["paths"]
     examples = spec["components"]["schemas"]["MovementIn"]["examples"]
     assert {e["kind"] for e in examples} == {"receive", "transfer", "adjust"}

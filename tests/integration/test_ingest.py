@@ -25,14 +25,24 @@ def run(service: Service, *payloads: bytes, topic: str = TOPIC):  # type: ignore
 
 
 def on_hand(conn: Connection, sku: str, location: str) -> Decimal:
-    rows = queries.stock(conn, sku=sku, gtin=None, location=location, lot=None,
-                         include_zero=True, include_virtual=True, limit=100, cursor=None).items
+    rows = queries.stock(
+        conn,
+        sku=sku,
+        gtin=None,
+        location=location,
+        lot=None,
+        include_zero=True,
+        include_virtual=True,
+        limit=100,
+        cursor=None,
+    ).items
     return sum((r["on_hand"] for r in rows), Decimal(0))
 
 
 def count(conn: Connection, table: str) -> int:
-    return int(conn.execute(select(func.count()).select_from(orm.metadata.tables[table]))
-               .scalar_one())
+    return int(
+        conn.execute(select(func.count()).select_from(orm.metadata.tables[table])).scalar_one()
+    )
 
 
 def test_a_movement_is_applied_once_however_often_it_arrives(seeded: Service) -> None:
@@ -44,21 +54,43 @@ def test_a_movement_is_applied_once_however_often_it_arrives(seeded: Service) ->
     with seeded.engine.connect() as conn:
         assert on_hand(conn, "COF-250", "WH1-DOCK-1") == 12
         assert count(conn, "movements") == 1
-        row = queries.movements(conn, sku="COF-250", location=None, kind=None, agent_id=None,
-                                order_ref=None, since=None, until=None, limit=5,
-                                cursor=None).items[0]
+        row = queries.movements(
+            conn,
+            sku="COF-250",
+            location=None,
+            kind=None,
+            agent_id=None,
+            order_ref=None,
+            since=None,
+            until=None,
+            limit=5,
+            cursor=None,
+        ).items[0]
     assert (row["lot"], row["from_location"], row["agent_id"], row["flags"]) == (
-        "L1", "SUPPLIER", AGENT, [])
+        "L1",
+        "SUPPLIER",
+        AGENT,
+        [],
+    )
 
 
 def test_gs1_code_gives_lot_and_product(seeded: Service) -> None:
-    run(seeded, movement_payload(SITE, AGENT, 1, code="]C1010590123000100110LOT9", lot=None,
-                                 qty=3))
+    run(seeded, movement_payload(SITE, AGENT, 1, code="]C1010590123000100110LOT9", lot=None, qty=3))
     with seeded.engine.connect() as conn:
-        page = queries.stock(conn, sku="COF-250", gtin=None, location="WH1", lot="LOT9",
-                             include_zero=False, include_virtual=False, limit=10, cursor=None)
+        page = queries.stock(
+            conn,
+            sku="COF-250",
+            gtin=None,
+            location="WH1",
+            lot="LOT9",
+            include_zero=False,
+            include_virtual=False,
+            limit=10,
+            cursor=None,
+        )
     assert [(r["location"], r["lot"], r["on_hand"]) for r in page.items] == [
-        ("WH1-DOCK-1", "LOT9", Decimal(3))]
+        ("WH1-DOCK-1", "LOT9", Decimal(3))
+    ]
 
 
 def test_bad_events_are_kept_with_specific_reasons(seeded: Service) -> None:
@@ -74,9 +106,12 @@ def test_bad_events_are_kept_with_specific_reasons(seeded: Service) -> None:
     )
     assert (result.applied, result.rejected) == (1, 6)
     with seeded.engine.connect() as conn:
-        rejected = {r["seq"] if r["agent_id"] != "someone-else" else "other": r
-                    for r in queries.rejected_events(conn, reason=None, agent_id=None, limit=50,
-                                                     cursor=None).items}
+        rejected = {
+            r["seq"] if r["agent_id"] != "someone-else" else "other": r
+            for r in queries.rejected_events(
+                conn, reason=None, agent_id=None, limit=50, cursor=None
+            ).items
+        }
     assert rejected[None]["reason"] == "not_json"
     assert rejected[None]["payload"] == "not json at all"
     assert rejected[1]["reason"] == "unknown_product"
@@ -87,7 +122,8 @@ def test_bad_events_are_kept_with_specific_reasons(seeded: Service) -> None:
     assert "whole" in rejected[3]["detail"]
     assert rejected[4]["reason"] == "invalid_movement"
     assert [r["reason"] for r in rejected.values() if r["agent_id"] == "someone-else"] == [
-        "topic_mismatch"]
+        "topic_mismatch"
+    ]
     # rejected events with a readable seq count as committed: the ack passes them
     assert result.acks[(SITE, AGENT)] == 5
 
@@ -105,8 +141,9 @@ def test_a_huge_payload_is_rejected_and_kept_truncated(seeded: Service) -> None:
     result = run(seeded, huge)
     assert result.rejected == 1
     with seeded.engine.connect() as conn:
-        (row,) = queries.rejected_events(conn, reason=None, agent_id=None, limit=5,
-                                         cursor=None).items
+        (row,) = queries.rejected_events(
+            conn, reason=None, agent_id=None, limit=5, cursor=None
+        ).items
     assert row["reason"] == "payload_too_large"
     assert row["payload_size"] == len(huge)
     assert row["payload_truncated"] is True
@@ -129,29 +166,78 @@ def test_seq_gaps_are_recorded_and_closed(seeded: Service) -> None:
 
 
 def test_floor_events_are_never_refused_for_stock(seeded: Service) -> None:
-    run(seeded, movement_payload(SITE, AGENT, 1, kind="pick", from_location="WH1-A-01",
-                                 to_location="WH1-PACK", qty=4))
+    run(
+        seeded,
+        movement_payload(
+            SITE, AGENT, 1, kind="pick", from_location="WH1-A-01", to_location="WH1-PACK", qty=4
+        ),
+    )
     with seeded.engine.connect() as conn:
         assert on_hand(conn, "COF-250", "WH1-A-01") == -4
-        row = queries.movements(conn, sku=None, location=None, kind="pick", agent_id=None,
-                                order_ref=None, since=None, until=None, limit=1,
-                                cursor=None).items[0]
+        row = queries.movements(
+            conn,
+            sku=None,
+            location=None,
+            kind="pick",
+            agent_id=None,
+            order_ref=None,
+            since=None,
+            until=None,
+            limit=1,
+            cursor=None,
+        ).items[0]
     assert row["flags"] == ["negative_stock"]
 
 
 def test_serialized_units_follow_their_movements(seeded: Service) -> None:
     gs1 = "]C1010590123000125421SN-1"
-    run(seeded, movement_payload(SITE, AGENT, 1, code=gs1, lot=None),
-        movement_payload(SITE, AGENT, 2, code=gs1, lot=None, kind="transfer",
-                         from_location="WH1-DOCK-1", to_location="WH1-A-02"),
-        movement_payload(SITE, AGENT, 3, code=gs1, lot=None, kind="transfer",
-                         from_location="WH1-DOCK-1", to_location="WH1-A-03"))
+    run(
+        seeded,
+        movement_payload(SITE, AGENT, 1, code=gs1, lot=None),
+        movement_payload(
+            SITE,
+            AGENT,
+            2,
+            code=gs1,
+            lot=None,
+            kind="transfer",
+            from_location="WH1-DOCK-1",
+            to_location="WH1-A-02",
+        ),
+        movement_payload(
+            SITE,
+            AGENT,
+            3,
+            code=gs1,
+            lot=None,
+            kind="transfer",
+            from_location="WH1-DOCK-1",
+            to_location="WH1-A-03",
+        ),
+    )
     with seeded.engine.connect() as conn:
-        units = conn.execute(select(orm.serial_units.c.serial, orm.locations.c.code).join(
-            orm.locations, orm.locations.c.id == orm.serial_units.c.location_id)).all()
-        flags = [m["flags"] for m in reversed(queries.movements(
-            conn, sku="HDP-BT", location=None, kind=None, agent_id=None, order_ref=None,
-            since=None, until=None, limit=5, cursor=None).items)]
+        units = conn.execute(
+            select(orm.serial_units.c.serial, orm.locations.c.code).join(
+                orm.locations, orm.locations.c.id == orm.serial_units.c.location_id
+            )
+        ).all()
+        flags = [
+            m["flags"]
+            for m in reversed(
+                queries.movements(
+                    conn,
+                    sku="HDP-BT",
+                    location=None,
+                    kind=None,
+                    agent_id=None,
+                    order_ref=None,
+                    since=None,
+                    until=None,
+                    limit=5,
+                    cursor=None,
+                ).items
+            )
+        ]
     assert [tuple(u) for u in units] == [("SN-1", "WH1-A-03")]
     # the third move names a source the unit had already left
     assert flags == [[], [], ["negative_stock", "serial_elsewhere"]]
@@ -165,10 +251,12 @@ def test_non_movement_events_are_recorded_with_payload(seeded: Service) -> None:
     result = run(seeded, json.dumps(doc).encode(), json.dumps(beat).encode())
     assert (result.recorded, result.applied, result.acks) == (2, 0, {(SITE, AGENT): 2})
     with seeded.engine.connect() as conn:
-        stored = conn.execute(select(orm.inbox.c.type, orm.inbox.c.payload)
-                              .order_by(orm.inbox.c.seq)).all()
+        stored = conn.execute(
+            select(orm.inbox.c.type, orm.inbox.c.payload).order_by(orm.inbox.c.seq)
+        ).all()
         (agent,) = queries.agents(conn)
-    assert stored[0].type == "scan" and json.loads(stored[0].payload)["data"]["code"]
+    assert stored[0].type == "scan"
+    assert json.loads(stored[0].payload)["data"]["code"]
     assert agent["health"]["outbox_depth"] == 1
 
 
@@ -176,13 +264,15 @@ def test_projection_equals_its_rebuild_after_a_mixed_stream(seeded: Service) -> 
     payloads = []
     for seq in range(1, 301):
         kind = ("receive", "transfer", "pick", "adjust")[seq % 4]
-        extra = {"receive": {}, "transfer": {"from_location": "WH1-DOCK-1",
-                                              "to_location": "WH1-A-01"},
-                 "pick": {"from_location": "WH1-A-01", "to_location": "WH1-PACK"},
-                 "adjust": {"from_location": "WH1-PACK", "to_location": None}}[kind]
+        extra = {
+            "receive": {},
+            "transfer": {"from_location": "WH1-DOCK-1", "to_location": "WH1-A-01"},
+            "pick": {"from_location": "WH1-A-01", "to_location": "WH1-PACK"},
+            "adjust": {"from_location": "WH1-PACK", "to_location": None},
+        }[kind]
         payloads.append(movement_payload(SITE, AGENT, seq, kind=kind, qty=seq % 7 + 1, **extra))
     for start in range(0, 300, 100):
-        run(seeded, *payloads[start:start + 100])
+        run(seeded, *payloads[start : start + 100])
     with seeded.engine.connect() as conn:
         assert differences(conn) == {}
         assert count(conn, "movements") == 300

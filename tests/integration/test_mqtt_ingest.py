@@ -49,12 +49,17 @@ def documented_movement() -> dict[str, object]:
 
 
 def mosquitto_pub(host: str, port: int, topic: str, payload: bytes) -> None:
-    subprocess.run(["mosquitto_pub", "-h", host, "-p", str(port), "-q", "1", "-t", topic,
-                    "-s"], input=payload, check=True, timeout=10)
+    subprocess.run(
+        ["mosquitto_pub", "-h", host, "-p", str(port), "-q", "1", "-t", topic, "-s"],
+        input=payload,
+        check=True,
+        timeout=10,
+    )
 
 
-def test_the_documented_movement_from_mosquitto_pub(seeded: Service, ingest: object, site: str,
-                                                    mosquitto: tuple[str, int]) -> None:
+def test_the_documented_movement_from_mosquitto_pub(
+    seeded: Service, ingest: object, site: str, mosquitto: tuple[str, int]
+) -> None:
     example = documented_movement()
     example.update(site=site, event_id=str(uuid.uuid4()))  # our own site: no collisions
     payload = json.dumps(example).encode()
@@ -74,27 +79,30 @@ def test_the_documented_movement_from_mosquitto_pub(seeded: Service, ingest: obj
 
 
 def test_four_concurrent_publishers_leave_a_consistent_projection(
-        seeded: Service, ingest: object, site: str, mosquitto: tuple[str, int]) -> None:
+    seeded: Service, ingest: object, site: str, mosquitto: tuple[str, int]
+) -> None:
     per_agent = 250
-    moves = [("receive", {}), ("transfer", {"from_location": "WH1-DOCK-1",
-                                            "to_location": "WH1-A-01"}),
-             ("pick", {"from_location": "WH1-A-01", "to_location": "WH1-PACK"}),
-             ("ship", {"from_location": "WH1-PACK", "to_location": None})]
+    moves = [
+        ("receive", {}),
+        ("transfer", {"from_location": "WH1-DOCK-1", "to_location": "WH1-A-01"}),
+        ("pick", {"from_location": "WH1-A-01", "to_location": "WH1-PACK"}),
+        ("ship", {"from_location": "WH1-PACK", "to_location": None}),
+    ]
 
     def publish_all(agent: str, ok: list[bool]) -> None:
         pub = ResendingPublisher(*mosquitto, site, agent)
         try:
             for seq in range(1, per_agent + 1):
                 kind, extra = moves[seq % 4]
-                pub.publish(seq, movement_payload(site, agent, seq, kind=kind, qty=seq % 5 + 1,
-                                                  **extra))
+                pub.publish(
+                    seq, movement_payload(site, agent, seq, kind=kind, qty=seq % 5 + 1, **extra)
+                )
             ok.append(pub.wait_all_acked(per_agent, timeout=60))
         finally:
             pub.close()
 
     results: list[bool] = []
-    threads = [threading.Thread(target=publish_all, args=(f"agent-{i}", results))
-               for i in range(4)]
+    threads = [threading.Thread(target=publish_all, args=(f"agent-{i}", results)) for i in range(4)]
     for t in threads:
         t.start()
     for t in threads:
@@ -108,30 +116,56 @@ def test_four_concurrent_publishers_leave_a_consistent_projection(
 
 
 def test_garbage_is_rejected_with_reasons_and_the_worker_keeps_going(
-        seeded: Service, ingest: object, site: str, mosquitto: tuple[str, int]) -> None:
+    seeded: Service, ingest: object, site: str, mosquitto: tuple[str, int]
+) -> None:
     topic = events_topic(site, "dock-9")
     good = json.loads(movement_payload(site, "dock-9", 1))
-    wrong_types = {**good, "event_id": str(uuid.uuid4()), "seq": "seven",
-                   "data": {**good["data"], "qty": "many"}}
+    wrong_types = {
+        **good,
+        "event_id": str(uuid.uuid4()),
+        "seq": "seven",
+        "data": {**good["data"], "qty": "many"},
+    }
     missing = {k: v for k, v in good.items() if k not in ("occurred_at", "data")}
     missing["event_id"] = str(uuid.uuid4())
     unknown = json.loads(movement_payload(site, "dock-9", 2, code="4006381333931"))
-    garbage = [b"\x00\x01binary\xff", b"hello", json.dumps(wrong_types).encode(),
-               json.dumps(missing).encode(), b'{"pad": "' + b"x" * (1024 * 1024) + b'"}',
-               json.dumps(unknown).encode()]
+    garbage = [
+        b"\x00\x01binary\xff",
+        b"hello",
+        json.dumps(wrong_types).encode(),
+        json.dumps(missing).encode(),
+        b'{"pad": "' + b"x" * (1024 * 1024) + b'"}',
+        json.dumps(unknown).encode(),
+    ]
     for payload in garbage:
         mosquitto_pub(*mosquitto, topic, payload)
     mosquitto_pub(*mosquitto, topic, json.dumps(good).encode())
-    wait_for(lambda: ingest.totals.applied == 1 and ingest.totals.rejected == 6,  # type: ignore[attr-defined]
-             timeout=20)
+    wait_for(
+        lambda: ingest.totals.applied == 1 and ingest.totals.rejected == 6,  # type: ignore[attr-defined]
+        timeout=20,
+    )
     with seeded.engine.connect() as conn:
-        rows = queries.rejected_events(conn, reason=None, agent_id=None, limit=50,
-                                       cursor=None).items
+        rows = queries.rejected_events(
+            conn, reason=None, agent_id=None, limit=50, cursor=None
+        ).items
     reasons = sorted(r["reason"] for r in rows)
-    assert reasons == sorted(["not_utf8", "not_json", "invalid_message", "invalid_message",
-                              "payload_too_large", "unknown_product"])
+    assert reasons == sorted(
+        [
+            "not_utf8",
+            "not_json",
+            "invalid_message",
+            "invalid_message",
+            "payload_too_large",
+            "unknown_product",
+        ]
+    )
     details = " | ".join(r["detail"] for r in rows)
-    for words in ("field 'seq'", "field 'data.qty'", "field 'occurred_at': required",
-                  "'4006381333931'", "1048587 bytes"):
+    for words in (
+        "field 'seq'",
+        "field 'data.qty'",
+        "field 'occurred_at': required",
+        "'4006381333931'",
+        "1048587 bytes",
+    ):
         assert words in details
     assert dock_stock(seeded) == 1

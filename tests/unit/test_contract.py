@@ -20,18 +20,30 @@ DOC = ROOT / "docs" / "mqtt-contract.md"
 
 def movement(**data: object) -> dict[str, object]:
     return {
-        "v": 1, "event_id": str(uuid.uuid4()), "agent_id": "dock-1", "site": "WH1", "seq": 1,
-        "occurred_at": "2026-11-25T10:00:00+01:00", "type": "movement",
+        "v": 1,
+        "event_id": str(uuid.uuid4()),
+        "agent_id": "dock-1",
+        "site": "WH1",
+        "seq": 1,
+        "occurred_at": "2026-11-25T10:00:00+01:00",
+        "type": "movement",
         "data": {"kind": "receive", "code": "5901230001001", "qty": 2, **data},
     }
 
 
 def test_round_trip_keeps_every_field() -> None:
     event = contracts.MovementEvent(
-        event_id=uuid.uuid4(), agent_id="dock-1", site="WH1", seq=2**63 - 1, boot=4,
-        occurred_at=datetime(2026, 11, 25, 9, tzinfo=UTC), device="s1", station="receiving",
-        data=contracts.MovementData(kind="receive", code="x", qty=Decimal("2.125"), lot="L1",
-                                    to_location="WH1-DOCK-1"),
+        event_id=uuid.uuid4(),
+        agent_id="dock-1",
+        site="WH1",
+        seq=2**63 - 1,
+        boot=4,
+        occurred_at=datetime(2026, 11, 25, 9, tzinfo=UTC),
+        device="s1",
+        station="receiving",
+        data=contracts.MovementData(
+            kind="receive", code="x", qty=Decimal("2.125"), lot="L1", to_location="WH1-DOCK-1"
+        ),
     )
     assert contracts.decode_event(contracts.encode(event)) == event
 
@@ -61,11 +73,17 @@ def test_unknown_fields_are_ignored() -> None:
         (json.dumps(movement(qty="lots")).encode(), "invalid_message", "data.qty"),
         (json.dumps(movement(kind="steal")).encode(), "invalid_message", "data.kind"),
         (json.dumps({**movement(), "seq": 0}).encode(), "invalid_message", "seq"),
-        (json.dumps({**movement(), "occurred_at": "2026-11-25T10:00:00"}).encode(),
-         "invalid_message", "occurred_at"),
+        (
+            json.dumps({**movement(), "occurred_at": "2026-11-25T10:00:00"}).encode(),
+            "invalid_message",
+            "occurred_at",
+        ),
         (json.dumps({**movement(), "agent_id": "a/b"}).encode(), "invalid_message", "agent_id"),
-        (json.dumps({k: v for k, v in movement().items() if k != "event_id"}).encode(),
-         "invalid_message", "event_id': required"),
+        (
+            json.dumps({k: v for k, v in movement().items() if k != "event_id"}).encode(),
+            "invalid_message",
+            "event_id': required",
+        ),
         (json.dumps(movement(code=None)).encode(), "invalid_message", "code, sku, gtin or epc"),
         (b"{" + b" " * (300 * 1024) + b"}", "payload_too_large", "limit"),
     ],
@@ -88,9 +106,14 @@ def test_refusal_keeps_the_ids_it_could_read() -> None:
 def test_topics() -> None:
     assert contracts.topic("WH1", "dock-1", "events") == "warehouse/v1/WH1/dock-1/events"
     assert contracts.parse_topic("warehouse/v1/WH1/dock-1/acks") == contracts.Topic(
-        "WH1", "dock-1", "acks")
-    for bad in ("warehouse/v2/WH1/a/events", "warehouse/v1/WH1/a/other", "warehouse/v1/+/a/events",
-                "x"):
+        "WH1", "dock-1", "acks"
+    )
+    for bad in (
+        "warehouse/v2/WH1/a/events",
+        "warehouse/v1/WH1/a/other",
+        "warehouse/v1/+/a/events",
+        "x",
+    ):
         assert contracts.parse_topic(bad) is None
     with pytest.raises(ValueError, match="agent_id"):
         contracts.topic("WH1", "a/b", "events")
@@ -116,8 +139,11 @@ def test_every_event_type_has_a_documented_example_that_decodes() -> None:
 
 
 def test_documented_status_ack_and_command_decode() -> None:
-    models = {"state": contracts.Status, "command_id": contracts.Command, "committed_at":
-              contracts.Ack}
+    models = {
+        "state": contracts.Status,
+        "command_id": contracts.Command,
+        "committed_at": contracts.Ack,
+    }
     seen = set()
     for example in doc_examples():
         for key, model in models.items():
@@ -131,7 +157,8 @@ def test_exported_members_are_pinned() -> None:
     import warehouse_drivers.decoding as decoding
 
     assert sorted(contracts.__all__) == sorted(
-        name for name in dir(contracts)
+        name
+        for name in dir(contracts)
         if not name.startswith("_") and name not in {"codec", "messages", "topics", "schema"}
     )
     assert decoding.__all__ == ["DecodeError", "DecodedBarcode", "decode_barcode"]

@@ -24,10 +24,19 @@ from warehouse.domain.model import (
 K = LocationKind
 LOC = {
     code: Location(code, code, kind, id=i)
-    for i, (code, kind) in enumerate([
-        ("SUPPLIER", K.SUPPLIER), ("CUSTOMER", K.CUSTOMER), ("LOSS", K.LOSS),
-        ("TRANSIT", K.TRANSIT), ("BIN-1", K.BIN), ("BIN-2", K.BIN), ("DOCK", K.DOCK),
-        ("REG", K.REGISTER)], start=1)
+    for i, (code, kind) in enumerate(
+        [
+            ("SUPPLIER", K.SUPPLIER),
+            ("CUSTOMER", K.CUSTOMER),
+            ("LOSS", K.LOSS),
+            ("TRANSIT", K.TRANSIT),
+            ("BIN-1", K.BIN),
+            ("BIN-2", K.BIN),
+            ("DOCK", K.DOCK),
+            ("REG", K.REGISTER),
+        ],
+        start=1,
+    )
 }
 
 
@@ -43,43 +52,51 @@ LOC = {
         ("transfer", ("BIN-1", "BIN-2"), ("BIN-1", "BIN-2")),
     ],
 )
-def test_implied_sides(kind: str, given: tuple[str | None, str | None],
-                       expected: tuple[str, str]) -> None:
+def test_implied_sides(
+    kind: str, given: tuple[str | None, str | None], expected: tuple[str, str]
+) -> None:
     assert ledger.default_endpoints(MovementKind(kind), *given) == expected
 
 
-@pytest.mark.parametrize(("kind", "given", "field"), [
-    ("transfer", ("BIN-1", None), "to_location"),
-    ("pick", (None, "BIN-1"), "from_location"),
-    ("adjust", (None, None), "from_location"),
-])
-def test_missing_side_names_the_field(kind: str, given: tuple[str | None, str | None],
-                                      field: str) -> None:
+@pytest.mark.parametrize(
+    ("kind", "given", "field"),
+    [
+        ("transfer", ("BIN-1", None), "to_location"),
+        ("pick", (None, "BIN-1"), "from_location"),
+        ("adjust", (None, None), "from_location"),
+    ],
+)
+def test_missing_side_names_the_field(
+    kind: str, given: tuple[str | None, str | None], field: str
+) -> None:
     with pytest.raises(RuleViolation) as caught:
         ledger.default_endpoints(MovementKind(kind), *given)
     assert caught.value.field == field
 
 
-@pytest.mark.parametrize(("kind", "src", "dst", "ok"), [
-    ("receive", "SUPPLIER", "DOCK", True),
-    ("receive", "TRANSIT", "BIN-1", True),
-    ("receive", "BIN-1", "DOCK", False),
-    ("receive", "SUPPLIER", "CUSTOMER", False),
-    ("transfer", "BIN-1", "BIN-2", True),
-    ("transfer", "BIN-1", "TRANSIT", True),
-    ("transfer", "BIN-1", "CUSTOMER", False),
-    ("transfer", "BIN-1", "BIN-1", False),
-    ("sale", "REG", "CUSTOMER", True),
-    ("sale", "REG", "LOSS", False),
-    ("ship", "DOCK", "TRANSIT", True),
-    ("return", "CUSTOMER", "BIN-1", True),
-    ("return", "SUPPLIER", "BIN-1", False),
-    ("adjust", "BIN-1", "LOSS", True),
-    ("adjust", "LOSS", "BIN-1", True),
-    ("adjust", "BIN-1", "BIN-2", False),
-    ("pick", "BIN-1", "DOCK", True),
-    ("pick", "SUPPLIER", "DOCK", False),
-])
+@pytest.mark.parametrize(
+    ("kind", "src", "dst", "ok"),
+    [
+        ("receive", "SUPPLIER", "DOCK", True),
+        ("receive", "TRANSIT", "BIN-1", True),
+        ("receive", "BIN-1", "DOCK", False),
+        ("receive", "SUPPLIER", "CUSTOMER", False),
+        ("transfer", "BIN-1", "BIN-2", True),
+        ("transfer", "BIN-1", "TRANSIT", True),
+        ("transfer", "BIN-1", "CUSTOMER", False),
+        ("transfer", "BIN-1", "BIN-1", False),
+        ("sale", "REG", "CUSTOMER", True),
+        ("sale", "REG", "LOSS", False),
+        ("ship", "DOCK", "TRANSIT", True),
+        ("return", "CUSTOMER", "BIN-1", True),
+        ("return", "SUPPLIER", "BIN-1", False),
+        ("adjust", "BIN-1", "LOSS", True),
+        ("adjust", "LOSS", "BIN-1", True),
+        ("adjust", "BIN-1", "BIN-2", False),
+        ("pick", "BIN-1", "DOCK", True),
+        ("pick", "SUPPLIER", "DOCK", False),
+    ],
+)
 def test_routes(kind: str, src: str, dst: str, ok: bool) -> None:
     if ok:
         ledger.check_route(MovementKind(kind), LOC[src], LOC[dst])
@@ -102,22 +119,26 @@ def test_quantities() -> None:
 
 def test_tracking_flags() -> None:
     assert ledger.tracking_flags(Product("A", "a", tracking=Tracking.LOT), "", None) == [
-        Flag.MISSING_LOT]
+        Flag.MISSING_LOT
+    ]
     assert ledger.tracking_flags(Product("A", "a", tracking=Tracking.SERIAL), "", None) == [
-        Flag.MISSING_SERIAL]
+        Flag.MISSING_SERIAL
+    ]
     assert ledger.tracking_flags(Product("A", "a", tracking=Tracking.LOT), "L1", None) == []
 
 
 def move(product: Product, qty: str, src: str, dst: str) -> Movement:
-    return Movement(MovementKind.TRANSFER, product, Decimal(qty), LOC[src], LOC[dst],
-                    datetime.now(UTC))
+    return Movement(
+        MovementKind.TRANSFER, product, Decimal(qty), LOC[src], LOC[dst], datetime.now(UTC)
+    )
 
 
 def test_running_balances_flag_floor_events_that_go_negative() -> None:
     product = Product("A", "a", id=7)
     moves = [move(product, "3", "BIN-1", "BIN-2"), move(product, "4", "BIN-1", "BIN-2")]
-    deltas = ledger.apply_movements(moves, {StockKey(7, LOC["BIN-1"].id or 0): Decimal(5)},
-                                    enforce=False)
+    deltas = ledger.apply_movements(
+        moves, {StockKey(7, LOC["BIN-1"].id or 0): Decimal(5)}, enforce=False
+    )
     assert moves[0].flags == []
     assert moves[1].flags == [Flag.NEGATIVE_STOCK]
     assert deltas == {StockKey(7, 5): Decimal(-7), StockKey(7, 6): Decimal(7)}
@@ -125,8 +146,9 @@ def test_running_balances_flag_floor_events_that_go_negative() -> None:
 
 def test_virtual_locations_go_negative_silently() -> None:
     product = Product("A", "a", id=7)
-    receipt = Movement(MovementKind.RECEIVE, product, Decimal(5), LOC["SUPPLIER"], LOC["DOCK"],
-                       datetime.now(UTC))
+    receipt = Movement(
+        MovementKind.RECEIVE, product, Decimal(5), LOC["SUPPLIER"], LOC["DOCK"], datetime.now(UTC)
+    )
     ledger.apply_movements([receipt], {}, enforce=True)
     assert receipt.flags == []
 
@@ -134,8 +156,9 @@ def test_virtual_locations_go_negative_silently() -> None:
 def test_commands_are_refused_under_block_and_allowed_under_allow() -> None:
     blocked = Product("A", "a", id=7)
     with pytest.raises(InsufficientStock, match="1 on hand, 2 requested"):
-        ledger.apply_movements([move(blocked, "2", "BIN-1", "BIN-2")],
-                               {StockKey(7, 5): Decimal(1)}, enforce=True)
+        ledger.apply_movements(
+            [move(blocked, "2", "BIN-1", "BIN-2")], {StockKey(7, 5): Decimal(1)}, enforce=True
+        )
     allowed = Product("B", "b", id=8, negative_policy=NegativePolicy.ALLOW)
     m = move(allowed, "2", "BIN-1", "BIN-2")
     ledger.apply_movements([m], {}, enforce=True)
@@ -149,15 +172,19 @@ def test_a_location_policy_wins_over_the_product() -> None:
     assert ledger.effective_policy(product, LOC["BIN-1"]) is NegativePolicy.BLOCK
 
 
-@pytest.mark.parametrize(("acked", "seqs", "expected"), [
-    (0, [], (0, [])),
-    (0, [1, 2, 3], (3, [])),
-    (0, [3, 1, 2], (3, [])),
-    (0, [2], (0, [(1, 1)])),
-    (4, [5, 6, 9, 10, 12], (6, [(7, 8), (11, 11)])),
-    (6, [1, 2, 6], (6, [])),
-    (0, [1, 1, 2, 2], (2, [])),
-])
-def test_sequence_watermark_and_gaps(acked: int, seqs: list[int],
-                                     expected: tuple[int, list[tuple[int, int]]]) -> None:
+@pytest.mark.parametrize(
+    ("acked", "seqs", "expected"),
+    [
+        (0, [], (0, [])),
+        (0, [1, 2, 3], (3, [])),
+        (0, [3, 1, 2], (3, [])),
+        (0, [2], (0, [(1, 1)])),
+        (4, [5, 6, 9, 10, 12], (6, [(7, 8), (11, 11)])),
+        (6, [1, 2, 6], (6, [])),
+        (0, [1, 1, 2, 2], (2, [])),
+    ],
+)
+def test_sequence_watermark_and_gaps(
+    acked: int, seqs: list[int], expected: tuple[int, list[tuple[int, int]]]
+) -> None:
     assert sequences.advance(acked, seqs) == expected

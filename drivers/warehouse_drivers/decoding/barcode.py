@@ -95,8 +95,9 @@ def _from_elements(data: str, kind: Kind, symbology: str | None, elements: Any) 
     for element in elements:
         for problem in ("gtin_error", "sscc_error", "gln_error"):
             if getattr(element, problem, None):
-                raise DecodeError(f"invalid_{problem[:-6]}",
-                                  f"AI ({element.ai.ai}): {getattr(element, problem)}")
+                raise DecodeError(
+                    f"invalid_{problem[:-6]}", f"AI ({element.ai.ai}): {getattr(element, problem)}"
+                )
         values.setdefault(element.ai.ai, element.value)
         if element.gtin is not None and gtin is None:
             gtin = element.gtin.as_gtin_14()
@@ -105,6 +106,13 @@ def _from_elements(data: str, kind: Kind, symbology: str | None, elements: Any) 
         if element.ai.ai == "17" and element.date is not None:
             expiry = element.date
     return DecodedBarcode(
-        data, kind, symbology, gtin=gtin, lot=values.get("10"), serial=values.get("21"),
-        expiry=expiry, sscc=sscc, elements=tuple(values.items()),
+        data,
+        kind,
+        symbology,
+        gtin=gtin,
+        lot=values.get("10"),
+        serial=values.get("21"),
+        expiry=expiry,
+        sscc=sscc,
+        elements=tuple(values.items()),
     )

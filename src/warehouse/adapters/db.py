@@ -25,8 +25,9 @@ def create_engine(url: str, **kwargs: Any) -> Engine:
     """
     url = normalise_url(url)
     if make_url(url).get_backend_name() == "sqlite":
-        engine = sa_create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
-                                  **kwargs)
+        engine = sa_create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
+        )
         _configure_sqlite(engine)
         return engine
     return sa_create_engine(url, pool_pre_ping=True, **kwargs)

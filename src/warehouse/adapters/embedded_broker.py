@@ -35,7 +35,7 @@ class EmbeddedBroker:
         broker = Broker(self._config(), loop=self._loop)
         try:
             self._loop.run_until_complete(broker.start())
-        except BaseException as exc:  # reported to start(), which raises it in the caller
+        except BaseException as exc:  # noqa: BLE001 - reported to start(), which raises it in the caller
             self._error = exc
             self._ready.set()
             return
@@ -50,8 +50,9 @@ class EmbeddedBroker:
         if not self._ready.wait(timeout):
             raise TimeoutError(f"the embedded broker did not start within {timeout}s")
         if self._error is not None:
-            raise RuntimeError(f"the embedded broker could not start on "
-                               f"{self.host}:{self.port}: {self._error}") from self._error
+            raise RuntimeError(
+                f"the embedded broker could not start on {self.host}:{self.port}: {self._error}"
+            ) from self._error
         log.info("embedded MQTT broker listening on %s:%s", self.host, self.port)
 
     def stop(self) -> None:

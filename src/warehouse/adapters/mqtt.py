@@ -13,8 +13,8 @@ from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
-from paho.mqtt.properties import Properties
 from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -90,7 +90,7 @@ def make_client(
 
 def connect_properties(session_expiry: int = 0) -> Properties | None:
     """CONNECT properties for MQTT 5: the session ends when the connection does."""
-    props = Properties(PacketTypes.CONNECT)
+    props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
     props.SessionExpiryInterval = session_expiry
     return props
 
@@ -98,7 +98,8 @@ def connect_properties(session_expiry: int = 0) -> Properties | None:
 def connect(client: mqtt.Client, address: BrokerAddress, *, keepalive: int = 30) -> None:
     """Start connecting in the background (``loop_start`` must follow); reconnects by itself."""
     if client.protocol == mqtt.MQTTv5:
-        client.connect_async(address.host, address.port, keepalive, clean_start=True,
-                             properties=connect_properties())
+        client.connect_async(
+            address.host, address.port, keepalive, clean_start=True, properties=connect_properties()
+        )
     else:
         client.connect_async(address.host, address.port, keepalive)

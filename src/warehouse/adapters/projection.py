@@ -17,15 +17,23 @@ def ledger_balances(conn: Connection) -> dict[Key, Decimal]:
     """On hand per (product, location, lot), summed from the ledger alone."""
     m = orm.movements
     legs = union_all(
-        select(m.c.product_id, m.c.from_location_id.label("location_id"), m.c.lot,
-               (-m.c.qty).label("qty")),
-        select(m.c.product_id, m.c.to_location_id.label("location_id"), m.c.lot,
-               m.c.qty.label("qty")),
+        select(
+            m.c.product_id,
+            m.c.from_location_id.label("location_id"),
+            m.c.lot,
+            (-m.c.qty).label("qty"),
+        ),
+        select(
+            m.c.product_id, m.c.to_location_id.label("location_id"), m.c.lot, m.c.qty.label("qty")
+        ),
     ).subquery()
     rows = conn.execute(
-        select(legs.c.product_id, legs.c.location_id, legs.c.lot,
-               type_coerce(func.sum(legs.c.qty), Quantity).label("on_hand"))
-        .group_by(legs.c.product_id, legs.c.location_id, legs.c.lot)
+        select(
+            legs.c.product_id,
+            legs.c.location_id,
+            legs.c.lot,
+            type_coerce(func.sum(legs.c.qty), Quantity).label("on_hand"),
+        ).group_by(legs.c.product_id, legs.c.location_id, legs.c.lot)
     )
     return {(r.product_id, r.location_id, r.lot): r.on_hand for r in rows}
 
@@ -60,15 +68,22 @@ def rebuild(conn: Connection) -> int:
     current = {
         (r.product_id, r.location_id, r.lot): (r.reserved, r.version)
         for r in conn.execute(
-            select(s.c.product_id, s.c.location_id, s.c.lot, s.c.reserved, s.c.version))
+            select(s.c.product_id, s.c.location_id, s.c.lot, s.c.reserved, s.c.version)
+        )
     }
     conn.execute(delete(s))
     at = datetime.now(UTC)
     # versions keep rising across a rebuild, so a live feed never sees one go backwards
     rows = [
-        {"product_id": k[0], "location_id": k[1], "lot": k[2], "on_hand": v,
-         "reserved": current.get(k, (Decimal(0), 0))[0],
-         "version": current.get(k, (Decimal(0), 0))[1] + 1, "updated_at": at}
+        {
+            "product_id": k[0],
+            "location_id": k[1],
+            "lot": k[2],
+            "on_hand": v,
+            "reserved": current.get(k, (Decimal(0), 0))[0],
+            "version": current.get(k, (Decimal(0), 0))[1] + 1,
+            "updated_at": at,
+        }
         for k, v in sorted(balances.items())
     ]
     if rows:

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Select, and_, func, literal, or_, select, tup
 from sqlalchemy.sql.elements import ColumnElement
 
 from warehouse.adapters import orm
+from warehouse.adapters.repository import SqlProducts
 from warehouse.adapters.types import Quantity
 from warehouse.domain.errors import NotFound, RuleViolation
 from warehouse.domain.model import VIRTUAL_KINDS
@@ -65,22 +66,22 @@ def _product_id(conn: Connection, sku: str | None, gtin: str | None) -> int | No
     return None
 
 
-def list_products(conn: Connection, *, search: str | None, active: bool | None, limit: int,
-                  cursor: str | None) -> Page:
+def list_products(
+    conn: Connection, *, search: str | None, active: bool | None, limit: int, cursor: str | None
+) -> Page:
     """Products by SKU, optionally filtered by a name or SKU fragment."""
     query = select(P.c.id, P.c.sku).order_by(P.c.sku).limit(limit + 1)
     if search:
         pattern = f"%{search.lower()}%"
-        query = query.where(or_(func.lower(P.c.sku).like(pattern),
-                                func.lower(P.c.name).like(pattern)))
+        query = query.where(
+            or_(func.lower(P.c.sku).like(pattern), func.lower(P.c.name).like(pattern))
+        )
     if active is not None:
         query = query.where(P.c.active == active)
     if cursor:
         (after,) = decode_cursor(cursor, 1)
         query = query.where(P.c.sku > after)
     rows = conn.execute(query).all()
-    from warehouse.adapters.repository import SqlProducts
-
     repo = SqlProducts(conn)
     items = [product_dict(repo.by_id(r.id)) for r in rows[:limit]]
     return Page(items, encode_cursor([rows[limit - 1].sku]) if len(rows) > limit else None)
@@ -89,22 +90,39 @@ def list_products(conn: Connection, *, search: str | None, active: bool | None, 
 def product_dict(product: Any) -> dict[str, Any]:
     """The API shape of a domain product."""
     return {
-        "sku": product.sku, "name": product.name, "unit": product.unit,
-        "tracking": product.tracking.value, "negative_policy": product.negative_policy.value,
-        "reorder_point": product.reorder_point, "gtins": product.gtins,
-        "aliases": product.aliases, "active": product.active,
+        "sku": product.sku,
+        "name": product.name,
+        "unit": product.unit,
+        "tracking": product.tracking.value,
+        "negative_policy": product.negative_policy.value,
+        "reorder_point": product.reorder_point,
+        "gtins": product.gtins,
+        "aliases": product.aliases,
+        "active": product.active,
     }
 
 
-def list_locations(conn: Connection, *, under: str | None, kind: str | None) -> list[dict[str, Any]]:
+def list_locations(
+    conn: Connection, *, under: str | None, kind: str | None
+) -> list[dict[str, Any]]:
     """Locations in tree order, optionally a subtree or one kind."""
     parent = L.alias("parent")
-    query = (select(L.c.code, L.c.name, L.c.kind, L.c.path, L.c.negative_policy,
-                    parent.c.code.label("parent_code"))
-             .outerjoin(parent, parent.c.id == L.c.parent_id).order_by(L.c.path))
+    query = (
+        select(
+            L.c.code,
+            L.c.name,
+            L.c.kind,
+            L.c.path,
+            L.c.negative_policy,
+            parent.c.code.label("parent_code"),
+        )
+        .outerjoin(parent, parent.c.id == L.c.parent_id)
+        .order_by(L.c.path)
+    )
     if under:
-        query = query.where(L.c.path.startswith(_location_path(conn, under, "under"),
-                                                autoescape=True))
+        query = query.where(
+            L.c.path.startswith(_location_path(conn, under, "under"), autoescape=True)
+        )
     if kind:
         query = query.where(L.c.kind == kind)
     return [location_row(r._mapping) for r in conn.execute(query)]
@@ -112,18 +130,30 @@ def list_locations(conn: Connection, *, under: str | None, kind: str | None) -> 
 
 def location_row(row: Any) -> dict[str, Any]:
     """The API shape of a location row."""
-    return {"code": row["code"], "name": row["name"], "kind": row["kind"],
-            "parent_code": row["parent_code"], "negative_policy": row["negative_policy"],
-            "path": [p for p in row["path"].split("/") if p]}
+    return {
+        "code": row["code"],
+        "name": row["name"],
+        "kind": row["kind"],
+        "parent_code": row["parent_code"],
+        "negative_policy": row["negative_policy"],
+        "path": [p for p in row["path"].split("/") if p],
+    }
 
 
 def get_location(conn: Connection, code: str) -> dict[str, Any]:
     """One location, or NotFound."""
     parent = L.alias("parent")
     row = conn.execute(
-        select(L.c.code, L.c.name, L.c.kind, L.c.path, L.c.negative_policy,
-               parent.c.code.label("parent_code"))
-        .outerjoin(parent, parent.c.id == L.c.parent_id).where(L.c.code == code)
+        select(
+            L.c.code,
+            L.c.name,
+            L.c.kind,
+            L.c.path,
+            L.c.negative_policy,
+            parent.c.code.label("parent_code"),
+        )
+        .outerjoin(parent, parent.c.id == L.c.parent_id)
+        .where(L.c.code == code)
     ).first()
     if row is None:
         raise NotFound(f"location {code!r} is not known", field="code")
@@ -132,18 +162,36 @@ def get_location(conn: Connection, code: str) -> dict[str, Any]:
 
 def _stock_select() -> Select[Any]:
     return (
-        select(P.c.sku, P.c.name, P.c.unit, L.c.code.label("location"), L.c.kind.label("location_kind"),
-               S.c.lot, S.c.on_hand, S.c.reserved,
-               type_coerce(S.c.on_hand - S.c.reserved, Quantity).label("available"),
-               S.c.version, S.c.updated_at)
+        select(
+            P.c.sku,
+            P.c.name,
+            P.c.unit,
+            L.c.code.label("location"),
+            L.c.kind.label("location_kind"),
+            S.c.lot,
+            S.c.on_hand,
+            S.c.reserved,
+            type_coerce(S.c.on_hand - S.c.reserved, Quantity).label("available"),
+            S.c.version,
+            S.c.updated_at,
+        )
         .join(P, P.c.id == S.c.product_id)
         .join(L, L.c.id == S.c.location_id)
     )
 
 
-def stock(conn: Connection, *, sku: str | None, gtin: str | None, location: str | None,
-          lot: str | None, include_zero: bool, include_virtual: bool, limit: int,
-          cursor: str | None) -> Page:
+def stock(
+    conn: Connection,
+    *,
+    sku: str | None,
+    gtin: str | None,
+    location: str | None,
+    lot: str | None,
+    include_zero: bool,
+    include_virtual: bool,
+    limit: int,
+    cursor: str | None,
+) -> Page:
     """Stock rows per product, location and lot."""
     query = _stock_select()
     product_id = _product_id(conn, sku, gtin)
@@ -169,35 +217,63 @@ def stock(conn: Connection, *, sku: str | None, gtin: str | None, location: str 
 
 def stock_row(row: Any) -> dict[str, Any]:
     """The API shape of a projection row."""
-    return {"sku": row["sku"], "location": row["location"], "lot": row["lot"] or None,
-            "on_hand": row["on_hand"], "reserved": row["reserved"],
-            "available": row["available"], "version": row["version"],
-            "updated_at": row["updated_at"]}
+    return {
+        "sku": row["sku"],
+        "location": row["location"],
+        "lot": row["lot"] or None,
+        "on_hand": row["on_hand"],
+        "reserved": row["reserved"],
+        "available": row["available"],
+        "version": row["version"],
+        "updated_at": row["updated_at"],
+    }
 
 
 def stock_for_sku(conn: Connection, sku: str) -> dict[str, Any]:
     """Totals and per-location rows of one product, physical locations only."""
     product_id = _product_id(conn, sku, None)
     rows = conn.execute(
-        _stock_select().where(S.c.product_id == product_id,
-                              L.c.kind.not_in([k.value for k in VIRTUAL_KINDS]),
-                              or_(S.c.on_hand != 0, S.c.reserved != 0))
+        _stock_select()
+        .where(
+            S.c.product_id == product_id,
+            L.c.kind.not_in([k.value for k in VIRTUAL_KINDS]),
+            or_(S.c.on_hand != 0, S.c.reserved != 0),
+        )
         .order_by(L.c.code, S.c.lot)
     ).all()
-    product = conn.execute(select(P.c.name, P.c.unit, P.c.reorder_point)
-                           .where(P.c.id == product_id)).one()
+    product = conn.execute(
+        select(P.c.name, P.c.unit, P.c.reorder_point).where(P.c.id == product_id)
+    ).one()
     items = [stock_row(r._mapping) for r in rows]
-    total = {name: sum((i[name] for i in items), Decimal(0))
-             for name in ("on_hand", "reserved", "available")}
+    total = {
+        name: sum((i[name] for i in items), Decimal(0))
+        for name in ("on_hand", "reserved", "available")
+    }
     below = product.reorder_point is not None and total["available"] < product.reorder_point
-    return {"sku": sku, "name": product.name, "unit": product.unit, **total,
-            "reorder_point": product.reorder_point, "below_reorder_point": below,
-            "locations": items}
+    return {
+        "sku": sku,
+        "name": product.name,
+        "unit": product.unit,
+        **total,
+        "reorder_point": product.reorder_point,
+        "below_reorder_point": below,
+        "locations": items,
+    }
 
 
-def movements(conn: Connection, *, sku: str | None, location: str | None, kind: str | None,
-              agent_id: str | None, order_ref: str | None, since: datetime | None,
-              until: datetime | None, limit: int, cursor: str | None) -> Page:
+def movements(
+    conn: Connection,
+    *,
+    sku: str | None,
+    location: str | None,
+    kind: str | None,
+    agent_id: str | None,
+    order_ref: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    limit: int,
+    cursor: str | None,
+) -> Page:
     """Ledger rows, newest first."""
     query = _movement_select()
     product_id = _product_id(conn, sku, None)
@@ -248,17 +324,36 @@ def movement(conn: Connection, movement_id: int) -> dict[str, Any]:
 
 def movement_row(row: Any) -> dict[str, Any]:
     """The API shape of a ledger row."""
-    keys = ("id", "kind", "sku", "qty", "from_location", "to_location", "serial", "epc",
-            "expiry", "code", "order_ref", "occurred_at", "recorded_at", "origin", "event_id",
-            "agent_id", "device", "station", "actor")
+    keys = (
+        "id",
+        "kind",
+        "sku",
+        "qty",
+        "from_location",
+        "to_location",
+        "serial",
+        "epc",
+        "expiry",
+        "code",
+        "order_ref",
+        "occurred_at",
+        "recorded_at",
+        "origin",
+        "event_id",
+        "agent_id",
+        "device",
+        "station",
+        "actor",
+    )
     out = {k: row[k] for k in keys}
     out["lot"] = row["lot"] or None
     out["flags"] = [f for f in row["flags"].split(",") if f]
     return out
 
 
-def rejected_events(conn: Connection, *, reason: str | None, agent_id: str | None,
-                    limit: int, cursor: str | None) -> Page:
+def rejected_events(
+    conn: Connection, *, reason: str | None, agent_id: str | None, limit: int, cursor: str | None
+) -> Page:
     """Rejected events, newest first, with their payload as text where it is text."""
     t = orm.rejected_events
     query = select(t).order_by(t.c.id.desc()).limit(limit + 1)
@@ -272,8 +367,21 @@ def rejected_events(conn: Connection, *, reason: str | None, agent_id: str | Non
     rows = conn.execute(query).all()
     items = []
     for r in rows[:limit]:
-        item = {k: r._mapping[k] for k in ("id", "received_at", "reason", "detail", "topic",
-                                            "event_id", "agent_id", "site", "seq", "payload_size")}
+        item = {
+            k: r._mapping[k]
+            for k in (
+                "id",
+                "received_at",
+                "reason",
+                "detail",
+                "topic",
+                "event_id",
+                "agent_id",
+                "site",
+                "seq",
+                "payload_size",
+            )
+        }
         item["payload"] = r.payload.decode("utf-8", errors="replace")
         item["payload_truncated"] = len(r.payload) < r.payload_size
         items.append(item)
@@ -286,16 +394,27 @@ def agents(conn: Connection) -> list[dict[str, Any]]:
     gaps: dict[str, list[dict[str, Any]]] = {}
     for row in conn.execute(select(g).where(g.c.closed_at.is_(None)).order_by(g.c.first_seq)):
         gaps.setdefault(row.agent_id, []).append(
-            {"first_seq": row.first_seq, "last_seq": row.last_seq, "detected_at": row.detected_at})
+            {"first_seq": row.first_seq, "last_seq": row.last_seq, "detected_at": row.detected_at}
+        )
     out = []
     for row in conn.execute(select(a).order_by(a.c.site, a.c.agent_id)):
-        out.append({
-            "agent_id": row.agent_id, "site": row.site, "first_seen": row.first_seen,
-            "last_seen": row.last_seen, "boot": row.boot, "acked_seq": row.acked_seq,
-            "max_seq": row.max_seq, "state": row.state, "state_at": row.state_at,
-            "gaps": gaps.get(row.agent_id, []),
-            "missing": sum(x["last_seq"] - x["first_seq"] + 1 for x in gaps.get(row.agent_id, [])),
-            "health": json.loads(row.health) if row.health else None,
-            "heartbeat_at": row.heartbeat_at,
-        })
+        out.append(
+            {
+                "agent_id": row.agent_id,
+                "site": row.site,
+                "first_seen": row.first_seen,
+                "last_seen": row.last_seen,
+                "boot": row.boot,
+                "acked_seq": row.acked_seq,
+                "max_seq": row.max_seq,
+                "state": row.state,
+                "state_at": row.state_at,
+                "gaps": gaps.get(row.agent_id, []),
+                "missing": sum(
+                    x["last_seq"] - x["first_seq"] + 1 for x in gaps.get(row.agent_id, [])
+                ),
+                "health": json.loads(row.health) if row.health else None,
+                "heartbeat_at": row.heartbeat_at,
+            }
+        )
     return out

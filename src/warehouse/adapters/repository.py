@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, delete, exists, func, or_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import ColumnElement
 
 from warehouse.adapters import orm
 from warehouse.adapters.sql import chunks, insert
@@ -67,9 +68,11 @@ class SqlProducts:
 
     def by_code(self, codes: Sequence[str]) -> Product | None:
         c = orm.product_codes
-        rows = dict(self.conn.execute(
-            select(c.c.code, c.c.product_id).where(c.c.code.in_(list(codes)))
-        ).all())
+        rows = dict(
+            self.conn.execute(
+                select(c.c.code, c.c.product_id).where(c.c.code.in_(list(codes)))
+            ).all()
+        )
         for code in codes:  # the first code given wins: the raw code before its decoded GTIN
             if code in rows:
                 return self.by_id(rows[code])
@@ -117,7 +120,9 @@ class SqlProducts:
     def delete(self, sku: str) -> None:
         t = orm.products
         product_id = self.conn.execute(select(t.c.id).where(t.c.sku == sku)).scalar_one()
-        self.conn.execute(delete(orm.product_codes).where(orm.product_codes.c.product_id == product_id))
+        self.conn.execute(
+            delete(orm.product_codes).where(orm.product_codes.c.product_id == product_id)
+        )
         self.conn.execute(delete(t).where(t.c.id == product_id))
 
     def codes_taken(self, codes: Iterable[str], except_sku: str | None = None) -> list[str]:
@@ -168,7 +173,9 @@ class SqlLocations:
                 kind=location.kind.value,
                 parent_id=parent_id,
                 path=path,
-                negative_policy=location.negative_policy.value if location.negative_policy else None,
+                negative_policy=location.negative_policy.value
+                if location.negative_policy
+                else None,
                 created_at=_now(),
             )
             .returning(loc.c.id)
@@ -183,16 +190,20 @@ class SqlLocations:
             .values(
                 name=location.name,
                 kind=location.kind.value,
-                negative_policy=location.negative_policy.value if location.negative_policy else None,
+                negative_policy=location.negative_policy.value
+                if location.negative_policy
+                else None,
             )
         )
         return location
 
     def has_children(self, code: str) -> bool:
         loc, parent = orm.locations, orm.locations.alias("parent")
-        return bool(self.conn.execute(
-            select(exists().where(loc.c.parent_id == parent.c.id, parent.c.code == code))
-        ).scalar())
+        return bool(
+            self.conn.execute(
+                select(exists().where(loc.c.parent_id == parent.c.id, parent.c.code == code))
+            ).scalar()
+        )
 
     def delete(self, code: str) -> None:
         self.conn.execute(delete(orm.locations).where(orm.locations.c.code == code))
@@ -225,10 +236,18 @@ class SqlStock:
             return
         s = orm.stock
         rows = [
-            {"product_id": k.product_id, "location_id": k.location_id, "lot": k.lot,
-             "on_hand": delta, "reserved": Decimal(0), "version": 1, "updated_at": at}
-            for k, delta in sorted(deltas.items(), key=lambda kv: (kv[0].product_id,
-                                                                  kv[0].location_id, kv[0].lot))
+            {
+                "product_id": k.product_id,
+                "location_id": k.location_id,
+                "lot": k.lot,
+                "on_hand": delta,
+                "reserved": Decimal(0),
+                "version": 1,
+                "updated_at": at,
+            }
+            for k, delta in sorted(
+                deltas.items(), key=lambda kv: (kv[0].product_id, kv[0].location_id, kv[0].lot)
+            )
         ]
         stmt = insert(self.conn, s)
         stmt = stmt.on_conflict_do_update(
@@ -262,13 +281,26 @@ class SqlLedger:
         m = orm.movements
         rows = [
             {
-                "kind": mv.kind.value, "product_id": mv.product.id, "qty": mv.qty,
-                "from_location_id": mv.source.id, "to_location_id": mv.destination.id,
-                "lot": mv.lot, "serial": mv.serial, "epc": mv.epc, "expiry": mv.expiry,
-                "code": mv.code, "order_ref": mv.order_ref, "occurred_at": mv.occurred_at,
-                "recorded_at": recorded_at, "origin": mv.origin, "event_id": mv.event_id,
-                "agent_id": mv.agent_id, "device": mv.device, "station": mv.station,
-                "actor": mv.actor, "flags": ",".join(mv.flags),
+                "kind": mv.kind.value,
+                "product_id": mv.product.id,
+                "qty": mv.qty,
+                "from_location_id": mv.source.id,
+                "to_location_id": mv.destination.id,
+                "lot": mv.lot,
+                "serial": mv.serial,
+                "epc": mv.epc,
+                "expiry": mv.expiry,
+                "code": mv.code,
+                "order_ref": mv.order_ref,
+                "occurred_at": mv.occurred_at,
+                "recorded_at": recorded_at,
+                "origin": mv.origin,
+                "event_id": mv.event_id,
+                "agent_id": mv.agent_id,
+                "device": mv.device,
+                "station": mv.station,
+                "actor": mv.actor,
+                "flags": ",".join(mv.flags),
             }
             for mv in movements
         ]
@@ -291,7 +323,7 @@ class SqlUnits:
 
     def find(self, product_id: int, serial: str | None, epc: str | None) -> SerialUnit | None:
         u = orm.serial_units
-        conds = []
+        conds: list[ColumnElement[bool]] = []
         if serial:
             conds.append((u.c.product_id == product_id) & (u.c.serial == serial))
         if epc:
@@ -304,13 +336,19 @@ class SqlUnits:
 
     def place(self, unit: SerialUnit, at: datetime) -> None:
         u = orm.serial_units
-        conds = []
+        conds: list[ColumnElement[bool]] = []
         if unit.serial:
             conds.append((u.c.product_id == unit.product_id) & (u.c.serial == unit.serial))
         if unit.epc:
             conds.append(u.c.epc == unit.epc)
-        values = {"product_id": unit.product_id, "serial": unit.serial, "epc": unit.epc,
-                  "lot": unit.lot, "location_id": unit.location_id, "updated_at": at}
+        values = {
+            "product_id": unit.product_id,
+            "serial": unit.serial,
+            "epc": unit.epc,
+            "lot": unit.lot,
+            "location_id": unit.location_id,
+            "updated_at": at,
+        }
         unit_id = self.conn.execute(select(u.c.id).where(or_(*conds)).limit(1)).scalar()
         if unit_id is None:
             self.conn.execute(u.insert().values(**values))
@@ -329,21 +367,34 @@ class SqlInbox:
         t = orm.inbox
         for part in chunks(entries, 200):
             rows = [
-                {"event_id": e.event_id, "agent_id": e.agent_id, "site": e.site, "seq": e.seq,
-                 "type": e.type, "status": e.status, "received_at": e.received_at,
-                 "payload": e.payload}
+                {
+                    "event_id": e.event_id,
+                    "agent_id": e.agent_id,
+                    "site": e.site,
+                    "seq": e.seq,
+                    "type": e.type,
+                    "status": e.status,
+                    "received_at": e.received_at,
+                    "payload": e.payload,
+                }
                 for e in part
             ]
-            stmt = insert(self.conn, t).values(rows).on_conflict_do_nothing().returning(t.c.event_id)
+            stmt = (
+                insert(self.conn, t).values(rows).on_conflict_do_nothing().returning(t.c.event_id)
+            )
             claimed.update(self.conn.execute(stmt).scalars())
         return claimed
 
     def seqs_above(self, agent_id: str, seq: int, limit: int) -> list[int]:
         t = orm.inbox
-        return list(self.conn.execute(
-            select(t.c.seq).where(t.c.agent_id == agent_id, t.c.seq > seq)
-            .order_by(t.c.seq).limit(limit)
-        ).scalars())
+        return list(
+            self.conn.execute(
+                select(t.c.seq)
+                .where(t.c.agent_id == agent_id, t.c.seq > seq)
+                .order_by(t.c.seq)
+                .limit(limit)
+            ).scalars()
+        )
 
 
 class SqlAgents:
@@ -354,10 +405,19 @@ class SqlAgents:
         self.inbox = inbox
 
     def _ensure(self, agent_id: str, site: str, at: datetime) -> None:
-        stmt = insert(self.conn, orm.agents).values(
-            agent_id=agent_id, site=site, first_seen=at, last_seen=at, boot=0, acked_seq=0,
-            max_seq=0,
-        ).on_conflict_do_nothing()
+        stmt = (
+            insert(self.conn, orm.agents)
+            .values(
+                agent_id=agent_id,
+                site=site,
+                first_seen=at,
+                last_seen=at,
+                boot=0,
+                acked_seq=0,
+                max_seq=0,
+            )
+            .on_conflict_do_nothing()
+        )
         self.conn.execute(stmt)
 
     def track(
@@ -382,30 +442,40 @@ class SqlAgents:
     def _record_gaps(self, agent_id: str, gaps: list[tuple[int, int]], at: datetime) -> None:
         g = orm.seq_gaps
         open_rows = self.conn.execute(
-            select(g.c.id, g.c.first_seq, g.c.last_seq)
-            .where(g.c.agent_id == agent_id, g.c.closed_at.is_(None))
+            select(g.c.id, g.c.first_seq, g.c.last_seq).where(
+                g.c.agent_id == agent_id, g.c.closed_at.is_(None)
+            )
         ).all()
         current = set(gaps)
         closed = [r.id for r in open_rows if (r.first_seq, r.last_seq) not in current]
         if closed:
             self.conn.execute(update(g).where(g.c.id.in_(closed)).values(closed_at=at))
         known = {(r.first_seq, r.last_seq) for r in open_rows}
-        new = [{"agent_id": agent_id, "first_seq": f, "last_seq": last, "detected_at": at}
-               for f, last in gaps if (f, last) not in known]
+        new = [
+            {"agent_id": agent_id, "first_seq": f, "last_seq": last, "detected_at": at}
+            for f, last in gaps
+            if (f, last) not in known
+        ]
         if new:
             self.conn.execute(g.insert(), new)
 
     def heartbeat(self, agent_id: str, site: str, health: dict[str, Any], at: datetime) -> None:
         a = orm.agents
         self._ensure(agent_id, site, at)
-        self.conn.execute(update(a).where(a.c.agent_id == agent_id).values(
-            health=json.dumps(health, default=str), heartbeat_at=at, last_seen=at))
+        self.conn.execute(
+            update(a)
+            .where(a.c.agent_id == agent_id)
+            .values(health=json.dumps(health, default=str), heartbeat_at=at, last_seen=at)
+        )
 
     def status(self, agent_id: str, site: str, state: str, at: datetime) -> None:
         a = orm.agents
         self._ensure(agent_id, site, at)
-        self.conn.execute(update(a).where(a.c.agent_id == agent_id).values(
-            state=state, state_at=at, last_seen=func.coalesce(a.c.last_seen, at)))
+        self.conn.execute(
+            update(a)
+            .where(a.c.agent_id == agent_id)
+            .values(state=state, state_at=at, last_seen=func.coalesce(a.c.last_seen, at))
+        )
 
 
 class SqlRejections:
@@ -416,13 +486,24 @@ class SqlRejections:
 
     def add(self, rejections: Sequence[Rejection]) -> None:
         if rejections:
-            self.conn.execute(orm.rejected_events.insert(), [
-                {"received_at": r.received_at, "reason": r.reason, "detail": r.detail[:4000],
-                 "topic": r.topic, "event_id": r.event_id, "agent_id": r.agent_id,
-                 "site": r.site, "seq": r.seq, "payload": r.payload,
-                 "payload_size": r.payload_size}
-                for r in rejections
-            ])
+            self.conn.execute(
+                orm.rejected_events.insert(),
+                [
+                    {
+                        "received_at": r.received_at,
+                        "reason": r.reason,
+                        "detail": r.detail[:4000],
+                        "topic": r.topic,
+                        "event_id": r.event_id,
+                        "agent_id": r.agent_id,
+                        "site": r.site,
+                        "seq": r.seq,
+                        "payload": r.payload,
+                        "payload_size": r.payload_size,
+                    }
+                    for r in rejections
+                ],
+            )
 
 
 class SqlIdempotency:
@@ -439,12 +520,20 @@ class SqlIdempotency:
     def put(self, key: str, fingerprint: str, status: int, body: dict[str, Any]) -> None:
         try:
             with self.conn.begin_nested():
-                self.conn.execute(orm.idempotency_keys.insert().values(
-                    key=key, fingerprint=fingerprint, status=status, body=json.dumps(body),
-                    created_at=_now()))
+                self.conn.execute(
+                    orm.idempotency_keys.insert().values(
+                        key=key,
+                        fingerprint=fingerprint,
+                        status=status,
+                        body=json.dumps(body),
+                        created_at=_now(),
+                    )
+                )
         except IntegrityError as exc:
-            raise Conflict(f"Idempotency-Key {key!r} is being used by a concurrent request; "
-                           "retry", field="Idempotency-Key") from exc
+            raise Conflict(
+                f"Idempotency-Key {key!r} is being used by a concurrent request; retry",
+                field="Idempotency-Key",
+            ) from exc
 
 
 def _now() -> datetime:

@@ -8,10 +8,22 @@ from typing import Self
 from sqlalchemy import Connection, Engine, RootTransaction
 
 from warehouse.adapters import repository as repo
+from warehouse.service_layer import ports
 
 
 class SqlUnitOfWork:
     """Opens a connection and a transaction on enter; rolls back on exit unless committed."""
+
+    # typed as the ports, so mypy checks that each SQL repository implements its port
+    products: ports.ProductRepository
+    locations: ports.LocationRepository
+    stock: ports.StockRepository
+    ledger: ports.LedgerRepository
+    units: ports.UnitRepository
+    inbox: ports.InboxRepository
+    agents: ports.AgentRepository
+    rejections: ports.RejectionRepository
+    idempotency: ports.IdempotencyRepository
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -27,7 +39,7 @@ class SqlUnitOfWork:
         self.ledger = repo.SqlLedger(conn)
         self.units = repo.SqlUnits(conn)
         self.inbox = repo.SqlInbox(conn)
-        self.agents = repo.SqlAgents(conn, self.inbox)
+        self.agents = repo.SqlAgents(conn, repo.SqlInbox(conn))
         self.rejections = repo.SqlRejections(conn)
         self.idempotency = repo.SqlIdempotency(conn)
         return self

@@ -7,6 +7,7 @@ Exceptions::
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any, Final, TypeVar
 from uuid import UUID
@@ -127,10 +128,8 @@ def describe_errors(exc: ValidationError, limit: int = 5) -> str:
 
 def _readable_ids(doc: dict[str, Any]) -> dict[str, Any]:
     ids: dict[str, Any] = {}
-    try:
+    with contextlib.suppress(ValueError):
         ids["event_id"] = UUID(str(doc.get("event_id")))
-    except ValueError:
-        pass
     for key in ("agent_id", "site"):
         value = doc.get(key)
         if isinstance(value, str) and 0 < len(value) <= 64:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 from uuid import UUID
 
 from pydantic import (
@@ -21,7 +21,7 @@ from pydantic import (
 
 from warehouse.contracts.topics import ID_PATTERN
 
-CONTRACT_VERSION = 1
+CONTRACT_VERSION: Final = 1
 MAX_SEQ = 2**63 - 1
 
 Code = Annotated[str, Field(min_length=1, max_length=512, description="What was read, as read.")]
@@ -31,7 +31,9 @@ Gtin = Annotated[
 ]
 Qty = Annotated[
     Decimal,
-    Field(gt=0, max_digits=18, decimal_places=6, description="Positive; decimals for weighed goods."),
+    Field(
+        gt=0, max_digits=18, decimal_places=6, description="Positive; decimals for weighed goods."
+    ),
 ]
 AgentId = Annotated[str, Field(pattern=ID_PATTERN, description="One topic level.")]
 MovementKind = Literal["receive", "transfer", "pick", "ship", "sale", "return", "adjust"]

@@ -43,4 +43,4 @@ def parse_topic(name: str) -> Topic | None:
     site, agent_id, channel = parts[2], parts[3], parts[4]
     if channel not in CHANNELS or not _ID_RE.match(site) or not _ID_RE.match(agent_id):
         return None
-    return Topic(site, agent_id, channel)  # type: ignore[arg-type]
+    return Topic(site, agent_id, channel)

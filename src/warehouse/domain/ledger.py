@@ -21,7 +21,9 @@ from warehouse.domain.model import (
 
 _PHYSICAL = "a physical location"
 # kind -> (allowed source kinds, allowed destination kinds); None means any physical location.
-_ROUTES: dict[MovementKind, tuple[frozenset[LocationKind] | None, frozenset[LocationKind] | None]] = {
+_ROUTES: dict[
+    MovementKind, tuple[frozenset[LocationKind] | None, frozenset[LocationKind] | None]
+] = {
     MovementKind.RECEIVE: (frozenset({LocationKind.SUPPLIER, LocationKind.TRANSIT}), None),
     MovementKind.TRANSFER: (None, None),
     MovementKind.PICK: (None, None),
@@ -78,8 +80,7 @@ def _check_side(
             kind is MovementKind.TRANSFER and location.kind is LocationKind.TRANSIT
         ):
             raise RuleViolation(
-                f"a {kind} {field} must be {_PHYSICAL}, "
-                f"not {location.code!r} ({location.kind})",
+                f"a {kind} {field} must be {_PHYSICAL}, not {location.code!r} ({location.kind})",
                 field=field,
             )
     elif location.kind not in allowed:
@@ -135,7 +136,7 @@ def apply_movements(
     running = dict(balances)
     deltas: dict[StockKey, Decimal] = {}
     for movement in movements:
-        take, add = movement.keys()
+        take, add = movement.stock_keys()
         after = running.get(take, Decimal(0)) - movement.qty
         source = movement.source
         if after < 0 and not source.is_virtual:

@@ -24,7 +24,7 @@ class NegativePolicy(StrEnum):
 
 
 class LocationKind(StrEnum):
-    """Physical locations form the tree (site › zone › bin, docks and registers); virtual ones
+    """Physical locations form the tree (site > zone > bin, docks and registers); virtual ones
     are the other side of receipts, sales, write-offs and transfers between sites."""
 
     SITE = "site"
@@ -151,9 +151,10 @@ class Movement:
     origin: str = "mqtt"  # mqtt | api
     flags: list[Flag] = field(default_factory=list)
 
-    def keys(self) -> tuple[StockKey, StockKey]:
+    def stock_keys(self) -> tuple[StockKey, StockKey]:
         """The projection rows this movement takes from and adds to."""
-        assert self.product.id is not None and self.source.id is not None
+        assert self.product.id is not None
+        assert self.source.id is not None
         assert self.destination.id is not None
         return (
             StockKey(self.product.id, self.source.id, self.lot),

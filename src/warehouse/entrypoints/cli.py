@@ -18,8 +18,9 @@ log = logging.getLogger("warehouse")
 
 def setup_logging(level: str) -> None:
     """One line per event: time, level, logger, message."""
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-                        stream=sys.stderr)
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s", stream=sys.stderr
+    )
 
 
 def stop_on_signals() -> threading.Event:
@@ -36,22 +37,32 @@ def stop_on_signals() -> threading.Event:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="TOML config file (also WAREHOUSE_CONFIG). Environment variables win over it.")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="TOML config file (also WAREHOUSE_CONFIG). Environment variables win over it.",
+)
 @click.option("--database-url", help="Overrides WAREHOUSE_DATABASE_URL.")
 @click.option("--mqtt-url", help="Overrides WAREHOUSE_MQTT_URL, e.g. mqtt://user:pass@host:1883.")
 @click.option("--log-level", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]))
 @click.version_option(package_name="warehouse")
 @click.pass_context
-def main(ctx: click.Context, config_file: Path | None, database_url: str | None,
-         mqtt_url: str | None, log_level: str | None) -> None:
+def main(
+    ctx: click.Context,
+    config_file: Path | None,
+    database_url: str | None,
+    mqtt_url: str | None,
+    log_level: str | None,
+) -> None:
     """Warehouse inventory service: MQTT ingest, stock ledger and API.
 
     Settings come from options, then WAREHOUSE_* environment variables, then the config file.
     """
     try:
-        settings = load_settings(config_file, database_url=database_url, mqtt_url=mqtt_url,
-                                 log_level=log_level)
+        settings = load_settings(
+            config_file, database_url=database_url, mqtt_url=mqtt_url, log_level=log_level
+        )
     except (FileNotFoundError, ValueError) as exc:
         raise click.UsageError(str(exc)) from exc
     setup_logging(settings.log_level)
@@ -71,8 +82,13 @@ def serve(settings: Settings, host: str | None, port: int | None, workers: int) 
 
     host, port = host or settings.api_host, port or settings.api_port
     if workers > 1:
-        uvicorn.run("warehouse.entrypoints.api.asgi:app", host=host, port=port, workers=workers,
-                    log_level=settings.log_level.lower())
+        uvicorn.run(
+            "warehouse.entrypoints.api.asgi:app",
+            host=host,
+            port=port,
+            workers=workers,
+            log_level=settings.log_level.lower(),
+        )
         return
     uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
 
@@ -88,14 +104,22 @@ def ingest(settings: Settings, client_id: str | None) -> None:
     service = bootstrap(settings)
     worker = IngestWorker(service, client_id=client_id)
     stop = stop_on_signals()
-    log.info("ingest worker starting: broker %s, database %s", settings.mqtt_url,
-             _safe_url(settings.database_url))
+    log.info(
+        "ingest worker starting: broker %s, database %s",
+        settings.mqtt_url,
+        _safe_url(settings.database_url),
+    )
     try:
         worker.run(stop)
     finally:
         t = worker.totals
-        log.info("ingest worker stopped: %d applied, %d duplicates, %d rejected, %d recorded",
-                 t.applied, t.duplicates, t.rejected, t.recorded)
+        log.info(
+            "ingest worker stopped: %d applied, %d duplicates, %d rejected, %d recorded",
+            t.applied,
+            t.duplicates,
+            t.rejected,
+            t.recorded,
+        )
         service.close()
 
 
@@ -126,8 +150,9 @@ def check_projection(settings: Settings) -> None:
     with engine.connect() as conn:
         diff = differences(conn)
     for (product, location, lot), (proj, ledger) in sorted(diff.items()):
-        click.echo(f"product {product} location {location} lot {lot!r}: "
-                   f"projection {proj}, ledger {ledger}")
+        click.echo(
+            f"product {product} location {location} lot {lot!r}: projection {proj}, ledger {ledger}"
+        )
     click.echo("projection matches the ledger" if not diff else f"{len(diff)} rows differ")
     sys.exit(1 if diff else 0)
 
@@ -146,8 +171,9 @@ def rebuild_projection(settings: Settings) -> None:
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True,
-                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
 @click.pass_obj
 def seed(settings: Settings, files: tuple[Path, ...]) -> None:
     """Load locations and products from YAML or CSV files (creates or updates)."""
@@ -173,16 +199,31 @@ def seed(settings: Settings, files: tuple[Path, ...]) -> None:
 
 
 @main.command()
-@click.option("--dir", "workdir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("warehouse-demo"), show_default=True,
-              help="Where the demo keeps its SQLite database.")
+@click.option(
+    "--dir",
+    "workdir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("warehouse-demo"),
+    show_default=True,
+    help="Where the demo keeps its SQLite database.",
+)
 @click.option("--port", type=int, default=8000, show_default=True, help="API port (0: any free).")
-@click.option("--mqtt-port", type=int, default=0, show_default=True,
-              help="Embedded broker port (0: any free).")
-@click.option("--rate", type=float, default=5.0, show_default=True,
-              help="Simulated device events per second.")
-@click.option("--duration", type=float, default=0.0,
-              help="Stop after this many seconds (0: run until Ctrl-C).")
+@click.option(
+    "--mqtt-port",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Embedded broker port (0: any free).",
+)
+@click.option(
+    "--rate", type=float, default=5.0, show_default=True, help="Simulated device events per second."
+)
+@click.option(
+    "--duration",
+    type=float,
+    default=0.0,
+    help="Stop after this many seconds (0: run until Ctrl-C).",
+)
 def demo(workdir: Path, port: int, mqtt_port: int, rate: float, duration: float) -> None:
     """Run everything on a laptop: SQLite, an in-process broker, ingest, API and devices."""
     from warehouse.entrypoints.demo import run_demo

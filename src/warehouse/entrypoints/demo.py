@@ -34,7 +34,8 @@ def free_port(preferred: int) -> int:
         except OSError as exc:
             raise click.ClickException(
                 f"port {preferred} is in use on 127.0.0.1; pass another with --port "
-                "or --mqtt-port (0 picks a free one)") from exc
+                "or --mqtt-port (0 picks a free one)"
+            ) from exc
         return int(sock.getsockname()[1])
 
 
@@ -44,8 +45,15 @@ def _thread(name: str, target: object, *args: object) -> threading.Thread:
     return thread
 
 
-def run_demo(workdir: Path, *, api_port: int, mqtt_port: int, rate: float, duration: float,
-             stop: threading.Event) -> None:
+def run_demo(
+    workdir: Path,
+    *,
+    api_port: int,
+    mqtt_port: int,
+    rate: float,
+    duration: float,
+    stop: threading.Event,
+) -> None:
     """Run the demo until ``stop`` is set (Ctrl-C) or ``duration`` seconds have passed."""
     for noisy in ("amqtt", "transitions"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -54,8 +62,13 @@ def run_demo(workdir: Path, *, api_port: int, mqtt_port: int, rate: float, durat
     api_port, mqtt_port = free_port(api_port), free_port(mqtt_port)
     click.echo(f"setting up {workdir}/warehouse.db ...")
     upgrade(db_url)
-    settings = Settings(database_url=db_url, mqtt_url=f"mqtt://127.0.0.1:{mqtt_port}",
-                        mqtt_protocol="3.1.1", mqtt_share_group="", api_port=api_port)
+    settings = Settings(
+        database_url=db_url,
+        mqtt_url=f"mqtt://127.0.0.1:{mqtt_port}",
+        mqtt_protocol="3.1.1",
+        mqtt_share_group="",
+        api_port=api_port,
+    )
     service = bootstrap(settings)
     with resources.as_file(resources.files("warehouse.demo") / "catalog.yaml") as path:
         locations, products = load(path)
@@ -65,8 +78,11 @@ def run_demo(workdir: Path, *, api_port: int, mqtt_port: int, rate: float, durat
     broker = EmbeddedBroker(port=mqtt_port)
     broker.start()
     worker = IngestWorker(service, client_id="demo-ingest")
-    server = uvicorn.Server(uvicorn.Config(create_app(service=service), host="127.0.0.1",
-                                           port=api_port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(service=service), host="127.0.0.1", port=api_port, log_level="warning"
+        )
+    )
     devices = DeviceSimulator(settings.mqtt_url, products, protocol="3.1.1", rate=rate)
     threads = [_thread("ingest", worker.run, stop), _thread("api", server.run)]
     if not worker.connected.wait(10):
@@ -77,8 +93,13 @@ def run_demo(workdir: Path, *, api_port: int, mqtt_port: int, rate: float, durat
     try:
         while not stop.wait(10 if duration == 0 else min(10, max(0.1, duration))):
             t = worker.totals
-            log.info("devices sent %d; ingested %d, rejected %d, awaiting ack %d",
-                     devices.published, t.applied, t.rejected, devices.unacked)
+            log.info(
+                "devices sent %d; ingested %d, rejected %d, awaiting ack %d",
+                devices.published,
+                t.applied,
+                t.rejected,
+                devices.unacked,
+            )
             if duration and time.monotonic() - started >= duration:
                 break
     finally:

@@ -50,30 +50,59 @@ def translate(topic: str, payload: bytes, max_bytes: int) -> FloorEvent | Undeco
         event = contracts.decode_event(payload, max_bytes=max_bytes)
     except contracts.ContractError as exc:
         return UndecodableEvent(
-            topic, payload, exc.reason, exc.detail,
-            str(exc.event_id) if exc.event_id else None, exc.agent_id, exc.site, exc.seq,
+            topic,
+            payload,
+            exc.reason,
+            exc.detail,
+            str(exc.event_id) if exc.event_id else None,
+            exc.agent_id,
+            exc.site,
+            exc.seq,
         )
     parsed = contracts.parse_topic(topic)
     if parsed is None or (parsed.site, parsed.agent_id) != (event.site, event.agent_id):
         return UndecodableEvent(
-            topic, payload, "topic_mismatch",
+            topic,
+            payload,
+            "topic_mismatch",
             f"envelope says site {event.site!r} agent {event.agent_id!r}; topic is {topic!r}",
-            str(event.event_id), event.agent_id, event.site, event.seq,
+            str(event.event_id),
+            event.agent_id,
+            event.site,
+            event.seq,
         )
     movement = heartbeat = None
     if isinstance(event, contracts.MovementEvent):
         d = event.data
         movement = MovementRequest(
-            kind=d.kind, qty=d.qty, code=d.code, sku=d.sku, gtin=d.gtin, lot=d.lot,
-            serial=d.serial, expiry=d.expiry, epc=d.epc, from_location=d.from_location,
-            to_location=d.to_location, order_ref=d.order_ref,
+            kind=d.kind,
+            qty=d.qty,
+            code=d.code,
+            sku=d.sku,
+            gtin=d.gtin,
+            lot=d.lot,
+            serial=d.serial,
+            expiry=d.expiry,
+            epc=d.epc,
+            from_location=d.from_location,
+            to_location=d.to_location,
+            order_ref=d.order_ref,
         )
     elif isinstance(event, contracts.HeartbeatEvent):
         heartbeat = event.data.model_dump(mode="json")
     return FloorEvent(
-        event_id=str(event.event_id), agent_id=event.agent_id, site=event.site, seq=event.seq,
-        boot=event.boot, occurred_at=event.occurred_at, type=event.type, device=event.device,
-        station=event.station, movement=movement, heartbeat=heartbeat, payload=payload,
+        event_id=str(event.event_id),
+        agent_id=event.agent_id,
+        site=event.site,
+        seq=event.seq,
+        boot=event.boot,
+        occurred_at=event.occurred_at,
+        type=event.type,
+        device=event.device,
+        station=event.station,
+        movement=movement,
+        heartbeat=heartbeat,
+        payload=payload,
     )
 
 
@@ -84,15 +113,21 @@ class IngestWorker:
         self.service = service
         settings = service.settings
         self.address = BrokerAddress.parse(settings.mqtt_url)
-        self.client_id = client_id or settings.mqtt_client_id or (
-            f"warehouse-ingest-{socket.gethostname()}-{os.getpid()}"
+        self.client_id = (
+            client_id
+            or settings.mqtt_client_id
+            or (f"warehouse-ingest-{socket.gethostname()}-{os.getpid()}")
         )
         self.inbox: queue.Queue[Received] = queue.Queue(maxsize=100_000)
         self.connected = threading.Event()  # set once subscribed: events are being received
         self.totals = IngestResult()
         self._stopping = False
-        self.client = make_client(self.client_id, self.address,
-                                  protocol=settings.mqtt_protocol, ca_file=settings.mqtt_ca_file)
+        self.client = make_client(
+            self.client_id,
+            self.address,
+            protocol=settings.mqtt_protocol,
+            ca_file=settings.mqtt_ca_file,
+        )
         self.client.on_connect = never_raise(self._on_connect)
         self.client.on_disconnect = never_raise(self._on_disconnect)
         self.client.on_message = never_raise(self._on_message)
@@ -106,12 +141,20 @@ class IngestWorker:
 
     def _on_connect(self, client: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
         if reason.is_failure:
-            log.error("broker %s:%s refused the connection: %s",
-                      self.address.host, self.address.port, reason)
+            log.error(
+                "broker %s:%s refused the connection: %s",
+                self.address.host,
+                self.address.port,
+                reason,
+            )
             return
         site = self.service.settings.mqtt_site
-        client.subscribe([(self._subscription(f"warehouse/v1/{site}/+/events"), 1),
-                          (self._subscription(f"warehouse/v1/{site}/+/status"), 1)])
+        client.subscribe(
+            [
+                (self._subscription(f"warehouse/v1/{site}/+/events"), 1),
+                (self._subscription(f"warehouse/v1/{site}/+/status"), 1),
+            ]
+        )
         log.info("connected to %s:%s as %s", self.address.host, self.address.port, self.client_id)
 
     def _on_subscribe(self, _c: Any, _u: Any, _mid: int, reasons: Any, _p: Any) -> None:
@@ -129,7 +172,7 @@ class IngestWorker:
             log.warning("lost the broker (%s); reconnecting", reason)
 
     def _on_message(self, _c: Any, _u: Any, message: mqtt.MQTTMessage) -> None:
-        self.inbox.put(Received(message.topic, message.payload))
+        self.inbox.put(Received(message.topic, bytes(message.payload)))
 
     def start(self) -> None:
         """Connect and start paho's network thread."""
@@ -164,8 +207,9 @@ class IngestWorker:
         while len(batch) < settings.ingest_batch_size and not stop.is_set():
             remaining = deadline - time.monotonic()
             try:
-                batch.append(self.inbox.get(timeout=remaining) if remaining > 0
-                             else self.inbox.get_nowait())
+                batch.append(
+                    self.inbox.get(timeout=remaining) if remaining > 0 else self.inbox.get_nowait()
+                )
             except queue.Empty:
                 break
         return batch
@@ -183,30 +227,42 @@ class IngestWorker:
         delay = 0.1
         while True:
             try:
-                result = ingest_batch(self.service.uow(), self.service.catalog, events,
-                                      datetime.now(UTC))
+                result = ingest_batch(
+                    self.service.uow(), self.service.catalog, events, datetime.now(UTC)
+                )
                 break
             except DBAPIError as exc:
                 if stop.is_set():
-                    log.warning("stopping with a batch of %d uncommitted; edges re-send it",
-                                len(events))
+                    log.warning(
+                        "stopping with a batch of %d uncommitted; edges re-send it", len(events)
+                    )
                     return
-                log.warning("batch of %d failed on the database (%s); retrying in %.1fs",
-                            len(events), exc.orig or exc, delay)
+                log.warning(
+                    "batch of %d failed on the database (%s); retrying in %.1fs",
+                    len(events),
+                    exc.orig or exc,
+                    delay,
+                )
                 stop.wait(delay)
                 delay = min(delay * 2, 5.0)
         self._publish_acks(result)
         for name in ("applied", "duplicates", "rejected", "recorded"):
             setattr(self.totals, name, getattr(self.totals, name) + getattr(result, name))
-        log.debug("batch: %d applied, %d duplicates, %d rejected, %d recorded",
-                  result.applied, result.duplicates, result.rejected, result.recorded)
+        log.debug(
+            "batch: %d applied, %d duplicates, %d rejected, %d recorded",
+            result.applied,
+            result.duplicates,
+            result.rejected,
+            result.recorded,
+        )
 
     def _publish_acks(self, result: IngestResult) -> None:
         now = datetime.now(UTC)
         for (site, agent_id), seq in result.acks.items():
             ack = contracts.Ack(agent_id=agent_id, seq=seq, committed_at=now)
-            self.client.publish(contracts.topic(site, agent_id, "acks"), contracts.encode(ack),
-                                qos=1, retain=True)
+            self.client.publish(
+                contracts.topic(site, agent_id, "acks"), contracts.encode(ack), qos=1, retain=True
+            )
 
     def _status(self, item: Received) -> None:
         parsed = contracts.parse_topic(item.topic)
@@ -218,5 +274,6 @@ class IngestWorker:
         if parsed is None or parsed.agent_id != status.agent_id:
             log.info("ignored status on %s: it names agent %r", item.topic, status.agent_id)
             return
-        agents.record_status(self.service.uow(), status.agent_id, parsed.site, status.state,
-                             datetime.now(UTC))
+        agents.record_status(
+            self.service.uow(), status.agent_id, parsed.site, status.state, datetime.now(UTC)
+        )

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
 from pydantic import TypeAdapter, ValidationError
 
-from warehouse.domain.model import LocationKind, NegativePolicy, Product, Tracking
 from warehouse.domain.model import Location as DomainLocation
+from warehouse.domain.model import LocationKind, NegativePolicy, Product, Tracking
 from warehouse.entrypoints.api.schemas import LocationIn, ProductIn
 
 T = TypeVar("T")
@@ -44,13 +44,17 @@ def _from_yaml(path: Path, text: str) -> tuple[list[DomainLocation], list[Produc
         raise SeedFileError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(doc, dict) or not set(doc) <= {"locations", "products"}:
         raise SeedFileError(f"{path}: expected a mapping with 'locations' and/or 'products'")
-    return (_validate(path, "locations", _LOCATIONS, doc.get("locations") or [], _location),
-            _validate(path, "products", _PRODUCTS, doc.get("products") or [], _product))
+    return (
+        _validate(path, "locations", _LOCATIONS, doc.get("locations") or [], _location),
+        _validate(path, "products", _PRODUCTS, doc.get("products") or [], _product),
+    )
 
 
 def _from_csv(path: Path, text: str) -> tuple[list[DomainLocation], list[Product]]:
-    rows = [{k: v for k, v in row.items() if v not in ("", None)}
-            for row in csv.DictReader(text.splitlines())]
+    rows = [
+        {k: v for k, v in row.items() if v not in ("", None)}
+        for row in csv.DictReader(text.splitlines())
+    ]
     header = set(rows[0]) if rows else set()
     if "sku" in header:
         for row in rows:
@@ -59,30 +63,44 @@ def _from_csv(path: Path, text: str) -> tuple[list[DomainLocation], list[Product
         return [], _validate(path, "rows", _PRODUCTS, rows, _product)
     if {"code", "kind"} <= header:
         return _validate(path, "rows", _LOCATIONS, rows, _location), []
-    raise SeedFileError(f"{path}: a CSV needs a 'sku' column (products) "
-                        "or 'code' and 'kind' columns (locations)")
+    raise SeedFileError(
+        f"{path}: a CSV needs a 'sku' column (products) or 'code' and 'kind' columns (locations)"
+    )
 
 
-def _validate(path: Path, section: str, adapter: TypeAdapter[list[T]], data: Any,
-              convert: Callable[[T], R]) -> list[R]:
+def _validate(
+    path: Path, section: str, adapter: TypeAdapter[list[T]], data: Any, convert: Callable[[T], R]
+) -> list[R]:
     try:
         items = adapter.validate_python(data)
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"])
-        raise SeedFileError(f"{path}: {section}.{where}: {err['msg']} "
-                            f"(received {err.get('input')!r})") from exc
+        raise SeedFileError(
+            f"{path}: {section}.{where}: {err['msg']} (received {err.get('input')!r})"
+        ) from exc
     return [convert(item) for item in items]
 
 
 def _location(item: LocationIn) -> DomainLocation:
     return DomainLocation(
-        code=item.code, name=item.name, kind=LocationKind(item.kind), parent_code=item.parent_code,
-        negative_policy=NegativePolicy(item.negative_policy) if item.negative_policy else None)
+        code=item.code,
+        name=item.name,
+        kind=LocationKind(item.kind),
+        parent_code=item.parent_code,
+        negative_policy=NegativePolicy(item.negative_policy) if item.negative_policy else None,
+    )
 
 
 def _product(item: ProductIn) -> Product:
-    return Product(sku=item.sku, name=item.name, unit=item.unit, tracking=Tracking(item.tracking),
-                   negative_policy=NegativePolicy(item.negative_policy),
-                   reorder_point=item.reorder_point, gtins=list(item.gtins),
-                   aliases=list(item.aliases), active=item.active)
+    return Product(
+        sku=item.sku,
+        name=item.name,
+        unit=item.unit,
+        tracking=Tracking(item.tracking),
+        negative_policy=NegativePolicy(item.negative_policy),
+        reorder_point=item.reorder_point,
+        gtins=list(item.gtins),
+        aliases=list(item.aliases),
+        active=item.active,
+    )

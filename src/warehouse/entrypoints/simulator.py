@@ -41,19 +41,33 @@ class _Agent:
 class DeviceSimulator:
     """Publishes movements for three virtual agents at ``rate`` events per second."""
 
-    def __init__(self, mqtt_url: str, products: list[Product], *, protocol: str = "5",
-                 rate: float = 5.0, seed: int | None = None) -> None:
+    def __init__(
+        self,
+        mqtt_url: str,
+        products: list[Product],
+        *,
+        protocol: str = "5",
+        rate: float = 5.0,
+        seed: int | None = None,
+    ) -> None:
         self.products = [p for p in products if p.gtins]
         self.rate = rate
-        self.random = random.Random(seed)
+        self.random = random.Random(seed)  # noqa: S311 - a simulation, not secrets
         self.address = BrokerAddress.parse(mqtt_url)
-        self.agents = {a.agent_id: a for a in (_Agent("wh1-dock", "WH1"), _Agent("wh1-pick", "WH1"),
-                                               _Agent("st1-pos", "ST1"))}
+        self.agents = {
+            a.agent_id: a
+            for a in (
+                _Agent("wh1-dock", "WH1"),
+                _Agent("wh1-pick", "WH1"),
+                _Agent("st1-pos", "ST1"),
+            )
+        }
         self.stock: dict[tuple[str, str], dict[str, Decimal]] = defaultdict(dict)
         self.lock = threading.Lock()
         self.published = 0
-        self.client = make_client(f"demo-devices-{uuid.uuid4().hex[:8]}", self.address,
-                                  protocol=protocol)
+        self.client = make_client(
+            f"demo-devices-{uuid.uuid4().hex[:8]}", self.address, protocol=protocol
+        )
         self.client.on_connect = never_raise(self._on_connect)
         self.client.on_message = never_raise(self._on_ack)
 
@@ -61,7 +75,7 @@ class DeviceSimulator:
         client.subscribe("warehouse/v1/+/+/acks", qos=1)
 
     def _on_ack(self, _c: Any, _u: Any, message: mqtt.MQTTMessage) -> None:
-        ack = contracts.decode(contracts.Ack, message.payload)
+        ack = contracts.decode(contracts.Ack, bytes(message.payload))
         agent = self.agents.get(ack.agent_id)
         if agent is not None:
             with self.lock:
@@ -92,9 +106,16 @@ class DeviceSimulator:
         with self.lock:
             agent.seq += 1
             event = contracts.MovementEvent(
-                event_id=uuid.uuid4(), agent_id=agent_id, site=agent.site, seq=agent.seq,
-                boot=1, occurred_at=datetime.now(UTC), device="scanner-1", station=station,
-                data=data)
+                event_id=uuid.uuid4(),
+                agent_id=agent_id,
+                site=agent.site,
+                seq=agent.seq,
+                boot=1,
+                occurred_at=datetime.now(UTC),
+                device="scanner-1",
+                station=station,
+                data=data,
+            )
             payload = contracts.encode(event)
             agent.pending[agent.seq] = (payload, time.monotonic())
         self.client.publish(contracts.topic(agent.site, agent_id, "events"), payload, qos=1)
@@ -103,19 +124,31 @@ class DeviceSimulator:
     def _resend(self) -> None:
         now = time.monotonic()
         with self.lock:
-            due = [(a, seq, p) for a in self.agents.values()
-                   for seq, (p, sent) in a.pending.items() if now - sent > RESEND_AFTER]
+            due = [
+                (a, seq, p)
+                for a in self.agents.values()
+                for seq, (p, sent) in a.pending.items()
+                if now - sent > RESEND_AFTER
+            ]
             for agent, seq, payload in due:
                 agent.pending[seq] = (payload, now)
         for agent, _seq, payload in due:
-            self.client.publish(contracts.topic(agent.site, agent.agent_id, "events"), payload,
-                                qos=1)
+            self.client.publish(
+                contracts.topic(agent.site, agent.agent_id, "events"), payload, qos=1
+            )
 
     # --- what happens on the floor -------------------------------------------------------
 
     def _next_movement(self) -> tuple[str, str, contracts.MovementData]:
-        moves = [self._receive, self._putaway, self._pick, self._ship_to_store,
-                 self._store_receive, self._shelve, self._sell]
+        moves = [
+            self._receive,
+            self._putaway,
+            self._pick,
+            self._ship_to_store,
+            self._store_receive,
+            self._shelve,
+            self._sell,
+        ]
         weights = [2, 3, 3, 1, 1, 2, 6]
         for _ in range(20):
             move = self.random.choices(moves, weights)[0]()
@@ -123,25 +156,42 @@ class DeviceSimulator:
                 return move
         return self._receive()
 
-    def _take(self, location: str, product: Product | None = None) -> tuple[Product, str, Decimal] | None:
+    def _take(
+        self, location: str, product: Product | None = None
+    ) -> tuple[Product, str, Decimal] | None:
         """Pick something that is at ``location``: (product, lot or serial, qty there)."""
-        options = [(sku, key, qty) for (sku, loc), lots in self.stock.items() if loc == location
-                   for key, qty in lots.items() if qty > 0
-                   and (product is None or sku == product.sku)]
+        options = [
+            (sku, key, qty)
+            for (sku, loc), lots in self.stock.items()
+            if loc == location
+            for key, qty in lots.items()
+            if qty > 0 and (product is None or sku == product.sku)
+        ]
         if not options:
             return None
         sku, key, qty = self.random.choice(options)
         return next(p for p in self.products if p.sku == sku), key, qty
 
-    def _move(self, product: Product, key: str, qty: Decimal, src: str | None, dst: str | None) -> None:
+    def _move(
+        self, product: Product, key: str, qty: Decimal, src: str | None, dst: str | None
+    ) -> None:
         if src:
             self.stock[(product.sku, src)][key] -= qty
         if dst:
             lots = self.stock[(product.sku, dst)]
             lots[key] = lots.get(key, Decimal(0)) + qty
 
-    def _data(self, kind: str, product: Product, key: str, qty: Decimal, src: str | None,
-              dst: str | None, *, code: bool = True) -> contracts.MovementData:
+    def _data(
+        self,
+        kind: str,
+        product: Product,
+        key: str,
+        qty: Decimal,
+        src: str | None,
+        dst: str | None,
+        *,
+        code: bool = True,
+    ) -> contracts.MovementData:
         lot = key if product.tracking is Tracking.LOT else None
         serial = key if product.tracking is Tracking.SERIAL else None
         gtin14 = product.gtins[0].zfill(14)
@@ -150,9 +200,14 @@ class DeviceSimulator:
             scanned = f"]C101{gtin14}10{lot}"
         elif serial:
             scanned = f"]C101{gtin14}21{serial}"
-        return contracts.MovementData(kind=kind, code=scanned if code else None,  # type: ignore[arg-type]
-                                      sku=None if code else product.sku, qty=qty,
-                                      from_location=src, to_location=dst)
+        return contracts.MovementData(
+            kind=kind,
+            code=scanned if code else None,
+            sku=None if code else product.sku,
+            qty=qty,
+            from_location=src,
+            to_location=dst,
+        )
 
     def _receive(self) -> tuple[str, str, contracts.MovementData]:
         product = self.random.choice(self.products)
@@ -184,8 +239,11 @@ class DeviceSimulator:
             return None
         product, key, have = found
         qty = min(have, Decimal(self.random.randrange(1, 4)))
-        src = next(loc for (sku, loc), lots in self.stock.items()
-                   if sku == product.sku and loc in BINS and lots.get(key, 0) >= qty)
+        src = next(
+            loc
+            for (sku, loc), lots in self.stock.items()
+            if sku == product.sku and loc in BINS and lots.get(key, 0) >= qty
+        )
         self._move(product, key, qty, src, "WH1-PACK")
         return "wh1-pick", "picking", self._data("pick", product, key, qty, src, "WH1-PACK")
 
@@ -203,8 +261,11 @@ class DeviceSimulator:
             return None
         product, key, qty = found
         self._move(product, key, qty, "TRANSIT", "ST1-BACK")
-        return "st1-pos", "receiving", self._data("receive", product, key, qty, "TRANSIT",
-                                                  "ST1-BACK")
+        return (
+            "st1-pos",
+            "receiving",
+            self._data("receive", product, key, qty, "TRANSIT", "ST1-BACK"),
+        )
 
     def _shelve(self) -> tuple[str, str, contracts.MovementData] | None:
         found = self._take("ST1-BACK")
@@ -213,8 +274,11 @@ class DeviceSimulator:
         product, key, qty = found
         register = self.random.choice(REGISTERS)
         self._move(product, key, qty, "ST1-BACK", register)
-        return "st1-pos", "replenish", self._data("transfer", product, key, qty, "ST1-BACK",
-                                                  register)
+        return (
+            "st1-pos",
+            "replenish",
+            self._data("transfer", product, key, qty, "ST1-BACK", register),
+        )
 
     def _sell(self) -> tuple[str, str, contracts.MovementData] | None:
         register = self.random.choice(REGISTERS)
@@ -222,7 +286,11 @@ class DeviceSimulator:
         if found is None:
             return None
         product, key, have = found
-        qty = min(have, Decimal(1) if not product.allows_fraction
-                  else Decimal(self.random.randrange(200, 1500)) / 1000)
+        qty = min(
+            have,
+            Decimal(1)
+            if not product.allows_fraction
+            else Decimal(self.random.randrange(200, 1500)) / 1000,
+        )
         self._move(product, key, qty, register, None)
         return "st1-pos", "pos", self._data("sale", product, key, qty, register, None)

@@ -26,8 +26,10 @@ def normalise_gtins(parser: CodeParser, gtins: Iterable[str]) -> list[str]:
 def _check_codes_free(uow: UnitOfWork, product: Product, except_sku: str | None) -> None:
     taken = uow.products.codes_taken([*product.gtins, *product.aliases], except_sku)
     if taken:
-        raise Conflict(f"codes already belong to another product: {', '.join(taken)}",
-                       field="gtins" if taken[0] in product.gtins else "aliases")
+        raise Conflict(
+            f"codes already belong to another product: {', '.join(taken)}",
+            field="gtins" if taken[0] in product.gtins else "aliases",
+        )
 
 
 def create_product(uow: UnitOfWork, parser: CodeParser, product: Product) -> Product:
@@ -84,8 +86,9 @@ def _check_parent(uow: UnitOfWork, location: Location) -> None:
         raise RuleViolation("a location cannot be its own parent", field="parent_code")
     parent = uow.locations.get(location.parent_code)
     if parent is None:
-        raise NotFound(f"parent_code {location.parent_code!r} is not a known location",
-                       field="parent_code")
+        raise NotFound(
+            f"parent_code {location.parent_code!r} is not a known location", field="parent_code"
+        )
     if parent.is_virtual:
         raise RuleViolation("a virtual location cannot be a parent", field="parent_code")
 
@@ -108,11 +111,15 @@ def update_location(uow: UnitOfWork, location: Location) -> Location:
         if current is None:
             raise NotFound(f"location {location.code!r} is not known", field="code")
         if location.parent_code != current.parent_code:
-            raise RuleViolation("moving a location in the tree is not supported; "
-                                "create a new one and transfer the stock", field="parent_code")
+            raise RuleViolation(
+                "moving a location in the tree is not supported; "
+                "create a new one and transfer the stock",
+                field="parent_code",
+            )
         if location.kind.is_virtual != current.kind.is_virtual:
-            raise RuleViolation("a location cannot change between physical and virtual",
-                                field="kind")
+            raise RuleViolation(
+                "a location cannot change between physical and virtual", field="kind"
+            )
         location.id = current.id
         updated = uow.locations.update(location)
         uow.commit()
@@ -148,8 +155,8 @@ def seed(
             else:
                 location.id = current.id
                 uow.locations.update(location)
-        for product in products:
-            product = replace(product, gtins=normalise_gtins(parser, product.gtins))
+        for given in products:
+            product = replace(given, gtins=normalise_gtins(parser, given.gtins))
             current_product = uow.products.get(product.sku)
             _check_codes_free(uow, product, product.sku if current_product else None)
             if current_product is None:
@@ -170,8 +177,9 @@ def _parents_first(locations: list[Location]) -> list[Location]:
         if loc.code in placed:
             return
         if loc.code in trail:
-            raise RuleViolation(f"locations form a cycle: {' > '.join((*trail, loc.code))}",
-                                field="parent_code")
+            raise RuleViolation(
+                f"locations form a cycle: {' > '.join((*trail, loc.code))}", field="parent_code"
+            )
         parent = by_code.get(loc.parent_code or "")
         if parent is not None:
             visit(parent, (*trail, loc.code))

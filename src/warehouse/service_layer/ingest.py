@@ -51,7 +51,9 @@ def ingest_batch(
         uow.commit()
     result.applied = len(movements)
     result.rejected = len(rejections)
-    result.recorded = sum(1 for e in batch.entries if e.status == "recorded" and e.event_id in claimed)
+    result.recorded = sum(
+        1 for e in batch.entries if e.status == "recorded" and e.event_id in claimed
+    )
     return result
 
 
@@ -68,14 +70,31 @@ class _Batch:
         self.heartbeats: list[FloorEvent] = []
         self.agents: dict[str, tuple[str, int]] = {}  # agent -> (site, highest boot)
 
-    def _entry(self, event_id: str, agent: str | None, site: str | None, seq: int | None,
-               kind: str, status: str, payload: bytes | None = None) -> None:
+    def _entry(
+        self,
+        event_id: str,
+        agent: str | None,
+        site: str | None,
+        seq: int | None,
+        kind: str,
+        status: str,
+        payload: bytes | None = None,
+    ) -> None:
         self.seen.add(event_id)
         self.entries.append(InboxEntry(event_id, agent, site, seq, kind, status, self.now, payload))
 
     def undecodable(self, item: UndecodableEvent) -> None:
-        rejection = _rejection(self.now, item.reason, item.detail, item.payload, item.topic,
-                               item.event_id, item.agent_id, item.site, item.seq)
+        rejection = _rejection(
+            self.now,
+            item.reason,
+            item.detail,
+            item.payload,
+            item.topic,
+            item.event_id,
+            item.agent_id,
+            item.site,
+            item.seq,
+        )
         if item.event_id is None:
             self.loose.append(rejection)
             return
@@ -90,18 +109,43 @@ class _Batch:
         self._agent(event.agent_id, event.site, event.boot)
         status, payload = "recorded", None
         if event.type == "movement" and event.movement is not None:
-            source = Provenance(event.occurred_at, "mqtt", event.event_id, event.agent_id,
-                                event.device, event.station)
+            source = Provenance(
+                event.occurred_at,
+                "mqtt",
+                event.event_id,
+                event.agent_id,
+                event.device,
+                event.station,
+            )
             try:
                 movement = build_movement(uow, catalog, event.movement, source)
             except DomainError as exc:
                 reason = _reason(exc)
-                log.info("rejected event_id=%s agent_id=%s seq=%s: %s %s", event.event_id,
-                         event.agent_id, event.seq, reason, exc.message)
+                log.info(
+                    "rejected event_id=%s agent_id=%s seq=%s: %s %s",
+                    event.event_id,
+                    event.agent_id,
+                    event.seq,
+                    reason,
+                    exc.message,
+                )
                 status = "rejected"
-                self.rejections.append((event.event_id, _rejection(
-                    self.now, reason, exc.message, event.payload or b"", None, event.event_id,
-                    event.agent_id, event.site, event.seq)))
+                self.rejections.append(
+                    (
+                        event.event_id,
+                        _rejection(
+                            self.now,
+                            reason,
+                            exc.message,
+                            event.payload or b"",
+                            None,
+                            event.event_id,
+                            event.agent_id,
+                            event.site,
+                            event.seq,
+                        ),
+                    )
+                )
             else:
                 status = "applied"
                 self.movements.append((event.event_id, movement))
@@ -109,8 +153,9 @@ class _Batch:
             self.heartbeats.append(event)
         else:
             payload = event.payload  # kept so a later version can apply what this one records
-        self._entry(event.event_id, event.agent_id, event.site, event.seq, event.type, status,
-                    payload)
+        self._entry(
+            event.event_id, event.agent_id, event.site, event.seq, event.type, status, payload
+        )
 
     def _agent(self, agent_id: str, site: str, boot: int) -> None:
         _, known = self.agents.get(agent_id, (site, 0))
@@ -119,19 +164,42 @@ class _Batch:
 
 def _reason(exc: DomainError) -> str:
     if isinstance(exc, NotFound):
-        return "unknown_location" if exc.field in ("from_location", "to_location") else "unknown_product"
+        return (
+            "unknown_location"
+            if exc.field in ("from_location", "to_location")
+            else "unknown_product"
+        )
     return "invalid_movement"
 
 
-def _rejection(now: datetime, reason: str, detail: str, payload: bytes, topic: str | None,
-               event_id: str | None, agent_id: str | None, site: str | None,
-               seq: int | None) -> Rejection:
-    return Rejection(now, reason, detail, payload[:MAX_STORED_PAYLOAD], len(payload), topic,
-                     event_id, agent_id, site, seq)
+def _rejection(
+    now: datetime,
+    reason: str,
+    detail: str,
+    payload: bytes,
+    topic: str | None,
+    event_id: str | None,
+    agent_id: str | None,
+    site: str | None,
+    seq: int | None,
+) -> Rejection:
+    return Rejection(
+        now,
+        reason,
+        detail,
+        payload[:MAX_STORED_PAYLOAD],
+        len(payload),
+        topic,
+        event_id,
+        agent_id,
+        site,
+        seq,
+    )
 
 
-def _track_seqs(uow: UnitOfWork, batch: _Batch, claimed: set[str],
-                now: datetime) -> dict[tuple[str, str], int]:
+def _track_seqs(
+    uow: UnitOfWork, batch: _Batch, claimed: set[str], now: datetime
+) -> dict[tuple[str, str], int]:
     """Advance each agent's contiguous seq; agents whose events were all duplicates are acked
     again at their current seq, because the edge re-sends only what it has not seen acked."""
     seqs: dict[str, list[int]] = defaultdict(list)

@@ -10,7 +10,9 @@ from warehouse.domain.model import Flag, Movement
 from warehouse.service_layer.ports import SerialUnit, UnitOfWork
 
 
-def post(uow: UnitOfWork, movements: Sequence[Movement], at: datetime, *, enforce: bool) -> list[int]:
+def post(
+    uow: UnitOfWork, movements: Sequence[Movement], at: datetime, *, enforce: bool
+) -> list[int]:
     """Apply movements to units, projection and ledger; return their ledger ids.
 
     Locks are taken in one order everywhere (projection rows sorted by key, then units), so two
@@ -18,7 +20,10 @@ def post(uow: UnitOfWork, movements: Sequence[Movement], at: datetime, *, enforc
     """
     if not movements:
         return []
-    keys = sorted({k for m in movements for k in m.keys()}, key=lambda k: (k.product_id, k.location_id, k.lot))
+    keys = sorted(
+        {k for m in movements for k in m.stock_keys()},
+        key=lambda k: (k.product_id, k.location_id, k.lot),
+    )
     balances = uow.stock.balances(keys, lock=True)
     deltas = ledger.apply_movements(movements, balances, enforce=enforce)
     _place_units(uow, movements, at)
@@ -30,7 +35,8 @@ def _place_units(uow: UnitOfWork, movements: Sequence[Movement], at: datetime) -
     for movement in movements:
         if not (movement.serial or movement.epc):
             continue
-        assert movement.product.id is not None and movement.source.id is not None
+        assert movement.product.id is not None
+        assert movement.source.id is not None
         assert movement.destination.id is not None
         unit = uow.units.find(movement.product.id, movement.serial, movement.epc)
         elsewhere = unit is not None and unit.location_id != movement.source.id

@@ -91,7 +91,9 @@ class Catalog:
             product = self._cached("E:" + epc, lambda: _product_of_epc(uow, epc))
         if product is None:
             shown = req.code or req.gtin or req.epc
-            gtin = f" (GTIN {parsed.gtin})" if parsed and parsed.gtin and parsed.gtin != shown else ""
+            gtin = (
+                f" (GTIN {parsed.gtin})" if parsed and parsed.gtin and parsed.gtin != shown else ""
+            )
             field = "code" if req.code else "gtin" if req.gtin else "epc"
             raise NotFound(f"{field} {shown!r}{gtin} matches no product", field=field)
         return product, parsed
@@ -110,7 +112,9 @@ def build_movement(
         kind = MovementKind(req.kind)
     except ValueError:
         kinds = ", ".join(k.value for k in MovementKind)
-        raise RuleViolation(f"kind must be one of {kinds}, not {req.kind!r}", field="kind") from None
+        raise RuleViolation(
+            f"kind must be one of {kinds}, not {req.kind!r}", field="kind"
+        ) from None
     product, parsed = catalog.product(uow, req)
     from_code, to_code = ledger.default_endpoints(kind, req.from_location, req.to_location)
     origin = catalog.location(uow, from_code, "from_location")

@@ -19,7 +19,9 @@ MANUAL_KINDS = frozenset({MovementKind.RECEIVE, MovementKind.TRANSFER, MovementK
 
 def fingerprint(command: ManualMovement) -> str:
     """A stable hash of a command, to tell a retried request from a different one."""
-    return hashlib.sha256(json.dumps(asdict(command), sort_keys=True, default=str).encode()).hexdigest()
+    return hashlib.sha256(
+        json.dumps(asdict(command), sort_keys=True, default=str).encode()
+    ).hexdigest()
 
 
 def record_movement(

@@ -33,8 +33,9 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
             if owned:
                 app.state.service.close()
 
-    app = FastAPI(title="warehouse", version=warehouse.__version__, description=DESCRIPTION,
-                  lifespan=lifespan)
+    app = FastAPI(
+        title="warehouse", version=warehouse.__version__, description=DESCRIPTION, lifespan=lifespan
+    )
     problems.install(app)
     for router in (catalog.router, stock.router, operations.router):
         app.include_router(router, prefix="/api/v1")

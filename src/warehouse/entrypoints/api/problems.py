@@ -35,7 +35,9 @@ class FieldError(BaseModel):
 class Problem(BaseModel):
     """RFC 9457 problem details."""
 
-    type: str = Field("about:blank", examples=["https://warehouse.invalid/problems/insufficient-stock"])
+    type: str = Field(
+        "about:blank", examples=["https://warehouse.invalid/problems/insufficient-stock"]
+    )
     title: str = Field(examples=["Insufficient stock"])
     status: int = Field(examples=[409])
     detail: str = Field(examples=["SKU-1 at WH1-A-01: 2 on hand, 5 requested"])
@@ -56,13 +58,26 @@ _DOMAIN = [
 ]
 
 
-def problem(status: int, slug: str, title: str, detail: str, field: str | None = None,
-            errors: list[FieldError] | None = None) -> JSONResponse:
+def problem(
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    field: str | None = None,
+    errors: list[FieldError] | None = None,
+) -> JSONResponse:
     """A problem response."""
-    body = Problem(type=f"https://warehouse.invalid/problems/{slug}", title=title, status=status,
-                   detail=detail, field=field, errors=errors or [])
-    return JSONResponse(body.model_dump(mode="json", exclude_none=True), status_code=status,
-                        media_type=MEDIA_TYPE)
+    body = Problem(
+        type=f"https://warehouse.invalid/problems/{slug}",
+        title=title,
+        status=status,
+        detail=detail,
+        field=field,
+        errors=errors or [],
+    )
+    return JSONResponse(
+        body.model_dump(mode="json", exclude_none=True), status_code=status, media_type=MEDIA_TYPE
+    )
 
 
 def _domain(_request: Request, exc: Exception) -> JSONResponse:
@@ -81,13 +96,18 @@ def _validation(_request: Request, exc: Exception) -> JSONResponse:
         if loc and loc[0] in ("body", "query", "path", "header"):
             loc = loc[1:] if len(loc) > 1 else loc
         received = err.get("input")
-        errors.append(FieldError(field=".".join(loc) or "body", message=err["msg"],
-                                 received=received if isinstance(received, str | int | float | None)
-                                 else None))
+        errors.append(
+            FieldError(
+                field=".".join(loc) or "body",
+                message=err["msg"],
+                received=received if isinstance(received, str | int | float | None) else None,
+            )
+        )
     first = errors[0] if errors else None
     detail = f"{first.field}: {first.message}" if first else "invalid request"
-    return problem(422, "invalid-request", "Invalid request", detail,
-                   first.field if first else None, errors)
+    return problem(
+        422, "invalid-request", "Invalid request", detail, first.field if first else None, errors
+    )
 
 
 def _http(_request: Request, exc: Exception) -> JSONResponse:
@@ -97,8 +117,12 @@ def _http(_request: Request, exc: Exception) -> JSONResponse:
 
 def _database(_request: Request, exc: Exception) -> JSONResponse:
     log.error("database unavailable: %s", exc)
-    return problem(503, "database-unavailable", "Database unavailable",
-                   "the database did not answer; retry shortly")
+    return problem(
+        503,
+        "database-unavailable",
+        "Database unavailable",
+        "the database did not answer; retry shortly",
+    )
 
 
 def install(app: FastAPI) -> None:

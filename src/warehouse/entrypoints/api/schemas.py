@@ -19,11 +19,23 @@ class _In(BaseModel):
 class ProductIn(_In):
     """A product: its SKU, how it is counted and tracked, and every code that finds it."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
-        "sku": "COF-250", "name": "Coffee beans 250 g", "unit": "ea", "tracking": "lot",
-        "negative_policy": "block", "reorder_point": "24", "gtins": ["5901234123457"],
-        "aliases": ["COFFEE-250"],
-    }]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "sku": "COF-250",
+                    "name": "Coffee beans 250 g",
+                    "unit": "ea",
+                    "tracking": "lot",
+                    "negative_policy": "block",
+                    "reorder_point": "24",
+                    "gtins": ["5901234123457"],
+                    "aliases": ["COFFEE-250"],
+                }
+            ]
+        },
+    )
 
     sku: Code
     name: Annotated[str, Field(min_length=1, max_length=200)]
@@ -32,8 +44,9 @@ class ProductIn(_In):
     negative_policy: Literal["block", "allow"] = "block"
     reorder_point: Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=6)] | None = None
     gtins: Annotated[list[Annotated[str, Field(pattern=r"^\d{8,14}$")]], Field(max_length=50)] = []
-    aliases: Annotated[list[Annotated[str, Field(min_length=1, max_length=128)]],
-                       Field(max_length=50)] = []
+    aliases: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=128)]], Field(max_length=50)
+    ] = []
     active: bool = True
 
 
@@ -46,8 +59,9 @@ class ProductUpdate(_In):
     negative_policy: Literal["block", "allow"] = "block"
     reorder_point: Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=6)] | None = None
     gtins: Annotated[list[Annotated[str, Field(pattern=r"^\d{8,14}$")]], Field(max_length=50)] = []
-    aliases: Annotated[list[Annotated[str, Field(min_length=1, max_length=128)]],
-                       Field(max_length=50)] = []
+    aliases: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=128)]], Field(max_length=50)
+    ] = []
     active: bool = True
 
 
@@ -72,16 +86,27 @@ class ProductPage(BaseModel):
     next_cursor: str | None
 
 
-LocationKindName = Literal["site", "zone", "bin", "dock", "register", "supplier", "customer",
-                           "loss", "transit"]
+LocationKindName = Literal[
+    "site", "zone", "bin", "dock", "register", "supplier", "customer", "loss", "transit"
+]
 
 
 class LocationIn(_In):
     """A node of the location tree."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
-        "code": "WH1-A-01", "name": "Aisle A, bin 01", "kind": "bin", "parent_code": "WH1-A",
-    }]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "WH1-A-01",
+                    "name": "Aisle A, bin 01",
+                    "kind": "bin",
+                    "parent_code": "WH1-A",
+                }
+            ]
+        },
+    )
 
     code: Code
     name: Annotated[str, Field(min_length=1, max_length=200)]
@@ -146,14 +171,36 @@ class SkuStock(BaseModel):
 class MovementIn(_In):
     """A manual receipt, transfer or adjustment. Name the product by sku, gtin or code."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"kind": "receive", "sku": "COF-250", "qty": "12", "to_location": "WH1-DOCK-1",
-         "lot": "L2026-11"},
-        {"kind": "transfer", "gtin": "5901234123457", "qty": "2", "from_location": "WH1-DOCK-1",
-         "to_location": "WH1-A-01", "lot": "L2026-11"},
-        {"kind": "adjust", "sku": "COF-250", "qty": "1", "from_location": "WH1-A-01",
-         "lot": "L2026-11", "note": "damaged in handling"},
-    ]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "receive",
+                    "sku": "COF-250",
+                    "qty": "12",
+                    "to_location": "WH1-DOCK-1",
+                    "lot": "L2026-11",
+                },
+                {
+                    "kind": "transfer",
+                    "gtin": "5901234123457",
+                    "qty": "2",
+                    "from_location": "WH1-DOCK-1",
+                    "to_location": "WH1-A-01",
+                    "lot": "L2026-11",
+                },
+                {
+                    "kind": "adjust",
+                    "sku": "COF-250",
+                    "qty": "1",
+                    "from_location": "WH1-A-01",
+                    "lot": "L2026-11",
+                    "note": "damaged in handling",
+                },
+            ]
+        },
+    )
 
     kind: Literal["receive", "transfer", "adjust"]
     sku: Code | None = None

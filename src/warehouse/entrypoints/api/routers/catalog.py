@@ -7,8 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from warehouse.adapters import queries
-from warehouse.domain.model import LocationKind, NegativePolicy, Product, Tracking
+from warehouse.domain.errors import NotFound
 from warehouse.domain.model import Location as DomainLocation
+from warehouse.domain.model import LocationKind, NegativePolicy, Product, Tracking
 from warehouse.entrypoints.api.deps import ReadConn, ServiceDep
 from warehouse.entrypoints.api.problems import PROBLEM_RESPONSES
 from warehouse.entrypoints.api.schemas import (
@@ -26,22 +27,34 @@ router = APIRouter(responses=PROBLEM_RESPONSES)
 
 
 def _product(sku: str, body: ProductIn | ProductUpdate) -> Product:
-    return Product(sku=sku, name=body.name, unit=body.unit, tracking=Tracking(body.tracking),
-                   negative_policy=NegativePolicy(body.negative_policy),
-                   reorder_point=body.reorder_point, gtins=list(body.gtins),
-                   aliases=list(body.aliases), active=body.active)
+    return Product(
+        sku=sku,
+        name=body.name,
+        unit=body.unit,
+        tracking=Tracking(body.tracking),
+        negative_policy=NegativePolicy(body.negative_policy),
+        reorder_point=body.reorder_point,
+        gtins=list(body.gtins),
+        aliases=list(body.aliases),
+        active=body.active,
+    )
 
 
 @router.get("/products", response_model=ProductPage, tags=["products"])
-def list_products(conn: ReadConn, q: Annotated[str | None, Query(max_length=100)] = None,
-                  active: bool | None = None, limit: Annotated[int, Query(ge=1, le=500)] = 100,
-                  cursor: str | None = None) -> queries.Page:
+def list_products(
+    conn: ReadConn,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    active: bool | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: str | None = None,
+) -> queries.Page:
     """Products by SKU; ``q`` matches part of the SKU or name."""
     return queries.list_products(conn, search=q, active=active, limit=limit, cursor=cursor)
 
 
-@router.post("/products", status_code=status.HTTP_201_CREATED, response_model=ProductOut,
-             tags=["products"])
+@router.post(
+    "/products", status_code=status.HTTP_201_CREATED, response_model=ProductOut, tags=["products"]
+)
 def create_product(body: ProductIn, service: ServiceDep) -> dict[str, object]:
     """Add a product. GTINs are checked and stored as GTIN-14."""
     created = catalog.create_product(service.uow(), service.parser, _product(body.sku, body))
@@ -54,8 +67,6 @@ def get_product(sku: str, service: ServiceDep) -> dict[str, object]:
     with service.uow() as uow:
         product = uow.products.get(sku)
     if product is None:
-        from warehouse.domain.errors import NotFound
-
         raise NotFound(f"sku {sku!r} is not a known product", field="sku")
     return queries.product_dict(product)
 
@@ -75,19 +86,31 @@ def delete_product(sku: str, service: ServiceDep) -> Response:
 
 
 @router.get("/locations", response_model=list[LocationOut], tags=["locations"])
-def list_locations(conn: ReadConn, under: str | None = None,
-                   kind: LocationKind | None = None) -> list[dict[str, object]]:
+def list_locations(
+    conn: ReadConn, under: str | None = None, kind: LocationKind | None = None
+) -> list[dict[str, object]]:
     """Locations in tree order; ``under`` limits to a subtree (inclusive)."""
     return queries.list_locations(conn, under=under, kind=kind.value if kind else None)
 
 
-@router.post("/locations", status_code=status.HTTP_201_CREATED, response_model=LocationOut,
-             tags=["locations"])
+@router.post(
+    "/locations",
+    status_code=status.HTTP_201_CREATED,
+    response_model=LocationOut,
+    tags=["locations"],
+)
 def create_location(body: LocationIn, service: ServiceDep, conn: ReadConn) -> dict[str, object]:
     """Add a location under its parent (sites have none)."""
-    catalog.create_location(service.uow(), DomainLocation(
-        code=body.code, name=body.name, kind=LocationKind(body.kind), parent_code=body.parent_code,
-        negative_policy=NegativePolicy(body.negative_policy) if body.negative_policy else None))
+    catalog.create_location(
+        service.uow(),
+        DomainLocation(
+            code=body.code,
+            name=body.name,
+            kind=LocationKind(body.kind),
+            parent_code=body.parent_code,
+            negative_policy=NegativePolicy(body.negative_policy) if body.negative_policy else None,
+        ),
+    )
     return queries.get_location(conn, body.code)
 
 
@@ -98,13 +121,21 @@ def get_location(code: str, conn: ReadConn) -> dict[str, object]:
 
 
 @router.put("/locations/{code}", response_model=LocationOut, tags=["locations"])
-def update_location(code: str, body: LocationUpdate, service: ServiceDep,
-                    conn: ReadConn) -> dict[str, object]:
+def update_location(
+    code: str, body: LocationUpdate, service: ServiceDep, conn: ReadConn
+) -> dict[str, object]:
     """Rename a location or change its kind or negative-stock policy."""
     current = queries.get_location(conn, code)
-    catalog.update_location(service.uow(), DomainLocation(
-        code=code, name=body.name, kind=LocationKind(body.kind), parent_code=current["parent_code"],
-        negative_policy=NegativePolicy(body.negative_policy) if body.negative_policy else None))
+    catalog.update_location(
+        service.uow(),
+        DomainLocation(
+            code=code,
+            name=body.name,
+            kind=LocationKind(body.kind),
+            parent_code=current["parent_code"],
+            negative_policy=NegativePolicy(body.negative_policy) if body.negative_policy else None,
+        ),
+    )
     return queries.get_location(conn, code)
 
 

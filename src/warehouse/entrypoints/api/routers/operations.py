@@ -16,12 +16,17 @@ router = APIRouter()
 
 
 @router.get("/events/rejected", response_model=RejectedPage, tags=["operations"])
-def rejected(conn: ReadConn, reason: str | None = None, agent_id: str | None = None,
-             limit: Annotated[int, Query(ge=1, le=500)] = 100,
-             cursor: str | None = None) -> queries.Page:
+def rejected(
+    conn: ReadConn,
+    reason: str | None = None,
+    agent_id: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: str | None = None,
+) -> queries.Page:
     """Events the ingest worker refused, newest first, with the reason and raw payload."""
-    return queries.rejected_events(conn, reason=reason, agent_id=agent_id, limit=limit,
-                                   cursor=cursor)
+    return queries.rejected_events(
+        conn, reason=reason, agent_id=agent_id, limit=limit, cursor=cursor
+    )
 
 
 @router.get("/agents", response_model=list[AgentOut], tags=["operations"])
@@ -39,7 +44,6 @@ def healthz(service: ServiceDep) -> JSONResponse:
     try:
         with service.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
-    except Exception as exc:  # any failure means unhealthy; report it, do not raise
-        return JSONResponse({"status": "unavailable", "database": str(exc)[:200]},
-                            status_code=503)
+    except Exception as exc:  # noqa: BLE001 - any failure means unhealthy; report it, do not raise
+        return JSONResponse({"status": "unavailable", "database": str(exc)[:200]}, status_code=503)
     return JSONResponse({"status": "ok", "database": "ok"})
