@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     mqtt_ca_file: Path | None = None
     ingest_batch_size: int = Field(500, ge=1, le=5000)
     ingest_batch_ms: int = Field(50, ge=1, le=10_000)
+    ingest_threads: int = Field(
+        2, ge=1, le=16, description="Batch threads per worker, each with its own connection"
+    )
     max_payload_bytes: int = Field(256 * 1024, ge=1024)
     api_host: str = "127.0.0.1"
     api_port: int = Field(8000, ge=0, le=65535)

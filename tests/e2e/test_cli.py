@@ -125,6 +125,8 @@ def test_demo_runs_prints_curl_commands_and_stops_on_ctrl_c(tmp_path: Path) -> N
             str(tmp_path),
             "--port",
             "0",
+            "--mqtt-port",
+            "0",
             "--rate",
             "40",
         ],

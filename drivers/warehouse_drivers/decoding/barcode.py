@@ -3,11 +3,15 @@ strings and GS1 Digital Link URIs (parsed with biip)."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
-import biip
+from biip import ParseError
+from biip.gs1_digital_link_uris import GS1DigitalLinkURI
+from biip.gs1_messages import GS1Message
+from biip.gtin import Gtin
 
 GS = "\x1d"
 #: AIM identifiers of symbologies that carry GS1 element strings.
@@ -46,8 +50,12 @@ def split_symbology(text: str) -> tuple[str | None, str]:
     return None, text
 
 
+@functools.lru_cache(maxsize=8192)
 def decode_barcode(text: str) -> DecodedBarcode:
-    """Decode one read; raise :class:`DecodeError` when GS1 data is malformed."""
+    """Decode one read; raise :class:`DecodeError` when GS1 data is malformed.
+
+    Memoised: a scanner reads the same few codes over and over, and parsing costs tens of µs.
+    """
     symbology, data = split_symbology(text.rstrip("\r\n"))
     if not data:
         raise DecodeError("empty", "the read holds no data")
@@ -56,10 +64,11 @@ def decode_barcode(text: str) -> DecodedBarcode:
     if symbology in GS1_SYMBOLOGIES or _looks_like_element_string(data):
         return _element_string(data, symbology)
     if data.isdigit() and len(data) in (8, 12, 13, 14):
-        result = biip.parse(data)
-        if result.gtin is None:
-            raise DecodeError("invalid_gtin", result.gtin_error or f"{data!r} is not a GTIN")
-        return DecodedBarcode(data, "gtin", symbology, gtin=result.gtin.as_gtin_14())
+        try:
+            gtin = Gtin.parse(data)
+        except ParseError as exc:
+            raise DecodeError("invalid_gtin", str(exc)) from exc
+        return DecodedBarcode(data, "gtin", symbology, gtin=gtin.as_gtin_14())
     return DecodedBarcode(data, "text", symbology)
 
 
@@ -71,20 +80,18 @@ def _looks_like_element_string(data: str) -> bool:
 
 
 def _element_string(data: str, symbology: str | None) -> DecodedBarcode:
-    result = biip.parse((symbology or "") + data)
-    message = result.gs1_message
-    if message is None:
-        raise DecodeError("invalid_gs1", result.gs1_message_error or "not a GS1 element string")
+    try:
+        message = GS1Message.parse(data)
+    except ParseError as exc:
+        raise DecodeError("invalid_gs1", str(exc)) from exc
     return _from_elements(data, "gs1", symbology, message.element_strings)
 
 
 def _digital_link(data: str, symbology: str | None) -> DecodedBarcode:
-    result = biip.parse(data)
-    link = result.gs1_digital_link_uri
-    if link is None:
-        raise DecodeError(
-            "invalid_digital_link", result.gs1_digital_link_uri_error or "not a GS1 Digital Link"
-        )
+    try:
+        link = GS1DigitalLinkURI.parse(data)
+    except ParseError as exc:
+        raise DecodeError("invalid_digital_link", str(exc)) from exc
     return _from_elements(data, "digital_link", symbology, link.element_strings)
 
 

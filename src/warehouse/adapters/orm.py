@@ -109,7 +109,6 @@ movements = Table(
     Index(None, "from_location_id", "id"),
     Index(None, "to_location_id", "id"),
     Index(None, "occurred_at"),
-    Index(None, "event_id"),
 )
 
 serial_units = Table(

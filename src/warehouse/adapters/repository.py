@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -12,8 +13,9 @@ from sqlalchemy import Connection, Row, delete, exists, func, or_, select, tuple
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
-from warehouse.adapters import orm
+from warehouse.adapters import orm, pg_bulk
 from warehouse.adapters.sql import chunks, insert
+from warehouse.adapters.types import to_plain, to_scaled
 from warehouse.domain import sequences
 from warehouse.domain.errors import Conflict
 from warehouse.domain.model import (
@@ -219,6 +221,17 @@ class SqlStock:
         s = orm.stock
         out: dict[StockKey, Decimal] = {}
         wanted = [(k.product_id, k.location_id, k.lot) for k in keys]
+        if self.conn.dialect.name == "postgresql":
+            keys_json = pg_bulk.as_json(
+                [{"product_id": p, "location_id": loc, "lot": lot} for p, loc, lot in wanted]
+            )
+            rows = self.conn.execute(pg_bulk.BALANCES, {"keys": keys_json})
+            return {
+                StockKey(r.product_id, r.location_id, r.lot): to_plain(
+                    Decimal(r.on_hand).scaleb(-6)
+                )
+                for r in rows
+            }
         for part in chunks(wanted, 300):
             query = (
                 select(s.c.product_id, s.c.location_id, s.c.lot, s.c.on_hand)
@@ -235,6 +248,28 @@ class SqlStock:
         if not deltas:
             return
         s = orm.stock
+        if self.conn.dialect.name == "postgresql":
+            ordered = sorted(
+                deltas.items(), key=lambda kv: (kv[0].product_id, kv[0].location_id, kv[0].lot)
+            )
+            self.conn.execute(
+                pg_bulk.APPLY,
+                {
+                    "at": at,
+                    "rows": pg_bulk.as_json(
+                        [
+                            {
+                                "product_id": k.product_id,
+                                "location_id": k.location_id,
+                                "lot": k.lot,
+                                "delta": to_scaled(d),
+                            }
+                            for k, d in ordered
+                        ]
+                    ),
+                },
+            )
+            return
         rows = [
             {
                 "product_id": k.product_id,
@@ -304,6 +339,13 @@ class SqlLedger:
             }
             for mv in movements
         ]
+        if self.conn.dialect.name == "postgresql":
+            for n, (row, mv) in enumerate(zip(rows, movements, strict=True)):
+                row["qty"] = to_scaled(mv.qty)
+                row["n"] = n
+            return sorted(
+                self.conn.execute(pg_bulk.LEDGER, {"rows": pg_bulk.as_json(rows)}).scalars()
+            )
         if len(rows) == 1:
             return [self.conn.execute(m.insert().returning(m.c.id), rows[0]).scalar_one()]
         result = self.conn.execute(m.insert().returning(m.c.id, sort_by_parameter_order=True), rows)
@@ -365,6 +407,14 @@ class SqlInbox:
     def claim(self, entries: Sequence[InboxEntry]) -> set[str]:
         claimed: set[str] = set()
         t = orm.inbox
+        if not entries:
+            return claimed
+        if self.conn.dialect.name == "postgresql":
+            rows = [_as_dict(e) for e in entries]
+            for row in rows:
+                if row["payload"] is not None:
+                    row["payload"] = base64.b64encode(row["payload"]).decode()
+            return set(self.conn.execute(pg_bulk.CLAIM, {"rows": pg_bulk.as_json(rows)}).scalars())
         for part in chunks(entries, 200):
             rows = [
                 {
@@ -395,6 +445,13 @@ class SqlInbox:
                 .limit(limit)
             ).scalars()
         )
+
+
+_INBOX_COLUMNS = ("event_id", "agent_id", "site", "seq", "type", "status", "received_at", "payload")
+
+
+def _as_dict(entry: InboxEntry) -> dict[str, Any]:
+    return {name: getattr(entry, name) for name in _INBOX_COLUMNS}
 
 
 class SqlAgents:

@@ -22,17 +22,20 @@ class Quantity(TypeDecorator[Decimal]):
     cache_ok = True
 
     def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> int | None:
-        if value is None:
-            return None
-        scaled = Decimal(value) * SCALE
-        if scaled != scaled.to_integral_value():
-            raise ValueError(f"quantity {value} has more than 6 decimal places")
-        return int(scaled)
+        return None if value is None else to_scaled(value)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:
             return None
         return to_plain(Decimal(int(value)).scaleb(-6))
+
+
+def to_scaled(value: Decimal) -> int:
+    """A quantity as the integer millionths it is stored as."""
+    scaled = Decimal(value) * SCALE
+    if scaled != scaled.to_integral_value():
+        raise ValueError(f"quantity {value} has more than 6 decimal places")
+    return int(scaled)
 
 
 def to_plain(value: Decimal) -> Decimal:

@@ -211,7 +211,7 @@ def seed(settings: Settings, files: tuple[Path, ...]) -> None:
 @click.option(
     "--mqtt-port",
     type=int,
-    default=0,
+    default=1884,
     show_default=True,
     help="Embedded broker port (0: any free).",
 )

@@ -121,6 +121,8 @@ class IngestWorker:
         self.inbox: queue.Queue[Received] = queue.Queue(maxsize=100_000)
         self.connected = threading.Event()  # set once subscribed: events are being received
         self.totals = IngestResult()
+        self._totals_lock = threading.Lock()
+        self._acked: dict[tuple[str, str], int] = {}  # highest ack published, per agent
         self._stopping = False
         self.client = make_client(
             self.client_id,
@@ -186,15 +188,35 @@ class IngestWorker:
         self.client.loop_stop()
 
     def run(self, stop: threading.Event) -> None:
-        """Consume until ``stop`` is set; the current batch is finished first."""
+        """Consume until ``stop`` is set; batches in progress are finished first.
+
+        ``ingest_threads`` batch threads share the queue, each with its own connection: one
+        prepares its batch in Python while another waits on the database. They coordinate the way
+        separate workers in the shared-subscription group do: row locks in one order, and the
+        inbox's unique event ids.
+        """
         self.start()
+        threads = [
+            threading.Thread(target=self._batches, args=(stop,), name=f"ingest-batch-{n}")
+            for n in range(self.service.settings.ingest_threads)
+        ]
         try:
-            while not stop.is_set():
-                batch = self._collect(stop)
-                if batch:
-                    self._process(batch, stop)
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
         finally:
+            stop.set()
+            for thread in threads:
+                if thread.is_alive():
+                    thread.join()
             self.stop()
+
+    def _batches(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            batch = self._collect(stop)
+            if batch:
+                self._process(batch, stop)
 
     def _collect(self, stop: threading.Event) -> list[Received]:
         settings = self.service.settings
@@ -246,8 +268,9 @@ class IngestWorker:
                 stop.wait(delay)
                 delay = min(delay * 2, 5.0)
         self._publish_acks(result)
-        for name in ("applied", "duplicates", "rejected", "recorded"):
-            setattr(self.totals, name, getattr(self.totals, name) + getattr(result, name))
+        with self._totals_lock:
+            for name in ("applied", "duplicates", "rejected", "recorded"):
+                setattr(self.totals, name, getattr(self.totals, name) + getattr(result, name))
         log.debug(
             "batch: %d applied, %d duplicates, %d rejected, %d recorded",
             result.applied,
@@ -258,7 +281,11 @@ class IngestWorker:
 
     def _publish_acks(self, result: IngestResult) -> None:
         now = datetime.now(UTC)
-        for (site, agent_id), seq in result.acks.items():
+        for (site, agent_id), committed in result.acks.items():
+            with self._totals_lock:
+                # batch threads commit in any order; a retained ack must never go backwards
+                seq = max(committed, self._acked.get((site, agent_id), 0))
+                self._acked[(site, agent_id)] = seq
             ack = contracts.Ack(agent_id=agent_id, seq=seq, committed_at=now)
             self.client.publish(
                 contracts.topic(site, agent_id, "acks"), contracts.encode(ack), qos=1, retain=True

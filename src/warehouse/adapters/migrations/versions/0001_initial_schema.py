@@ -178,7 +178,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_movements")),
     )
     with op.batch_alter_table("movements", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_movements_event_id"), ["event_id"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_movements_from_location_id_id"), ["from_location_id", "id"], unique=False
         )
@@ -319,7 +318,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_movements_product_id_id"))
         batch_op.drop_index(batch_op.f("ix_movements_occurred_at"))
         batch_op.drop_index(batch_op.f("ix_movements_from_location_id_id"))
-        batch_op.drop_index(batch_op.f("ix_movements_event_id"))
 
     op.drop_table("movements")
     with op.batch_alter_table("rejected_events", schema=None) as batch_op:

@@ -1,0 +1,31 @@
+# Two commands for a newcomer: `make demo` runs the demo, `make test` runs every check and test.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test install lint schema
+
+$(BIN)/warehouse: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $@
+
+install: $(BIN)/warehouse
+
+## Run the demo: SQLite, an in-process MQTT broker, ingest, API and simulated devices.
+demo: install
+	$(BIN)/warehouse demo
+
+## Lint, type-check, check the layering, then run the whole test suite.
+test: install
+	@bash scripts/services.sh
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+	$(BIN)/pytest
+
+## Regenerate the contract's JSON Schema after changing a model.
+schema: install
+	$(BIN)/python -m warehouse.contracts.schema docs/contract

@@ -1,0 +1,354 @@
+"""Ingest benchmark: movements through Mosquitto into PostgreSQL, beside raw paho QoS 1.
+
+    .venv/bin/python bench/ingest.py [--events 50000] [--agents 4]
+
+Prints, for the same broker in the same run:
+  raw     one paho publisher process → one paho subscriber process, QoS 1, same payloads
+  ingest  publisher process → Mosquitto → `warehouse ingest` (own process) → PostgreSQL → acks
+with events/s and publish-to-visible latency (publish → the service's ack that covers it, i.e.
+committed and queryable). Uses a fresh PostgreSQL database, dropped afterwards, and its own
+Mosquitto on a spare loopback port whose per-client queue holds a whole burst: Mosquitto's
+default (1000 queued QoS 1 messages per client) drops the rest of a 50,000-message burst for a
+subscriber that is a moment behind, raw paho and ingest worker alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+import psycopg
+from paho.mqtt.enums import CallbackAPIVersion
+
+ROOT = Path(__file__).resolve().parents[1]
+CATALOG = ROOT / "src" / "warehouse" / "demo" / "catalog.yaml"
+MOVES = [
+    {"kind": "receive", "code": "5901230001025", "to_location": "WH1-DOCK-1"},
+    {
+        "kind": "transfer",
+        "code": "5901230001025",
+        "from_location": "WH1-DOCK-1",
+        "to_location": "WH1-A-01",
+    },
+    {
+        "kind": "pick",
+        "code": "5901230001032",
+        "from_location": "WH1-A-02",
+        "to_location": "WH1-PACK",
+    },
+    {"kind": "ship", "sku": "TEA-BLK", "from_location": "WH1-PACK"},
+]
+
+
+def payloads(site: str, agents: int, per_agent: int) -> list[tuple[str, str, int, bytes]]:
+    """(topic, agent, seq, payload) interleaved across agents, as a dock would produce them."""
+    out = []
+    for seq in range(1, per_agent + 1):
+        for a in range(agents):
+            agent = f"bench-{a}"
+            doc = {
+                "v": 1,
+                "event_id": str(uuid.uuid4()),
+                "agent_id": agent,
+                "site": site,
+                "seq": seq,
+                "boot": 1,
+                "occurred_at": datetime.now(UTC).isoformat(),
+                "type": "movement",
+                "device": "scanner-1",
+                "station": "bench",
+                "data": {**MOVES[seq % 4], "qty": seq % 5 + 1},
+            }
+            out.append(
+                (f"warehouse/v1/{site}/{agent}/events", agent, seq, json.dumps(doc).encode())
+            )
+    return out
+
+
+def client(name: str, host: str, port: int) -> mqtt.Client:
+    c = mqtt.Client(
+        CallbackAPIVersion.VERSION2,
+        client_id=f"{name}-{uuid.uuid4().hex[:6]}",
+        protocol=mqtt.MQTTv5,
+    )
+    c.connect(host, port)
+    return c
+
+
+# --- raw paho → paho -------------------------------------------------------------------------
+
+
+def raw_subscriber(host: str, port: int, topic: str, n: int, ready: Any, out: Any) -> None:
+    got = 0
+    first = last = 0.0
+    done = threading.Event()
+
+    def on_message(*_: Any) -> None:
+        nonlocal got, first, last
+        last = time.time()
+        first = first or last
+        got += 1
+        if got == n:
+            done.set()
+
+    c = client("raw-sub", host, port)
+    c.on_message = on_message
+    c.on_subscribe = lambda *_: ready.set()
+    c.subscribe(topic, qos=1)
+    c.loop_start()
+    while not done.wait(3):
+        if time.time() - last > 3:  # nothing more is coming
+            break
+    c.loop_stop()
+    out.put({"received": got, "last": last})
+
+
+def raw_publisher(host: str, port: int, items: list[tuple[str, str, int, bytes]], out: Any) -> None:
+    c = client("raw-pub", host, port)
+    c.loop_start()
+    start = time.time()
+    infos = [c.publish(topic, payload, qos=1) for topic, _, _, payload in items]
+    for info in infos[-100:]:
+        info.wait_for_publish(60)
+    out.put({"start": start})
+    c.loop_stop()
+
+
+def measure_raw(host: str, port: int, items: list[tuple[str, str, int, bytes]]) -> dict[str, float]:
+    topic = f"bench-raw/{uuid.uuid4().hex[:8]}"
+    raw_items = [(topic, a, s, p) for _, a, s, p in items]
+    ready, sub_out, pub_out = mp.Event(), mp.Queue(), mp.Queue()
+    sub = mp.Process(target=raw_subscriber, args=(host, port, topic, len(items), ready, sub_out))
+    sub.start()
+    ready.wait(10)
+    pub = mp.Process(target=raw_publisher, args=(host, port, raw_items, pub_out))
+    pub.start()
+    start = pub_out.get(timeout=300)["start"]
+    result = sub_out.get(timeout=300)
+    pub.join(30)
+    sub.join(30)
+    return {
+        "events": result["received"],
+        "seconds": result["last"] - start,
+        "rate": result["received"] / (result["last"] - start),
+    }
+
+
+# --- through the service ---------------------------------------------------------------------
+
+
+def ingest_publisher(
+    host: str, port: int, site: str, items: list[tuple[str, str, int, bytes]], out: Any
+) -> None:
+    sent: dict[tuple[str, int], float] = {}
+    latencies: list[float] = []
+    acked: dict[str, int] = {}
+    lock = threading.Lock()
+    total = len(items)
+    done = threading.Event()
+
+    def on_ack(_c: Any, _u: Any, message: Any) -> None:
+        now = time.time()
+        ack = json.loads(message.payload)
+        agent, seq = ack["agent_id"], ack["seq"]
+        with lock:
+            for s in range(acked.get(agent, 0) + 1, seq + 1):
+                t = sent.pop((agent, s), None)
+                if t is not None:
+                    latencies.append(now - t)
+            acked[agent] = max(acked.get(agent, 0), seq)
+            if len(latencies) == total:
+                done.set()
+
+    subscribed = threading.Event()
+    c = client("ingest-pub", host, port)
+    c.on_message = on_ack
+    c.on_subscribe = lambda *_: subscribed.set()
+    c.subscribe(f"warehouse/v1/{site}/+/acks", qos=1)
+    c.loop_start()
+    subscribed.wait(10)
+    start = time.time()
+    for topic, agent, seq, payload in items:
+        with lock:
+            sent[(agent, seq)] = time.time()
+        c.publish(topic, payload, qos=1)
+    payload_of = {(agent, seq): (topic, payload) for topic, agent, seq, payload in items}
+    deadline = time.time() + 600
+    while not done.wait(5) and time.time() < deadline:
+        now = time.time()
+        with lock:  # like an edge: re-send what has waited 5 s without an ack
+            due = [k for k, t in sent.items() if now - t > 5]
+        for key in due:
+            c.publish(*payload_of[key], qos=1)
+    end = time.time()
+    c.loop_stop()
+    out.put({"start": start, "end": end, "latencies": latencies})
+
+
+def measure_ingest(
+    host: str,
+    port: int,
+    pg_admin: str,
+    items: list[tuple[str, str, int, bytes]],
+    site: str,
+    workers: int,
+) -> dict[str, Any]:
+    name = f"warehouse_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(pg_admin, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = pg_admin.rsplit("/", 1)[0] + "/" + name
+    env = {
+        **os.environ,
+        "WAREHOUSE_DATABASE_URL": url,
+        "WAREHOUSE_MQTT_URL": f"mqtt://{host}:{port}",
+        "WAREHOUSE_MQTT_SITE": site,
+        "WAREHOUSE_MQTT_SHARE_GROUP": f"bench-{site}",
+        "WAREHOUSE_LOG_LEVEL": "WARNING",
+    }
+    cli = [sys.executable, "-m", "warehouse.entrypoints.cli"]
+    try:
+        subprocess.run([*cli, "db", "upgrade"], env=env, check=True, capture_output=True)
+        subprocess.run([*cli, "seed", str(CATALOG)], env=env, check=True, capture_output=True)
+        procs = []
+        for n in range(workers):
+            command = [*cli, "--log-level", "INFO", "ingest", "--client-id", f"{site}-{n}"]
+            worker = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
+            assert worker.stderr is not None
+            while "connected to" not in worker.stderr.readline():
+                pass
+            procs.append(worker)
+        time.sleep(0.5)
+        out: Any = mp.Queue()
+        pub = mp.Process(target=ingest_publisher, args=(host, port, site, items, out))
+        pub.start()
+        result = out.get(timeout=900)
+        pub.join(30)
+        for worker in procs:
+            worker.terminate()
+            worker.wait(30)
+        with psycopg.connect(url) as conn:
+            query = "SELECT count(*), count(DISTINCT event_id) FROM movements"
+            rows = conn.execute(query).fetchone()
+    finally:
+        with psycopg.connect(pg_admin, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    lat = sorted(result["latencies"])
+    seconds = result["end"] - result["start"]
+    return {
+        "events": len(lat),
+        "seconds": seconds,
+        "rate": len(lat) / seconds,
+        "p50": statistics.median(lat) * 1000,
+        "p99": lat[int(len(lat) * 0.99) - 1] * 1000,
+        "ledger_rows": rows[0],
+        "distinct_events": rows[1],
+    }
+
+
+def start_mosquitto() -> tuple[subprocess.Popen[bytes], int, Path]:
+    """A private Mosquitto on a free loopback port, stopped by the caller."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    workdir = Path(tempfile.mkdtemp(prefix="bench-mosquitto-"))
+    conf = workdir / "mosquitto.conf"
+    conf.write_text(
+        f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
+        "max_queued_messages 200000\nmax_inflight_messages 100\n"
+    )
+    proc = subprocess.Popen(
+        ["mosquitto", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    for _ in range(50):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return proc, port, conf
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit("could not start mosquitto for the benchmark")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--events", type=int, default=50_000)
+    parser.add_argument("--agents", type=int, default=4)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        nargs="+",
+        default=[1],
+        help="ingest worker processes (a shared-subscription group); several values, several runs",
+    )
+    parser.add_argument(
+        "--mqtt",
+        default="",
+        help="host:port of a broker to use instead of starting a private Mosquitto",
+    )
+    parser.add_argument(
+        "--pg",
+        default="postgresql://postgres@127.0.0.1:5432/test",
+        help="a PostgreSQL URL allowed to CREATE DATABASE",
+    )
+    args = parser.parse_args()
+    broker = None
+    if args.mqtt:
+        host, port = args.mqtt.split(":")
+    else:
+        broker, port_number, conf = start_mosquitto()
+        host, port = "127.0.0.1", str(port_number)
+        print(f"private mosquitto on {host}:{port} ({conf})")
+    try:
+        run(args, host, int(port))
+    finally:
+        if broker is not None:
+            broker.terminate()
+            broker.wait(10)
+
+
+def run(args: argparse.Namespace, host: str, port: int) -> None:
+    """Measure raw, then ingest, on the same broker."""
+    site = f"B{uuid.uuid4().hex[:8]}"
+    items = payloads(site, args.agents, args.events // args.agents)
+    print(
+        f"{len(items)} movements from {args.agents} agents, payload ~{len(items[0][3])} bytes,"
+        f" {os.cpu_count()} CPUs"
+    )
+    raw = measure_raw(host, port, items)
+    print(
+        f"raw paho QoS 1   {raw['rate']:9.0f} msg/s   ({raw['events']} in {raw['seconds']:.2f} s)"
+    )
+    for workers in args.workers:
+        run_site = f"{site}w{workers}"  # retained acks of one run must not reach the next
+        run_items = payloads(run_site, args.agents, args.events // args.agents)
+        ing = measure_ingest(host, port, args.pg, run_items, run_site, workers)
+        label = f"{workers} worker" + ("s" if workers > 1 else " ")
+        print(
+            f"ingest, {label}  {ing['rate']:7.0f} ev/s    ({ing['events']} in "
+            f"{ing['seconds']:.2f} s)   publish-to-visible p50 {ing['p50']:.0f} ms, "
+            f"p99 {ing['p99']:.0f} ms"
+        )
+        print(
+            f"   = {ing['rate'] / raw['rate']:.0%} of raw (target >= 60%); ledger rows "
+            f"{ing['ledger_rows']}, distinct event ids {ing['distinct_events']}"
+        )
+
+
+if __name__ == "__main__":
+    main()
