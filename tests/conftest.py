@@ -7,8 +7,11 @@ where they fail.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import subprocess
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from importlib import resources
@@ -112,7 +115,8 @@ def clean_db(engine: Engine, database_url: str) -> str:
 
 
 def make_settings(database_url: str, **extra: object) -> Settings:
-    return Settings(database_url=database_url, mqtt_url=f"mqtt://{MQTT_HOST}:{MQTT_PORT}", **extra)  # type: ignore[arg-type]
+    values = {"mqtt_url": f"mqtt://{MQTT_HOST}:{MQTT_PORT}", **extra}
+    return Settings(database_url=database_url, **values)  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -172,3 +176,40 @@ def ingest(seeded: Service, mosquitto: tuple[str, int], site: str) -> Iterator[o
     stop.set()
     thread.join(10)
     worker_service.close()
+
+
+class PrivateBroker:
+    """A Mosquitto of the test's own on a spare loopback port, which the test may stop."""
+
+    def __init__(self, workdir: Path) -> None:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = int(sock.getsockname()[1])
+        self.conf = workdir / "mosquitto.conf"
+        self.conf.write_text(f"listener {self.port} 127.0.0.1\nallow_anonymous true\n"
+                             "persistence false\nmax_queued_messages 100000\n")
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(["mosquitto", "-c", str(self.conf)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while not broker_up("127.0.0.1", self.port):
+            assert time.monotonic() < deadline, "private mosquitto did not start"
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(10)
+            self.proc = None
+
+
+@pytest.fixture
+def private_broker(tmp_path: Path) -> Iterator[PrivateBroker]:
+    """A broker the test can stop and restart (never the shared one)."""
+    require("mosquitto", shutil.which("mosquitto") is not None, "the mosquitto binary is missing")
+    broker = PrivateBroker(tmp_path)
+    broker.start()
+    yield broker
+    broker.stop()

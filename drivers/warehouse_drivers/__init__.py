@@ -1,1 +1,36 @@
-"""Hardware drivers and pure decoders: bytes, frames and tags in, reads out."""
+"""Hardware drivers and pure decoders: bytes, frames and key events in, reads out.
+
+Knows nothing of stock, MQTT or the service. Each backend imports its hardware library when it
+opens, so a device without evdev or python-can still runs a serial scanner.
+"""
+
+from warehouse_drivers.base import Driver, Level, Read, RejectedRead
+from warehouse_drivers.decoding import DecodedBarcode, DecodeError, decode_barcode
+from warehouse_drivers.errors import (
+    DeviceUnavailable,
+    DriverConfigError,
+    DriverError,
+    DriverNotInstalled,
+)
+from warehouse_drivers.framing import LineFramer, Overlong
+from warehouse_drivers.keymap import KeyDecoder
+from warehouse_drivers.registry import BACKENDS, create_driver
+
+__all__ = [
+    "BACKENDS",
+    "DecodeError",
+    "DecodedBarcode",
+    "DeviceUnavailable",
+    "Driver",
+    "DriverConfigError",
+    "DriverError",
+    "DriverNotInstalled",
+    "KeyDecoder",
+    "Level",
+    "LineFramer",
+    "Overlong",
+    "Read",
+    "RejectedRead",
+    "create_driver",
+    "decode_barcode",
+]

@@ -84,7 +84,36 @@ def _element_string(data: str, symbology: str | None) -> DecodedBarcode:
         message = GS1Message.parse(data)
     except ParseError as exc:
         raise DecodeError("invalid_gs1", str(exc)) from exc
+    _check_separators(message.element_strings)
     return _from_elements(data, "gs1", symbology, message.element_strings)
+
+
+#: AIs whose data a swallowed separator reveals unambiguously: a valid date, a GTIN with its
+#: check digit. A run-on into free text (a serial after a lot) cannot be told from a real lot.
+_TELLTALE_AIS = ("11", "13", "15", "16", "17", "01", "02")
+
+
+def _check_separators(elements: Any) -> None:
+    """Refuse a variable-length element that has swallowed further AIs (a dropped GS)."""
+    for element in elements:
+        if not element.ai.separator_required:  # fixed length: cannot run on
+            continue
+        value = element.value
+        for start in range(1, len(value) - 7):
+            tail = value[start:]
+            if not tail.startswith(_TELLTALE_AIS):
+                continue
+            try:
+                swallowed = GS1Message.parse(tail)
+            except ParseError:
+                continue
+            first = swallowed.element_strings[0]
+            if first.date is not None or first.gtin is not None:
+                raise DecodeError(
+                    "missing_separator",
+                    f"AI ({element.ai.ai}) value {value!r} runs into AI ({first.ai.ai}) "
+                    f"{first.value!r}: the GS separator after {value[:start]!r} is missing",
+                )
 
 
 def _digital_link(data: str, symbology: str | None) -> DecodedBarcode:

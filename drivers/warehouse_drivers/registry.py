@@ -1,0 +1,31 @@
+"""Driver names to classes, imported lazily so a Pi without evdev can still run a serial scanner."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from warehouse_drivers.base import Driver
+from warehouse_drivers.errors import DriverConfigError
+
+#: driver name -> (module, class)
+BACKENDS: dict[str, tuple[str, str]] = {
+    "serial": ("warehouse_drivers.serial_port", "SerialScanner"),
+    "hid": ("warehouse_drivers.hid", "HidScanner"),
+    "virtual": ("warehouse_drivers.virtual", "VirtualScanner"),
+}
+
+
+def create_driver(kind: str, name: str, **params: Any) -> Driver:
+    """A driver of ``kind`` named ``name``; its hardware library loads when it opens."""
+    try:
+        module_name, class_name = BACKENDS[kind]
+    except KeyError:
+        known = ", ".join(sorted(BACKENDS))
+        raise DriverConfigError(f"unknown driver {kind!r}; known drivers: {known}") from None
+    cls = getattr(importlib.import_module(module_name), class_name)
+    try:
+        driver: Driver = cls(name, **params)
+    except TypeError as exc:
+        raise DriverConfigError(f"{kind} driver {name}: {exc}") from exc
+    return driver

@@ -1,0 +1,184 @@
+"""The ``warehouse-edge`` command: run, check-config, devices, outbox, simulate."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from warehouse_edge.config import AgentConfig, ConfigError, load_config
+
+log = logging.getLogger("warehouse_edge")
+ConfigPath = click.Path(exists=False, dir_okay=False, path_type=Path)
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(level=level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+
+
+def _config(path: Path) -> AgentConfig:
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        raise click.ClickException("\n  ".join([f"{path} is not a valid agent config:",
+                                                *exc.problems])) from exc
+
+
+def _stop_event() -> threading.Event:
+    stop = threading.Event()
+
+    def handler(signum: int, _frame: Any) -> None:
+        log.info("received %s, stopping", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+    return stop
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--log-level", default="INFO", show_default=True,
+              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]))
+@click.version_option(package_name="warehouse")
+def main(log_level: str) -> None:
+    """Warehouse edge agent: reads scanners, keeps every event until the service has it."""
+    _setup_logging(log_level)
+
+
+@main.command()
+@click.option("--config", "config_path", type=ConfigPath, required=True,
+              help="The agent's TOML config.")
+def run(config_path: Path) -> None:
+    """Run the agent until SIGINT or SIGTERM."""
+    from warehouse_edge.agent import Agent
+
+    agent = Agent(_config(config_path))
+    agent.run(_stop_event())
+
+
+@main.command("check-config")
+@click.argument("path", type=ConfigPath)
+def check_config(path: Path) -> None:
+    """Validate a config file; errors name the field path and the bad value."""
+    config = _config(path)
+    click.echo(f"{path}: agent {config.agent_id} at site {config.site}, "
+               f"{len(config.stations)} stations, {len(config.devices)} devices: OK")
+
+
+@main.command()
+def devices() -> None:
+    """List serial ports (with VID/PID/serial and stable by-id names) and input devices."""
+    try:
+        from serial.tools import list_ports
+    except ImportError:
+        click.echo("serial ports: pyserial is not installed (pip install 'warehouse[edge]')")
+    else:
+        by_id = {p.resolve(): p for p in Path("/dev/serial/by-id").glob("*")} if Path(
+            "/dev/serial/by-id").is_dir() else {}
+        ports = list(list_ports.comports())
+        click.echo(f"serial ports ({len(ports)}):")
+        for port in ports:
+            ids = f"{port.vid:04x}:{port.pid:04x}" if port.vid is not None else "-"
+            stable = by_id.get(Path(port.device).resolve())
+            click.echo(f"  {port.device}  {ids}  serial={port.serial_number or '-'}  "
+                       f"{port.description}" + (f"\n    stable name: {stable}" if stable else ""))
+    try:
+        import evdev
+    except ImportError:
+        click.echo("input devices: evdev is not installed (Linux: pip install 'warehouse[edge]')")
+        return
+    paths = evdev.list_devices()
+    click.echo(f"input devices ({len(paths)}):")
+    for path in paths:
+        try:
+            device = evdev.InputDevice(path)
+            click.echo(f"  {path}  {device.info.vendor:04x}:{device.info.product:04x}  "
+                       f"{device.name}  phys={device.phys}")
+        except OSError as exc:
+            click.echo(f"  {path}  (cannot open: {exc.strerror})")
+
+
+@main.command()
+@click.option("--config", "config_path", type=ConfigPath, required=True)
+def outbox(config_path: Path) -> None:
+    """Show the outbox: pending events, oldest age, last acknowledged seq, disk use."""
+    from warehouse_edge.outbox import Outbox
+
+    config = _config(config_path)
+    if not config.outbox.path.exists():
+        raise click.ClickException(f"no outbox at {config.outbox.path} yet")
+    box = Outbox(config.outbox.path, budget_bytes=int(config.outbox.disk_budget_mb * 1e6))
+    try:
+        s = box.stats()
+    finally:
+        box.close()
+    age = f"{s.oldest_pending_age_s:.1f} s" if s.oldest_pending_age_s is not None else "-"
+    click.echo(f"outbox {config.outbox.path}\n  pending          {s.pending}\n"
+               f"  oldest pending   {age}\n  last acked seq   {s.last_acked_seq}\n"
+               f"  last seq         {s.last_seq}\n"
+               f"  disk             {s.used_bytes / 1e6:.1f} of {s.budget_bytes / 1e6:.0f} MB")
+
+
+@main.command()
+@click.option("--config", "config_path", type=ConfigPath, required=True)
+@click.option("--script", "script_path", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Lines of 'DELAY_S DEVICE CODE'; # starts a comment.")
+@click.option("--linger", default=5.0, show_default=True,
+              help="Seconds to keep running after the script, for acks to arrive.")
+def simulate(config_path: Path, script_path: Path, linger: float) -> None:
+    """Run the agent with virtual devices that replay a script of reads."""
+    from warehouse_drivers.virtual import VirtualScanner
+    from warehouse_edge.agent import Agent
+
+    config = _config(config_path)
+    script = _script(script_path, {d.name for d in config.devices})
+    drivers = {d.name: VirtualScanner(d.name) for d in config.devices}
+    agent = Agent(config, drivers=drivers)  # type: ignore[arg-type]
+    stop = _stop_event()
+    thread = threading.Thread(target=agent.run, args=(stop,), daemon=True)
+    thread.start()
+    agent.publisher.connected.wait(10)
+    for delay, device, code in script:
+        if stop.wait(delay):
+            break
+        drivers[device].inject(code)
+    deadline = time.monotonic() + linger
+    while not stop.is_set() and time.monotonic() < deadline:
+        if agent.outbox.stats().pending == 0:
+            break
+        time.sleep(0.2)
+    stop.set()
+    thread.join(15)
+    click.echo(f"replayed {len(script)} reads")
+
+
+def _script(path: Path, devices: set[str]) -> list[tuple[float, str, str]]:
+    out = []
+    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        parts = line.split(maxsplit=2)
+        if len(parts) != 3:
+            raise click.ClickException(f"{path}:{number}: expected 'DELAY_S DEVICE CODE'")
+        delay, device, code = parts
+        if device not in devices:
+            raise click.ClickException(f"{path}:{number}: no device {device!r} in the config")
+        try:
+            out.append((float(delay), device, code.replace("<GS>", "\x1d")))
+        except ValueError:
+            raise click.ClickException(f"{path}:{number}: delay {delay!r} is not a number"
+                                       ) from None
+    return out
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

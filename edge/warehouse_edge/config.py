@@ -1,0 +1,170 @@
+"""Agent configuration: one TOML file, validated; ``WAREHOUSE_EDGE_…`` variables override it
+(nested with ``__``, e.g. ``WAREHOUSE_EDGE_BROKER__PASSWORD``)."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from warehouse.contracts import ID_PATTERN
+from warehouse_drivers import BACKENDS
+
+Mode = Literal["receiving", "putaway", "picking", "packing", "shipping", "pos", "counting",
+               "lookup"]
+MODES: tuple[str, ...] = Mode.__args__  # type: ignore[attr-defined]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Broker(_Section):
+    """Where the MQTT broker is and how to log in."""
+
+    url: str = Field("mqtt://127.0.0.1:1883", pattern=r"^mqtts?://")
+    username: str | None = None
+    password: SecretStr | None = None
+    protocol: Literal["5", "3.1.1"] = "5"
+    ca_file: Path | None = None
+    cert_file: Path | None = None
+    key_file: Path | None = None
+    keepalive_s: int = Field(30, ge=5, le=3600)
+
+
+class Outbox(_Section):
+    """The durable queue of events awaiting the service's ack."""
+
+    path: Path = Path("/var/lib/warehouse-edge/outbox.db")
+    disk_budget_mb: float = Field(256, gt=0)
+    max_inflight: int = Field(1000, ge=1, le=60_000)  # paho's packet ids are 16-bit
+    ack_timeout_s: float = Field(10, gt=0)
+    keep_acked_h: float = Field(24, ge=0)
+
+
+class Station(_Section):
+    """A place where scans mean something: a dock door, a pick station, a register."""
+
+    name: str = Field(min_length=1, max_length=64)
+    mode: Mode
+    location: str = Field(min_length=1, max_length=64, description="Where this station is")
+    default_qty: Decimal = Field(Decimal(1), gt=0)
+    debounce_ms: int = Field(500, ge=0, le=10_000)
+    count_by_repeat: bool = Field(False, description="Repeated scans count: no debounce")
+    pick_from: str | None = Field(None, description="Picking: source until a bin is scanned")
+    order_pattern: str = r"^(SO|PO|PL|ORD|TO)-[A-Za-z0-9-]+$"
+    location_prefix: str = "LOC:"
+    qty_prefix: str = "QTY:"
+
+    @model_validator(mode="after")
+    def _pattern_compiles(self) -> Station:
+        try:
+            re.compile(self.order_pattern)
+        except re.error as exc:
+            raise ValueError(f"order_pattern is not a regular expression: {exc}") from exc
+        return self
+
+
+class Device(_Section):
+    """A reader attached to a station, with its driver's parameters."""
+
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    driver: str
+    station: str
+    params: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _known_driver(self) -> Device:
+        if self.driver not in BACKENDS:
+            raise ValueError(f"driver must be one of {', '.join(sorted(BACKENDS))}, "
+                             f"not {self.driver!r}")
+        return self
+
+
+class AgentConfig(BaseSettings):
+    """Everything an agent needs to run."""
+
+    model_config = SettingsConfigDict(env_prefix="WAREHOUSE_EDGE_", env_nested_delimiter="__",
+                                      extra="forbid")
+
+    agent_id: str = Field(pattern=ID_PATTERN)
+    site: str = Field(pattern=ID_PATTERN)
+    broker: Broker = Broker()
+    outbox: Outbox = Outbox()
+    heartbeat_s: float = Field(30, ge=1)
+    max_code_length: int = Field(512, ge=16, le=8192)
+    stations: list[Station] = Field(min_length=1)
+    devices: list[Device] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _references(self) -> AgentConfig:
+        names = [s.name for s in self.stations]
+        if len(set(names)) != len(names):
+            raise ValueError("station names must be unique")
+        devices = [d.name for d in self.devices]
+        if len(set(devices)) != len(devices):
+            raise ValueError("device names must be unique")
+        for index, device in enumerate(self.devices):
+            if device.station not in names:
+                raise ValueError(f"devices.{index}.station: {device.station!r} is not one of "
+                                 f"the stations ({', '.join(names)})")
+        return self
+
+    def station(self, name: str) -> Station:
+        """The station called ``name``."""
+        return next(s for s in self.stations if s.name == name)
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+
+class ConfigError(ValueError):
+    """A config file that cannot be used; one line per problem, naming the field path."""
+
+    def __init__(self, path: Path, problems: list[str]) -> None:
+        super().__init__(f"{path}: " + "; ".join(problems))
+        self.path = path
+        self.problems = problems
+
+
+def load_config(path: Path) -> AgentConfig:
+    """Read and validate an agent config file."""
+    if not path.is_file():
+        raise ConfigError(path, ["file does not exist"])
+    with_file = type("AgentConfig", (AgentConfig,),
+                     {"model_config": {**AgentConfig.model_config, "toml_file": path}})
+    try:
+        return with_file()  # type: ignore[no-any-return]
+    except ValidationError as exc:
+        raise ConfigError(path, describe(exc)) from exc
+    except ValueError as exc:  # TOML syntax
+        raise ConfigError(path, [f"not valid TOML: {exc}"]) from exc
+
+
+def describe(exc: ValidationError) -> list[str]:
+    """Each error as 'field.path: message (received value)'."""
+    out = []
+    for err in exc.errors(include_url=False):
+        where = ".".join(str(p) for p in err["loc"]) or "(file)"
+        if err["type"] == "missing":
+            out.append(f"{where}: required, missing")
+            continue
+        received = err.get("input")
+        shown = "" if isinstance(received, dict | list) else f" (received {received!r})"
+        message = err["msg"].removeprefix("Value error, ")
+        out.append(f"{where}: {message}{shown}")
+    return out

@@ -1,0 +1,232 @@
+"""The durable outbox: every event is on disk before the operator hears the beep, and stays
+until the service acknowledges it.
+
+SQLite in WAL mode with ``synchronous=FULL``: a commit returns after fsync. Appends from all
+device threads go through one writer thread that commits whatever is queued in one transaction
+(group commit: a burst of scans costs one fsync; nothing waits on purpose). ``seq`` is assigned
+in that transaction from ``sqlite_sequence``, so it is 64-bit, contiguous and never reused, even
+after rows are pruned or the agent is killed mid-write.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+#: render(seq) -> (event_id, topic, payload): the envelope is made once its seq is known.
+Render = Callable[[int], tuple[str, str, bytes]]
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    payload BLOB NOT NULL,
+    created_at REAL NOT NULL,
+    acked_at REAL
+);
+CREATE INDEX IF NOT EXISTS outbox_unacked ON outbox (seq) WHERE acked_at IS NULL;
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+"""
+
+
+class OutboxFull(RuntimeError):
+    """The disk budget is used up: new scans are refused (movements are never dropped)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """An event not yet acknowledged."""
+
+    seq: int
+    topic: str
+    payload: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxStats:
+    """What the outbox holds."""
+
+    pending: int
+    oldest_pending_age_s: float | None
+    last_acked_seq: int
+    last_seq: int
+    used_bytes: int
+    budget_bytes: int
+
+
+@dataclass
+class _Append:
+    render: Render
+    done: threading.Event
+    seq: int = 0
+    error: BaseException | None = None
+
+
+class Outbox:
+    """Durable, ordered, acknowledged event storage for one agent."""
+
+    def __init__(self, path: Path, *, budget_bytes: int, keep_acked_s: float = 86_400) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.budget_bytes = budget_bytes
+        self.keep_acked_s = keep_acked_s
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._lock = threading.Lock()
+        with self._lock:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(SCHEMA)
+            self._boot = self._meta("boot")
+        self._queue: queue.Queue[_Append | None] = queue.Queue()
+        self._writer = threading.Thread(target=self._write_loop, name="outbox-writer",
+                                        daemon=True)
+        self._writer.start()
+        self._last_pruned = 0.0
+
+    # --- appending -----------------------------------------------------------------------
+
+    def append(self, render: Render, timeout: float = 10.0) -> int:
+        """Store one event durably; return its seq. Raises OutboxFull past the disk budget."""
+        request = _Append(render, threading.Event())
+        self._queue.put(request)
+        if not request.done.wait(timeout):
+            raise TimeoutError("the outbox did not commit in time")
+        if request.error is not None:
+            raise request.error
+        return request.seq
+
+    def _write_loop(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            while True:  # everything queued while the last fsync ran commits together
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    self._queue.put(None)
+                    break
+                batch.append(more)
+            self._commit(batch)
+
+    def _commit(self, batch: list[_Append]) -> None:
+        try:
+            with self._lock:
+                if self._used_bytes() >= self.budget_bytes:
+                    raise OutboxFull(f"outbox {self.path} is over its disk budget of "
+                                     f"{self.budget_bytes // 1_000_000} MB")
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    seq = self._last_seq()
+                    now = time.time()
+                    for request in batch:
+                        seq += 1
+                        event_id, topic, payload = request.render(seq)
+                        self._db.execute(
+                            "INSERT INTO outbox (seq, event_id, topic, payload, created_at) "
+                            "VALUES (?, ?, ?, ?, ?)", (seq, event_id, topic, payload, now))
+                        request.seq = seq
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+        except BaseException as exc:  # noqa: BLE001 - handed to every waiting caller
+            for request in batch:
+                request.error = exc
+        for request in batch:
+            request.done.set()
+
+    def _last_seq(self) -> int:
+        row = self._db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'outbox'").fetchone()
+        return int(row[0]) if row else 0
+
+    def _used_bytes(self) -> int:
+        pages = self._db.execute("PRAGMA page_count").fetchone()[0]
+        free = self._db.execute("PRAGMA freelist_count").fetchone()[0]
+        size = self._db.execute("PRAGMA page_size").fetchone()[0]
+        return int((pages - free) * size)
+
+    # --- sending and acknowledging -------------------------------------------------------
+
+    def pending(self, after_seq: int, limit: int) -> list[Pending]:
+        """Unacknowledged events above ``after_seq``, oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT seq, topic, payload FROM outbox WHERE acked_at IS NULL AND seq > ? "
+                "ORDER BY seq LIMIT ?", (after_seq, limit)).fetchall()
+        return [Pending(seq, topic, bytes(payload)) for seq, topic, payload in rows]
+
+    def ack(self, seq: int) -> int:
+        """Mark everything up to ``seq`` acknowledged; return how many rows that was."""
+        now = time.time()
+        with self._lock:
+            cursor = self._db.execute(
+                "UPDATE outbox SET acked_at = ? WHERE acked_at IS NULL AND seq <= ?", (now, seq))
+            self._set_meta("last_acked_seq", max(seq, self._meta("last_acked_seq")))
+            if now - self._last_pruned > 60:
+                self._db.execute("DELETE FROM outbox WHERE acked_at < ?",
+                                 (now - self.keep_acked_s,))
+                self._last_pruned = now
+        return cursor.rowcount
+
+    def resync(self, from_seq: int) -> int:
+        """Make acknowledged events from ``from_seq`` on pending again (the service asked)."""
+        with self._lock:
+            cursor = self._db.execute(
+                "UPDATE outbox SET acked_at = NULL WHERE seq >= ? AND acked_at IS NOT NULL",
+                (from_seq,))
+        return cursor.rowcount
+
+    def next_boot(self) -> int:
+        """Count one more connect; the counter survives restarts."""
+        with self._lock:
+            self._boot += 1
+            self._set_meta("boot", self._boot)
+        return self._boot
+
+    @property
+    def boot(self) -> int:
+        """The current connect counter (kept in memory: render callbacks read it under the
+        writer's lock)."""
+        return self._boot
+
+    def _meta(self, key: str) -> int:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def _set_meta(self, key: str, value: int) -> None:
+        self._db.execute("INSERT INTO meta (key, value) VALUES (?, ?) "
+                         "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
+
+    def stats(self) -> OutboxStats:
+        """Pending count, oldest pending age, last acked and last assigned seq, disk use."""
+        with self._lock:
+            count, oldest = self._db.execute(
+                "SELECT count(*), min(created_at) FROM outbox WHERE acked_at IS NULL").fetchone()
+            return OutboxStats(
+                pending=count,
+                oldest_pending_age_s=time.time() - oldest if oldest else None,
+                last_acked_seq=self._meta("last_acked_seq"),
+                last_seq=self._last_seq(),
+                used_bytes=self._used_bytes(),
+                budget_bytes=self.budget_bytes,
+            )
+
+    def close(self) -> None:
+        """Finish queued appends and close the database."""
+        self._queue.put(None)
+        self._writer.join(10)
+        with self._lock:
+            self._db.close()
