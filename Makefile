@@ -17,7 +17,8 @@ install: $(BIN)/warehouse
 demo: install
 	$(BIN)/warehouse demo
 
-## Lint, type-check, check the layering, then run the whole test suite.
+## Lint, type-check, check the layering, run the whole test suite, then check that the edge
+## agent installs and runs with only its own extra.
 test: install
 	@bash scripts/services.sh
 	$(BIN)/ruff format --check .
@@ -25,6 +26,7 @@ test: install
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/pytest
+	bash scripts/edge-only.sh
 
 ## Regenerate the contract's JSON Schema after changing a model.
 schema: install

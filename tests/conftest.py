@@ -186,13 +186,18 @@ class PrivateBroker:
             sock.bind(("127.0.0.1", 0))
             self.port = int(sock.getsockname()[1])
         self.conf = workdir / "mosquitto.conf"
-        self.conf.write_text(f"listener {self.port} 127.0.0.1\nallow_anonymous true\n"
-                             "persistence false\nmax_queued_messages 100000\n")
+        self.conf.write_text(
+            f"listener {self.port} 127.0.0.1\nallow_anonymous true\n"
+            "persistence false\nmax_queued_messages 100000\n"
+        )
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        self.proc = subprocess.Popen(["mosquitto", "-c", str(self.conf)],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            ["mosquitto", "-c", str(self.conf)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 10
         while not broker_up("127.0.0.1", self.port):
             assert time.monotonic() < deadline, "private mosquitto did not start"

@@ -92,15 +92,20 @@ _ALLOWED_CONTROLS = frozenset({0x1D, 0x1E, 0x04})  # GS, RS, EOT: GS1 and ISO/IE
 def to_item(device: str, line: bytes | Overlong, at: float) -> Read | RejectedRead:
     """A framed line as a read, or a rejected read saying why (too long, not text)."""
     if isinstance(line, Overlong):
-        return RejectedRead(device, "too_long", f"a line of {line.size} bytes is over the length limit",
-                            line.head, at)
+        return RejectedRead(
+            device,
+            "too_long",
+            f"a line of {line.size} bytes is over the length limit",
+            line.head,
+            at,
+        )
     try:
         text = line.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return RejectedRead(device, "not_text", f"invalid UTF-8 at byte {exc.start}", line[:64],
-                            at)
+        return RejectedRead(device, "not_text", f"invalid UTF-8 at byte {exc.start}", line[:64], at)
     bad = next((c for c in text if ord(c) < 0x20 and ord(c) not in _ALLOWED_CONTROLS), None)
     if bad is not None:
-        return RejectedRead(device, "not_text", f"control character 0x{ord(bad):02x}",
-                            line[:64], at)
+        return RejectedRead(
+            device, "not_text", f"control character 0x{ord(bad):02x}", line[:64], at
+        )
     return Read(device, text, line, at)

@@ -17,8 +17,15 @@ from warehouse_drivers.keymap import KeyDecoder
 class HidScanner(Driver):
     """A USB HID keyboard-wedge scanner on ``/dev/input/by-id/...-event-kbd``."""
 
-    def __init__(self, name: str, path: str, grab: bool = True, gs_substitute: str | None = None,
-                 max_length: int = 512, **options: Any) -> None:
+    def __init__(
+        self,
+        name: str,
+        path: str,
+        grab: bool = True,
+        gs_substitute: str | None = None,
+        max_length: int = 512,
+        **options: Any,
+    ) -> None:
         super().__init__(name)
         if options:
             raise DriverConfigError(f"hid driver {name}: unknown parameters {sorted(options)}")
@@ -33,7 +40,8 @@ class HidScanner(Driver):
             import evdev
         except ImportError as exc:
             raise DriverNotInstalled(
-                "the hid driver needs evdev (Linux): pip install 'warehouse[edge]'") from exc
+                "the hid driver needs evdev (Linux): pip install 'warehouse[edge]'"
+            ) from exc
         try:
             self._device = evdev.InputDevice(self.path)
             if self.grab:
@@ -69,6 +77,7 @@ class HidScanner(Driver):
             if isinstance(result, str):
                 out.append(Read(self.name, result, result.encode(), now))
             elif isinstance(result, int):
-                out.append(RejectedRead(self.name, "too_long", f"{result} keys without Enter",
-                                        b"", now))
+                out.append(
+                    RejectedRead(self.name, "too_long", f"{result} keys without Enter", b"", now)
+                )
         return out

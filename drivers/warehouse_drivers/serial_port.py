@@ -6,6 +6,7 @@ where ``/dev/ttyACM0`` may change. pyserial is imported when the driver opens.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import Any
 
@@ -20,23 +21,34 @@ def _feedback_bytes(value: str | None, level: str) -> bytes:
     try:
         return bytes.fromhex(value)
     except ValueError as exc:
-        raise DriverConfigError(f"feedback.{level} must be hex bytes like '07', not {value!r}") from exc
+        raise DriverConfigError(
+            f"feedback.{level} must be hex bytes like '07', not {value!r}"
+        ) from exc
 
 
 class SerialScanner(Driver):
     """A scanner that sends one line per read over a serial port."""
 
-    def __init__(self, name: str, port: str, baudrate: int = 9600, terminator: Terminator = "any",
-                 max_length: int = 512, feedback: dict[str, str] | None = None,
-                 **options: Any) -> None:
+    def __init__(
+        self,
+        name: str,
+        port: str,
+        baudrate: int = 9600,
+        terminator: Terminator = "any",
+        max_length: int = 512,
+        feedback: dict[str, str] | None = None,
+        **options: Any,
+    ) -> None:
         super().__init__(name)
         if options:
             raise DriverConfigError(f"serial driver {name}: unknown parameters {sorted(options)}")
         self.port, self.baudrate = port, baudrate
         self.framer = LineFramer(terminator, max_length)
         self._terminator, self._max = terminator, max_length
-        self._feedback_codes = {level: _feedback_bytes((feedback or {}).get(level), level)
-                                for level in ("ok", "warn", "error")}
+        self._feedback_codes = {
+            level: _feedback_bytes((feedback or {}).get(level), level)
+            for level in ("ok", "warn", "error")
+        }
         self._serial: Any = None
 
     def _open(self) -> None:
@@ -44,7 +56,8 @@ class SerialScanner(Driver):
             import serial  # pyserial
         except ImportError as exc:
             raise DriverNotInstalled(
-                "the serial driver needs pyserial: pip install 'warehouse[edge]'") from exc
+                "the serial driver needs pyserial: pip install 'warehouse[edge]'"
+            ) from exc
         self.framer = LineFramer(self._terminator, self._max)  # a new device, a new line
         try:
             self._serial = serial.Serial(self.port, self.baudrate, timeout=0)
@@ -53,10 +66,8 @@ class SerialScanner(Driver):
 
     def _close(self) -> None:
         if self._serial is not None:
-            try:
+            with contextlib.suppress(Exception):  # a vanished device may fail to close any way
                 self._serial.close()
-            except Exception:  # noqa: BLE001, S110 - closing a vanished device may fail any way
-                pass
             self._serial = None
 
     def _read_internal(self, timeout: float) -> list[Item]:
@@ -79,5 +90,5 @@ class SerialScanner(Driver):
         if code and self._serial is not None:
             try:
                 self._serial.write(code)
-            except Exception as exc:  # noqa: BLE001 - a beep that fails must not lose the read
+            except Exception as exc:
                 raise DeviceUnavailable(f"{self.name}: feedback failed: {exc}") from exc

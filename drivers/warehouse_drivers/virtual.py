@@ -14,8 +14,7 @@ from warehouse_drivers.errors import DeviceUnavailable, DriverConfigError
 class VirtualScanner(Driver):
     """Produces the reads it is given: ``inject(code)``, or a ``script`` of (delay_s, code)."""
 
-    def __init__(self, name: str, script: Iterable[tuple[float, str]] = (),
-                 **options: Any) -> None:
+    def __init__(self, name: str, script: Iterable[tuple[float, str]] = (), **options: Any) -> None:
         super().__init__(name)
         if options:
             raise DriverConfigError(f"virtual driver {name}: unknown parameters {sorted(options)}")

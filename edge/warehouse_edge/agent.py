@@ -6,6 +6,7 @@ outbox; a read that cannot be used gets an ``error`` beep and a log line, never 
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -32,20 +33,22 @@ class Agent:
     def __init__(self, config: AgentConfig, *, drivers: dict[str, Driver] | None = None) -> None:
         self.config = config
         self.started = time.monotonic()
-        self.outbox = Outbox(config.outbox.path,
-                             budget_bytes=int(config.outbox.disk_budget_mb * 1_000_000),
-                             keep_acked_s=config.outbox.keep_acked_h * 3600)
+        self.outbox = Outbox(
+            config.outbox.path,
+            budget_bytes=int(config.outbox.disk_budget_mb * 1_000_000),
+            keep_acked_s=config.outbox.keep_acked_h * 3600,
+        )
         self.states = {s.name: StationState(s.mode) for s in config.stations}
         self.debouncers = {s.name: Debouncer(s.debounce_ms / 1000) for s in config.stations}
         self.devices = {d.name: d for d in config.devices}
         drivers = drivers or {}
         self.supervisors = {
-            d.name: Supervisor(drivers.get(d.name) or self._driver(d),
-                               lambda item, d=d: self.handle(d, item))
+            d.name: Supervisor(
+                drivers.get(d.name) or self._driver(d), functools.partial(self.handle, d)
+            )
             for d in config.devices
         }
-        self.publisher = Publisher(config, self.outbox, on_command=self.command,
-                                   birth=self.birth)
+        self.publisher = Publisher(config, self.outbox, on_command=self.command, birth=self.birth)
         self.locally_rejected = 0
         self._lock = threading.Lock()
 
@@ -60,9 +63,14 @@ class Agent:
         self.publisher.start()
         for supervisor in self.supervisors.values():
             supervisor.start()
-        log.info("agent %s at site %s: %d devices, %d stations, outbox %s", self.config.agent_id,
-                 self.config.site, len(self.supervisors), len(self.states),
-                 self.config.outbox.path)
+        log.info(
+            "agent %s at site %s: %d devices, %d stations, outbox %s",
+            self.config.agent_id,
+            self.config.site,
+            len(self.supervisors),
+            len(self.states),
+            self.config.outbox.path,
+        )
         next_beat = time.monotonic() + self.config.heartbeat_s
         try:
             while not stop.wait(1.0):
@@ -90,7 +98,8 @@ class Agent:
             self._reject(driver, device, f"code of {len(item.data)} characters is too long")
             return
         if not station.count_by_repeat and not self.debouncers[station.name].accept(
-                device.name, item.data, time.monotonic()):
+            device.name, item.data, time.monotonic()
+        ):
             log.debug("device %s: repeat of %r suppressed", device.name, item.data)
             return
         with self._lock:  # station state is shared by the station's devices
@@ -115,20 +124,31 @@ class Agent:
         log.warning("device %s: read rejected: %s", device.name, why)
         driver.feedback("error")
 
-    def _append(self, message: Message | contracts.HeartbeatData, device: str | None,
-                station: str | None) -> int:
+    def _append(
+        self, message: Message | contracts.HeartbeatData, device: str | None, station: str | None
+    ) -> int:
         event_id = uuid.uuid4()
         occurred_at = datetime.now(UTC)
         cfg = self.config
-        model: Any = {contracts.MovementData: contracts.MovementEvent,
-                      contracts.ScanData: contracts.ScanEvent,
-                      contracts.HeartbeatData: contracts.HeartbeatEvent}[type(message)]
+        model: Any = {
+            contracts.MovementData: contracts.MovementEvent,
+            contracts.ScanData: contracts.ScanEvent,
+            contracts.HeartbeatData: contracts.HeartbeatEvent,
+        }[type(message)]
         topic = contracts.topic(cfg.site, cfg.agent_id, "events")
 
         def render(seq: int) -> tuple[str, str, bytes]:
-            event = model(event_id=event_id, agent_id=cfg.agent_id, site=cfg.site, seq=seq,
-                          boot=self.outbox.boot, occurred_at=occurred_at, device=device,
-                          station=station, data=message)
+            event = model(
+                event_id=event_id,
+                agent_id=cfg.agent_id,
+                site=cfg.site,
+                seq=seq,
+                boot=self.outbox.boot,
+                occurred_at=occurred_at,
+                device=device,
+                station=station,
+                data=message,
+            )
             return str(event_id), topic, contracts.encode(event)
 
         return self.outbox.append(render)
@@ -147,8 +167,9 @@ class Agent:
         elif isinstance(body, contracts.StationModeCommand):
             state = self.states.get(body.station)
             if state is None or body.mode not in _mode_names():
-                log.warning("ignored station_mode %s/%s: unknown station or mode", body.station,
-                            body.mode)
+                log.warning(
+                    "ignored station_mode %s/%s: unknown station or mode", body.station, body.mode
+                )
                 return
             with self._lock:
                 state.mode, state.order_ref, state.location = body.mode, None, None
@@ -156,19 +177,24 @@ class Agent:
 
     def birth(self) -> contracts.Status:
         """The retained ``online`` status."""
-        return contracts.Status(agent_id=self.config.agent_id, state="online",
-                                boot=self.outbox.boot, version=__version__,
-                                devices=list(self.supervisors), at=datetime.now(UTC))
+        return contracts.Status(
+            agent_id=self.config.agent_id,
+            state="online",
+            boot=self.outbox.boot,
+            version=__version__,
+            devices=list(self.supervisors),
+            at=datetime.now(UTC),
+        )
 
     def health(self) -> dict[str, Any]:
         """Everything an operator wants to know, for heartbeats and the CLI."""
         stats = self.outbox.stats()
+        healths = [s.health for s in self.supervisors.values()]
         devices = {name: s.health.as_dict() for name, s in self.supervisors.items()}
         return {
             "uptime_s": round(time.monotonic() - self.started, 1),
-            "reads": sum(d["reads"] or 0 for d in devices.values()),  # type: ignore[misc]
-            "errors": sum(d["errors"] or 0 for d in devices.values())  # type: ignore[misc]
-            + self.locally_rejected,
+            "reads": sum(h.reads for h in healths),
+            "errors": sum(h.errors + h.rejected for h in healths) + self.locally_rejected,
             "outbox_depth": stats.pending,
             "oldest_unsent_age_s": round(stats.oldest_pending_age_s or 0, 1),
             "devices": devices,
@@ -176,13 +202,22 @@ class Agent:
 
     def _heartbeat(self) -> None:
         health = self.health()
-        devices = {name: {k: v for k, v in d.items() if k in ("state", "reads", "errors",
-                                                              "reconnects", "last_error")}
-                   for name, d in health["devices"].items()}
+        devices = {
+            name: {
+                k: v
+                for k, v in d.items()
+                if k in ("state", "reads", "errors", "reconnects", "last_error")
+            }
+            for name, d in health["devices"].items()
+        }
         data = contracts.HeartbeatData(
-            uptime_s=health["uptime_s"], reads=health["reads"], errors=health["errors"],
+            uptime_s=health["uptime_s"],
+            reads=health["reads"],
+            errors=health["errors"],
             outbox_depth=health["outbox_depth"],
-            oldest_unsent_age_s=health["oldest_unsent_age_s"], devices=devices)
+            oldest_unsent_age_s=health["oldest_unsent_age_s"],
+            devices=devices,
+        )
         try:
             self._append(data, None, None)
             self.publisher.wake()
@@ -198,6 +233,8 @@ def _mode_names() -> tuple[str, ...]:
 
 def _describe(message: Message) -> str:
     if isinstance(message, contracts.MovementData):
-        return (f"{message.kind} {message.qty} x {message.code} "
-                f"{message.from_location or ''}->{message.to_location or ''}")
+        return (
+            f"{message.kind} {message.qty} x {message.code} "
+            f"{message.from_location or ''}->{message.to_location or ''}"
+        )
     return f"scan {message.code}"

@@ -19,16 +19,18 @@ ConfigPath = click.Path(exists=False, dir_okay=False, path_type=Path)
 
 
 def _setup_logging(level: str) -> None:
-    logging.basicConfig(level=level, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=level, stream=sys.stderr, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+    )
 
 
 def _config(path: Path) -> AgentConfig:
     try:
         return load_config(path)
     except ConfigError as exc:
-        raise click.ClickException("\n  ".join([f"{path} is not a valid agent config:",
-                                                *exc.problems])) from exc
+        raise click.ClickException(
+            "\n  ".join([f"{path} is not a valid agent config:", *exc.problems])
+        ) from exc
 
 
 def _stop_event() -> threading.Event:
@@ -44,8 +46,12 @@ def _stop_event() -> threading.Event:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--log-level", default="INFO", show_default=True,
-              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]))
+@click.option(
+    "--log-level",
+    default="INFO",
+    show_default=True,
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]),
+)
 @click.version_option(package_name="warehouse")
 def main(log_level: str) -> None:
     """Warehouse edge agent: reads scanners, keeps every event until the service has it."""
@@ -53,8 +59,9 @@ def main(log_level: str) -> None:
 
 
 @main.command()
-@click.option("--config", "config_path", type=ConfigPath, required=True,
-              help="The agent's TOML config.")
+@click.option(
+    "--config", "config_path", type=ConfigPath, required=True, help="The agent's TOML config."
+)
 def run(config_path: Path) -> None:
     """Run the agent until SIGINT or SIGTERM."""
     from warehouse_edge.agent import Agent
@@ -68,8 +75,10 @@ def run(config_path: Path) -> None:
 def check_config(path: Path) -> None:
     """Validate a config file; errors name the field path and the bad value."""
     config = _config(path)
-    click.echo(f"{path}: agent {config.agent_id} at site {config.site}, "
-               f"{len(config.stations)} stations, {len(config.devices)} devices: OK")
+    click.echo(
+        f"{path}: agent {config.agent_id} at site {config.site}, "
+        f"{len(config.stations)} stations, {len(config.devices)} devices: OK"
+    )
 
 
 @main.command()
@@ -80,15 +89,20 @@ def devices() -> None:
     except ImportError:
         click.echo("serial ports: pyserial is not installed (pip install 'warehouse[edge]')")
     else:
-        by_id = {p.resolve(): p for p in Path("/dev/serial/by-id").glob("*")} if Path(
-            "/dev/serial/by-id").is_dir() else {}
+        by_id = (
+            {p.resolve(): p for p in Path("/dev/serial/by-id").glob("*")}
+            if Path("/dev/serial/by-id").is_dir()
+            else {}
+        )
         ports = list(list_ports.comports())
         click.echo(f"serial ports ({len(ports)}):")
         for port in ports:
             ids = f"{port.vid:04x}:{port.pid:04x}" if port.vid is not None else "-"
             stable = by_id.get(Path(port.device).resolve())
-            click.echo(f"  {port.device}  {ids}  serial={port.serial_number or '-'}  "
-                       f"{port.description}" + (f"\n    stable name: {stable}" if stable else ""))
+            click.echo(
+                f"  {port.device}  {ids}  serial={port.serial_number or '-'}  "
+                f"{port.description}" + (f"\n    stable name: {stable}" if stable else "")
+            )
     try:
         import evdev
     except ImportError:
@@ -99,8 +113,10 @@ def devices() -> None:
     for path in paths:
         try:
             device = evdev.InputDevice(path)
-            click.echo(f"  {path}  {device.info.vendor:04x}:{device.info.product:04x}  "
-                       f"{device.name}  phys={device.phys}")
+            click.echo(
+                f"  {path}  {device.info.vendor:04x}:{device.info.product:04x}  "
+                f"{device.name}  phys={device.phys}"
+            )
         except OSError as exc:
             click.echo(f"  {path}  (cannot open: {exc.strerror})")
 
@@ -120,19 +136,29 @@ def outbox(config_path: Path) -> None:
     finally:
         box.close()
     age = f"{s.oldest_pending_age_s:.1f} s" if s.oldest_pending_age_s is not None else "-"
-    click.echo(f"outbox {config.outbox.path}\n  pending          {s.pending}\n"
-               f"  oldest pending   {age}\n  last acked seq   {s.last_acked_seq}\n"
-               f"  last seq         {s.last_seq}\n"
-               f"  disk             {s.used_bytes / 1e6:.1f} of {s.budget_bytes / 1e6:.0f} MB")
+    click.echo(
+        f"outbox {config.outbox.path}\n  pending          {s.pending}\n"
+        f"  oldest pending   {age}\n  last acked seq   {s.last_acked_seq}\n"
+        f"  last seq         {s.last_seq}\n"
+        f"  disk             {s.used_bytes / 1e6:.1f} of {s.budget_bytes / 1e6:.0f} MB"
+    )
 
 
 @main.command()
 @click.option("--config", "config_path", type=ConfigPath, required=True)
-@click.option("--script", "script_path", required=True,
-              type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Lines of 'DELAY_S DEVICE CODE'; # starts a comment.")
-@click.option("--linger", default=5.0, show_default=True,
-              help="Seconds to keep running after the script, for acks to arrive.")
+@click.option(
+    "--script",
+    "script_path",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Lines of 'DELAY_S DEVICE CODE'; # starts a comment.",
+)
+@click.option(
+    "--linger",
+    default=5.0,
+    show_default=True,
+    help="Seconds to keep running after the script, for acks to arrive.",
+)
 def simulate(config_path: Path, script_path: Path, linger: float) -> None:
     """Run the agent with virtual devices that replay a script of reads."""
     from warehouse_drivers.virtual import VirtualScanner
@@ -175,8 +201,9 @@ def _script(path: Path, devices: set[str]) -> list[tuple[float, str, str]]:
         try:
             out.append((float(delay), device, code.replace("<GS>", "\x1d")))
         except ValueError:
-            raise click.ClickException(f"{path}:{number}: delay {delay!r} is not a number"
-                                       ) from None
+            raise click.ClickException(
+                f"{path}:{number}: delay {delay!r} is not a number"
+            ) from None
     return out
 
 

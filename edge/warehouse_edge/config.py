@@ -19,8 +19,9 @@ from pydantic_settings import (
 from warehouse.contracts import ID_PATTERN
 from warehouse_drivers import BACKENDS
 
-Mode = Literal["receiving", "putaway", "picking", "packing", "shipping", "pos", "counting",
-               "lookup"]
+Mode = Literal[
+    "receiving", "putaway", "picking", "packing", "shipping", "pos", "counting", "lookup"
+]
 MODES: tuple[str, ...] = Mode.__args__  # type: ignore[attr-defined]
 
 
@@ -85,16 +86,18 @@ class Device(_Section):
     @model_validator(mode="after")
     def _known_driver(self) -> Device:
         if self.driver not in BACKENDS:
-            raise ValueError(f"driver must be one of {', '.join(sorted(BACKENDS))}, "
-                             f"not {self.driver!r}")
+            raise ValueError(
+                f"driver must be one of {', '.join(sorted(BACKENDS))}, not {self.driver!r}"
+            )
         return self
 
 
 class AgentConfig(BaseSettings):
     """Everything an agent needs to run."""
 
-    model_config = SettingsConfigDict(env_prefix="WAREHOUSE_EDGE_", env_nested_delimiter="__",
-                                      extra="forbid")
+    model_config = SettingsConfigDict(
+        env_prefix="WAREHOUSE_EDGE_", env_nested_delimiter="__", extra="forbid"
+    )
 
     agent_id: str = Field(pattern=ID_PATTERN)
     site: str = Field(pattern=ID_PATTERN)
@@ -115,8 +118,10 @@ class AgentConfig(BaseSettings):
             raise ValueError("device names must be unique")
         for index, device in enumerate(self.devices):
             if device.station not in names:
-                raise ValueError(f"devices.{index}.station: {device.station!r} is not one of "
-                                 f"the stations ({', '.join(names)})")
+                raise ValueError(
+                    f"devices.{index}.station: {device.station!r} is not one of "
+                    f"the stations ({', '.join(names)})"
+                )
         return self
 
     def station(self, name: str) -> Station:
@@ -125,8 +130,11 @@ class AgentConfig(BaseSettings):
 
     @classmethod
     def settings_customise_sources(
-        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
@@ -145,8 +153,11 @@ def load_config(path: Path) -> AgentConfig:
     """Read and validate an agent config file."""
     if not path.is_file():
         raise ConfigError(path, ["file does not exist"])
-    with_file = type("AgentConfig", (AgentConfig,),
-                     {"model_config": {**AgentConfig.model_config, "toml_file": path}})
+    with_file = type(
+        "AgentConfig",
+        (AgentConfig,),
+        {"model_config": {**AgentConfig.model_config, "toml_file": path}},
+    )
     try:
         return with_file()  # type: ignore[no-any-return]
     except ValidationError as exc:

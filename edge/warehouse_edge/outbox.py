@@ -87,8 +87,7 @@ class Outbox:
             self._db.executescript(SCHEMA)
             self._boot = self._meta("boot")
         self._queue: queue.Queue[_Append | None] = queue.Queue()
-        self._writer = threading.Thread(target=self._write_loop, name="outbox-writer",
-                                        daemon=True)
+        self._writer = threading.Thread(target=self._write_loop, name="outbox-writer", daemon=True)
         self._writer.start()
         self._last_pruned = 0.0
 
@@ -125,8 +124,10 @@ class Outbox:
         try:
             with self._lock:
                 if self._used_bytes() >= self.budget_bytes:
-                    raise OutboxFull(f"outbox {self.path} is over its disk budget of "
-                                     f"{self.budget_bytes // 1_000_000} MB")
+                    raise OutboxFull(
+                        f"outbox {self.path} is over its disk budget of "
+                        f"{self.budget_bytes // 1_000_000} MB"
+                    )
                 self._db.execute("BEGIN IMMEDIATE")
                 try:
                     seq = self._last_seq()
@@ -136,7 +137,9 @@ class Outbox:
                         event_id, topic, payload = request.render(seq)
                         self._db.execute(
                             "INSERT INTO outbox (seq, event_id, topic, payload, created_at) "
-                            "VALUES (?, ?, ?, ?, ?)", (seq, event_id, topic, payload, now))
+                            "VALUES (?, ?, ?, ?, ?)",
+                            (seq, event_id, topic, payload, now),
+                        )
                         request.seq = seq
                     self._db.execute("COMMIT")
                 except BaseException:
@@ -165,7 +168,9 @@ class Outbox:
         with self._lock:
             rows = self._db.execute(
                 "SELECT seq, topic, payload FROM outbox WHERE acked_at IS NULL AND seq > ? "
-                "ORDER BY seq LIMIT ?", (after_seq, limit)).fetchall()
+                "ORDER BY seq LIMIT ?",
+                (after_seq, limit),
+            ).fetchall()
         return [Pending(seq, topic, bytes(payload)) for seq, topic, payload in rows]
 
     def ack(self, seq: int) -> int:
@@ -173,11 +178,13 @@ class Outbox:
         now = time.time()
         with self._lock:
             cursor = self._db.execute(
-                "UPDATE outbox SET acked_at = ? WHERE acked_at IS NULL AND seq <= ?", (now, seq))
+                "UPDATE outbox SET acked_at = ? WHERE acked_at IS NULL AND seq <= ?", (now, seq)
+            )
             self._set_meta("last_acked_seq", max(seq, self._meta("last_acked_seq")))
             if now - self._last_pruned > 60:
-                self._db.execute("DELETE FROM outbox WHERE acked_at < ?",
-                                 (now - self.keep_acked_s,))
+                self._db.execute(
+                    "DELETE FROM outbox WHERE acked_at < ?", (now - self.keep_acked_s,)
+                )
                 self._last_pruned = now
         return cursor.rowcount
 
@@ -186,7 +193,8 @@ class Outbox:
         with self._lock:
             cursor = self._db.execute(
                 "UPDATE outbox SET acked_at = NULL WHERE seq >= ? AND acked_at IS NOT NULL",
-                (from_seq,))
+                (from_seq,),
+            )
         return cursor.rowcount
 
     def next_boot(self) -> int:
@@ -207,14 +215,18 @@ class Outbox:
         return int(row[0]) if row else 0
 
     def _set_meta(self, key: str, value: int) -> None:
-        self._db.execute("INSERT INTO meta (key, value) VALUES (?, ?) "
-                         "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
+        self._db.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
 
     def stats(self) -> OutboxStats:
         """Pending count, oldest pending age, last acked and last assigned seq, disk use."""
         with self._lock:
             count, oldest = self._db.execute(
-                "SELECT count(*), min(created_at) FROM outbox WHERE acked_at IS NULL").fetchone()
+                "SELECT count(*), min(created_at) FROM outbox WHERE acked_at IS NULL"
+            ).fetchone()
             return OutboxStats(
                 pending=count,
                 oldest_pending_age_s=time.time() - oldest if oldest else None,

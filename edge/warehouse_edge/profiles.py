@@ -63,14 +63,14 @@ def interpret(station: Station, state: StationState, code: str) -> Outcome:
 
 def _control(station: Station, state: StationState, code: str) -> Outcome | None:
     if station.location_prefix and code.startswith(station.location_prefix):
-        location = code[len(station.location_prefix):].strip()
+        location = code[len(station.location_prefix) :].strip()
         if not location:
             return Outcome(level="error", text="location label without a location")
         state.location = location
         return Outcome(text=f"location {location}")
     if station.qty_prefix and code.startswith(station.qty_prefix):
         try:
-            qty = Decimal(code[len(station.qty_prefix):].strip())
+            qty = Decimal(code[len(station.qty_prefix) :].strip())
         except InvalidOperation:
             qty = Decimal(0)
         if qty <= 0 or qty != qty.quantize(Decimal("0.000001")):
@@ -84,39 +84,66 @@ def _control(station: Station, state: StationState, code: str) -> Outcome | None
 
 
 def _item(code: str, decoded: DecodedBarcode) -> dict[str, object]:
-    return {"code": code, "gtin": decoded.gtin, "lot": decoded.lot, "serial": decoded.serial,
-            "expiry": decoded.expiry}
+    return {
+        "code": code,
+        "gtin": decoded.gtin,
+        "lot": decoded.lot,
+        "serial": decoded.serial,
+        "expiry": decoded.expiry,
+    }
 
 
-def _movement(kind: str, code: str, decoded: DecodedBarcode, qty: Decimal, src: str | None,
-              dst: str | None, order_ref: str | None) -> Outcome:
-    data = MovementData.model_validate({"kind": kind, **_item(code, decoded), "qty": qty,
-                                        "from_location": src, "to_location": dst,
-                                        "order_ref": order_ref})
+def _movement(
+    kind: str,
+    code: str,
+    decoded: DecodedBarcode,
+    qty: Decimal,
+    src: str | None,
+    dst: str | None,
+    order_ref: str | None,
+) -> Outcome:
+    data = MovementData.model_validate(
+        {
+            "kind": kind,
+            **_item(code, decoded),
+            "qty": qty,
+            "from_location": src,
+            "to_location": dst,
+            "order_ref": order_ref,
+        }
+    )
     return Outcome([data])
 
 
 def _scan(code: str, decoded: DecodedBarcode, location: str | None) -> Outcome:
     symbology = decoded.symbology
-    return Outcome([ScanData.model_validate({**_item(code, decoded), "symbology": symbology,
-                                             "location": location})])
+    return Outcome(
+        [
+            ScanData.model_validate(
+                {**_item(code, decoded), "symbology": symbology, "location": location}
+            )
+        ]
+    )
 
 
-def _receiving(st: Station, state: StationState, code: str, d: DecodedBarcode,
-               qty: Decimal) -> Outcome:
+def _receiving(
+    st: Station, state: StationState, code: str, d: DecodedBarcode, qty: Decimal
+) -> Outcome:
     order = state.order_ref if state.order_ref and state.order_ref.startswith("PO-") else None
     return _movement("receive", code, d, qty, None, st.location, order)
 
 
-def _putaway(st: Station, state: StationState, code: str, d: DecodedBarcode,
-             qty: Decimal) -> Outcome:
+def _putaway(
+    st: Station, state: StationState, code: str, d: DecodedBarcode, qty: Decimal
+) -> Outcome:
     if state.location is None:
         return Outcome(level="error", text="scan the destination location first")
     return _movement("transfer", code, d, qty, st.location, state.location, None)
 
 
-def _picking(st: Station, state: StationState, code: str, d: DecodedBarcode,
-             qty: Decimal) -> Outcome:
+def _picking(
+    st: Station, state: StationState, code: str, d: DecodedBarcode, qty: Decimal
+) -> Outcome:
     if state.order_ref is None:
         return Outcome(level="error", text="scan the order or pick list first")
     source = state.location or st.pick_from
@@ -125,13 +152,15 @@ def _picking(st: Station, state: StationState, code: str, d: DecodedBarcode,
     return _movement("pick", code, d, qty, source, st.location, state.order_ref)
 
 
-def _packing(st: Station, state: StationState, code: str, d: DecodedBarcode,
-             qty: Decimal) -> Outcome:
+def _packing(
+    st: Station, state: StationState, code: str, d: DecodedBarcode, qty: Decimal
+) -> Outcome:
     return _scan(code, d, st.location)
 
 
-def _shipping(st: Station, state: StationState, code: str, d: DecodedBarcode,
-              qty: Decimal) -> Outcome:
+def _shipping(
+    st: Station, state: StationState, code: str, d: DecodedBarcode, qty: Decimal
+) -> Outcome:
     return _movement("ship", code, d, qty, st.location, None, state.order_ref)
 
 
@@ -139,16 +168,25 @@ def _pos(st: Station, state: StationState, code: str, d: DecodedBarcode, qty: De
     return _movement("sale", code, d, qty, st.location, None, None)
 
 
-def _counting(st: Station, state: StationState, code: str, d: DecodedBarcode,
-              qty: Decimal) -> Outcome:
+def _counting(
+    st: Station, state: StationState, code: str, d: DecodedBarcode, qty: Decimal
+) -> Outcome:
     return _scan(code, d, state.location or st.location)
 
 
-def _lookup(st: Station, state: StationState, code: str, d: DecodedBarcode,
-            qty: Decimal) -> Outcome:
+def _lookup(
+    st: Station, state: StationState, code: str, d: DecodedBarcode, qty: Decimal
+) -> Outcome:
     return _scan(code, d, state.location)
 
 
-_MODES = {"receiving": _receiving, "putaway": _putaway, "picking": _picking,
-          "packing": _packing, "shipping": _shipping, "pos": _pos, "counting": _counting,
-          "lookup": _lookup}
+_MODES = {
+    "receiving": _receiving,
+    "putaway": _putaway,
+    "picking": _picking,
+    "packing": _packing,
+    "shipping": _shipping,
+    "pos": _pos,
+    "counting": _counting,
+    "lookup": _lookup,
+}

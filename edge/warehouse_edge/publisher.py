@@ -38,7 +38,7 @@ def never_raise(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except Exception:  # noqa: BLE001 - the network thread must keep running
+        except Exception:
             log.exception("MQTT callback %s failed", func.__name__)
             return None
 
@@ -48,9 +48,14 @@ def never_raise(func: F) -> F:
 class Publisher:
     """Connects, keeps the outbox flowing to the broker, and hands commands to the agent."""
 
-    def __init__(self, config: AgentConfig, outbox: Outbox, *,
-                 on_command: Callable[[contracts.Command], None],
-                 birth: Callable[[], contracts.Status]) -> None:
+    def __init__(
+        self,
+        config: AgentConfig,
+        outbox: Outbox,
+        *,
+        on_command: Callable[[contracts.Command], None],
+        birth: Callable[[], contracts.Status],
+    ) -> None:
         self.config = config
         self.outbox = outbox
         self.on_command = on_command
@@ -69,24 +74,34 @@ class Publisher:
     def _client(self) -> mqtt.Client:
         cfg = self.config
         v5 = cfg.broker.protocol == "5"
-        client = mqtt.Client(CallbackAPIVersion.VERSION2,
-                             client_id=f"edge-{cfg.site}-{cfg.agent_id}",
-                             protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311,
-                             clean_session=None if v5 else True)
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=f"edge-{cfg.site}-{cfg.agent_id}",
+            protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311,
+            clean_session=None if v5 else True,
+        )
         client.max_inflight_messages_set(cfg.outbox.max_inflight)
         client.max_queued_messages_set(0)
         url = urlsplit(cfg.broker.url)
         username = cfg.broker.username or (unquote(url.username) if url.username else None)
-        password = (cfg.broker.password.get_secret_value() if cfg.broker.password
-                    else unquote(url.password) if url.password else None)
+        password = (
+            cfg.broker.password.get_secret_value()
+            if cfg.broker.password
+            else unquote(url.password)
+            if url.password
+            else None
+        )
         if username:
             client.username_pw_set(username, password)
         if url.scheme == "mqtts":
             context = ssl.create_default_context(
-                cafile=str(cfg.broker.ca_file) if cfg.broker.ca_file else None)
+                cafile=str(cfg.broker.ca_file) if cfg.broker.ca_file else None
+            )
             if cfg.broker.cert_file:
-                context.load_cert_chain(str(cfg.broker.cert_file),
-                                        str(cfg.broker.key_file) if cfg.broker.key_file else None)
+                context.load_cert_chain(
+                    str(cfg.broker.cert_file),
+                    str(cfg.broker.key_file) if cfg.broker.key_file else None,
+                )
             client.tls_set_context(context)
         offline = contracts.Status(agent_id=cfg.agent_id, state="offline")
         client.will_set(self.topic("status"), contracts.encode(offline), qos=1, retain=True)
@@ -105,11 +120,11 @@ class Publisher:
             props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
             props.SessionExpiryInterval = 0
             kwargs = {"clean_start": True, "properties": props}
-        self.client.connect_async(url.hostname or "127.0.0.1", port,
-                                  self.config.broker.keepalive_s, **kwargs)
+        self.client.connect_async(
+            url.hostname or "127.0.0.1", port, self.config.broker.keepalive_s, **kwargs
+        )
         self.client.loop_start()
-        self._sender = threading.Thread(target=self._send_loop, name="outbox-sender",
-                                        daemon=True)
+        self._sender = threading.Thread(target=self._send_loop, name="outbox-sender", daemon=True)
         self._stopping = threading.Event()
         self._sender.start()
 
@@ -119,10 +134,12 @@ class Publisher:
         self._wake.set()
         self._sender.join(5)
         if self.connected.is_set():
-            offline = contracts.Status(agent_id=self.config.agent_id, state="offline",
-                                       at=datetime.now(UTC))
-            self.client.publish(self.topic("status"), contracts.encode(offline), qos=1,
-                                retain=True).wait_for_publish(2)
+            offline = contracts.Status(
+                agent_id=self.config.agent_id, state="offline", at=datetime.now(UTC)
+            )
+            self.client.publish(
+                self.topic("status"), contracts.encode(offline), qos=1, retain=True
+            ).wait_for_publish(2)
         self.client.disconnect()
         self.client.loop_stop()
 
@@ -144,8 +161,9 @@ class Publisher:
             self._highest_sent = 0
         self.connected.set()
         self._wake.set()
-        log.info("connected to the broker as %s (boot %d)", client._client_id.decode(),
-                 self.outbox.boot)
+        log.info(
+            "connected to the broker as %s (boot %d)", client._client_id.decode(), self.outbox.boot
+        )
 
     def _on_disconnect(self, _c: Any, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
         self.connected.clear()
@@ -171,8 +189,9 @@ class Publisher:
                 count = self.outbox.resync(command.body.from_seq)
                 with self._lock:
                     self._highest_sent = min(self._highest_sent, command.body.from_seq - 1)
-                log.info("resync from seq %d: %d events to send again", command.body.from_seq,
-                         count)
+                log.info(
+                    "resync from seq %d: %d events to send again", command.body.from_seq, count
+                )
                 self._wake.set()
             self.on_command(command)
 
@@ -187,7 +206,7 @@ class Publisher:
             try:
                 self._resend_overdue()
                 self._send_new()
-            except Exception:  # noqa: BLE001 - keep sending whatever went wrong once
+            except Exception:
                 log.exception("sending from the outbox failed")
 
     def _send_new(self) -> None:

@@ -37,15 +37,20 @@ class Health:
 class Supervisor:
     """Runs one driver in its own thread until stopped."""
 
-    def __init__(self, driver: Driver, on_item: Callable[[Read | RejectedRead], None], *,
-                 min_backoff: float = 0.5, max_backoff: float = 30.0) -> None:
+    def __init__(
+        self,
+        driver: Driver,
+        on_item: Callable[[Read | RejectedRead], None],
+        *,
+        min_backoff: float = 0.5,
+        max_backoff: float = 30.0,
+    ) -> None:
         self.driver = driver
         self.on_item = on_item
         self.health = Health()
         self.min_backoff, self.max_backoff = min_backoff, max_backoff
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"device-{driver.name}",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._run, name=f"device-{driver.name}", daemon=True)
 
     def start(self) -> None:
         """Start reading in the background."""
@@ -98,8 +103,11 @@ class Supervisor:
         health = self.health
         if health.state == "down":
             health.reconnects += 1
-            log.info("device %s is back after %.1fs", self.driver.name,
-                     time.time() - (health.down_since or time.time()))
+            log.info(
+                "device %s is back after %.1fs",
+                self.driver.name,
+                time.time() - (health.down_since or time.time()),
+            )
         else:
             log.info("device %s is up", self.driver.name)
         health.state, health.down_since = "up", None

@@ -27,9 +27,12 @@ SERIAL_GTIN = "05901230001254"  # HDP-BT in the demo catalog, serial-tracked
 
 @pytest.fixture
 def worker(seeded: Service, private_broker: PrivateBroker, site: str) -> Iterator[IngestWorker]:
-    settings = make_settings(seeded.settings.database_url, mqtt_site=site,
-                             mqtt_url=f"mqtt://127.0.0.1:{private_broker.port}",
-                             mqtt_share_group=f"edge-{site}")
+    settings = make_settings(
+        seeded.settings.database_url,
+        mqtt_site=site,
+        mqtt_url=f"mqtt://127.0.0.1:{private_broker.port}",
+        mqtt_share_group=f"edge-{site}",
+    )
     service = bootstrap(settings, catalog_ttl=0)
     ingest = IngestWorker(service, client_id=f"ingest-{site}")
     ingest.client.reconnect_delay_set(min_delay=0.2, max_delay=1)
@@ -81,7 +84,7 @@ heartbeat_s = 3600
 url = "mqtt://127.0.0.1:{broker_port}"
 
 [outbox]
-path = "{tmp_path / 'outbox.db'}"
+path = "{tmp_path / "outbox.db"}"
 ack_timeout_s = 3
 
 [[stations]]
@@ -100,8 +103,11 @@ params = {{ port = "{port}", terminator = "CRLF", feedback = {{ ok = "06", error
 
 def start_agent(config: Path, log: Path) -> subprocess.Popen[bytes]:
     with log.open("ab") as out:
-        return subprocess.Popen([sys.executable, "-m", "warehouse_edge.cli", "run", "--config",
-                                 str(config)], stdout=out, stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            [sys.executable, "-m", "warehouse_edge.cli", "run", "--config", str(config)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
 
 
 def wait_log(log: Path, text: str, count: int, timeout: float = 20) -> None:
@@ -114,13 +120,15 @@ def wait_log(log: Path, text: str, count: int, timeout: float = 20) -> None:
 def movements(service: Service) -> tuple[int, int]:
     m = orm.movements
     with service.engine.connect() as conn:
-        return (conn.execute(select(func.count()).select_from(m)).scalar_one(),
-                conn.execute(select(func.count(func.distinct(m.c.serial)))).scalar_one())
+        return (
+            conn.execute(select(func.count()).select_from(m)).scalar_one(),
+            conn.execute(select(func.count(func.distinct(m.c.serial)))).scalar_one(),
+        )
 
 
 def test_200_scans_through_a_broker_outage_and_a_sigkill(
-        seeded: Service, worker: IngestWorker, private_broker: PrivateBroker, site: str,
-        tmp_path: Path) -> None:
+    seeded: Service, worker: IngestWorker, private_broker: PrivateBroker, site: str, tmp_path: Path
+) -> None:
     scanner = Scanner(tmp_path / "usb-Scanner_Co_SC100_1234-if00")
     config = agent_config(tmp_path, site, private_broker.port, scanner.link)
     log = tmp_path / "agent.log"

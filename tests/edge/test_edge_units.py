@@ -1,0 +1,233 @@
+"""Edge logic without a broker: profiles, debounce, outbox, config."""
+
+from __future__ import annotations
+
+import threading
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from warehouse import contracts
+from warehouse_edge.config import ConfigError, Station, load_config
+from warehouse_edge.debounce import Debouncer
+from warehouse_edge.outbox import Outbox, OutboxFull
+from warehouse_edge.profiles import StationState, interpret
+
+LOT_CODE = "]C1010590123000100110L1"
+
+
+def run(station: Station, codes: list[str]) -> list[tuple[str, str, list[dict[str, object]]]]:
+    state = StationState(station.mode)
+    out = []
+    for code in codes:
+        outcome = interpret(station, state, code)
+        out.append(
+            (
+                outcome.level,
+                outcome.text,
+                [m.model_dump(exclude_none=True, mode="json") for m in outcome.messages],
+            )
+        )
+    return out
+
+
+def test_receiving_at_a_dock_with_a_purchase_order() -> None:
+    dock = Station(name="d", mode="receiving", location="WH1-DOCK-1")
+    results = run(dock, ["PO-77", "QTY:12", LOT_CODE, "5901230001025"])
+    assert results[2][2] == [
+        {
+            "kind": "receive",
+            "code": LOT_CODE,
+            "gtin": "05901230001001",
+            "lot": "L1",
+            "qty": "12",
+            "to_location": "WH1-DOCK-1",
+            "order_ref": "PO-77",
+        }
+    ]
+    assert results[3][2][0]["qty"] == "1"  # QTY: applies to the next item only
+
+
+def test_picking_needs_an_order_and_a_location() -> None:
+    station = Station(name="p", mode="picking", location="WH1-PACK")
+    results = run(station, [LOT_CODE, "SO-1", LOT_CODE, "LOC:WH1-A-01", LOT_CODE])
+    assert [r[0] for r in results] == ["error", "ok", "error", "ok", "ok"]
+    assert results[0][1] == "scan the order or pick list first"
+    (pick,) = results[4][2]
+    assert (pick["kind"], pick["from_location"], pick["to_location"], pick["order_ref"]) == (
+        "pick",
+        "WH1-A-01",
+        "WH1-PACK",
+        "SO-1",
+    )
+
+
+def test_picking_from_a_configured_location() -> None:
+    station = Station(name="p", mode="picking", location="WH1-PACK", pick_from="WH1-A-02")
+    (pick,) = run(station, ["PL-9", LOT_CODE])[1][2]
+    assert pick["from_location"] == "WH1-A-02"
+
+
+@pytest.mark.parametrize(
+    ("mode", "expected"),
+    [
+        ("putaway", {"kind": "transfer", "from_location": "WH1-DOCK-1", "to_location": "WH1-B-03"}),
+        ("shipping", {"kind": "ship", "from_location": "WH1-DOCK-1", "order_ref": "SO-5"}),
+        ("pos", {"kind": "sale", "from_location": "WH1-DOCK-1"}),
+    ],
+)
+def test_movement_modes(mode: str, expected: dict[str, object]) -> None:
+    station = Station(name="s", mode=mode, location="WH1-DOCK-1")  # type: ignore[arg-type]
+    (*_, (level, _, [message])) = run(station, ["SO-5", "LOC:WH1-B-03", LOT_CODE])
+    assert level == "ok"
+    assert {k: message.get(k) for k in expected} == expected
+
+
+@pytest.mark.parametrize("mode", ["counting", "lookup", "packing"])
+def test_scan_modes(mode: str) -> None:
+    station = Station(name="s", mode=mode, location="WH1-A-01")  # type: ignore[arg-type]
+    (_, _, [scan]) = run(station, [LOT_CODE])[0]
+    assert scan["code"] == LOT_CODE
+    assert scan["gtin"] == "05901230001001"
+    assert scan.get("location") == (None if mode == "lookup" else "WH1-A-01")
+
+
+def test_bad_reads_and_labels_are_refused_with_a_reason() -> None:
+    station = Station(name="s", mode="receiving", location="D")
+    results = run(
+        station, ["5901230001002", "]C1010590123000100110ABC17261231", "QTY:-1", "QTY:abc", "LOC:"]
+    )
+    assert [r[0] for r in results] == ["error"] * 5
+    assert "missing" in results[1][1]
+    assert all(r[2] == [] for r in results)
+
+
+def test_debounce_window_slides_per_device_and_code() -> None:
+    d = Debouncer(0.5)
+    assert d.accept("s1", "A", 0.0)
+    assert not d.accept("s1", "A", 0.3)
+    assert not d.accept("s1", "A", 0.7)  # still held on the label: the window slides
+    assert d.accept("s1", "A", 1.3)
+    assert d.accept("s2", "A", 1.3)
+    assert d.accept("s1", "B", 1.31)
+
+
+def render(seq: int) -> tuple[str, str, bytes]:
+    return f"e{seq}", "t", b"x" * 200
+
+
+def test_outbox_seqs_are_contiguous_across_threads_and_restarts(tmp_path: Path) -> None:
+    box = Outbox(tmp_path / "o.db", budget_bytes=50_000_000)
+    seqs: list[int] = []
+
+    def append() -> None:
+        for _ in range(100):
+            seqs.append(box.append(render))
+
+    threads = [threading.Thread(target=append) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(seqs) == list(range(1, 401))
+    box.ack(400)
+    box.close()
+    box = Outbox(tmp_path / "o.db", budget_bytes=50_000_000)
+    assert box.append(render) == 401  # never reset, even with everything acked
+    box.close()
+
+
+def test_outbox_acks_resync_and_stats(tmp_path: Path) -> None:
+    box = Outbox(tmp_path / "o.db", budget_bytes=50_000_000)
+    for _ in range(10):
+        box.append(render)
+    assert [p.seq for p in box.pending(0, 3)] == [1, 2, 3]
+    assert box.ack(6) == 6
+    assert [p.seq for p in box.pending(0, 100)] == [7, 8, 9, 10]
+    assert box.stats().pending == 4
+    assert box.stats().last_acked_seq == 6
+    assert box.resync(5) == 2
+    assert [p.seq for p in box.pending(0, 100)] == [5, 6, 7, 8, 9, 10]
+    box.close()
+
+
+def test_outbox_refuses_past_its_budget_and_keeps_what_it_has(tmp_path: Path) -> None:
+    box = Outbox(tmp_path / "o.db", budget_bytes=40_000)
+    stored = 0
+    refusal = None
+    for _ in range(1000):
+        try:
+            box.append(lambda seq: (f"e{seq}", "t", b"x" * 2000))
+        except OutboxFull as exc:
+            refusal = exc
+            break
+        stored += 1
+    assert refusal is not None
+    assert "disk budget" in str(refusal)
+    assert 0 < stored < 1000
+    assert box.stats().pending == stored
+    box.close()
+
+
+def test_outbox_survives_a_killed_process(tmp_path: Path) -> None:
+    """A committed append is on disk: a new connection sees it without any close()."""
+    box = Outbox(tmp_path / "o.db", budget_bytes=50_000_000)
+    seq = box.append(render)
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "o.db") as other:
+        assert other.execute("SELECT count(*) FROM outbox WHERE seq = ?", (seq,)).fetchone()[0]
+    box.close()
+
+
+GOOD = """
+agent_id = "dock-1"
+site = "WH1"
+[[stations]]
+name = "dock"
+mode = "receiving"
+location = "WH1-DOCK-1"
+[[devices]]
+name = "scanner-1"
+driver = "serial"
+station = "dock"
+params = { port = "/dev/serial/by-id/usb-x" }
+"""
+
+
+def test_config_loads(tmp_path: Path) -> None:
+    path = tmp_path / "a.toml"
+    path.write_text(GOOD)
+    config = load_config(path)
+    assert config.station("dock").default_qty == Decimal(1)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (('mode = "receiving"', 'mode = "juggling"'), "stations.0.mode: Input should be"),
+        (('station = "dock"', 'station = "nope"'), "devices.0.station: 'nope' is not one of"),
+        (('driver = "serial"', 'driver = "carrier-pigeon"'), "devices.0: driver must be one of"),
+        (('agent_id = "dock-1"', 'agent_id = "dock/1"'), "agent_id: String should match"),
+        (('site = "WH1"', ""), "site: required, missing"),
+        (
+            ('location = "WH1-DOCK-1"', 'location = "WH1-DOCK-1"\ndefault_qty = -2'),
+            "stations.0.default_qty: Input should be greater than 0 (received -2)",
+        ),
+        (("[[stations]]", "[[stations]\n"), "not valid TOML"),
+    ],
+)
+def test_config_errors_name_the_field_and_value(
+    tmp_path: Path, change: tuple[str, str], message: str
+) -> None:
+    path = tmp_path / "a.toml"
+    path.write_text(GOOD.replace(*change))
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert any(message in problem for problem in caught.value.problems), caught.value.problems
+
+
+def test_heartbeat_and_scan_messages_are_valid_contract_events() -> None:
+    data = contracts.HeartbeatData(uptime_s=1, devices={"s1": {"state": "up", "reads": 3}})
+    assert data.devices["s1"]["reads"] == 3
