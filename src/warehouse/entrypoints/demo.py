@@ -1,5 +1,6 @@
-"""``warehouse demo``: SQLite, an in-process broker, the ingest worker, the API and simulated
-devices, in one process, on a machine with nothing else running."""
+"""``warehouse demo``: SQLite, an in-process broker, the ingest worker, the API and three real
+edge agents whose virtual scanners are fed by a simulated floor, in one process, on a machine
+with nothing else running."""
 
 from __future__ import annotations
 
@@ -18,10 +19,12 @@ from warehouse.adapters.migrate import upgrade
 from warehouse.bootstrap import bootstrap
 from warehouse.config import Settings
 from warehouse.entrypoints.api.app import create_app
+from warehouse.entrypoints.floor import Floor, agent_configs
 from warehouse.entrypoints.ingest import IngestWorker
 from warehouse.entrypoints.seedfile import load
-from warehouse.entrypoints.simulator import DeviceSimulator
 from warehouse.service_layer import catalog
+from warehouse_drivers.virtual import VirtualScanner
+from warehouse_edge.agent import Agent
 
 log = logging.getLogger(__name__)
 
@@ -83,22 +86,30 @@ def run_demo(
             create_app(service=service), host="127.0.0.1", port=api_port, log_level="warning"
         )
     )
-    devices = DeviceSimulator(settings.mqtt_url, products, protocol="3.1.1", rate=rate)
+    scanners: dict[str, VirtualScanner] = {}
+    agents = []
+    for config in agent_configs(workdir, settings.mqtt_url):
+        drivers = {d.name: VirtualScanner(d.name) for d in config.devices}
+        scanners |= drivers
+        agents.append(Agent(config, drivers=drivers))  # type: ignore[arg-type]
+    floor = Floor(products, scanners, rate=rate)
     threads = [_thread("ingest", worker.run, stop), _thread("api", server.run)]
     if not worker.connected.wait(10):
         log.warning("the ingest worker has not connected to the embedded broker yet")
-    threads.append(_thread("devices", devices.run, stop))
+    threads += [_thread(f"agent-{a.config.agent_id}", a.run, stop) for a in agents]
+    threads.append(_thread("floor", floor.run, stop))
     _banner(api_port, mqtt_port)
     started = time.monotonic()
     try:
         while not stop.wait(10 if duration == 0 else min(10, max(0.1, duration))):
             t = worker.totals
+            pending = sum(a.outbox.stats().pending for a in agents)
             log.info(
-                "devices sent %d; ingested %d, rejected %d, awaiting ack %d",
-                devices.published,
+                "scans %d; ingested %d, rejected %d; edge outboxes awaiting ack %d",
+                floor.scans,
                 t.applied,
                 t.rejected,
-                devices.unacked,
+                pending,
             )
             if duration and time.monotonic() - started >= duration:
                 break
