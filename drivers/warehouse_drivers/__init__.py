@@ -5,7 +5,13 @@ opens, so a device without evdev or python-can still runs a serial scanner.
 """
 
 from warehouse_drivers.base import Driver, Level, Read, RejectedRead
-from warehouse_drivers.decoding import DecodedBarcode, DecodeError, decode_barcode
+from warehouse_drivers.decoding import (
+    DecodedBarcode,
+    DecodedEpc,
+    DecodeError,
+    decode_barcode,
+    decode_epc,
+)
 from warehouse_drivers.errors import (
     DeviceUnavailable,
     DriverConfigError,
@@ -20,6 +26,7 @@ __all__ = [
     "BACKENDS",
     "DecodeError",
     "DecodedBarcode",
+    "DecodedEpc",
     "DeviceUnavailable",
     "Driver",
     "DriverConfigError",
@@ -33,4 +40,5 @@ __all__ = [
     "RejectedRead",
     "create_driver",
     "decode_barcode",
+    "decode_epc",
 ]

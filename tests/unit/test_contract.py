@@ -161,4 +161,10 @@ def test_exported_members_are_pinned() -> None:
         for name in dir(contracts)
         if not name.startswith("_") and name not in {"codec", "messages", "topics", "schema"}
     )
-    assert decoding.__all__ == ["DecodeError", "DecodedBarcode", "decode_barcode"]
+    assert decoding.__all__ == [
+        "DecodeError",
+        "DecodedBarcode",
+        "DecodedEpc",
+        "decode_barcode",
+        "decode_epc",
+    ]

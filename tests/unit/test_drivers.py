@@ -15,6 +15,7 @@ from warehouse_drivers import (
     RejectedRead,
     create_driver,
     decode_barcode,
+    decode_epc,
 )
 from warehouse_drivers.framing import to_item
 
@@ -174,3 +175,62 @@ def test_registry_names_every_backend_and_refuses_bad_parameters() -> None:
         create_driver("serial", "x", port="/dev/null", parity="odd")
     with pytest.raises(DriverConfigError, match="hex bytes"):
         create_driver("serial", "x", port="/dev/null", feedback={"ok": "beep"})
+
+
+# --- EPCs (GS1 Tag Data Standard) ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("hex_epc", "scheme", "uri", "gtin", "serial"),
+    [
+        (
+            "3074257BF7194E4000001A85",
+            "sgtin-96",
+            "urn:epc:id:sgtin:0614141.812345.6789",
+            "80614141123458",
+            "6789",
+        ),
+        (
+            "3674257BF6B7A659B2C2BF100000000000000000000000000000",
+            "sgtin-198",
+            "urn:epc:id:sgtin:0614141.712345.32a%2Fb",
+            "70614141123451",
+            "32a/b",
+        ),
+        ("3178E61C883950F59A000000", "sscc-96", "urn:epc:id:sscc:235634.35321345434", None, None),
+        ("3274257BF46072000000162E", "sgln-96", "urn:epc:id:sgln:0614141.12345.5678", None, None),
+        ("3374257BF40C0E400000162E", "grai-96", "urn:epc:id:grai:0614141.12345.5678", None, None),
+        (
+            "0x3074257bf7194e4000001a85",
+            "sgtin-96",
+            "urn:epc:id:sgtin:0614141.812345.6789",
+            "80614141123458",
+            "6789",
+        ),
+        ("E2801160600002054CC2096F", "raw", None, None, None),  # not a GS1 header: kept raw
+    ],
+)
+def test_epc_table(
+    hex_epc: str, scheme: str, uri: str | None, gtin: str | None, serial: str | None
+) -> None:
+    epc = decode_epc(hex_epc)
+    assert (epc.scheme, epc.uri, epc.gtin, epc.serial) == (scheme, uri, gtin, serial)
+    assert epc.is_gs1 == (uri is not None)
+
+
+@pytest.mark.parametrize(
+    ("hex_epc", "reason"),
+    [
+        ("307FFFFFFFFFFFFFFFFFFFFF", "invalid_epc"),  # SGTIN header, partition 7 does not exist
+        ("30742", "bad_length"),
+        ("3074257BF7194E4000001A", "bad_length"),  # 88 bits
+        ("3074257BF7194E40", "invalid_epc"),  # a whole number of words, too short for SGTIN-96
+        ("3F00000000000000000000FF", "invalid_epc"),  # a GS1-range header no scheme uses
+        ("30zz", "not_hex"),
+        ("", "not_hex"),
+    ],
+)
+def test_epc_refusals(hex_epc: str, reason: str) -> None:
+    with pytest.raises(DecodeError) as caught:
+        decode_epc(hex_epc)
+    assert caught.value.reason == reason
