@@ -186,6 +186,54 @@ def simulate(config_path: Path, script_path: Path, linger: float) -> None:
     click.echo(f"replayed {len(script)} reads")
 
 
+@main.command()
+@click.option(
+    "--can",
+    "can_log",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A candump (.log) or Vector ASC (.asc) file.",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=ConfigPath,
+    help="Also run each read through this config's station profile ...",
+)
+@click.option("--station", help="... at this station (default: the first one).")
+def replay(can_log: Path, config_path: Path | None, station: str | None) -> None:
+    """Feed a CAN log through reassembly, decoding and a station profile; print the outcome."""
+    import can
+
+    from warehouse_drivers import Read
+    from warehouse_drivers.can.reassembly import Reassembler
+    from warehouse_edge.profiles import StationState, interpret
+
+    profile = None
+    if config_path is not None:
+        config = _config(config_path)
+        chosen = config.station(station) if station else config.stations[0]
+        profile = (chosen, StationState(chosen.mode))
+    reassembler = Reassembler("replay")
+    counts = {"reads": 0, "rejected": 0}
+    for message in can.LogReader(str(can_log)):
+        for item in reassembler.frame(
+            message.arbitration_id, bytes(message.data), message.timestamp
+        ):
+            if not isinstance(item, Read):
+                counts["rejected"] += 1
+                click.echo(f"{item.at:.3f}  REJECTED  {item.reason}: {item.detail}")
+                continue
+            counts["reads"] += 1
+            line = f"{item.at:.3f}  read      {item.data!r}"
+            if profile is not None:
+                outcome = interpret(profile[0], profile[1], item.data)
+                messages = ", ".join(m.model_dump_json(exclude_none=True) for m in outcome.messages)
+                line += f"\n           {outcome.level}: {messages or outcome.text}"
+            click.echo(line)
+    click.echo(f"{counts['reads']} reads, {counts['rejected']} rejected")
+
+
 def _script(path: Path, devices: set[str]) -> list[tuple[float, str, str]]:
     out = []
     for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):

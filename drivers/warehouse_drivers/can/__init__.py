@@ -1,0 +1,1 @@
+"""CAN-bus barcode scanners: the frame layout in ``scanner.dbc``, reassembly, the driver."""
