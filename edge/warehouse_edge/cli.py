@@ -123,6 +123,40 @@ def devices() -> None:
 
 @main.command()
 @click.option("--config", "config_path", type=ConfigPath, required=True)
+def doctor(config_path: Path) -> None:
+    """Probe every configured device (open, then close) and print a status table."""
+    from warehouse_drivers import DeviceUnavailable, DriverError, create_driver
+
+    config = _config(config_path)
+    rows = [("DEVICE", "DRIVER", "STATION", "STATUS", "DETAIL")]
+    failed = 0
+    for device in config.devices:
+        status, detail = "ok", ""
+        try:
+            driver = create_driver(device.driver, device.name, **device.params)
+            driver.open()
+            driver.close()
+        except DeviceUnavailable as exc:
+            status, detail = "unavailable", str(exc)
+        except DriverError as exc:
+            status, detail = "error", str(exc)
+        except Exception as exc:  # noqa: BLE001 - a probe reports whatever a library raises
+            status, detail = "error", f"{type(exc).__name__}: {exc}"
+        failed += status != "ok"
+        rows.append((device.name, device.driver, device.station, status, detail[:100]))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    for row in rows:
+        click.echo(
+            "  ".join(cell.ljust(w) for cell, w in zip(row[:4], widths, strict=True))
+            + "  "
+            + row[4]
+        )
+    if failed:
+        raise SystemExit(1)
+
+
+@main.command()
+@click.option("--config", "config_path", type=ConfigPath, required=True)
 def outbox(config_path: Path) -> None:
     """Show the outbox: pending events, oldest age, last acknowledged seq, disk use."""
     from warehouse_edge.outbox import Outbox

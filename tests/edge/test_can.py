@@ -201,3 +201,36 @@ def test_replay_command_reports_reads_rejections_and_profile_outcomes(tmp_path: 
     assert "missing_chunks" in result.output
     assert '"kind":"transfer"' in result.output
     assert '"to_location":"WH1-A-01"' in result.output
+
+
+def test_doctor_probes_every_device(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from warehouse_edge.cli import main
+
+    config = tmp_path / "agent.toml"
+    config.write_text(f"""
+agent_id = "forklift-1"
+site = "WH1"
+[[stations]]
+name = "truck"
+mode = "putaway"
+location = "WH1-DOCK-1"
+[[devices]]
+name = "can-scanner"
+driver = "can"
+station = "truck"
+params = {{ interface = "virtual", channel = "doctor-{uuid.uuid4().hex[:6]}" }}
+[[devices]]
+name = "gone"
+driver = "serial"
+station = "truck"
+params = {{ port = "{tmp_path / "no-such-port"}" }}
+""")
+    result = CliRunner().invoke(main, ["doctor", "--config", str(config)])
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert lines[0].split()[:4] == ["DEVICE", "DRIVER", "STATION", "STATUS"]
+    assert lines[1].split()[:4] == ["can-scanner", "can", "truck", "ok"]
+    assert lines[2].split()[:4] == ["gone", "serial", "truck", "unavailable"]
+    assert "no-such-port" in lines[2]
