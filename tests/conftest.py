@@ -33,6 +33,7 @@ MQTT_PORT = int(os.environ.get("WAREHOUSE_TEST_MQTT_PORT", "1883"))
 RUN_ID = uuid.uuid4().hex[:8]
 DEMO_CATALOG = Path(str(resources.files("warehouse.demo") / "catalog.yaml"))
 TABLES = (
+    "rfid_sweeps",
     "seq_gaps",
     "agents",
     "inbox",

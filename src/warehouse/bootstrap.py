@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
-from warehouse.adapters.barcodes import parse_code
+from warehouse.adapters.barcodes import parse_code, parse_epc
 from warehouse.adapters.db import create_engine
 from warehouse.adapters.uow import SqlUnitOfWork
 from warehouse.config import Settings
@@ -38,5 +38,5 @@ def bootstrap(settings: Settings, *, catalog_ttl: float = 30.0) -> Service:
         engine=engine,
         uow=lambda: SqlUnitOfWork(engine),
         parser=parse_code,
-        catalog=Catalog(parse_code, ttl=catalog_ttl),
+        catalog=Catalog(parse_code, epc_parser=parse_epc, ttl=catalog_ttl),
     )

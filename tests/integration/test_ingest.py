@@ -276,3 +276,86 @@ def test_projection_equals_its_rebuild_after_a_mixed_stream(seeded: Service) -> 
     with seeded.engine.connect() as conn:
         assert differences(conn) == {}
         assert count(conn, "movements") == 300
+
+
+TAGS = {n: f"3035682EB8001F40000012{n:02X}" for n in (0x67, 0x68, 0x69)}  # HDP-BT 4711..4713
+RAW_TAG = "E2801160600002054CC2096F"  # not a GS1 EPC
+
+
+def observation_payload(
+    seq: int,
+    location: str,
+    *,
+    arrivals: list[str] = (),  # type: ignore[assignment]
+    snapshot: list[str] | None = None,
+) -> bytes:
+    doc = json.loads(movement_payload(SITE, AGENT, seq))
+    data: dict[str, object] = {
+        "zone": location,
+        "location": location,
+        "arrivals": [{"epc": e, "rssi": -50} for e in arrivals],
+    }
+    if snapshot is not None:
+        data["snapshot"] = [{"epc": e} for e in snapshot]
+    doc.update(type="observation", data=data)
+    return json.dumps(doc).encode()
+
+
+def units(service: Service) -> dict[str, tuple[str | None, str]]:
+    u, loc = orm.serial_units, orm.locations
+    with service.engine.connect() as conn:
+        rows = conn.execute(
+            select(u.c.epc, u.c.serial, loc.c.code).join(loc, loc.c.id == u.c.location_id)
+        ).all()
+    return {r.epc: (r.serial, r.code) for r in rows}
+
+
+def test_rfid_arrivals_place_serialized_units(seeded: Service) -> None:
+    result = run(seeded, observation_payload(1, "WH1-DOCK-2", arrivals=list(TAGS.values())))
+    assert (result.applied, result.rejected, result.recorded) == (0, 0, 0)
+    assert units(seeded) == {
+        TAGS[0x67]: ("4711", "WH1-DOCK-2"),
+        TAGS[0x68]: ("4712", "WH1-DOCK-2"),
+        TAGS[0x69]: ("4713", "WH1-DOCK-2"),
+    }
+    run(seeded, observation_payload(2, "WH1-A-01", arrivals=[TAGS[0x67].lower()]))
+    assert units(seeded)[TAGS[0x67]] == ("4711", "WH1-A-01")
+
+
+def test_a_sweep_is_recorded_with_missing_and_unexpected_tags(seeded: Service) -> None:
+    run(
+        seeded,
+        observation_payload(1, "WH1-DOCK-2", arrivals=list(TAGS.values())),
+        observation_payload(2, "WH1-A-01", arrivals=[TAGS[0x67]]),
+    )
+    run(
+        seeded,
+        observation_payload(3, "WH1-A-01", snapshot=[TAGS[0x67], TAGS[0x68], RAW_TAG]),
+        observation_payload(4, "WH1-DOCK-2", snapshot=[]),
+    )
+    s, loc = orm.rfid_sweeps, orm.locations
+    with seeded.engine.connect() as conn:
+        rows = conn.execute(
+            select(loc.c.code, s.c.expected, s.c.observed, s.c.missing, s.c.unexpected)
+            .join(loc, loc.c.id == s.c.location_id)
+            .order_by(s.c.id)
+        ).all()
+    assert [
+        (r.code, r.expected, r.observed, json.loads(r.missing), json.loads(r.unexpected))
+        for r in rows
+    ] == [
+        ("WH1-A-01", 1, 3, [], sorted([TAGS[0x68], RAW_TAG])),
+        ("WH1-DOCK-2", 1, 0, [TAGS[0x69]], []),
+    ]
+    assert units(seeded)[TAGS[0x68]] == ("4712", "WH1-A-01")  # seen in the sweep: moved there
+
+
+def test_an_observation_of_an_unknown_location_is_rejected(seeded: Service) -> None:
+    result = run(seeded, observation_payload(1, "NO-SUCH-ZONE", arrivals=[TAGS[0x67]]))
+    assert result.rejected == 1
+    with seeded.engine.connect() as conn:
+        (row,) = queries.rejected_events(
+            conn, reason=None, agent_id=None, limit=5, cursor=None
+        ).items
+    assert row["reason"] == "unknown_location"
+    assert "NO-SUCH-ZONE" in row["detail"]

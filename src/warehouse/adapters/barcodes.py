@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from warehouse.service_layer.ports import ParsedCode
-from warehouse_drivers.decoding import DecodeError, decode_barcode
+from warehouse.service_layer.ports import ParsedCode, ParsedEpc
+from warehouse_drivers.decoding import DecodeError, decode_barcode, decode_epc
 
 
 def parse_code(code: str) -> ParsedCode | None:
@@ -15,3 +15,12 @@ def parse_code(code: str) -> ParsedCode | None:
     if decoded.gtin is None:
         return None
     return ParsedCode(decoded.gtin, decoded.lot, decoded.serial, decoded.expiry)
+
+
+def parse_epc(epc: str) -> ParsedEpc | None:
+    """An EPC as uppercase hex, with its URN, GTIN-14 and serial when it is an SGTIN."""
+    try:
+        decoded = decode_epc(epc)
+    except DecodeError:
+        return None
+    return ParsedEpc(decoded.hex, decoded.uri, decoded.gtin, decoded.serial)

@@ -192,3 +192,19 @@ idempotency_keys = Table(
     Column("body", Text, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
 )
+
+# A counting station's RFID sweep of a location: what the units said was there, what was seen.
+rfid_sweeps = Table(
+    "rfid_sweeps",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("event_id", String(36), nullable=False),
+    Column("agent_id", String(64), nullable=False),
+    Column("location_id", BigInteger, ForeignKey("locations.id"), nullable=False),
+    Column("swept_at", UTCDateTime, nullable=False),
+    Column("expected", BigInteger, nullable=False),
+    Column("observed", BigInteger, nullable=False),
+    Column("missing", Text, nullable=False),  # JSON list of EPCs
+    Column("unexpected", Text, nullable=False),  # JSON list of EPCs
+    Index(None, "location_id", "swept_at"),
+)

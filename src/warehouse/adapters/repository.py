@@ -27,7 +27,7 @@ from warehouse.domain.model import (
     StockKey,
     Tracking,
 )
-from warehouse.service_layer.ports import InboxEntry, Rejection, SerialUnit
+from warehouse.service_layer.ports import InboxEntry, Rejection, SerialUnit, Sweep
 
 #: How far above the acked seq an agent's committed seqs are read when advancing its ack.
 SEQ_WINDOW = 20_000
@@ -396,6 +396,35 @@ class SqlUnits:
             self.conn.execute(u.insert().values(**values))
         else:
             self.conn.execute(update(u).where(u.c.id == unit_id).values(**values))
+
+    def epcs_at(self, location_id: int) -> set[str]:
+        u = orm.serial_units
+        return set(
+            self.conn.execute(
+                select(u.c.epc).where(u.c.location_id == location_id, u.c.epc.is_not(None))
+            ).scalars()
+        )
+
+
+class SqlSweeps:
+    """RFID sweeps and their differences from the units' locations."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(self, sweep: Sweep) -> None:
+        self.conn.execute(
+            orm.rfid_sweeps.insert().values(
+                event_id=sweep.event_id,
+                agent_id=sweep.agent_id,
+                location_id=sweep.location_id,
+                swept_at=sweep.at,
+                expected=sweep.expected,
+                observed=sweep.observed,
+                missing=json.dumps(sorted(sweep.missing)),
+                unexpected=json.dumps(sorted(sweep.unexpected)),
+            )
+        )
 
 
 class SqlInbox:

@@ -24,6 +24,7 @@ class SqlUnitOfWork:
     agents: ports.AgentRepository
     rejections: ports.RejectionRepository
     idempotency: ports.IdempotencyRepository
+    sweeps: ports.SweepRepository
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -42,6 +43,7 @@ class SqlUnitOfWork:
         self.agents = repo.SqlAgents(conn, repo.SqlInbox(conn))
         self.rejections = repo.SqlRejections(conn)
         self.idempotency = repo.SqlIdempotency(conn)
+        self.sweeps = repo.SqlSweeps(conn)
         return self
 
     def __exit__(

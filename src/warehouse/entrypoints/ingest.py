@@ -29,6 +29,7 @@ from warehouse.service_layer.commands import (
     FloorEvent,
     IngestResult,
     MovementRequest,
+    ObservationRequest,
     UndecodableEvent,
 )
 from warehouse.service_layer.ingest import ingest_batch
@@ -71,7 +72,7 @@ def translate(topic: str, payload: bytes, max_bytes: int) -> FloorEvent | Undeco
             event.site,
             event.seq,
         )
-    movement = heartbeat = None
+    movement = heartbeat = observation = None
     if isinstance(event, contracts.MovementEvent):
         d = event.data
         movement = MovementRequest(
@@ -88,6 +89,15 @@ def translate(topic: str, payload: bytes, max_bytes: int) -> FloorEvent | Undeco
             to_location=d.to_location,
             order_ref=d.order_ref,
         )
+    elif isinstance(event, contracts.ObservationEvent):
+        o = event.data
+        observation = ObservationRequest(
+            zone=o.zone,
+            location=o.location,
+            arrivals=tuple(t.epc for t in o.arrivals),
+            departures=tuple(t.epc for t in o.departures),
+            snapshot=tuple(t.epc for t in o.snapshot) if o.snapshot is not None else None,
+        )
     elif isinstance(event, contracts.HeartbeatEvent):
         heartbeat = event.data.model_dump(mode="json")
     return FloorEvent(
@@ -102,6 +112,7 @@ def translate(topic: str, payload: bytes, max_bytes: int) -> FloorEvent | Undeco
         station=event.station,
         movement=movement,
         heartbeat=heartbeat,
+        observation=observation,
         payload=payload,
     )
 

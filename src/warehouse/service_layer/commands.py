@@ -27,6 +27,17 @@ class MovementRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class ObservationRequest:
+    """RFID presence reported by a station: EPCs that arrived or left, or a sweep's full set."""
+
+    zone: str
+    location: str | None
+    arrivals: tuple[str, ...] = ()
+    departures: tuple[str, ...] = ()
+    snapshot: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class FloorEvent:
     """A decoded event from an edge agent."""
 
@@ -41,6 +52,7 @@ class FloorEvent:
     station: str | None = None
     movement: MovementRequest | None = None
     heartbeat: dict[str, Any] | None = None
+    observation: ObservationRequest | None = None
     payload: bytes | None = None  # kept for types this version records but does not apply
 
 

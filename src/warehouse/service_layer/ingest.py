@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from warehouse.domain.errors import DomainError, NotFound
-from warehouse.domain.model import Movement
-from warehouse.service_layer import posting
+from warehouse.domain.model import Location, Movement
+from warehouse.service_layer import observations, posting
 from warehouse.service_layer.commands import FloorEvent, IngestResult, UndecodableEvent
 from warehouse.service_layer.ports import InboxEntry, Rejection, UnitOfWork
 from warehouse.service_layer.resolve import Catalog, Provenance, build_movement
@@ -44,6 +44,9 @@ def ingest_batch(
         posting.post(uow, movements, now, enforce=False)
         rejections = batch.loose + [r for eid, r in batch.rejections if eid in claimed]
         uow.rejections.add(rejections)
+        for event, location in batch.observations:
+            if event.event_id in claimed:
+                observations.observe(uow, catalog, event, location, now)
         for event in batch.heartbeats:
             if event.event_id in claimed and event.heartbeat is not None:
                 uow.agents.heartbeat(event.agent_id, event.site, event.heartbeat, now)
@@ -68,6 +71,7 @@ class _Batch:
         self.rejections: list[tuple[str, Rejection]] = []
         self.loose: list[Rejection] = []  # no event id: cannot be deduplicated
         self.heartbeats: list[FloorEvent] = []
+        self.observations: list[tuple[FloorEvent, Location]] = []
         self.agents: dict[str, tuple[str, int]] = {}  # agent -> (site, highest boot)
 
     def _entry(
@@ -149,6 +153,31 @@ class _Batch:
             else:
                 status = "applied"
                 self.movements.append((event.event_id, movement))
+        elif event.type == "observation" and event.observation is not None:
+            code = event.observation.location or event.observation.zone
+            try:
+                location = catalog.location(uow, code, "location")
+            except DomainError as exc:
+                status = "rejected"
+                self.rejections.append(
+                    (
+                        event.event_id,
+                        _rejection(
+                            self.now,
+                            "unknown_location",
+                            exc.message,
+                            event.payload or b"",
+                            None,
+                            event.event_id,
+                            event.agent_id,
+                            event.site,
+                            event.seq,
+                        ),
+                    )
+                )
+            else:
+                status = "applied"
+                self.observations.append((event, location))
         elif event.type == "heartbeat":
             self.heartbeats.append(event)
         else:

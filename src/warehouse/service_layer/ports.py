@@ -26,6 +26,36 @@ class ParsedCode:
     expiry: date | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ParsedEpc:
+    """What an EPC says: its pure identity URN and, for an SGTIN, GTIN-14 and serial."""
+
+    hex: str
+    uri: str | None = None
+    gtin: str | None = None
+    serial: str | None = None
+
+
+class EpcParser(Protocol):
+    """Decode an EPC read from a tag; ``None`` if it is not a valid EPC."""
+
+    def __call__(self, epc: str) -> ParsedEpc | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Sweep:
+    """A counting station's RFID sweep of one location, compared with what the units say."""
+
+    event_id: str
+    agent_id: str
+    location_id: int
+    at: datetime
+    expected: int
+    observed: int
+    missing: tuple[str, ...]
+    unexpected: tuple[str, ...]
+
+
 class CodeParser(Protocol):
     """Decode barcode data (GTIN, GS1 element string, Digital Link); ``None`` if not GS1."""
 
@@ -105,6 +135,11 @@ class UnitRepository(Protocol):
     def find(self, product_id: int, serial: str | None, epc: str | None) -> SerialUnit | None: ...
     def by_epc(self, epc: str) -> SerialUnit | None: ...
     def place(self, unit: SerialUnit, at: datetime) -> None: ...
+    def epcs_at(self, location_id: int) -> set[str]: ...
+
+
+class SweepRepository(Protocol):
+    def add(self, sweep: Sweep) -> None: ...
 
 
 class InboxRepository(Protocol):
@@ -141,6 +176,7 @@ class UnitOfWork(Protocol):
     agents: AgentRepository
     rejections: RejectionRepository
     idempotency: IdempotencyRepository
+    sweeps: SweepRepository
 
     def __enter__(self) -> Self: ...
     def __exit__(

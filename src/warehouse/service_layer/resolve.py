@@ -12,7 +12,7 @@ from warehouse.domain import ledger
 from warehouse.domain.errors import NotFound, RuleViolation
 from warehouse.domain.model import Location, Movement, MovementKind, Product
 from warehouse.service_layer.commands import MovementRequest
-from warehouse.service_layer.ports import CodeParser, ParsedCode, UnitOfWork
+from warehouse.service_layer.ports import CodeParser, EpcParser, ParsedCode, UnitOfWork
 
 T = TypeVar("T")
 
@@ -41,11 +41,13 @@ class Catalog:
         self,
         parser: CodeParser,
         *,
+        epc_parser: EpcParser | None = None,
         ttl: float = 30.0,
         max_entries: int = 100_000,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.parser = parser
+        self.epc_parser = epc_parser
         self._ttl = ttl
         self._max = max_entries
         self._clock = clock
