@@ -4,7 +4,7 @@ Knows nothing of stock, MQTT or the service. Each backend imports its hardware l
 opens, so a device without evdev or python-can still runs a serial scanner.
 """
 
-from warehouse_drivers.base import Driver, Level, Read, RejectedRead
+from warehouse_drivers.base import Driver, Level, Read, RejectedRead, TagReport
 from warehouse_drivers.decoding import (
     DecodedBarcode,
     DecodedEpc,
@@ -38,6 +38,7 @@ __all__ = [
     "Overlong",
     "Read",
     "RejectedRead",
+    "TagReport",
     "create_driver",
     "decode_barcode",
     "decode_epc",

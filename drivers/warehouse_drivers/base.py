@@ -36,7 +36,18 @@ class RejectedRead:
     at: float
 
 
-Item = Read | RejectedRead
+@dataclass(frozen=True, slots=True)
+class TagReport:
+    """One RFID tag seen by one antenna (readers report these many times a second)."""
+
+    device: str
+    epc: str
+    antenna: int
+    rssi: float
+    at: float
+
+
+Item = Read | RejectedRead | TagReport
 
 
 class Driver(ABC):

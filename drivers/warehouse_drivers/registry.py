@@ -13,6 +13,7 @@ BACKENDS: dict[str, tuple[str, str]] = {
     "serial": ("warehouse_drivers.serial_port", "SerialScanner"),
     "hid": ("warehouse_drivers.hid", "HidScanner"),
     "virtual": ("warehouse_drivers.virtual", "VirtualScanner"),
+    "virtual-rfid": ("warehouse_drivers.virtual", "VirtualTagReader"),
     "can": ("warehouse_drivers.can.driver", "CanScanner"),
 }
 

@@ -7,7 +7,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from warehouse_drivers.base import Driver, Item, Level, Read
+from warehouse_drivers.base import Driver, Item, Level, Read, TagReport
 from warehouse_drivers.errors import DeviceUnavailable, DriverConfigError
 
 
@@ -62,3 +62,40 @@ class VirtualScanner(Driver):
 
     def _feedback(self, level: Level) -> None:
         self.feedback_log.append(level)
+
+
+class VirtualTagReader(Driver):
+    """An RFID reader whose tag reports are injected: ``inject_tag(epc, antenna, rssi)``."""
+
+    def __init__(self, name: str, **options: Any) -> None:
+        super().__init__(name)
+        if options:
+            raise DriverConfigError(
+                f"virtual-rfid driver {name}: unknown parameters {sorted(options)}"
+            )
+        self._queue: queue.Queue[TagReport] = queue.Queue()
+
+    def inject_tag(
+        self, epc: str, antenna: int = 1, rssi: float = -50.0, at: float | None = None
+    ) -> None:
+        """Make the reader see a tag."""
+        self._queue.put(TagReport(self.name, epc, antenna, rssi, at or time.time()))
+
+    def _open(self) -> None:
+        return None
+
+    def _close(self) -> None:
+        return None
+
+    def _read_internal(self, timeout: float) -> list[Item]:
+        try:
+            first = self._queue.get(timeout=timeout)
+        except queue.Empty:
+            return []
+        out: list[Item] = [first]
+        while len(out) < 1000:
+            try:
+                out.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        return out

@@ -65,6 +65,15 @@ class Station(_Section):
     order_pattern: str = r"^(SO|PO|PL|ORD|TO)-[A-Za-z0-9-]+$"
     location_prefix: str = "LOC:"
     qty_prefix: str = "QTY:"
+    # RFID: how raw tag reads become arrivals and departures, and how often counting stations
+    # send their sweep (the full set of tags per zone)
+    presence_k: int = Field(3, ge=1)
+    presence_window_s: float = Field(2.0, gt=0)
+    presence_min_rssi: float = -70.0
+    presence_absence_s: float = Field(5.0, gt=0)
+    presence_margin_db: float = Field(6.0, ge=0)
+    presence_dwell_s: float = Field(2.0, ge=0)
+    sweep_interval_s: float = Field(60.0, gt=0)
 
     @model_validator(mode="after")
     def _pattern_compiles(self) -> Station:
@@ -82,6 +91,10 @@ class Device(_Section):
     driver: str
     station: str
     params: dict[str, Any] = Field(default_factory=dict)
+    zones: dict[str, str] = Field(
+        default_factory=dict,
+        description="RFID: antenna number -> zone (a location code); default: the station's",
+    )
 
     @model_validator(mode="after")
     def _known_driver(self) -> Device:

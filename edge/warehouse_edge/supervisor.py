@@ -10,7 +10,14 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
-from warehouse_drivers import DeviceUnavailable, Driver, DriverNotInstalled, Read, RejectedRead
+from warehouse_drivers import (
+    DeviceUnavailable,
+    Driver,
+    DriverNotInstalled,
+    Read,
+    RejectedRead,
+    TagReport,
+)
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +47,7 @@ class Supervisor:
     def __init__(
         self,
         driver: Driver,
-        on_item: Callable[[Read | RejectedRead], None],
+        on_item: Callable[[Read | RejectedRead | TagReport], None],
         *,
         min_backoff: float = 0.5,
         max_backoff: float = 30.0,
@@ -88,7 +95,7 @@ class Supervisor:
             item = self.driver.read(0.5)
             if item is None:
                 continue
-            if isinstance(item, Read):
+            if isinstance(item, Read | TagReport):
                 self.health.reads += 1
                 self.health.last_read_at = item.at
             else:

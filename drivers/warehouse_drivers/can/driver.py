@@ -74,4 +74,4 @@ class CanScanner(Driver):
         if message.is_error_frame:
             self.bus_errors += 1
             return [RejectedRead(self.name, "bus_error", "error frame", bytes(message.data), now)]
-        return self.reassembler.frame(message.arbitration_id, bytes(message.data), now)
+        return list[Item](self.reassembler.frame(message.arbitration_id, bytes(message.data), now))
