@@ -134,22 +134,7 @@ class _Batch:
                     exc.message,
                 )
                 status = "rejected"
-                self.rejections.append(
-                    (
-                        event.event_id,
-                        _rejection(
-                            self.now,
-                            reason,
-                            exc.message,
-                            event.payload or b"",
-                            None,
-                            event.event_id,
-                            event.agent_id,
-                            event.site,
-                            event.seq,
-                        ),
-                    )
-                )
+                self._reject(event, reason, exc.message)
             else:
                 status = "applied"
                 self.movements.append((event.event_id, movement))
@@ -159,22 +144,7 @@ class _Batch:
                 location = catalog.location(uow, code, "location")
             except DomainError as exc:
                 status = "rejected"
-                self.rejections.append(
-                    (
-                        event.event_id,
-                        _rejection(
-                            self.now,
-                            "unknown_location",
-                            exc.message,
-                            event.payload or b"",
-                            None,
-                            event.event_id,
-                            event.agent_id,
-                            event.site,
-                            event.seq,
-                        ),
-                    )
-                )
+                self._reject(event, "unknown_location", exc.message)
             else:
                 status = "applied"
                 self.observations.append((event, location))
@@ -184,6 +154,24 @@ class _Batch:
             payload = event.payload  # kept so a later version can apply what this one records
         self._entry(
             event.event_id, event.agent_id, event.site, event.seq, event.type, status, payload
+        )
+
+    def _reject(self, event: FloorEvent, reason: str, detail: str) -> None:
+        self.rejections.append(
+            (
+                event.event_id,
+                _rejection(
+                    self.now,
+                    reason,
+                    detail,
+                    event.payload or b"",
+                    None,
+                    event.event_id,
+                    event.agent_id,
+                    event.site,
+                    event.seq,
+                ),
+            )
         )
 
     def _agent(self, agent_id: str, site: str, boot: int) -> None:

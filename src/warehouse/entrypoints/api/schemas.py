@@ -16,7 +16,22 @@ class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class ProductIn(_In):
+class ProductUpdate(_In):
+    """Everything of a product but its SKU, which is in the path."""
+
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    unit: Annotated[str, Field(min_length=1, max_length=16)] = "ea"
+    tracking: Literal["none", "lot", "serial"] = "none"
+    negative_policy: Literal["block", "allow"] = "block"
+    reorder_point: Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=6)] | None = None
+    gtins: Annotated[list[Annotated[str, Field(pattern=r"^\d{8,14}$")]], Field(max_length=50)] = []
+    aliases: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=128)]], Field(max_length=50)
+    ] = []
+    active: bool = True
+
+
+class ProductIn(ProductUpdate):
     """A product: its SKU, how it is counted and tracked, and every code that finds it."""
 
     model_config = ConfigDict(
@@ -38,31 +53,6 @@ class ProductIn(_In):
     )
 
     sku: Code
-    name: Annotated[str, Field(min_length=1, max_length=200)]
-    unit: Annotated[str, Field(min_length=1, max_length=16)] = "ea"
-    tracking: Literal["none", "lot", "serial"] = "none"
-    negative_policy: Literal["block", "allow"] = "block"
-    reorder_point: Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=6)] | None = None
-    gtins: Annotated[list[Annotated[str, Field(pattern=r"^\d{8,14}$")]], Field(max_length=50)] = []
-    aliases: Annotated[
-        list[Annotated[str, Field(min_length=1, max_length=128)]], Field(max_length=50)
-    ] = []
-    active: bool = True
-
-
-class ProductUpdate(_In):
-    """Everything of a product but its SKU, which is in the path."""
-
-    name: Annotated[str, Field(min_length=1, max_length=200)]
-    unit: Annotated[str, Field(min_length=1, max_length=16)] = "ea"
-    tracking: Literal["none", "lot", "serial"] = "none"
-    negative_policy: Literal["block", "allow"] = "block"
-    reorder_point: Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=6)] | None = None
-    gtins: Annotated[list[Annotated[str, Field(pattern=r"^\d{8,14}$")]], Field(max_length=50)] = []
-    aliases: Annotated[
-        list[Annotated[str, Field(min_length=1, max_length=128)]], Field(max_length=50)
-    ] = []
-    active: bool = True
 
 
 class ProductOut(BaseModel):
