@@ -25,7 +25,7 @@ from warehouse_drivers import (
     decode_epc,
 )
 from warehouse_edge import __version__
-from warehouse_edge.config import AgentConfig, Device
+from warehouse_edge.config import MODES, AgentConfig, Device
 from warehouse_edge.debounce import Debouncer
 from warehouse_edge.outbox import Outbox, OutboxFull
 from warehouse_edge.presence import Presence, PresenceAggregator, PresenceRules, TagRead
@@ -267,7 +267,7 @@ class Agent:
             log.info("feedback %s to %s: %s", body.level, ", ".join(targets), body.text)
         elif isinstance(body, contracts.StationModeCommand):
             state = self.states.get(body.station)
-            if state is None or body.mode not in _mode_names():
+            if state is None or body.mode not in MODES:
                 log.warning(
                     "ignored station_mode %s/%s: unknown station or mode", body.station, body.mode
                 )
@@ -324,12 +324,6 @@ class Agent:
             self.publisher.wake()
         except OutboxFull:
             log.error("heartbeat skipped: the outbox is full")
-
-
-def _mode_names() -> tuple[str, ...]:
-    from warehouse_edge.config import MODES
-
-    return MODES
 
 
 def _describe(message: Message) -> str:

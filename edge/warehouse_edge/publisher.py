@@ -65,6 +65,7 @@ class Publisher:
         self._highest_sent = 0
         self._lock = threading.Lock()
         self._wake = threading.Event()
+        self._stopping = threading.Event()
         self.client = self._client()
 
     def topic(self, channel: Literal["events", "status", "commands", "acks"]) -> str:
@@ -125,7 +126,6 @@ class Publisher:
         )
         self.client.loop_start()
         self._sender = threading.Thread(target=self._send_loop, name="outbox-sender", daemon=True)
-        self._stopping = threading.Event()
         self._sender.start()
 
     def stop(self) -> None:
@@ -167,7 +167,7 @@ class Publisher:
 
     def _on_disconnect(self, _c: Any, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
         self.connected.clear()
-        if not getattr(self, "_stopping", threading.Event()).is_set():
+        if not self._stopping.is_set():
             log.warning("lost the broker (%s); the outbox keeps every event", reason)
 
     def _on_message(self, _c: Any, _u: Any, message: mqtt.MQTTMessage) -> None:

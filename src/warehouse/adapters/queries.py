@@ -13,7 +13,6 @@ from sqlalchemy import Connection, Select, and_, func, literal, or_, select, tup
 from sqlalchemy.sql.elements import ColumnElement
 
 from warehouse.adapters import orm
-from warehouse.adapters.repository import SqlProducts
 from warehouse.adapters.types import Quantity
 from warehouse.domain.errors import NotFound, RuleViolation
 from warehouse.domain.model import VIRTUAL_KINDS
@@ -70,7 +69,7 @@ def list_products(
     conn: Connection, *, search: str | None, active: bool | None, limit: int, cursor: str | None
 ) -> Page:
     """Products by SKU, optionally filtered by a name or SKU fragment."""
-    query = select(P.c.id, P.c.sku).order_by(P.c.sku).limit(limit + 1)
+    query = select(P).order_by(P.c.sku).limit(limit + 1)
     if search:
         pattern = f"%{search.lower()}%"
         query = query.where(
@@ -82,8 +81,28 @@ def list_products(
         (after,) = decode_cursor(cursor, 1)
         query = query.where(P.c.sku > after)
     rows = conn.execute(query).all()
-    repo = SqlProducts(conn)
-    items = [product_dict(repo.by_id(r.id)) for r in rows[:limit]]
+    page = rows[:limit]
+    codes: dict[int, dict[str, list[str]]] = {r.id: {"gtin": [], "alias": []} for r in page}
+    for code in conn.execute(  # one query for the codes of the whole page
+        select(C.c.product_id, C.c.code, C.c.kind)
+        .where(C.c.product_id.in_(list(codes)))
+        .order_by(C.c.code)
+    ):
+        codes[code.product_id][code.kind].append(code.code)
+    items = [
+        {
+            "sku": r.sku,
+            "name": r.name,
+            "unit": r.unit,
+            "tracking": r.tracking,
+            "negative_policy": r.negative_policy,
+            "reorder_point": r.reorder_point,
+            "gtins": codes[r.id]["gtin"],
+            "aliases": codes[r.id]["alias"],
+            "active": r.active,
+        }
+        for r in page
+    ]
     return Page(items, encode_cursor([rows[limit - 1].sku]) if len(rows) > limit else None)
 
 
@@ -102,23 +121,23 @@ def product_dict(product: Any) -> dict[str, Any]:
     }
 
 
+def _location_select() -> Select[Any]:
+    parent = L.alias("parent")
+    return select(
+        L.c.code,
+        L.c.name,
+        L.c.kind,
+        L.c.path,
+        L.c.negative_policy,
+        parent.c.code.label("parent_code"),
+    ).outerjoin(parent, parent.c.id == L.c.parent_id)
+
+
 def list_locations(
     conn: Connection, *, under: str | None, kind: str | None
 ) -> list[dict[str, Any]]:
     """Locations in tree order, optionally a subtree or one kind."""
-    parent = L.alias("parent")
-    query = (
-        select(
-            L.c.code,
-            L.c.name,
-            L.c.kind,
-            L.c.path,
-            L.c.negative_policy,
-            parent.c.code.label("parent_code"),
-        )
-        .outerjoin(parent, parent.c.id == L.c.parent_id)
-        .order_by(L.c.path)
-    )
+    query = _location_select().order_by(L.c.path)
     if under:
         query = query.where(
             L.c.path.startswith(_location_path(conn, under, "under"), autoescape=True)
@@ -142,19 +161,7 @@ def location_row(row: Any) -> dict[str, Any]:
 
 def get_location(conn: Connection, code: str) -> dict[str, Any]:
     """One location, or NotFound."""
-    parent = L.alias("parent")
-    row = conn.execute(
-        select(
-            L.c.code,
-            L.c.name,
-            L.c.kind,
-            L.c.path,
-            L.c.negative_policy,
-            parent.c.code.label("parent_code"),
-        )
-        .outerjoin(parent, parent.c.id == L.c.parent_id)
-        .where(L.c.code == code)
-    ).first()
+    row = conn.execute(_location_select().where(L.c.code == code)).first()
     if row is None:
         raise NotFound(f"location {code!r} is not known", field="code")
     return location_row(row._mapping)

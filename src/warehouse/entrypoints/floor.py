@@ -134,7 +134,7 @@ class Floor:
         return [] if qty == 1 else [f"QTY:{qty}"]
 
     def _taken(
-        self, scanner: str, location: str, *, whole: bool, limit: int = 3
+        self, location: str, *, whole: bool, limit: int = 3
     ) -> tuple[Product, str, Decimal] | None:
         options = self._at(location)
         if not options:
@@ -177,7 +177,7 @@ class Floor:
         ]
 
     def _putaway(self) -> list[tuple[str, str]] | None:
-        found = self._taken("putaway-1-scanner", "WH1-DOCK-1", whole=True)
+        found = self._taken("WH1-DOCK-1", whole=True)
         if found is None:
             return None
         product, key, qty = found
@@ -190,7 +190,7 @@ class Floor:
 
     def _pick(self) -> list[tuple[str, str]] | None:
         bin_ = self.random.choice(BINS)
-        found = self._taken("pick-1-scanner", bin_, whole=False)
+        found = self._taken(bin_, whole=False)
         if found is None:
             return None
         product, key, qty = found
@@ -207,7 +207,7 @@ class Floor:
         ]
 
     def _ship(self) -> list[tuple[str, str]] | None:
-        found = self._taken("ship-1-scanner", "WH1-PACK", whole=True)
+        found = self._taken("WH1-PACK", whole=True)
         if found is None:
             return None
         product, key, qty = found
@@ -218,7 +218,7 @@ class Floor:
         ]
 
     def _shelve(self) -> list[tuple[str, str]] | None:
-        found = self._taken("shelving-scanner", "ST1-BACK", whole=True)
+        found = self._taken("ST1-BACK", whole=True)
         if found is None:
             return None
         product, key, qty = found
@@ -231,7 +231,7 @@ class Floor:
 
     def _sell(self) -> list[tuple[str, str]] | None:
         scanner, register = self.random.choice(list(REGISTERS.items()))
-        found = self._taken(f"{scanner}-scanner", register, whole=False, limit=1)
+        found = self._taken(register, whole=False, limit=1)
         if found is None:
             return None
         product, key, qty = found
