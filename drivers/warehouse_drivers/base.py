@@ -23,6 +23,7 @@ class Read:
     data: str
     raw: bytes
     at: float  # wall clock, seconds
+    uid: str | None = None  # an NFC tag's UID (hex), when the read came from one
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,8 @@ BACKENDS: dict[str, tuple[str, str]] = {
     "virtual": ("warehouse_drivers.virtual", "VirtualScanner"),
     "virtual-rfid": ("warehouse_drivers.virtual", "VirtualTagReader"),
     "can": ("warehouse_drivers.can.driver", "CanScanner"),
+    "nfc": ("warehouse_drivers.nfc", "NfcReader"),
+    "llrp": ("warehouse_drivers.llrp", "LlrpReader"),
 }
 
 

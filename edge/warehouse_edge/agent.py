@@ -142,6 +142,11 @@ class Agent:
         if outcome.level == "error":
             self._reject(driver, device, outcome.text)
             return
+        if item.uid:  # an NFC tag: scans say which tag it was
+            outcome.messages = [
+                m.model_copy(update={"uid": item.uid}) if isinstance(m, contracts.ScanData) else m
+                for m in outcome.messages
+            ]
         try:
             for message in outcome.messages:
                 seq = self._append(message, device.name, station.name)
