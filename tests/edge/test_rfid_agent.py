@@ -94,3 +94,52 @@ def test_a_counting_station_sends_sweeps_per_zone(tmp_path: Path) -> None:
     latest = {o["zone"]: [t["epc"] for t in o["snapshot"]] for o in sweeps}  # type: ignore[union-attr]
     assert latest["WH1-STAGING"] == [TAGS[0]]
     assert latest["WH1-DOCK-2"] == []  # the other zone of the station: nothing there
+
+
+def test_an_llrp_reader_feeds_presence_and_the_agent_survives_corrupt_messages(
+    tmp_path: Path,
+) -> None:
+    from tests.data.llrp.make_recordings import PALLET
+    from tests.edge.llrp_fake import FakeReader, recording
+
+    fake = FakeReader(recording("corrupt-message.bin"), chunks=(5, 13, 200))
+    config = AgentConfig(
+        agent_id="door-3",
+        site="WH1",
+        heartbeat_s=3600,
+        broker={"url": "mqtt://127.0.0.1:1"},
+        outbox={"path": tmp_path / "outbox.db"},
+        stations=[
+            {
+                "name": "door",
+                "mode": "receiving",
+                "location": "WH1-DOCK-2",
+                "presence_k": 2,
+                "presence_absence_s": 0.5,
+            }
+        ],
+        devices=[
+            {
+                "name": "reader-1",
+                "driver": "llrp",
+                "station": "door",
+                "zones": {"1": "WH1-DOCK-2"},
+                "params": {"host": "127.0.0.1", "port": fake.port, "antennas": [1]},
+            }
+        ],
+    )
+    agent = Agent(config)
+    stop = threading.Event()
+    threading.Thread(target=agent.run, args=(stop,), daemon=True).start()
+    try:
+        wait_for(lambda: len(observations(tmp_path / "outbox.db")) >= 2)
+        health = agent.health()["devices"]["reader-1"]
+    finally:
+        stop.set()
+        fake.close()
+    arrivals, departures = observations(tmp_path / "outbox.db")[:2]
+    assert sorted(t["epc"] for t in arrivals["arrivals"]) == sorted(PALLET)  # type: ignore[union-attr]
+    assert all(t["antenna"] == 1 and t["rssi"] == -50 for t in arrivals["arrivals"])  # type: ignore[union-attr]
+    assert sorted(t["epc"] for t in departures["departures"]) == sorted(PALLET)  # type: ignore[union-attr]
+    assert (health["state"], health["rejected"], health["outages"]) == ("up", 3, 0)
+    assert fake.connections == 1
