@@ -17,7 +17,7 @@ from pydantic_settings import (
 )
 
 from warehouse.contracts import ID_PATTERN
-from warehouse_drivers import BACKENDS
+from warehouse_drivers import BACKENDS, DriverConfigError, create_driver
 
 Mode = Literal[
     "receiving", "putaway", "picking", "packing", "shipping", "pos", "counting", "lookup"
@@ -172,11 +172,20 @@ def load_config(path: Path) -> AgentConfig:
         {"model_config": {**AgentConfig.model_config, "toml_file": path}},
     )
     try:
-        return with_file()  # type: ignore[no-any-return]
+        config: AgentConfig = with_file()
     except ValidationError as exc:
         raise ConfigError(path, describe(exc)) from exc
     except ValueError as exc:  # TOML syntax
         raise ConfigError(path, [f"not valid TOML: {exc}"]) from exc
+    problems = []
+    for i, device in enumerate(config.devices):  # each driver checks its own params
+        try:
+            create_driver(device.driver, device.name, **device.params)
+        except DriverConfigError as exc:
+            problems.append(f"devices.{i}.params: {exc}")
+    if problems:
+        raise ConfigError(path, problems)
+    return config
 
 
 def describe(exc: ValidationError) -> list[str]:

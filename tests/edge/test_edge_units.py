@@ -212,6 +212,10 @@ def test_config_loads(tmp_path: Path) -> None:
         (('agent_id = "dock-1"', 'agent_id = "dock/1"'), "agent_id: String should match"),
         (('site = "WH1"', ""), "site: required, missing"),
         (
+            ('port = "/dev/serial/by-id/usb-x"', 'port = "/dev/x", baud = 9600'),
+            "devices.0.params: serial driver scanner-1: unknown parameters ['baud']",
+        ),
+        (
             ('location = "WH1-DOCK-1"', 'location = "WH1-DOCK-1"\ndefault_qty = -2'),
             "stations.0.default_qty: Input should be greater than 0 (received -2)",
         ),
