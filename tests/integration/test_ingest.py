@@ -165,6 +165,27 @@ def test_seq_gaps_are_recorded_and_closed(seeded: Service) -> None:
     assert agent["gaps"] == []
 
 
+def test_several_agents_in_one_batch_are_tracked_each_on_its_own(seeded: Service) -> None:
+    other = "dock-2"
+    items = [translate(TOPIC, movement_payload(SITE, AGENT, s), 256 * 1024) for s in (1, 2, 4)]
+    items += [
+        translate(events_topic(SITE, other), movement_payload(SITE, other, s), 256 * 1024)
+        for s in (1, 2, 3)
+    ]
+    result = ingest_batch(seeded.uow(), seeded.catalog, items, datetime.now(UTC))
+    assert result.acks == {(SITE, AGENT): 2, (SITE, other): 3}
+    with seeded.engine.connect() as conn:
+        agents = {a["agent_id"]: a for a in queries.agents(conn)}
+    assert [(g["first_seq"], g["last_seq"]) for g in agents[AGENT]["gaps"]] == [(3, 3)]
+    assert agents[other]["gaps"] == []
+    assert (agents[other]["acked_seq"], agents[other]["max_seq"]) == (3, 3)
+    result = run(seeded, movement_payload(SITE, AGENT, 3))  # the gap closes
+    assert result.acks == {(SITE, AGENT): 4}
+    with seeded.engine.connect() as conn:
+        agents = {a["agent_id"]: a for a in queries.agents(conn)}
+    assert agents[AGENT]["gaps"] == []
+
+
 def test_floor_events_are_never_refused_for_stock(seeded: Service) -> None:
     run(
         seeded,

@@ -9,7 +9,19 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, exists, func, or_, select, tuple_, update
+from sqlalchemy import (
+    Connection,
+    Row,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -27,7 +39,7 @@ from warehouse.domain.model import (
     StockKey,
     Tracking,
 )
-from warehouse.service_layer.ports import InboxEntry, Rejection, SerialUnit, Sweep
+from warehouse.service_layer.ports import InboxEntry, Rejection, SeqReport, SerialUnit, Sweep
 
 #: How far above the acked seq an agent's committed seqs are read when advancing its ack.
 SEQ_WINDOW = 20_000
@@ -464,16 +476,26 @@ class SqlInbox:
             claimed.update(self.conn.execute(stmt).scalars())
         return claimed
 
-    def seqs_above(self, agent_id: str, seq: int, limit: int) -> list[int]:
+    def seqs_above_many(self, acked: Mapping[str, int], limit: int) -> dict[str, list[int]]:
+        """Per agent, up to ``limit`` committed seqs above its ack, in order, in one query."""
+        if not acked:
+            return {}
         t = orm.inbox
-        return list(
-            self.conn.execute(
-                select(t.c.seq)
-                .where(t.c.agent_id == agent_id, t.c.seq > seq)
-                .order_by(t.c.seq)
-                .limit(limit)
-            ).scalars()
+        rank = func.row_number().over(partition_by=t.c.agent_id, order_by=t.c.seq).label("rank")
+        inner = (
+            select(t.c.agent_id, t.c.seq, rank)
+            .where(or_(*(and_(t.c.agent_id == a, t.c.seq > s) for a, s in sorted(acked.items()))))
+            .subquery()
         )
+        out: dict[str, list[int]] = {agent_id: [] for agent_id in acked}
+        rows = self.conn.execute(
+            select(inner.c.agent_id, inner.c.seq)
+            .where(inner.c.rank <= limit)
+            .order_by(inner.c.agent_id, inner.c.seq)
+        )
+        for agent_id, seq in rows:
+            out[agent_id].append(seq)
+        return out
 
 
 _INBOX_COLUMNS = ("event_id", "agent_id", "site", "seq", "type", "status", "received_at", "payload")
@@ -490,64 +512,95 @@ class SqlAgents:
         self.conn = conn
         self.inbox = inbox
 
-    def _ensure(self, agent_id: str, site: str, at: datetime) -> None:
-        stmt = (
-            insert(self.conn, orm.agents)
-            .values(
-                agent_id=agent_id,
-                site=site,
-                first_seen=at,
-                last_seen=at,
-                boot=0,
-                acked_seq=0,
-                max_seq=0,
-            )
-            .on_conflict_do_nothing()
-        )
-        self.conn.execute(stmt)
+    def _ensure(self, agents: Mapping[str, str], at: datetime) -> None:
+        rows = [
+            {
+                "agent_id": agent_id,
+                "site": site,
+                "first_seen": at,
+                "last_seen": at,
+                "boot": 0,
+                "acked_seq": 0,
+                "max_seq": 0,
+            }
+            for agent_id, site in sorted(agents.items())
+        ]
+        self.conn.execute(insert(self.conn, orm.agents).values(rows).on_conflict_do_nothing())
 
-    def track(
-        self, agent_id: str, site: str, seqs: Sequence[int], boot: int | None, at: datetime
-    ) -> int:
+    def track(self, batch: Sequence[SeqReport], at: datetime) -> dict[str, int]:
+        """Advance every reporting agent's contiguous seq in a handful of statements (not a
+        handful per agent): lock the agents' rows in one order, read the committed seqs above
+        each one's ack, record gaps, write the new state."""
+        if not batch:
+            return {}
         a = orm.agents
-        self._ensure(agent_id, site, at)
-        query = select(a.c.acked_seq, a.c.max_seq, a.c.boot).where(a.c.agent_id == agent_id)
+        by_agent = {r.agent_id: r for r in batch}
+        self._ensure({r.agent_id: r.site for r in batch}, at)
+        query = select(a.c.agent_id, a.c.acked_seq, a.c.max_seq, a.c.boot).where(
+            a.c.agent_id.in_(sorted(by_agent))
+        )
         if self.conn.dialect.name == "postgresql":
-            query = query.with_for_update()
-        row = self.conn.execute(query).one()
-        values: dict[str, Any] = {"last_seen": at, "site": site, "boot": max(row.boot, boot or 0)}
-        acked = row.acked_seq
-        if seqs:
-            committed = self.inbox.seqs_above(agent_id, acked, SEQ_WINDOW)
-            acked, gaps = sequences.advance(acked, committed)
-            values |= {"acked_seq": acked, "max_seq": max(row.max_seq, *seqs)}
-            self._record_gaps(agent_id, gaps, at)
-        self.conn.execute(update(a).where(a.c.agent_id == agent_id).values(**values))
-        return int(acked)
+            query = query.order_by(a.c.agent_id).with_for_update()
+        rows = {row.agent_id: row for row in self.conn.execute(query)}
+        moving = {agent_id: rows[agent_id].acked_seq for agent_id, r in by_agent.items() if r.seqs}
+        committed = self.inbox.seqs_above_many(moving, SEQ_WINDOW)
+        acks: dict[str, int] = {}
+        updates = []
+        gaps: dict[str, list[tuple[int, int]]] = {}
+        for agent_id, report in sorted(by_agent.items()):
+            row = rows[agent_id]
+            acked, max_seq = row.acked_seq, row.max_seq
+            if report.seqs:
+                acked, gaps[agent_id] = sequences.advance(acked, committed.get(agent_id, []))
+                max_seq = max(max_seq, *report.seqs)
+            acks[agent_id] = int(acked)
+            updates.append(
+                {
+                    "b_agent": agent_id,
+                    "b_site": report.site,
+                    "b_boot": max(row.boot, report.boot or 0),
+                    "b_acked": acked,
+                    "b_max": max_seq,
+                }
+            )
+        self.conn.execute(
+            update(a)
+            .where(a.c.agent_id == bindparam("b_agent"))
+            .values(
+                last_seen=at,
+                site=bindparam("b_site"),
+                boot=bindparam("b_boot"),
+                acked_seq=bindparam("b_acked"),
+                max_seq=bindparam("b_max"),
+            ),
+            updates,
+        )
+        if gaps:
+            self._record_gaps(gaps, at)
+        return acks
 
-    def _record_gaps(self, agent_id: str, gaps: list[tuple[int, int]], at: datetime) -> None:
+    def _record_gaps(self, gaps: Mapping[str, list[tuple[int, int]]], at: datetime) -> None:
         g = orm.seq_gaps
         open_rows = self.conn.execute(
-            select(g.c.id, g.c.first_seq, g.c.last_seq).where(
-                g.c.agent_id == agent_id, g.c.closed_at.is_(None)
+            select(g.c.id, g.c.agent_id, g.c.first_seq, g.c.last_seq).where(
+                g.c.agent_id.in_(sorted(gaps)), g.c.closed_at.is_(None)
             )
         ).all()
-        current = set(gaps)
-        closed = [r.id for r in open_rows if (r.first_seq, r.last_seq) not in current]
+        current = {(agent_id, f, last) for agent_id, ranges in gaps.items() for f, last in ranges}
+        known = {(r.agent_id, r.first_seq, r.last_seq) for r in open_rows}
+        closed = [r.id for r in open_rows if (r.agent_id, r.first_seq, r.last_seq) not in current]
         if closed:
             self.conn.execute(update(g).where(g.c.id.in_(closed)).values(closed_at=at))
-        known = {(r.first_seq, r.last_seq) for r in open_rows}
         new = [
             {"agent_id": agent_id, "first_seq": f, "last_seq": last, "detected_at": at}
-            for f, last in gaps
-            if (f, last) not in known
+            for agent_id, f, last in sorted(current - known)
         ]
         if new:
             self.conn.execute(g.insert(), new)
 
     def heartbeat(self, agent_id: str, site: str, health: dict[str, Any], at: datetime) -> None:
         a = orm.agents
-        self._ensure(agent_id, site, at)
+        self._ensure({agent_id: site}, at)
         self.conn.execute(
             update(a)
             .where(a.c.agent_id == agent_id)
@@ -556,7 +609,7 @@ class SqlAgents:
 
     def status(self, agent_id: str, site: str, state: str, at: datetime) -> None:
         a = orm.agents
-        self._ensure(agent_id, site, at)
+        self._ensure({agent_id: site}, at)
         self.conn.execute(
             update(a)
             .where(a.c.agent_id == agent_id)

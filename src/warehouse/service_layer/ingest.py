@@ -12,7 +12,7 @@ from warehouse.domain.errors import DomainError, NotFound
 from warehouse.domain.model import Location, Movement
 from warehouse.service_layer import observations, posting
 from warehouse.service_layer.commands import FloorEvent, IngestResult, UndecodableEvent
-from warehouse.service_layer.ports import InboxEntry, Rejection, UnitOfWork
+from warehouse.service_layer.ports import InboxEntry, Rejection, SeqReport, UnitOfWork
 from warehouse.service_layer.resolve import Catalog, Provenance, build_movement
 
 log = logging.getLogger(__name__)
@@ -223,8 +223,9 @@ def _track_seqs(
     for entry in batch.entries:
         if entry.event_id in claimed and entry.agent_id and entry.seq is not None:
             seqs[entry.agent_id].append(entry.seq)
-    acks: dict[tuple[str, str], int] = {}
-    for agent_id in sorted(batch.agents):
-        site, boot = batch.agents[agent_id]
-        acks[(site, agent_id)] = uow.agents.track(agent_id, site, sorted(seqs[agent_id]), boot, now)
-    return acks
+    reports = [
+        SeqReport(agent_id, site, sorted(seqs[agent_id]), boot)
+        for agent_id, (site, boot) in sorted(batch.agents.items())
+    ]
+    acked = uow.agents.track(reports, now)
+    return {(r.site, r.agent_id): acked[r.agent_id] for r in reports}

@@ -144,13 +144,21 @@ class SweepRepository(Protocol):
 
 class InboxRepository(Protocol):
     def claim(self, entries: Sequence[InboxEntry]) -> set[str]: ...
-    def seqs_above(self, agent_id: str, seq: int, limit: int) -> list[int]: ...
+    def seqs_above_many(self, acked: Mapping[str, int], limit: int) -> dict[str, list[int]]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SeqReport:
+    """What one batch saw of one agent: its site, the seqs it committed, the highest boot."""
+
+    agent_id: str
+    site: str
+    seqs: Sequence[int]
+    boot: int | None
 
 
 class AgentRepository(Protocol):
-    def track(
-        self, agent_id: str, site: str, seqs: Sequence[int], boot: int | None, at: datetime
-    ) -> int: ...
+    def track(self, batch: Sequence[SeqReport], at: datetime) -> dict[str, int]: ...
     def heartbeat(self, agent_id: str, site: str, health: dict[str, Any], at: datetime) -> None: ...
     def status(self, agent_id: str, site: str, state: str, at: datetime) -> None: ...
 
