@@ -77,7 +77,6 @@ class LlrpReader(Driver):
         self._broken: str | None = None
         self._last_heard = 0.0
         self._next_id = 1
-        self.rejected_messages = 0
 
     # --- connection ----------------------------------------------------------------------
 
@@ -176,14 +175,13 @@ class LlrpReader(Driver):
 
     # --- messages ------------------------------------------------------------------------
 
-    def _send(self, name: str, body: dict[str, Any], message_id: int | None = None) -> int:
+    def _send(self, name: str, body: dict[str, Any], message_id: int | None = None) -> None:
         from sllurp.llrp import LLRPMessage
 
         if message_id is None:
             message_id, self._next_id = self._next_id, self._next_id + 1
         assert self._sock is not None
         self._sock.sendall(LLRPMessage(msgdict={name: {**body, "ID": message_id}}).msgbytes)
-        return message_id
 
     def _request(self, name: str, body: dict[str, Any]) -> None:
         """Send a request and wait for its response; a failure names the reader's reason."""
@@ -277,7 +275,6 @@ class LlrpReader(Driver):
         return name, body
 
     def _rejected(self, reason: str, detail: str, raw: bytes | bytearray) -> RejectedRead:
-        self.rejected_messages += 1
         log.warning("%s: %s", self.name, detail)
         return RejectedRead(self.name, reason, detail[:300], bytes(raw[:64]), time.time())
 

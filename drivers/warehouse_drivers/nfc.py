@@ -18,9 +18,8 @@ whose NDEF message is malformed, becomes a rejected read with the reason.
 from __future__ import annotations
 
 import contextlib
-import errno
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from warehouse_drivers.base import Driver, Item, Read, RejectedRead
@@ -28,9 +27,8 @@ from warehouse_drivers.errors import DeviceUnavailable, DriverConfigError, Drive
 
 #: nfcpy technology names: 106 kbit/s type A (Type 2/4 tags, MIFARE), type B, 212 kbit/s FeliCa.
 TECHNOLOGIES = ("106A", "106B", "212F", "424F")
-#: OS errors that mean the reader itself went away (USB unplug, serial adapter gone).
+#: times a tag still in the field is read before "no NDEF message" is believed
 NDEF_ATTEMPTS = 3
-_GONE = {errno.ENODEV, errno.EIO, errno.ENXIO, errno.EPIPE, errno.ESHUTDOWN, errno.EBADF}
 
 
 class NfcReader(Driver):
@@ -88,13 +86,11 @@ class NfcReader(Driver):
     def _read_internal(self, timeout: float) -> list[Item]:
         try:
             return self._poll(time.monotonic() + timeout)
-        except OSError as exc:
-            if exc.errno in _GONE or isinstance(exc, (FileNotFoundError, PermissionError)):
-                raise DeviceUnavailable(f"{self.name}: reader lost: {exc}") from exc
-            if isinstance(exc, ConnectionRefusedError):  # udp: nothing listens, no tag
-                time.sleep(min(0.1, max(0.0, timeout)))
-                return []
-            raise DeviceUnavailable(f"{self.name}: reader error: {exc}") from exc
+        except ConnectionRefusedError:  # udp: nothing listens, so no tag is in the field
+            time.sleep(min(0.1, max(0.0, timeout)))
+            return []
+        except OSError as exc:  # nfcpy's ENODEV/EIO when a USB or serial reader goes away
+            raise DeviceUnavailable(f"{self.name}: reader lost: {exc}") from exc
 
     def _poll(self, deadline: float) -> list[Item]:
         import nfc.clf
@@ -175,15 +171,13 @@ def _payload(records: list[Any]) -> str | None:
     """The first URI, else the first text, else the first smart poster's URI."""
     import ndef
 
-    for kind in (ndef.UriRecord, ndef.TextRecord, ndef.SmartposterRecord):
+    readers: list[tuple[type, Callable[[Any], str]]] = [
+        (ndef.UriRecord, lambda r: r.uri),
+        (ndef.TextRecord, lambda r: r.text),
+        (ndef.SmartposterRecord, lambda r: r.resource.uri if r.resource else ""),
+    ]
+    for kind, value_of in readers:
         for record in records:
-            if isinstance(record, kind):
-                if isinstance(record, ndef.UriRecord):
-                    value = record.uri
-                elif isinstance(record, ndef.TextRecord):
-                    value = record.text
-                else:
-                    value = record.resource.uri if record.resource else ""
-                if value:
-                    return str(value)
+            if isinstance(record, kind) and value_of(record):
+                return str(value_of(record))
     return None

@@ -476,7 +476,7 @@ class SqlInbox:
             claimed.update(self.conn.execute(stmt).scalars())
         return claimed
 
-    def seqs_above_many(self, acked: Mapping[str, int], limit: int) -> dict[str, list[int]]:
+    def seqs_above(self, acked: Mapping[str, int], limit: int) -> dict[str, list[int]]:
         """Per agent, up to ``limit`` committed seqs above its ack, in order, in one query."""
         if not acked:
             return {}
@@ -543,7 +543,7 @@ class SqlAgents:
             query = query.order_by(a.c.agent_id).with_for_update()
         rows = {row.agent_id: row for row in self.conn.execute(query)}
         moving = {agent_id: rows[agent_id].acked_seq for agent_id, r in by_agent.items() if r.seqs}
-        committed = self.inbox.seqs_above_many(moving, SEQ_WINDOW)
+        committed = self.inbox.seqs_above(moving, SEQ_WINDOW)
         acks: dict[str, int] = {}
         updates = []
         gaps: dict[str, list[tuple[int, int]]] = {}
