@@ -18,12 +18,15 @@ whose NDEF message is malformed, becomes a rejected read with the reason.
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from warehouse_drivers.base import Driver, Item, Read, RejectedRead
 from warehouse_drivers.errors import DeviceUnavailable, DriverConfigError, DriverNotInstalled
+
+log = logging.getLogger(__name__)
 
 #: nfcpy technology names: 106 kbit/s type A (Type 2/4 tags, MIFARE), type B, 212 kbit/s FeliCa.
 TECHNOLOGIES = ("106A", "106B", "212F", "424F")
@@ -121,15 +124,19 @@ class NfcReader(Driver):
         self._tag = tag
         return [self._to_item(tag)]
 
-    def _ndef(self, tag: Any) -> Any:
-        """The tag's NDEF message, or None if it has none. nfcpy also answers None when a
-        read failed half-way, so a tag still in the field is read again before that is
-        believed: otherwise a bin tag's label could come out as a bare UID."""
-        for _ in range(NDEF_ATTEMPTS - 1):
+    def _ndef(self, tag: Any) -> tuple[Any, bool]:
+        """(the tag's NDEF message or None, whether the tag stayed to be read).
+
+        nfcpy answers None both for a tag without NDEF data and for a read that failed
+        half-way, so None is believed only from a tag still in the field after
+        ``NDEF_ATTEMPTS`` reads: otherwise a bin tag's label could come out as a bare UID."""
+        for _ in range(NDEF_ATTEMPTS):
             message = tag.ndef
-            if message is not None or not self._still_present(tag):
-                return message
-        return tag.ndef
+            if message is not None:
+                return message, True
+            if not self._still_present(tag):
+                return None, False
+        return None, True
 
     @staticmethod
     def _still_present(tag: Any) -> bool:
@@ -148,20 +155,23 @@ class NfcReader(Driver):
         uid = bytes(tag.identifier).hex().upper()
         now = time.time()
         try:
-            message = self._ndef(tag)
+            message, stayed = self._ndef(tag)
             records = list(message.records) if message is not None else []
             octets = bytes(message.octets) if message is not None else b""
         except (nfc.tag.TagCommandError, nfc.clf.CommunicationError) as exc:
-            return RejectedRead(
-                self.name,
-                "tag_left",
-                f"tag {uid} left the field before its data was read ({exc}); present it again",
-                bytes(tag.identifier),
-                now,
-            )
+            stayed = False
+            log.debug("%s: reading tag %s failed: %s", self.name, uid, exc)
         except ndef.DecodeError as exc:
             return RejectedRead(
                 self.name, "bad_ndef", f"tag {uid}: malformed NDEF message: {exc}", b"", now
+            )
+        if not stayed:
+            return RejectedRead(
+                self.name,
+                "tag_left",
+                f"tag {uid} left the field before its data was read; present it again",
+                bytes(tag.identifier),
+                now,
             )
         data = _payload(records) or uid
         return Read(self.name, data, octets[:512] or bytes(tag.identifier), now, uid=uid)

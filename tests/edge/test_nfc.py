@@ -102,6 +102,21 @@ def test_a_malformed_ndef_message_is_a_rejected_read(reader: NfcReader, port: in
     assert "02FE000000004204" in rejected.detail
 
 
+class _PulledTag:
+    """A tag whose NDEF read came back empty because it left the field (nfcpy says None)."""
+
+    identifier = bytes.fromhex("04A224C2B15280")
+    ndef = None
+    is_present = False
+
+
+def test_a_tag_pulled_away_before_its_data_was_read_is_rejected() -> None:
+    item = NfcReader("nfc-1", path="udp:127.0.0.1:9")._to_item(_PulledTag())
+    assert isinstance(item, RejectedRead)
+    assert item.reason == "tag_left"
+    assert "04A224C2B15280" in item.detail
+
+
 def test_the_reader_is_reopened_after_it_is_unplugged(
     port: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
