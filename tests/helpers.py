@@ -1,4 +1,4 @@
-"""Builders for test events."""
+"""Builders for test events, and waiting for a condition."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import json
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,6 +41,14 @@ def movement_payload(
         },
     }
     return json.dumps(doc).encode()
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 15) -> None:
+    """Poll ``condition`` until it holds; fail the test after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.02)
 
 
 def events_topic(site: str, agent: str) -> str:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import struct
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 
 from tests.data.llrp.make_recordings import PALLET, SGTIN_198
 from tests.edge.llrp_fake import KEEPALIVE, FakeReader, message, recording
+from tests.helpers import wait_for
 from warehouse_drivers import (
     DeviceUnavailable,
     DriverConfigError,
@@ -25,13 +26,6 @@ Item = Read | RejectedRead | TagReport
 HANDSHAKE = ["SET_READER_CONFIG", "DELETE_ROSPEC", "ADD_ROSPEC", "ENABLE_ROSPEC", "START_ROSPEC"]
 #: chunk sizes cycled through while serving: headers and parameters split across segments
 FRAGMENTED = (1, 3, 7, 11, 64, 2, 500)
-
-
-def wait(condition: Callable[[], bool], timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.02)
 
 
 def drain(reader: LlrpReader, count: int, timeout: float = 10) -> list[Item]:
@@ -74,7 +68,7 @@ def test_a_fragmented_dock_door_stream_gives_every_tag_read(fake: FakeReader) ->
     assert [(i.epc, i.antenna, i.rssi) for i in items if isinstance(i, TagReport)] == expected
     assert fake.received[:5] == HANDSHAKE
     assert fake.keepalive_acks == 1  # the keepalive between reports was answered
-    wait(lambda: fake.received[-2:] == ["DELETE_ROSPEC", "CLOSE_CONNECTION"])
+    wait_for(lambda: fake.received[-2:] == ["DELETE_ROSPEC", "CLOSE_CONNECTION"])
 
 
 def test_the_rospec_asks_for_the_configured_antennas_session_and_reports(
@@ -125,7 +119,7 @@ def test_a_corrupt_header_costs_the_connection_and_the_reader_reconnects(
     supervisor = Supervisor(driver, items.append, min_backoff=0.05, max_backoff=0.2)
     supervisor.start()
     try:
-        wait(lambda: fake.connections >= 2 and len(items) >= 5)
+        wait_for(lambda: fake.connections >= 2 and len(items) >= 5)
     finally:
         supervisor.stop()
     kinds = [(type(i).__name__, getattr(i, "reason", None)) for i in items[:5]]
@@ -145,9 +139,9 @@ def test_a_lost_connection_is_reopened(fake: FakeReader) -> None:
     supervisor = Supervisor(driver, items.append, min_backoff=0.05, max_backoff=0.2)
     supervisor.start()
     try:
-        wait(lambda: len(items) == 16)
+        wait_for(lambda: len(items) == 16)
         fake.drop()  # the cable is pulled; the reader comes back
-        wait(lambda: len(items) == 32)
+        wait_for(lambda: len(items) == 32)
     finally:
         supervisor.stop()
     assert fake.connections == 2
@@ -159,7 +153,7 @@ def test_a_silent_reader_is_given_up_after_three_keepalive_periods(fake: FakeRea
     try:
         fake.send(message(KEEPALIVE, message_id=5))
         assert reader.read(0.3) is None
-        wait(lambda: fake.keepalive_acks == 1)
+        wait_for(lambda: fake.keepalive_acks == 1)
         time.sleep(0.7)  # three keepalive periods without a byte
         with pytest.raises(DeviceUnavailable, match="nothing from the reader"):
             reader.read(0.2)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import errno
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 
 from tests.edge.nfc_tags import EmulatedTag, free_udp_port, text_message, uri_message
+from tests.helpers import wait_for
 from warehouse_drivers import (
     DeviceUnavailable,
     DriverConfigError,
@@ -23,13 +24,6 @@ from warehouse_edge.supervisor import Supervisor
 
 DIGITAL_LINK = "https://id.gs1.org/01/05901230001254/21/HDP-0001"
 IDM = "02FE000000004201"
-
-
-def wait(condition: Callable[[], bool], timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.02)
 
 
 def reads_for(reader: NfcReader, seconds: float) -> list[Read | RejectedRead | TagReport]:
@@ -125,9 +119,9 @@ def test_the_reader_is_reopened_after_it_is_unplugged(
     supervisor = Supervisor(driver, items.append, min_backoff=0.05, max_backoff=0.2)
     supervisor.start()
     try:
-        wait(lambda: supervisor.health.state == "up")
+        wait_for(lambda: supervisor.health.state == "up")
         with EmulatedTag(port, IDM, uri_message(DIGITAL_LINK)):
-            wait(lambda: len(items) == 1)
+            wait_for(lambda: len(items) == 1)
 
         import nfc.clf
 
@@ -141,10 +135,10 @@ def test_the_reader_is_reopened_after_it_is_unplugged(
             return real_sense(self, *targets, **options)  # type: ignore[arg-type]
 
         monkeypatch.setattr(nfc.clf.ContactlessFrontend, "sense", unplug_once)
-        wait(lambda: supervisor.health.reconnects == 1)
+        wait_for(lambda: supervisor.health.reconnects == 1)
         assert supervisor.health.outages == 1
         with EmulatedTag(port, "02FE000000004205", uri_message(DIGITAL_LINK + "X")):
-            wait(lambda: len(items) == 2)
+            wait_for(lambda: len(items) == 2)
     finally:
         supervisor.stop()
     assert [i.data for i in items if isinstance(i, Read)] == [DIGITAL_LINK, DIGITAL_LINK + "X"]

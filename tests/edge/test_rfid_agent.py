@@ -5,22 +5,14 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
 
+from tests.helpers import wait_for
 from warehouse_drivers.virtual import VirtualTagReader
 from warehouse_edge.agent import Agent
 from warehouse_edge.config import AgentConfig
 
 TAGS = ["3035682EB8001F4000001267", "3035682EB8001F4000001268"]
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
 
 
 def observations(outbox: Path) -> list[dict[str, object]]:

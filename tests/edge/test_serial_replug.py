@@ -4,18 +4,11 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
 from pathlib import Path
 
+from tests.helpers import wait_for
 from warehouse_drivers import Read, RejectedRead, create_driver
 from warehouse_edge.supervisor import Supervisor
-
-
-def wait(condition: Callable[[], bool], timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.02)
 
 
 def plug(link: Path) -> int:
@@ -37,24 +30,24 @@ def test_unplug_and_replug(tmp_path: Path) -> None:
     supervisor = Supervisor(driver, reads.append, min_backoff=0.05, max_backoff=0.2)
     supervisor.start()
     try:
-        wait(lambda: supervisor.health.state == "up")
+        wait_for(lambda: supervisor.health.state == "up")
         os.write(master, b"5901230001001\r")
-        wait(lambda: len(reads) == 1)
+        wait_for(lambda: len(reads) == 1)
         driver.feedback("ok")
         assert os.read(master, 1) == b"\x06"
 
         os.close(master)  # unplugged
         master = -1
-        wait(lambda: supervisor.health.state == "down")
+        wait_for(lambda: supervisor.health.state == "down")
         assert supervisor.health.outages == 1
         assert str(link) in (supervisor.health.last_error or "")
         time.sleep(0.5)  # a few reopen attempts fail meanwhile
         assert supervisor.health.state == "down"
 
         master = plug(link)  # plugged back in: a new tty behind the same stable name
-        wait(lambda: supervisor.health.state == "up")
+        wait_for(lambda: supervisor.health.state == "up")
         os.write(master, b"]E05901230001025\r")
-        wait(lambda: len(reads) == 2)
+        wait_for(lambda: len(reads) == 2)
     finally:
         supervisor.stop()
         if master >= 0:

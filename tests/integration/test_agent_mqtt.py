@@ -8,9 +8,8 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import func, select
 
+from tests.helpers import wait_for
 from warehouse import contracts
 from warehouse.adapters import orm, queries
 from warehouse.bootstrap import Service
@@ -29,13 +29,6 @@ from warehouse_edge.config import AgentConfig
 
 pytestmark = pytest.mark.mosquitto
 ITEM = "]C1010590123000100110L1"
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 15) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
 
 
 def config(tmp_path: Path, site: str, port: int = 1883, **outbox: object) -> AgentConfig:

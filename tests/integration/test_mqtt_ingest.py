@@ -6,31 +6,20 @@ import json
 import re
 import subprocess
 import threading
-import time
 import uuid
-from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
-from tests.helpers import ResendingPublisher, events_topic, movement_payload
+from tests.helpers import ResendingPublisher, events_topic, movement_payload, wait_for
 from warehouse.adapters import orm, queries
 from warehouse.adapters.projection import differences
 from warehouse.bootstrap import Service
 
 pytestmark = pytest.mark.mosquitto
 DOC = Path(__file__).resolve().parents[2] / "docs" / "mqtt-contract.md"
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"not true within {timeout}s: {condition.__doc__ or condition}")
 
 
 def dock_stock(service: Service) -> Decimal:

@@ -3,27 +3,19 @@
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from tests.edge.nfc_tags import EmulatedTag, free_udp_port, text_message, uri_message
+from tests.helpers import wait_for
 from warehouse.adapters import orm
 from warehouse.bootstrap import Service
 from warehouse_edge.agent import Agent
 from warehouse_edge.config import AgentConfig
 
 pytestmark = pytest.mark.mosquitto
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
 
 
 def movements(service: Service) -> list[dict[str, object]]:
