@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from tests.edge.nfc_tags import EmulatedTag, free_udp_port, text_message, uri_message
 from tests.helpers import wait_for
-from warehouse.adapters import orm
+from warehouse.adapters import orm, queries
 from warehouse.bootstrap import Service
 from warehouse_edge.agent import Agent
 from warehouse_edge.config import AgentConfig
@@ -19,19 +19,31 @@ pytestmark = pytest.mark.mosquitto
 
 
 def movements(service: Service) -> list[dict[str, object]]:
-    m, p = orm.movements, orm.products
-    fr, to = orm.locations.alias("fr"), orm.locations.alias("to")
-    query = (
-        select(
-            m.c.kind, p.c.sku, m.c.serial, m.c.code, fr.c.code.label("src"), to.c.code.label("dst")
-        )
-        .join(p, p.c.id == m.c.product_id)
-        .join(fr, fr.c.id == m.c.from_location_id)
-        .join(to, to.c.id == m.c.to_location_id)
-        .order_by(m.c.id)
-    )
+    """The ledger, oldest first, as the API lists it (the fields this test checks)."""
     with service.engine.connect() as conn:
-        return [dict(row._mapping) for row in conn.execute(query)]
+        page = queries.movements(
+            conn,
+            sku=None,
+            location=None,
+            kind=None,
+            agent_id=None,
+            order_ref=None,
+            since=None,
+            until=None,
+            limit=10,
+            cursor=None,
+        )
+    return [
+        {
+            "kind": m["kind"],
+            "sku": m["sku"],
+            "serial": m["serial"],
+            "code": m["code"],
+            "src": m["from_location"],
+            "dst": m["to_location"],
+        }
+        for m in reversed(page.items)
+    ]
 
 
 def test_a_digital_link_tag_reaches_the_ledger_with_gtin_and_serial(
