@@ -230,6 +230,8 @@ def measure_ingest(
             assert worker.stderr is not None
             while "connected to" not in worker.stderr.readline():
                 pass
+            # keep reading its log, or a full pipe would stall the worker
+            threading.Thread(target=worker.stderr.read, daemon=True).start()
             procs.append(worker)
         time.sleep(0.5)
         out: Any = mp.Queue()

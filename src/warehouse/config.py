@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     ingest_threads: int = Field(
         2, ge=1, le=16, description="Batch threads per worker, each with its own connection"
     )
+    ingest_receiver: Literal["process", "thread"] = Field(
+        "process",
+        description="Where the worker's MQTT client runs: its own process (faster) or a thread",
+    )
     max_payload_bytes: int = Field(256 * 1024, ge=1024)
     api_host: str = "127.0.0.1"
     api_port: int = Field(8000, ge=0, le=65535)

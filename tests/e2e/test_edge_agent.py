@@ -34,8 +34,7 @@ def worker(seeded: Service, private_broker: PrivateBroker, site: str) -> Iterato
         mqtt_share_group=f"edge-{site}",
     )
     service = bootstrap(settings, catalog_ttl=0)
-    ingest = IngestWorker(service, client_id=f"ingest-{site}")
-    ingest.client.reconnect_delay_set(min_delay=0.2, max_delay=1)
+    ingest = IngestWorker(service, client_id=f"ingest-{site}", reconnect_delay=(0.2, 1))
     stop = threading.Event()
     thread = threading.Thread(target=ingest.run, args=(stop,), daemon=True)
     thread.start()

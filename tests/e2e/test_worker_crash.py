@@ -47,6 +47,33 @@ def wait_connected(log: Path, count: int, timeout: float = 20) -> None:
     raise AssertionError(f"worker did not connect:\n{log.read_text(errors='replace')[-2000:]}")
 
 
+def receiver_of(worker: subprocess.Popen[bytes], timeout: float = 10) -> int:
+    """The pid of the worker's MQTT receiver process (multiprocessing also starts a resource
+    tracker, which is not it)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        tasks = Path(f"/proc/{worker.pid}/task")
+        children = [
+            int(pid)
+            for task in tasks.iterdir()
+            for pid in (task / "children").read_text().split()
+            if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        ]
+        if children:
+            assert len(children) == 1, children
+            return children[0]
+        time.sleep(0.05)
+    raise AssertionError("the worker started no receiver process")
+
+
+def running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
 def test_sigkill_mid_stream_loses_and_doubles_nothing(
     seeded: Service, site: str, mosquitto: tuple[str, int], tmp_path: Path
 ) -> None:
@@ -60,9 +87,15 @@ def test_sigkill_mid_stream_loses_and_doubles_nothing(
         for seq in range(1, TOTAL + 1):
             publisher.publish(seq, movement_payload(site, "dock-1", seq, qty=1))
             if killed_at is None and publisher.acked >= 300:
+                receiver = receiver_of(worker)
                 worker.send_signal(signal.SIGKILL)
                 worker.wait(10)
                 killed_at = seq
+                # its receiver sees the pipe close and leaves the subscription group
+                deadline = time.monotonic() + 10
+                while running(receiver) and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                assert not running(receiver), "the receiver outlived its worker"
                 worker = start_worker(seeded.settings.database_url, site, log)
                 wait_connected(log, 2)
             if seq % 100 == 0:
@@ -85,3 +118,38 @@ def test_sigkill_mid_stream_loses_and_doubles_nothing(
         assert conn.execute(select(func.count(func.distinct(m.c.event_id)))).scalar_one() == TOTAL
         assert differences(conn) == {}
     assert "ingest worker stopped" in log.read_text(errors="replace")
+
+
+def test_a_dead_receiver_is_replaced_and_nothing_is_lost(
+    seeded: Service, site: str, mosquitto: tuple[str, int], tmp_path: Path
+) -> None:
+    log = tmp_path / "worker.log"
+    worker = start_worker(seeded.settings.database_url, site, log)
+    publisher = ResendingPublisher(*mosquitto, site, "dock-2", resend_after=1.5)
+    total = 400
+    try:
+        wait_connected(log, 1)
+        time.sleep(0.3)
+        for seq in range(1, total + 1):
+            publisher.publish(seq, movement_payload(site, "dock-2", seq, qty=1))
+            if seq == 150:
+                os.kill(receiver_of(worker), signal.SIGKILL)
+                wait_connected(log, 2)
+            if seq % 50 == 0:
+                time.sleep(0.05)
+                publisher.resend_due()
+        assert publisher.wait_all_acked(total, timeout=60), log.read_text(errors="replace")[-3000:]
+        assert worker.poll() is None, "the worker died with its receiver"
+    finally:
+        publisher.close()
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(15)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+    text = log.read_text(errors="replace")
+    assert "the MQTT receiver ended unexpectedly; starting a new one" in text
+    m = orm.movements
+    with seeded.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(m)).scalar_one() == total
+        assert differences(conn) == {}

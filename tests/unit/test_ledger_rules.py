@@ -188,3 +188,22 @@ def test_sequence_watermark_and_gaps(
     acked: int, seqs: list[int], expected: tuple[int, list[tuple[int, int]]]
 ) -> None:
     assert sequences.advance(acked, seqs) == expected
+
+
+@pytest.mark.parametrize(
+    ("acked", "seqs", "expected"),
+    [
+        (0, [], 0),
+        (0, [1, 2, 3], 3),
+        (4, [7, 5, 6, 3], 7),
+        (4, [6, 7], 4),
+        (4, [5, 5, 6, 8], 6),
+    ],
+)
+def test_a_batch_carries_the_watermark_over_its_own_seqs(
+    acked: int, seqs: list[int], expected: int
+) -> None:
+    end = sequences.contiguous_end(acked, seqs)
+    assert end == expected
+    # what it reaches is what advance() reaches over the same seqs
+    assert sequences.advance(acked, seqs)[0] == end

@@ -535,14 +535,23 @@ class SqlAgents:
             return {}
         a = orm.agents
         by_agent = {r.agent_id: r for r in batch}
-        self._ensure({r.agent_id: r.site for r in batch}, at)
         query = select(a.c.agent_id, a.c.acked_seq, a.c.max_seq, a.c.boot).where(
-            a.c.agent_id.in_(sorted(by_agent))
+            a.c.agent_id.in_(bindparam("agents", expanding=True))
         )
         if self.conn.dialect.name == "postgresql":
             query = query.order_by(a.c.agent_id).with_for_update()
-        rows = {row.agent_id: row for row in self.conn.execute(query)}
-        moving = {agent_id: rows[agent_id].acked_seq for agent_id, r in by_agent.items() if r.seqs}
+        names = sorted(by_agent)
+        rows = {row.agent_id: row for row in self.conn.execute(query, {"agents": names})}
+        if len(rows) < len(names):  # first report of an agent: create its row, then lock it
+            self._ensure({r.agent_id: r.site for r in batch if r.agent_id not in rows}, at)
+            rows = {row.agent_id: row for row in self.conn.execute(query, {"agents": names})}
+        # this batch's own seqs usually carry each ack forward; only what lies beyond them (other
+        # workers' commits, gaps) is read back from the inbox
+        moving = {
+            agent_id: sequences.contiguous_end(rows[agent_id].acked_seq, r.seqs)
+            for agent_id, r in by_agent.items()
+            if r.seqs
+        }
         committed = self.inbox.seqs_above(moving, SEQ_WINDOW)
         acks: dict[str, int] = {}
         updates = []
@@ -551,7 +560,9 @@ class SqlAgents:
             row = rows[agent_id]
             acked, max_seq = row.acked_seq, row.max_seq
             if report.seqs:
-                acked, gaps[agent_id] = sequences.advance(acked, committed.get(agent_id, []))
+                acked, gaps[agent_id] = sequences.advance(
+                    moving[agent_id], committed.get(agent_id, [])
+                )
                 max_seq = max(max_seq, *report.seqs)
             acks[agent_id] = int(acked)
             updates.append(

@@ -20,3 +20,23 @@ def advance(acked: int, committed: Iterable[int]) -> tuple[int, list[tuple[int, 
             watermark = seq
         previous = seq
     return watermark, gaps
+
+
+def contiguous_end(acked: int, seqs: Iterable[int]) -> int:
+    """The highest seq reached from ``acked`` through ``seqs`` without a gap.
+
+    A batch usually carries the next seqs of each agent; what it reaches this way needs no
+    look at what earlier batches committed.
+
+    >>> contiguous_end(4, [7, 5, 6, 3])
+    7
+    >>> contiguous_end(4, [6, 7])
+    4
+    """
+    end = acked
+    for seq in sorted(seqs):
+        if seq == end + 1:
+            end = seq
+        elif seq > end:
+            break
+    return end

@@ -1,29 +1,33 @@
 """The ingest worker: MQTT events in, one transaction per batch, acks out after commit.
 
-paho's network thread only queues messages; the worker thread decodes, batches (at most
-``ingest_batch_size`` events or ``ingest_batch_ms`` after the first) and commits. A batch that
-fails on the database is retried with backoff; nothing is acknowledged before it commits, and an
-edge agent re-sends whatever is not acknowledged, so a crash loses nothing.
+The receiver (entrypoints/receiver.py, a process of its own by default) only hands messages
+over; the batch threads decode, batch (at most ``ingest_batch_size`` events or
+``ingest_batch_ms`` after the first) and commit, then give the receiver the acks to publish. A
+batch that fails on the database is retried with backoff; nothing is acknowledged before it
+commits, and an edge agent re-sends whatever is not acknowledged, so a crash loses nothing.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import multiprocessing as mp
 import os
 import queue
 import socket
 import threading
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from typing import Any
 
-import paho.mqtt.client as mqtt
 from sqlalchemy.exc import DBAPIError
 
 from warehouse import contracts
-from warehouse.adapters.mqtt import BrokerAddress, connect, make_client, never_raise
+from warehouse.adapters.mqtt import BrokerAddress
 from warehouse.bootstrap import Service
+from warehouse.entrypoints.receiver import Receiver, ReceiverSpec, run_process
 from warehouse.service_layer import agents
 from warehouse.service_layer.commands import (
     FloorEvent,
@@ -35,14 +39,6 @@ from warehouse.service_layer.commands import (
 from warehouse.service_layer.ingest import ingest_batch
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class Received:
-    """One MQTT message as paho handed it over."""
-
-    topic: str
-    payload: bytes
 
 
 def translate(topic: str, payload: bytes, max_bytes: int) -> FloorEvent | UndecodableEvent:
@@ -120,31 +116,43 @@ def translate(topic: str, payload: bytes, max_bytes: int) -> FloorEvent | Undeco
 class IngestWorker:
     """Consumes events from the broker and applies them exactly once."""
 
-    def __init__(self, service: Service, *, client_id: str | None = None) -> None:
+    def __init__(
+        self,
+        service: Service,
+        *,
+        client_id: str | None = None,
+        reconnect_delay: tuple[float, float] = (1, 30),
+    ) -> None:
         self.service = service
         settings = service.settings
-        self.address = BrokerAddress.parse(settings.mqtt_url)
-        self.client_id = (
-            client_id
-            or settings.mqtt_client_id
-            or (f"warehouse-ingest-{socket.gethostname()}-{os.getpid()}")
+        site = settings.mqtt_site
+        self.spec = ReceiverSpec(
+            address=BrokerAddress.parse(settings.mqtt_url),
+            client_id=(
+                client_id
+                or settings.mqtt_client_id
+                or f"warehouse-ingest-{socket.gethostname()}-{os.getpid()}"
+            ),
+            protocol=settings.mqtt_protocol,
+            ca_file=settings.mqtt_ca_file,
+            topics=(
+                self._subscription(f"warehouse/v1/{site}/+/events"),
+                self._subscription(f"warehouse/v1/{site}/+/status"),
+            ),
+            log_level=settings.log_level,
+            reconnect_delay=reconnect_delay,
         )
-        self.inbox: queue.Queue[Received] = queue.Queue(maxsize=100_000)
+        self.client_id = self.spec.client_id
+        # chunks of (topic, payload) as the receiver hands them over
+        self.inbox: queue.Queue[list[tuple[str, bytes]]] = queue.Queue(maxsize=10_000)
         self.connected = threading.Event()  # set once subscribed: events are being received
         self.totals = IngestResult()
         self._totals_lock = threading.Lock()
         self._acked: dict[tuple[str, str], int] = {}  # highest ack published, per agent
-        self._stopping = False
-        self.client = make_client(
-            self.client_id,
-            self.address,
-            protocol=settings.mqtt_protocol,
-            ca_file=settings.mqtt_ca_file,
-        )
-        self.client.on_connect = never_raise(self._on_connect)
-        self.client.on_disconnect = never_raise(self._on_disconnect)
-        self.client.on_message = never_raise(self._on_message)
-        self.client.on_subscribe = never_raise(self._on_subscribe)
+        self._send_lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._conn: Connection | None = None
+        self._receiver: threading.Thread | BaseProcess | None = None
 
     def _subscription(self, topic: str) -> str:
         group = self.service.settings.mqtt_share_group
@@ -152,51 +160,64 @@ class IngestWorker:
             return f"$share/{group}/{topic}"
         return topic
 
-    def _on_connect(self, client: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
-        if reason.is_failure:
-            log.error(
-                "broker %s:%s refused the connection: %s",
-                self.address.host,
-                self.address.port,
-                reason,
-            )
-            return
-        site = self.service.settings.mqtt_site
-        client.subscribe(
-            [
-                (self._subscription(f"warehouse/v1/{site}/+/events"), 1),
-                (self._subscription(f"warehouse/v1/{site}/+/status"), 1),
-            ]
-        )
-        log.info("connected to %s:%s as %s", self.address.host, self.address.port, self.client_id)
-
-    def _on_subscribe(self, _c: Any, _u: Any, _mid: int, reasons: Any, _p: Any) -> None:
-        failed = [r for r in reasons if r.is_failure]
-        if failed:
-            log.error("the broker refused the subscription: %s", failed)
-            return
-        self.connected.set()
-
-    def _on_disconnect(self, _c: Any, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
-        self.connected.clear()
-        if self._stopping:
-            log.info("disconnected from the broker")
-        else:
-            log.warning("lost the broker (%s); reconnecting", reason)
-
-    def _on_message(self, _c: Any, _u: Any, message: mqtt.MQTTMessage) -> None:
-        self.inbox.put(Received(message.topic, bytes(message.payload)))
-
     def start(self) -> None:
-        """Connect and start paho's network thread."""
-        connect(self.client, self.address)
-        self.client.loop_start()
+        """Start the receiver (process or thread) and the thread that reads its pipe."""
+        self._stopping.clear()
+        self._start_receiver()
+        threading.Thread(target=self._read, name="ingest-pipe", daemon=True).start()
+
+    def _start_receiver(self) -> None:
+        ours, theirs = mp.Pipe(duplex=True)
+        self._conn = ours
+        if self.service.settings.ingest_receiver == "process":
+            process = mp.get_context("spawn").Process(
+                target=run_process, args=(self.spec, theirs), name="ingest-receiver", daemon=True
+            )
+            process.start()
+            theirs.close()  # the receiver holds the only copy: it sees EOF when we are gone
+            self._receiver = process
+        else:
+            thread = threading.Thread(
+                target=Receiver(self.spec, theirs).run, name="ingest-receiver", daemon=True
+            )
+            thread.start()
+            self._receiver = thread
 
     def stop(self) -> None:
-        """Disconnect and stop the network thread."""
-        self._stopping = True
-        self.client.disconnect()
-        self.client.loop_stop()
+        """Tell the receiver to disconnect and wait for it."""
+        self._stopping.set()
+        with contextlib.suppress(OSError):
+            self._send(("stop",))
+        if self._receiver is not None:
+            self._receiver.join(10)
+        if self._conn is not None:
+            self._conn.close()
+
+    def _send(self, message: tuple[Any, ...]) -> None:
+        assert self._conn is not None
+        with self._send_lock:
+            self._conn.send(message)
+
+    def _read(self) -> None:
+        """Queue the receiver's chunks; start a new receiver if it dies."""
+        while not self._stopping.is_set():
+            assert self._conn is not None
+            try:
+                message = self._conn.recv()
+            except (EOFError, OSError):
+                self.connected.clear()
+                if self._stopping.is_set():
+                    return
+                log.error("the MQTT receiver ended unexpectedly; starting a new one")
+                self._stopping.wait(1.0)
+                self._start_receiver()
+                continue
+            if message[0] == "events":
+                self.inbox.put(message[1])
+            elif message[0] == "up":
+                self.connected.set()
+            elif message[0] == "down":
+                self.connected.clear()
 
     def run(self, stop: threading.Event) -> None:
         """Consume until ``stop`` is set; batches in progress are finished first.
@@ -224,37 +245,44 @@ class IngestWorker:
             self.stop()
 
     def _batches(self, stop: threading.Event) -> None:
+        carry: list[tuple[str, bytes]] = []
         while not stop.is_set():
-            batch = self._collect(stop)
+            batch, carry = self._collect(stop, carry)
             if batch:
                 self._process(batch, stop)
 
-    def _collect(self, stop: threading.Event) -> list[Received]:
+    def _collect(
+        self, stop: threading.Event, carry: list[tuple[str, bytes]]
+    ) -> tuple[list[tuple[str, bytes]], list[tuple[str, bytes]]]:
+        """At most ``ingest_batch_size`` messages, waiting at most ``ingest_batch_ms`` after the
+        first; what a chunk brings beyond that is carried to the next batch."""
         settings = self.service.settings
-        try:
-            first = self.inbox.get(timeout=0.2)
-        except queue.Empty:
-            return []
-        batch = [first]
+        size = settings.ingest_batch_size
+        batch = carry
+        if not batch:
+            try:
+                batch = self.inbox.get(timeout=0.2)
+            except queue.Empty:
+                return [], []
         deadline = time.monotonic() + settings.ingest_batch_ms / 1000
-        while len(batch) < settings.ingest_batch_size and not stop.is_set():
+        while len(batch) < size and not stop.is_set():
             remaining = deadline - time.monotonic()
             try:
-                batch.append(
+                batch += (
                     self.inbox.get(timeout=remaining) if remaining > 0 else self.inbox.get_nowait()
                 )
             except queue.Empty:
                 break
-        return batch
+        return batch[:size], batch[size:]
 
-    def _process(self, batch: list[Received], stop: threading.Event) -> None:
+    def _process(self, batch: list[tuple[str, bytes]], stop: threading.Event) -> None:
         max_bytes = self.service.settings.max_payload_bytes
         events: list[FloorEvent | UndecodableEvent] = []
-        for item in batch:
-            if item.topic.endswith("/status"):
-                self._status(item)
+        for topic, payload in batch:
+            if topic.endswith("/status"):
+                self._status(topic, payload)
             else:
-                events.append(translate(item.topic, item.payload, max_bytes))
+                events.append(translate(topic, payload, max_bytes))
         if not events:
             return
         delay = 0.1
@@ -298,19 +326,22 @@ class IngestWorker:
                 seq = max(committed, self._acked.get((site, agent_id), 0))
                 self._acked[(site, agent_id)] = seq
             ack = contracts.Ack(agent_id=agent_id, seq=seq, committed_at=now)
-            self.client.publish(
-                contracts.topic(site, agent_id, "acks"), contracts.encode(ack), qos=1, retain=True
-            )
+            try:
+                self._send(("ack", contracts.topic(site, agent_id, "acks"), contracts.encode(ack)))
+            except OSError:
+                log.warning(
+                    "no receiver to publish the ack for %s; its edge will re-send", agent_id
+                )
 
-    def _status(self, item: Received) -> None:
-        parsed = contracts.parse_topic(item.topic)
+    def _status(self, topic: str, payload: bytes) -> None:
+        parsed = contracts.parse_topic(topic)
         try:
-            status = contracts.decode(contracts.Status, item.payload)
+            status = contracts.decode(contracts.Status, payload)
         except contracts.ContractError as exc:
-            log.info("ignored status on %s: %s", item.topic, exc)
+            log.info("ignored status on %s: %s", topic, exc)
             return
         if parsed is None or parsed.agent_id != status.agent_id:
-            log.info("ignored status on %s: it names agent %r", item.topic, status.agent_id)
+            log.info("ignored status on %s: it names agent %r", topic, status.agent_id)
             return
         agents.record_status(
             self.service.uow(), status.agent_id, parsed.site, status.state, datetime.now(UTC)
