@@ -26,6 +26,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -87,6 +88,75 @@ def client(name: str, host: str, port: int) -> mqtt.Client:
     )
     c.connect(host, port)
     return c
+
+
+# --- where the CPU goes (Linux /proc) --------------------------------------------------------
+
+TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far; 0 if it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def children(pid: int) -> list[int]:
+    """A process's descendants (the ingest worker's receiver, multiprocessing's tracker)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            kids = [int(k) for k in (task / "children").read_text().split()]
+        except OSError:
+            continue
+        for kid in kids:
+            found += [kid, *children(kid)]
+    return found
+
+
+def named(word: str) -> list[int]:
+    """Processes whose command line contains ``word``."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if word.encode() in (entry / "cmdline").read_bytes():
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+def machine_busy() -> tuple[int, int]:
+    """(busy, total) jiffies of the whole machine so far."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    return sum(values) - values[3] - values[4], sum(values)
+
+
+class CpuMeter:
+    """CPU seconds of groups of processes between start() and stop(); each group is found again
+    at the end, so processes started meanwhile (database backends) count from zero."""
+
+    def __init__(self, groups: dict[str, Callable[[], list[int]]]) -> None:
+        self.groups = groups
+
+    def _read(self) -> dict[str, dict[int, float]]:
+        return {name: {p: cpu_seconds(p) for p in find()} for name, find in self.groups.items()}
+
+    def start(self) -> None:
+        self.before, self.busy_before = self._read(), machine_busy()
+
+    def stop(self) -> dict[str, float]:
+        after, (busy, total) = self._read(), machine_busy()
+        used = {
+            name: sum(t - self.before[name].get(p, 0.0) for p, t in after[name].items())
+            for name in self.groups
+        }
+        used["machine busy"] = (busy - self.busy_before[0]) / max(1, total - self.busy_before[1])
+        return used
 
 
 # --- raw paho → paho -------------------------------------------------------------------------
@@ -196,7 +266,8 @@ def ingest_publisher(
             c.publish(*payload_of[key], qos=1)
     end = time.time()
     c.loop_stop()
-    out.put({"start": start, "end": end, "latencies": latencies})
+    cpu = sum(os.times()[:2])
+    out.put({"start": start, "end": end, "latencies": latencies, "cpu": cpu})
 
 
 def measure_ingest(
@@ -206,6 +277,7 @@ def measure_ingest(
     items: list[tuple[str, str, int, bytes]],
     site: str,
     workers: int,
+    broker_pid: int | None,
 ) -> dict[str, Any]:
     name = f"warehouse_bench_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(pg_admin, autocommit=True) as admin:
@@ -234,10 +306,22 @@ def measure_ingest(
             threading.Thread(target=worker.stderr.read, daemon=True).start()
             procs.append(worker)
         time.sleep(0.5)
+        receivers = [kid for w in procs for kid in children(w.pid)]
+        meter = CpuMeter(
+            {
+                "worker": lambda: [w.pid for w in procs],
+                "receiver": lambda: receivers,
+                "PostgreSQL": lambda: named("postgres"),
+                "Mosquitto": lambda: [broker_pid] if broker_pid else [],
+            }
+        )
         out: Any = mp.Queue()
         pub = mp.Process(target=ingest_publisher, args=(host, port, site, items, out))
+        meter.start()
         pub.start()
         result = out.get(timeout=900)
+        cpu = meter.stop()
+        cpu["publisher"] = result["cpu"]
         pub.join(30)
         for worker in procs:
             worker.terminate()
@@ -258,6 +342,7 @@ def measure_ingest(
         "p99": lat[int(len(lat) * 0.99) - 1] * 1000,
         "ledger_rows": rows[0],
         "distinct_events": rows[1],
+        "cpu": cpu,
     }
 
 
@@ -317,14 +402,14 @@ def main() -> None:
         host, port = "127.0.0.1", str(port_number)
         print(f"private mosquitto on {host}:{port} ({conf})")
     try:
-        run(args, host, int(port))
+        run(args, host, int(port), broker.pid if broker else None)
     finally:
         if broker is not None:
             broker.terminate()
             broker.wait(10)
 
 
-def run(args: argparse.Namespace, host: str, port: int) -> None:
+def run(args: argparse.Namespace, host: str, port: int, broker_pid: int | None) -> None:
     """Measure raw, then ingest, on the same broker."""
     site = f"B{uuid.uuid4().hex[:8]}"
     items = payloads(site, args.agents, args.events // args.agents)
@@ -339,7 +424,7 @@ def run(args: argparse.Namespace, host: str, port: int) -> None:
     for workers in args.workers:
         run_site = f"{site}w{workers}"  # retained acks of one run must not reach the next
         run_items = payloads(run_site, args.agents, args.events // args.agents)
-        ing = measure_ingest(host, port, args.pg, run_items, run_site, workers)
+        ing = measure_ingest(host, port, args.pg, run_items, run_site, workers, broker_pid)
         label = f"{workers} worker" + ("s" if workers > 1 else " ")
         print(
             f"ingest, {label}  {ing['rate']:7.0f} ev/s    ({ing['events']} in "
@@ -350,6 +435,12 @@ def run(args: argparse.Namespace, host: str, port: int) -> None:
             f"   = {ing['rate'] / raw['rate']:.0%} of raw (target >= 60%); ledger rows "
             f"{ing['ledger_rows']}, distinct event ids {ing['distinct_events']}"
         )
+        cpu = ing["cpu"]
+        busy = cpu.pop("machine busy")
+        per_event = ", ".join(
+            f"{name} {seconds / ing['events'] * 1e6:.0f}" for name, seconds in cpu.items()
+        )
+        print(f"   CPU µs per event: {per_event}; the machine was {busy:.0%} busy")
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ from warehouse.adapters.mqtt import BrokerAddress, connect, make_client, never_r
 log = logging.getLogger(__name__)
 
 #: How long the receiver lets messages gather before handing them over as one pipe message.
-GATHER_S = 0.010
+GATHER_S = 0.005
 
 
 @dataclass(frozen=True, slots=True)
