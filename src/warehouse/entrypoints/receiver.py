@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import logging
 import signal
-import sys
 import threading
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -54,11 +53,9 @@ def run_process(spec: ReceiverSpec, conn: Connection) -> None:
     # Ctrl-C reaches the whole process group; the worker decides when the receiver stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    logging.basicConfig(
-        level=spec.log_level,
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    from warehouse.entrypoints.cli import setup_logging  # the worker's log format
+
+    setup_logging(spec.log_level)
     Receiver(spec, conn).run()
 
 
