@@ -77,9 +77,15 @@ def test_a_pallet_through_a_door_is_one_arrival_and_one_departure_message(tmp_pa
 def test_a_counting_station_sends_sweeps_per_zone(tmp_path: Path) -> None:
     _, reader, stop = run_agent(tmp_path, "counting")
     try:
-        for _ in range(4):
-            reader.inject_tag(TAGS[0], antenna=2, rssi=-50)
-        wait_for(lambda: any(o.get("snapshot") for o in observations(tmp_path / "outbox.db")))
+
+        def swept() -> bool:
+            # the tag sits in the zone, so the reader keeps reporting it, as a real one would;
+            # a slow start must not let it count as gone before the first sweep
+            for _ in range(4):
+                reader.inject_tag(TAGS[0], antenna=2, rssi=-50)
+            return any(o.get("snapshot") for o in observations(tmp_path / "outbox.db"))
+
+        wait_for(swept)
     finally:
         stop.set()
     sweeps = [o for o in observations(tmp_path / "outbox.db") if "snapshot" in o]
