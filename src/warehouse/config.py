@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     )
     ingest_receiver: Literal["process", "thread"] = Field(
         "process",
-        description="Where the worker's MQTT client runs: its own process (faster) or a thread",
+        description="Where the worker's MQTT client runs: its own process (own GIL) or a thread",
     )
     max_payload_bytes: int = Field(256 * 1024, ge=1024)
     api_host: str = "127.0.0.1"

@@ -139,8 +139,8 @@ class BufferedClient(mqtt.Client):
     poke paho's wake-up socket pair (one more system call each), because its loop writes them
     on its next pass anyway. Measured on a drained backlog: 21 µs of CPU per QoS 1 message
     instead of 34-38 µs, and 0.3 µs of it in the kernel instead of 9-11 (docs/performance.md).
-    Pinned to paho 2.1-2.2, whose internals it relies on; tests/unit/test_mqtt_buffered.py fails
-    if they change.
+    Pinned to paho 2.1-2.2, whose internals it relies on; tests/integration/test_mqtt_buffered.py
+    fails if they change.
     """
 
     MAX_PACKETS_PER_READ = 1000

@@ -142,7 +142,6 @@ class IngestWorker:
             log_level=settings.log_level,
             reconnect_delay=reconnect_delay,
         )
-        self.client_id = self.spec.client_id
         # chunks of (topic, payload) as the receiver hands them over
         self.inbox: queue.Queue[list[tuple[str, bytes]]] = queue.Queue(maxsize=10_000)
         self.connected = threading.Event()  # set once subscribed: events are being received
@@ -167,6 +166,10 @@ class IngestWorker:
         threading.Thread(target=self._read, name="ingest-pipe", daemon=True).start()
 
     def _start_receiver(self) -> None:
+        if self._conn is not None:  # a receiver that died: reap it and drop its pipe
+            self._conn.close()
+        if self._receiver is not None:
+            self._receiver.join(1)
         ours, theirs = mp.Pipe(duplex=True)
         self._conn = ours
         if self.service.settings.ingest_receiver == "process":
@@ -209,7 +212,8 @@ class IngestWorker:
                 if self._stopping.is_set():
                     return
                 log.error("the MQTT receiver ended unexpectedly; starting a new one")
-                self._stopping.wait(1.0)
+                if self._stopping.wait(1.0):
+                    return
                 self._start_receiver()
                 continue
             if message[0] == "events":
