@@ -26,15 +26,7 @@ def run(service: Service, *payloads: bytes, topic: str = TOPIC):  # type: ignore
 
 def on_hand(conn: Connection, sku: str, location: str) -> Decimal:
     rows = queries.stock(
-        conn,
-        sku=sku,
-        gtin=None,
-        location=location,
-        lot=None,
-        include_zero=True,
-        include_virtual=True,
-        limit=100,
-        cursor=None,
+        conn, sku=sku, location=location, include_zero=True, include_virtual=True
     ).items
     return sum((r["on_hand"] for r in rows), Decimal(0))
 
@@ -54,18 +46,7 @@ def test_a_movement_is_applied_once_however_often_it_arrives(seeded: Service) ->
     with seeded.engine.connect() as conn:
         assert on_hand(conn, "COF-250", "WH1-DOCK-1") == 12
         assert count(conn, "movements") == 1
-        row = queries.movements(
-            conn,
-            sku="COF-250",
-            location=None,
-            kind=None,
-            agent_id=None,
-            order_ref=None,
-            since=None,
-            until=None,
-            limit=5,
-            cursor=None,
-        ).items[0]
+        row = queries.movements(conn, sku="COF-250", limit=5).items[0]
     assert (row["lot"], row["from_location"], row["agent_id"], row["flags"]) == (
         "L1",
         "SUPPLIER",
@@ -77,17 +58,7 @@ def test_a_movement_is_applied_once_however_often_it_arrives(seeded: Service) ->
 def test_gs1_code_gives_lot_and_product(seeded: Service) -> None:
     run(seeded, movement_payload(SITE, AGENT, 1, code="]C1010590123000100110LOT9", lot=None, qty=3))
     with seeded.engine.connect() as conn:
-        page = queries.stock(
-            conn,
-            sku="COF-250",
-            gtin=None,
-            location="WH1",
-            lot="LOT9",
-            include_zero=False,
-            include_virtual=False,
-            limit=10,
-            cursor=None,
-        )
+        page = queries.stock(conn, sku="COF-250", location="WH1", lot="LOT9", limit=10)
     assert [(r["location"], r["lot"], r["on_hand"]) for r in page.items] == [
         ("WH1-DOCK-1", "LOT9", Decimal(3))
     ]
@@ -195,18 +166,7 @@ def test_floor_events_are_never_refused_for_stock(seeded: Service) -> None:
     )
     with seeded.engine.connect() as conn:
         assert on_hand(conn, "COF-250", "WH1-A-01") == -4
-        row = queries.movements(
-            conn,
-            sku=None,
-            location=None,
-            kind="pick",
-            agent_id=None,
-            order_ref=None,
-            since=None,
-            until=None,
-            limit=1,
-            cursor=None,
-        ).items[0]
+        row = queries.movements(conn, kind="pick", limit=1).items[0]
     assert row["flags"] == ["negative_stock"]
 
 
@@ -242,23 +202,7 @@ def test_serialized_units_follow_their_movements(seeded: Service) -> None:
                 orm.locations, orm.locations.c.id == orm.serial_units.c.location_id
             )
         ).all()
-        flags = [
-            m["flags"]
-            for m in reversed(
-                queries.movements(
-                    conn,
-                    sku="HDP-BT",
-                    location=None,
-                    kind=None,
-                    agent_id=None,
-                    order_ref=None,
-                    since=None,
-                    until=None,
-                    limit=5,
-                    cursor=None,
-                ).items
-            )
-        ]
+        flags = [m["flags"] for m in reversed(queries.movements(conn, sku="HDP-BT", limit=5).items)]
     assert [tuple(u) for u in units] == [("SN-1", "WH1-A-03")]
     # the third move names a source the unit had already left
     assert flags == [[], [], ["negative_stock", "serial_elsewhere"]]

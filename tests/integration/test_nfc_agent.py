@@ -21,18 +21,7 @@ pytestmark = pytest.mark.mosquitto
 def movements(service: Service) -> list[dict[str, object]]:
     """The ledger, oldest first, as the API lists it (the fields this test checks)."""
     with service.engine.connect() as conn:
-        page = queries.movements(
-            conn,
-            sku=None,
-            location=None,
-            kind=None,
-            agent_id=None,
-            order_ref=None,
-            since=None,
-            until=None,
-            limit=10,
-            cursor=None,
-        )
+        page = queries.movements(conn, limit=10)
     return [
         {
             "kind": m["kind"],

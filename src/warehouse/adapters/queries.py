@@ -190,16 +190,16 @@ def _stock_select() -> Select[Any]:
 def stock(
     conn: Connection,
     *,
-    sku: str | None,
-    gtin: str | None,
-    location: str | None,
-    lot: str | None,
-    include_zero: bool,
-    include_virtual: bool,
-    limit: int,
-    cursor: str | None,
+    sku: str | None = None,
+    gtin: str | None = None,
+    location: str | None = None,
+    lot: str | None = None,
+    include_zero: bool = False,
+    include_virtual: bool = False,
+    limit: int = 100,
+    cursor: str | None = None,
 ) -> Page:
-    """Stock rows per product, location and lot."""
+    """Stock rows per product, location and lot (filters left out match everything)."""
     query = _stock_select()
     product_id = _product_id(conn, sku, gtin)
     if product_id is not None:
@@ -271,17 +271,17 @@ def stock_for_sku(conn: Connection, sku: str) -> dict[str, Any]:
 def movements(
     conn: Connection,
     *,
-    sku: str | None,
-    location: str | None,
-    kind: str | None,
-    agent_id: str | None,
-    order_ref: str | None,
-    since: datetime | None,
-    until: datetime | None,
-    limit: int,
-    cursor: str | None,
+    sku: str | None = None,
+    location: str | None = None,
+    kind: str | None = None,
+    agent_id: str | None = None,
+    order_ref: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 100,
+    cursor: str | None = None,
 ) -> Page:
-    """Ledger rows, newest first."""
+    """Ledger rows, newest first (filters left out match everything)."""
     query = _movement_select()
     product_id = _product_id(conn, sku, None)
     if product_id is not None:
