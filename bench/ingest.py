@@ -36,6 +36,9 @@ import psycopg
 from paho.mqtt.enums import CallbackAPIVersion
 
 ROOT = Path(__file__).resolve().parents[1]
+#: The publisher re-sends what has waited this long without an ack: the edge agent's default
+#: ``outbox.ack_timeout_s``.
+ACK_TIMEOUT_S = 10.0
 CATALOG = ROOT / "src" / "warehouse" / "demo" / "catalog.yaml"
 MOVES = [
     {"kind": "receive", "code": "5901230001025", "to_location": "WH1-DOCK-1"},
@@ -194,11 +197,13 @@ def raw_publisher(host: str, port: int, items: list[tuple[str, str, int, bytes]]
     infos = [c.publish(topic, payload, qos=1) for topic, _, _, payload in items]
     for info in infos[-100:]:
         info.wait_for_publish(60)
-    out.put({"start": start})
+    out.put({"start": start, "cpu": sum(os.times()[:2])})
     c.loop_stop()
 
 
-def measure_raw(host: str, port: int, items: list[tuple[str, str, int, bytes]]) -> dict[str, float]:
+def measure_raw(
+    host: str, port: int, items: list[tuple[str, str, int, bytes]], broker_pid: int | None
+) -> dict[str, Any]:
     topic = f"bench-raw/{uuid.uuid4().hex[:8]}"
     raw_items = [(topic, a, s, p) for _, a, s, p in items]
     ready, sub_out, pub_out = mp.Event(), mp.Queue(), mp.Queue()
@@ -206,15 +211,25 @@ def measure_raw(host: str, port: int, items: list[tuple[str, str, int, bytes]]) 
     sub.start()
     ready.wait(10)
     pub = mp.Process(target=raw_publisher, args=(host, port, raw_items, pub_out))
+    meter = CpuMeter(
+        {
+            "subscriber": lambda: [sub.pid] if sub.pid else [],
+            "Mosquitto": lambda: [broker_pid] if broker_pid else [],
+        }
+    )
+    meter.start()
     pub.start()
-    start = pub_out.get(timeout=300)["start"]
+    published = pub_out.get(timeout=300)
     result = sub_out.get(timeout=300)
+    cpu = meter.stop()
+    cpu["publisher"] = published["cpu"]
     pub.join(30)
     sub.join(30)
     return {
         "events": result["received"],
-        "seconds": result["last"] - start,
-        "rate": result["received"] / (result["last"] - start),
+        "seconds": result["last"] - published["start"],
+        "rate": result["received"] / (result["last"] - published["start"]),
+        "cpu": cpu,
     }
 
 
@@ -222,9 +237,15 @@ def measure_raw(host: str, port: int, items: list[tuple[str, str, int, bytes]]) 
 
 
 def ingest_publisher(
-    host: str, port: int, site: str, items: list[tuple[str, str, int, bytes]], out: Any
+    host: str,
+    port: int,
+    site: str,
+    items: list[tuple[str, str, int, bytes]],
+    ack_timeout: float,
+    out: Any,
 ) -> None:
-    sent: dict[tuple[str, int], float] = {}
+    sent: dict[tuple[str, int], float] = {}  # first publish, for the latency
+    last_sent: dict[tuple[str, int], float] = {}  # last (re-)publish, for the re-send timeout
     latencies: list[float] = []
     acked: dict[str, int] = {}
     lock = threading.Lock()
@@ -238,6 +259,7 @@ def ingest_publisher(
         with lock:
             for s in range(acked.get(agent, 0) + 1, seq + 1):
                 t = sent.pop((agent, s), None)
+                last_sent.pop((agent, s), None)
                 if t is not None:
                     latencies.append(now - t)
             acked[agent] = max(acked.get(agent, 0), seq)
@@ -254,20 +276,24 @@ def ingest_publisher(
     start = time.time()
     for topic, agent, seq, payload in items:
         with lock:
-            sent[(agent, seq)] = time.time()
+            sent[(agent, seq)] = last_sent[(agent, seq)] = time.time()
         c.publish(topic, payload, qos=1)
     payload_of = {(agent, seq): (topic, payload) for topic, agent, seq, payload in items}
     deadline = time.time() + 600
-    while not done.wait(5) and time.time() < deadline:
+    resent = 0
+    while not done.wait(1) and time.time() < deadline:
         now = time.time()
-        with lock:  # like an edge: re-send what has waited 5 s without an ack
-            due = [k for k, t in sent.items() if now - t > 5]
+        with lock:  # like an edge: re-send what has waited ack_timeout without an ack
+            due = [k for k, t in last_sent.items() if now - t > ack_timeout]
+            for key in due:
+                last_sent[key] = now
         for key in due:
             c.publish(*payload_of[key], qos=1)
+        resent += len(due)
     end = time.time()
     c.loop_stop()
     cpu = sum(os.times()[:2])
-    out.put({"start": start, "end": end, "latencies": latencies, "cpu": cpu})
+    out.put({"start": start, "end": end, "latencies": latencies, "cpu": cpu, "resent": resent})
 
 
 def measure_ingest(
@@ -278,6 +304,7 @@ def measure_ingest(
     site: str,
     workers: int,
     broker_pid: int | None,
+    ack_timeout: float,
 ) -> dict[str, Any]:
     name = f"warehouse_bench_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(pg_admin, autocommit=True) as admin:
@@ -316,7 +343,7 @@ def measure_ingest(
             }
         )
         out: Any = mp.Queue()
-        pub = mp.Process(target=ingest_publisher, args=(host, port, site, items, out))
+        pub = mp.Process(target=ingest_publisher, args=(host, port, site, items, ack_timeout, out))
         meter.start()
         pub.start()
         result = out.get(timeout=900)
@@ -340,6 +367,7 @@ def measure_ingest(
         "rate": len(lat) / seconds,
         "p50": statistics.median(lat) * 1000,
         "p99": lat[int(len(lat) * 0.99) - 1] * 1000,
+        "resent": result["resent"],
         "ledger_rows": rows[0],
         "distinct_events": rows[1],
         "cpu": cpu,
@@ -384,6 +412,12 @@ def main() -> None:
         help="ingest worker processes (a shared-subscription group); several values, several runs",
     )
     parser.add_argument(
+        "--ack-timeout",
+        type=float,
+        default=ACK_TIMEOUT_S,
+        help="seconds the publisher waits for an ack before re-sending (the agent's default)",
+    )
+    parser.add_argument(
         "--mqtt",
         default="",
         help="host:port of a broker to use instead of starting a private Mosquitto",
@@ -417,14 +451,17 @@ def run(args: argparse.Namespace, host: str, port: int, broker_pid: int | None) 
         f"{len(items)} movements from {args.agents} agents, payload ~{len(items[0][3])} bytes,"
         f" {os.cpu_count()} CPUs"
     )
-    raw = measure_raw(host, port, items)
+    raw = measure_raw(host, port, items, broker_pid)
     print(
         f"raw paho QoS 1   {raw['rate']:9.0f} msg/s   ({raw['events']} in {raw['seconds']:.2f} s)"
     )
+    print_cpu(raw["cpu"], raw["events"])
     for workers in args.workers:
         run_site = f"{site}w{workers}"  # retained acks of one run must not reach the next
         run_items = payloads(run_site, args.agents, args.events // args.agents)
-        ing = measure_ingest(host, port, args.pg, run_items, run_site, workers, broker_pid)
+        ing = measure_ingest(
+            host, port, args.pg, run_items, run_site, workers, broker_pid, args.ack_timeout
+        )
         label = f"{workers} worker" + ("s" if workers > 1 else " ")
         print(
             f"ingest, {label}  {ing['rate']:7.0f} ev/s    ({ing['events']} in "
@@ -433,14 +470,18 @@ def run(args: argparse.Namespace, host: str, port: int, broker_pid: int | None) 
         )
         print(
             f"   = {ing['rate'] / raw['rate']:.0%} of raw (target >= 60%); ledger rows "
-            f"{ing['ledger_rows']}, distinct event ids {ing['distinct_events']}"
+            f"{ing['ledger_rows']}, distinct event ids {ing['distinct_events']}, re-sent "
+            f"{ing['resent']}"
         )
-        cpu = ing["cpu"]
-        busy = cpu.pop("machine busy")
-        per_event = ", ".join(
-            f"{name} {seconds / ing['events'] * 1e6:.0f}" for name, seconds in cpu.items()
-        )
-        print(f"   CPU µs per event: {per_event}; the machine was {busy:.0%} busy")
+        print_cpu(ing["cpu"], ing["events"])
+
+
+def print_cpu(cpu: dict[str, float], events: int) -> None:
+    """CPU µs per event of each process group, and how busy the machine was."""
+    busy = cpu.pop("machine busy")
+    per_event = ", ".join(f"{name} {seconds / events * 1e6:.0f}" for name, seconds in cpu.items())
+    total = sum(cpu.values()) / events * 1e6
+    print(f"   CPU µs per event: {per_event} (all {total:.0f}); the machine was {busy:.0%} busy")
 
 
 if __name__ == "__main__":
