@@ -35,12 +35,14 @@ def plain_client(host: str, port: int) -> mqtt.Client:
     return client
 
 
+@pytest.mark.parametrize("reader", ["mqtt5", "paho"])
 def test_a_burst_arrives_once_in_order_and_the_broker_gets_every_puback(
-    mosquitto: tuple[str, int],
+    mosquitto: tuple[str, int], reader: str
 ) -> None:
     host, port = mosquitto
     topic = f"test/buffered/{uuid.uuid4().hex[:8]}"
     got: list[bytes] = []
+    by_mqtt5 = 0
     subscribed = threading.Event()
     client = make_client(
         f"buffered-{uuid.uuid4().hex[:8]}", BrokerAddress(host, port), buffered=True
@@ -49,6 +51,14 @@ def test_a_burst_arrives_once_in_order_and_the_broker_gets_every_puback(
     client.on_connect = lambda c, *_: c.subscribe(topic, qos=1)
     client.on_subscribe = lambda *_: subscribed.set()
     client.on_message = lambda _c, _u, m: got.append(m.payload)
+    if reader == "mqtt5":
+
+        def decoded(batch: list[tuple[str, bytes]]) -> None:
+            nonlocal by_mqtt5
+            by_mqtt5 += len(batch)
+            got.extend(payload for _, payload in batch)
+
+        client.on_messages = decoded
     connect(client, BrokerAddress(host, port))
     client.loop_start()
     publisher = plain_client(host, port)
@@ -69,6 +79,7 @@ def test_a_burst_arrives_once_in_order_and_the_broker_gets_every_puback(
         client.disconnect()
         client.loop_stop()
     assert len(got) == COUNT
+    assert by_mqtt5 == (COUNT if reader == "mqtt5" else 0)
 
 
 def test_publishing_from_another_thread_while_receiving(mosquitto: tuple[str, int]) -> None:
@@ -85,6 +96,7 @@ def test_publishing_from_another_thread_while_receiving(mosquitto: tuple[str, in
     client.on_connect = lambda c, *_: c.subscribe(inbound, qos=1)
     client.on_subscribe = lambda *_: ready.set()
     client.on_message = lambda _c, _u, m: received.append(m.payload)
+    client.on_messages = lambda batch: received.extend(payload for _, payload in batch)
     connect(client, BrokerAddress(host, port))
     client.loop_start()
     listener = plain_client(host, port)

@@ -1,13 +1,24 @@
-"""The ingest worker's buffered socket: chunked reads, collected writes."""
+"""The ingest worker's buffered socket (chunked reads, collected writes) and its client's fast
+path for QoS 1 PUBLISH packets."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 from collections.abc import Iterator
 
+import mqtt5
+import paho.mqtt.client as mqtt
 import pytest
+from paho.mqtt.enums import MQTTErrorCode
 
-from warehouse.adapters.mqtt import BufferedSocket
+from warehouse.adapters.mqtt import (
+    BrokerAddress,
+    BufferedClient,
+    BufferedSocket,
+    make_client,
+    never_raise,
+)
 
 
 @pytest.fixture
@@ -91,3 +102,122 @@ def test_what_the_socket_does_not_take_waits_for_the_next_flush(
         buffered.flush()  # each write pass sends what now fits
     assert bytes(received) == blob
     assert buffered.unsent() == 0
+
+
+# --- the client's fast path: QoS 1 PUBLISH packets decoded by mqtt5 ---------------------------
+
+
+def publish(topic: str, payload: bytes, qos: int = 1, packet_id: int = 0, **kw: object) -> bytes:
+    qos_value = mqtt5.QoS(qos)
+    return mqtt5.PublishPacket(
+        topic=topic, payload=payload, qos=qos_value, packet_id=packet_id or None, **kw
+    ).write()
+
+
+class Wired:
+    """A BufferedClient on one end of a socket pair, as if connected; the test is the broker."""
+
+    def __init__(self) -> None:
+        ours, self.broker = socket.socketpair()
+        ours.setblocking(False)
+        self.broker.settimeout(5)
+        self.client = make_client("fast-path", BrokerAddress("127.0.0.1", 1), buffered=True)
+        assert isinstance(self.client, BufferedClient)
+        self.delivered: list[tuple[str, str, bytes]] = []  # (path, topic, payload)
+        self.client.on_messages = lambda batch: self.delivered.extend(
+            ("mqtt5", t, p) for t, p in batch
+        )
+        self.client.on_message = never_raise(
+            lambda _c, _u, m: self.delivered.append(("paho", m.topic, bytes(m.payload)))
+        )
+        self.client._sock = BufferedSocket(ours)  # what paho's connect would have set
+        self.client._state = mqtt._ConnectionState.MQTT_CS_CONNECTED
+
+    def feed(self, data: bytes) -> None:
+        """The broker sends ``data``; the client reads and writes once, as one loop pass."""
+        self.broker.sendall(data)
+        assert self.client.loop_read() == MQTTErrorCode.MQTT_ERR_SUCCESS
+        self.client.loop_write()
+
+    def acks(self) -> list[int]:
+        """Packet ids of the PUBACKs the client wrote, in order."""
+        self.broker.setblocking(False)
+        data = b""
+        with contextlib.suppress(BlockingIOError):
+            while chunk := self.broker.recv(65536):
+                data += chunk
+        self.broker.settimeout(5)
+        ids, view = [], memoryview(data)
+        while view:
+            packet, size = mqtt5.read(view)
+            assert isinstance(packet, mqtt5.PubAckPacket)
+            ids.append(packet.packet_id)
+            view = view[size:]
+        return ids
+
+    def close(self) -> None:
+        self.client._sock_close()
+        self.broker.close()
+
+
+@pytest.fixture
+def wired() -> Iterator[Wired]:
+    w = Wired()
+    yield w
+    w.close()
+
+
+def test_qos1_publishes_are_decoded_in_bulk_and_acked_in_order(wired: Wired) -> None:
+    stream = b"".join(publish(f"t/{n}", b"p%d" % n, packet_id=n) for n in range(1, 201))
+    wired.feed(stream)
+    assert [(t, p) for _, t, p in wired.delivered] == [
+        (f"t/{n}", b"p%d" % n) for n in range(1, 201)
+    ]
+    assert sum(1 for path, _, _ in wired.delivered if path == "mqtt5") == 200
+    assert wired.acks() == list(range(1, 201))
+
+
+def test_other_packets_in_between_go_to_paho_and_the_order_holds(wired: Wired) -> None:
+    stream = b"".join(
+        [
+            publish("a", b"1", packet_id=1),
+            publish("b", b"2", packet_id=2),
+            mqtt5.PingRespPacket().write(),  # not a PUBLISH: paho's reader
+            publish("c", b"3", qos=0),  # QoS 0: paho's reader, no PUBACK
+            publish("d", b"4", packet_id=3, retain=True, duplicate=True),
+            publish("e", b"5", packet_id=4, user_properties=[("k", "v")]),
+        ]
+    )
+    wired.feed(stream)
+    assert wired.delivered == [
+        ("mqtt5", "a", b"1"),
+        ("mqtt5", "b", b"2"),
+        ("paho", "c", b"3"),
+        ("mqtt5", "d", b"4"),
+        ("mqtt5", "e", b"5"),
+    ]
+    assert wired.acks() == [1, 2, 3, 4]
+
+
+def test_a_packet_split_across_reads_is_delivered_once(wired: Wired) -> None:
+    first, second = publish("x", b"A" * 300, packet_id=7), publish("y", b"B", packet_id=8)
+    wired.feed(first[:100])
+    assert wired.delivered == []
+    wired.feed(first[100:] + second)
+    assert [(t, p) for _, t, p in wired.delivered] == [("x", b"A" * 300), ("y", b"B")]
+    assert wired.acks() == [7, 8]
+
+
+# mqtt5 0.8 prints the decoding error behind its panic as "unraisable" before raising
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_a_packet_mqtt5_refuses_is_left_to_paho_and_reading_goes_on(wired: Wired) -> None:
+    bad = bytearray(publish("zz", b"bad", packet_id=2))
+    bad[4] = 0xFF  # a topic that is not UTF-8: mqtt5 0.8 panics on it, paho reads it
+    wired.feed(publish("ok1", b"1", packet_id=1) + bytes(bad) + publish("ok2", b"2", packet_id=3))
+    assert [(path, t) for path, t, _ in wired.delivered] == [("mqtt5", "ok1"), ("mqtt5", "ok2")]
+    assert wired.acks() == [1, 2, 3]  # paho acked the bad one, its callback failed and was logged
+
+
+def test_a_closed_connection_is_reported_as_lost(wired: Wired) -> None:
+    wired.broker.close()
+    assert wired.client.loop_read() == MQTTErrorCode.MQTT_ERR_CONN_LOST

@@ -1,5 +1,6 @@
 """paho-mqtt clients from a URL, with callbacks that never kill the network thread, and a
-client that reads the socket in large chunks for the ingest worker's inbound stream."""
+client for the ingest worker's inbound stream that reads the socket in large chunks and decodes
+its QoS 1 PUBLISH packets with mqtt5 (compiled) instead of paho's Python."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ import contextlib
 import functools
 import logging
 import ssl
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
+import mqtt5
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 from paho.mqtt.packettypes import PacketTypes
@@ -96,6 +99,22 @@ class BufferedSocket:
         self._pos = end
         return chunk
 
+    def unread(self) -> memoryview:
+        """The bytes read from the socket and not yet consumed."""
+        return memoryview(self._in)[self._pos :]
+
+    def skip(self, count: int) -> None:
+        """Consume ``count`` bytes of :meth:`unread`."""
+        self._pos += count
+
+    def fill(self) -> bool:
+        """Read a chunk from the socket into the (consumed) buffer; False at end of stream.
+
+        Raises what the socket's ``recv`` raises (BlockingIOError: nothing has arrived)."""
+        data = self._sock.recv(self.CHUNK)
+        self._in, self._pos = data, 0
+        return bool(data)
+
     def send(self, data: bytes | bytearray) -> int:
         """Collect ``data`` for the next ``flush``."""
         self._out += data
@@ -129,21 +148,42 @@ class BufferedSocket:
         return getattr(self._sock, name)
 
 
-class BufferedClient(mqtt.Client):
-    """A paho client for a heavy inbound stream: chunked reads, every arrived packet handled
-    per wake-up, replies written together.
+#: A PUBLISH packet's first byte with its type and QoS bits kept (dup and retain masked off).
+_PUBLISH_QOS1 = 0x32
+_PUBLISH_QOS_MASK = 0xF6
 
-    Three changes to paho's loop, all inside this class: the socket is a BufferedSocket;
-    ``loop_read`` handles every packet already received (paho handles one per wake-up of its
-    loop when nothing of ours is in flight); and while it does, the PUBACKs it queues do not
-    poke paho's wake-up socket pair (one more system call each), because its loop writes them
-    on its next pass anyway. Measured on a drained backlog: 21 µs of CPU per QoS 1 message
-    instead of 34-38 µs, and 0.3 µs of it in the kernel instead of 9-11 (docs/performance.md).
+#: What the client hands over: (topic, payload) of every message it decoded, in order.
+MessagesHandler = Callable[[list[tuple[str, bytes]]], None]
+
+
+class BufferedClient(mqtt.Client):
+    """A paho client for a heavy inbound stream: chunked reads, QoS 1 messages decoded by
+    mqtt5, every arrived packet handled per wake-up, replies written together.
+
+    paho still owns the connection (CONNECT, SUBSCRIBE, keepalive, reconnect, what the worker
+    publishes). What changes, all inside this class:
+
+    - the socket is a BufferedSocket: one ``recv`` per 64 KiB, one ``send`` per write pass;
+    - with ``on_messages`` set, the complete QoS 1 PUBLISH packets at the front of the buffer are
+      decoded by mqtt5 (Rust) and handed over as one list, and their PUBACKs go through paho's
+      own queue as one write, after anything queued before them (MQTT wants PUBACKs in the
+      order the messages came). paho's Python reader costs about 20 times as much CPU per
+      message (docs/performance.md). Any other packet, and any packet mqtt5 refuses, is left
+      to paho's reader, which handles or refuses it as it always does;
+    - ``loop_read`` handles every packet already received (paho handles one per wake-up of its
+      loop when nothing of ours is in flight), and while it does, the PUBACKs it queues do not
+      poke paho's wake-up socket pair (one more system call each), because its loop writes
+      them on its next pass anyway.
+
     Pinned to paho 2.1-2.2, whose internals it relies on; tests/integration/test_mqtt_buffered.py
     fails if they change.
     """
 
     MAX_PACKETS_PER_READ = 1000
+
+    #: Called with every batch of QoS 1 messages the fast path decoded; messages left to paho
+    #: (and QoS 0 or 2 ones) still go to ``on_message``.
+    on_messages: MessagesHandler | None = None
 
     def _create_socket(self) -> SocketLike:
         return BufferedSocket(super()._create_socket())
@@ -163,12 +203,28 @@ class BufferedClient(mqtt.Client):
                 sock.flush()
 
     def loop_read(self, max_packets: int = 1) -> MQTTErrorCode:
-        """Handle the packets that have arrived, up to MAX_PACKETS_PER_READ."""
+        """Handle the packets that have arrived, up to MAX_PACKETS_PER_READ passes."""
         wake, self._sockpairW = self._sockpairW, None  # our own loop writes what we queue
         try:
             for _ in range(self.MAX_PACKETS_PER_READ):
-                if self._sock is None:
+                sock = self._sock
+                if sock is None:
                     return MQTTErrorCode.MQTT_ERR_NO_CONN
+                if (
+                    self.on_messages is not None
+                    and isinstance(sock, BufferedSocket)
+                    and self._in_packet["command"] == 0  # paho is not halfway through a packet
+                ):
+                    if not sock.unread():
+                        rc = self._fill(sock)
+                        if rc == MQTTErrorCode.MQTT_ERR_AGAIN:
+                            break
+                        if rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
+                            return self._loop_rc_handle(rc)
+                    self._read_publishes(sock)
+                    if not sock.unread():
+                        continue
+                # one packet by paho's reader: not a QoS 1 PUBLISH, refused by mqtt5, incomplete
                 rc = self._packet_read()
                 if rc == MQTTErrorCode.MQTT_ERR_AGAIN:
                     break
@@ -177,6 +233,66 @@ class BufferedClient(mqtt.Client):
             return MQTTErrorCode.MQTT_ERR_SUCCESS
         finally:
             self._sockpairW = wake
+
+    def _fill(self, sock: BufferedSocket) -> MQTTErrorCode:
+        """Read more into the buffer, with paho's own reading of TLS and socket errors."""
+        try:
+            got = sock.fill()
+        except (BlockingIOError, ssl.SSLWantReadError):
+            return MQTTErrorCode.MQTT_ERR_AGAIN
+        except ssl.SSLWantWriteError:
+            self._call_socket_register_write()
+            return MQTTErrorCode.MQTT_ERR_AGAIN
+        except OSError as exc:
+            log.warning("failed to receive on the MQTT socket: %s", exc)
+            return MQTTErrorCode.MQTT_ERR_CONN_LOST
+        return MQTTErrorCode.MQTT_ERR_SUCCESS if got else MQTTErrorCode.MQTT_ERR_CONN_LOST
+
+    def _read_publishes(self, sock: BufferedSocket) -> None:
+        """Decode the complete QoS 1 PUBLISH packets at the front of the buffer, hand them over
+        and queue their PUBACKs."""
+        view = sock.unread()
+        end = len(view)
+        pos = 0
+        messages: list[tuple[str, bytes]] = []
+        acks = bytearray()
+        while pos < end and view[pos] & _PUBLISH_QOS_MASK == _PUBLISH_QOS1:
+            packet = _decode_publish(view[pos:])
+            if packet is None:  # incomplete, or refused: paho's reader takes it from here
+                break
+            size, topic, payload, packet_id = packet
+            pos += size
+            messages.append((topic, payload))
+            acks += mqtt5.PubAckPacket(packet_id).write()
+        if not messages:
+            return
+        sock.skip(pos)
+        with self._msgtime_mutex:
+            self._last_bytes_received = time.monotonic()
+        assert self.on_messages is not None
+        self.on_messages(messages)
+        self._packet_queue(mqtt.PUBACK, bytes(acks), 0, 0)
+
+
+def _decode_publish(data: memoryview) -> tuple[int, str, bytes, int] | None:
+    """(size, topic, payload, packet id) of the QoS 1 PUBLISH packet ``data`` starts with, or
+    None if it is incomplete or not one mqtt5 reads without a topic alias."""
+    try:
+        packet, size = mqtt5.read(data)
+    except (IndexError, ValueError):  # not enough bytes yet; malformed
+        return None
+    except BaseException as exc:
+        # mqtt5 0.8 panics (pyo3's PanicException, a BaseException; the UnicodeDecodeError
+        # behind it is printed as "unraisable") on a topic that is not UTF-8, which a broker
+        # never forwards; leave that packet to paho's reader.
+        if isinstance(exc, KeyboardInterrupt | SystemExit):
+            raise
+        return None
+    if not isinstance(packet, mqtt5.PublishPacket) or packet.topic_alias is not None:
+        return None
+    if packet.packet_id is None:
+        return None
+    return size, packet.topic, packet.payload, packet.packet_id
 
 
 def make_client(

@@ -27,7 +27,13 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
-from warehouse.adapters.mqtt import BrokerAddress, connect, make_client, never_raise
+from warehouse.adapters.mqtt import (
+    BrokerAddress,
+    BufferedClient,
+    connect,
+    make_client,
+    never_raise,
+)
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +89,8 @@ class Receiver:
         self.client.on_subscribe = never_raise(self._on_subscribe)
         self.client.on_disconnect = never_raise(self._on_disconnect)
         self.client.on_message = never_raise(self._on_message)
+        if isinstance(self.client, BufferedClient):
+            self.client.on_messages = never_raise(self._on_messages)
 
     def run(self) -> None:
         """Connect, then forward until the worker says stop or closes the pipe."""
@@ -149,7 +157,10 @@ class Receiver:
         self._send(("down",))
 
     def _on_message(self, _c: Any, _u: Any, message: mqtt.MQTTMessage) -> None:
+        self._on_messages([(message.topic, bytes(message.payload))])
+
+    def _on_messages(self, messages: list[tuple[str, bytes]]) -> None:
         with self._lock:
-            self._pending.append((message.topic, bytes(message.payload)))
-            if len(self._pending) == 1:
+            if not self._pending:
                 self._arrived.set()
+            self._pending += messages
