@@ -356,7 +356,7 @@ class SqlLedger:
                 row["qty"] = to_scaled(mv.qty)
                 row["n"] = n
             return sorted(
-                self.conn.execute(pg_bulk.LEDGER, {"rows": pg_bulk.as_json(rows)}).scalars()
+                self.conn.execute(pg_bulk.LEDGER, {"rows": pg_bulk.as_json(rows)}).scalars().all()
             )
         if len(rows) == 1:
             return [self.conn.execute(m.insert().returning(m.c.id), rows[0]).scalar_one()]
@@ -455,7 +455,8 @@ class SqlInbox:
             for row in rows:
                 if row["payload"] is not None:
                     row["payload"] = base64.b64encode(row["payload"]).decode()
-            return set(self.conn.execute(pg_bulk.CLAIM, {"rows": pg_bulk.as_json(rows)}).scalars())
+            claim = self.conn.execute(pg_bulk.CLAIM, {"rows": pg_bulk.as_json(rows)})
+            return set(claim.scalars().all())  # one fetch, not one per row as iterating does
         for part in chunks(entries, 200):
             rows = [
                 {

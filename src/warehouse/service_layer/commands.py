@@ -1,4 +1,10 @@
-"""Inputs to the use cases: plain data, translated at the edges from MQTT or HTTP."""
+"""Inputs to the use cases: plain data, translated at the edges from MQTT or HTTP.
+
+The ones built once per ingested event (MovementRequest, FloorEvent; InboxEntry and Provenance
+elsewhere) are plain slots dataclasses rather than frozen ones: a frozen dataclass sets every
+field through ``object.__setattr__``, which on the ingest's hot path costs more than the rest of
+building it. Nothing mutates them after construction.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class MovementRequest:
     """A movement as reported or requested, before its codes are resolved."""
 
@@ -37,7 +43,7 @@ class ObservationRequest:
     snapshot: tuple[str, ...] | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class FloorEvent:
     """A decoded event from an edge agent."""
 

@@ -62,7 +62,7 @@ class CodeParser(Protocol):
     def __call__(self, code: str) -> ParsedCode | None: ...
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: one per ingested event (see service_layer/commands.py)
 class InboxEntry:
     """The dedupe row of one event: its id claims it once and for all."""
 

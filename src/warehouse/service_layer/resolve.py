@@ -17,7 +17,7 @@ from warehouse.service_layer.ports import CodeParser, EpcParser, ParsedCode, Uni
 T = TypeVar("T")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: one per ingested event (see service_layer/commands.py)
 class Provenance:
     """Who and what reported a movement; kept on the ledger row (EPCIS needs it later)."""
 
