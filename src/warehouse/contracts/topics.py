@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -35,6 +36,7 @@ def topic(site: str, agent_id: str, channel: Channel) -> str:
     return f"{PREFIX}/{site}/{agent_id}/{channel}"
 
 
+@functools.lru_cache(maxsize=8192)  # the ingest parses every event's topic; few distinct ones
 def parse_topic(name: str) -> Topic | None:
     """Parse a contract topic; ``None`` if ``name`` is not one."""
     parts = name.split("/")
