@@ -1,15 +1,18 @@
 """Ingest benchmark: movements through Mosquitto into PostgreSQL, beside raw paho QoS 1.
 
-    .venv/bin/python bench/ingest.py [--events 50000] [--agents 4]
+    .venv/bin/python bench/ingest.py [--events 50000] [--agents 4] [--window 1000]
 
 Prints, for the same broker in the same run:
   raw     one paho publisher process → one paho subscriber process, QoS 1, same payloads
   ingest  publisher process → Mosquitto → `warehouse ingest` (own process) → PostgreSQL → acks
-with events/s and publish-to-visible latency (publish → the service's ack that covers it, i.e.
-committed and queryable). Uses a fresh PostgreSQL database, dropped afterwards, and its own
-Mosquitto on a spare loopback port whose per-client queue holds a whole burst: Mosquitto's
-default (1000 queued QoS 1 messages per client) drops the rest of a 50,000-message burst for a
-subscriber that is a moment behind, raw paho and ingest worker alike.
+with events/s, publish-to-visible latency (publish → the service's ack that covers it, i.e.
+committed and queryable) and the CPU each process used per event. The ingest publisher plays
+``--agents`` edge agents with the agent's own flow control: at most ``--window`` unacknowledged
+events per agent, and a re-send of whatever waited ``--ack-timeout`` seconds for its ack
+(``--window 0``: the whole run as one burst). Uses a fresh PostgreSQL database, dropped
+afterwards, and its own Mosquitto on a spare loopback port whose per-client queue holds a whole
+burst: Mosquitto's default (1000 queued QoS 1 messages per client) drops the rest of a 50,000-
+message burst for a subscriber that is a moment behind, raw paho and ingest worker alike.
 """
 
 from __future__ import annotations
@@ -36,9 +39,11 @@ import psycopg
 from paho.mqtt.enums import CallbackAPIVersion
 
 ROOT = Path(__file__).resolve().parents[1]
-#: The publisher re-sends what has waited this long without an ack: the edge agent's default
-#: ``outbox.ack_timeout_s``.
+#: The publisher re-sends what has waited this long without an ack, and keeps at most this many
+#: events per agent unacknowledged: the edge agent's defaults ``outbox.ack_timeout_s`` and
+#: ``outbox.max_inflight``.
 ACK_TIMEOUT_S = 10.0
+WINDOW = 1000
 CATALOG = ROOT / "src" / "warehouse" / "demo" / "catalog.yaml"
 MOVES = [
     {"kind": "receive", "code": "5901230001025", "to_location": "WH1-DOCK-1"},
@@ -241,16 +246,21 @@ def ingest_publisher(
     port: int,
     site: str,
     items: list[tuple[str, str, int, bytes]],
-    ack_timeout: float,
+    flow: tuple[int, float],
     out: Any,
 ) -> None:
+    """Publish like edge agents: at most ``window`` unacknowledged events per agent (0: no
+    limit, one burst), re-sending what has waited ``ack_timeout`` seconds without an ack."""
+    window, ack_timeout = flow
     sent: dict[tuple[str, int], float] = {}  # first publish, for the latency
     last_sent: dict[tuple[str, int], float] = {}  # last (re-)publish, for the re-send timeout
     latencies: list[float] = []
     acked: dict[str, int] = {}
-    lock = threading.Lock()
+    lock = threading.Condition()
     total = len(items)
     done = threading.Event()
+    payload_of = {(agent, seq): (topic, payload) for topic, agent, seq, payload in items}
+    resent = 0
 
     def on_ack(_c: Any, _u: Any, message: Any) -> None:
         now = time.time()
@@ -265,6 +275,20 @@ def ingest_publisher(
             acked[agent] = max(acked.get(agent, 0), seq)
             if len(latencies) == total:
                 done.set()
+            lock.notify_all()
+
+    def resend() -> None:
+        nonlocal resent
+        deadline = time.time() + 600
+        while not done.wait(1) and time.time() < deadline:
+            now = time.time()
+            with lock:
+                due = [k for k, t in last_sent.items() if now - t > ack_timeout]
+                for key in due:
+                    last_sent[key] = now
+            for key in due:
+                c.publish(*payload_of[key], qos=1)
+            resent += len(due)
 
     subscribed = threading.Event()
     c = client("ingest-pub", host, port)
@@ -274,22 +298,15 @@ def ingest_publisher(
     c.loop_start()
     subscribed.wait(10)
     start = time.time()
+    resender = threading.Thread(target=resend)
+    resender.start()
     for topic, agent, seq, payload in items:
         with lock:
+            while window and seq - acked.get(agent, 0) > window and not done.is_set():
+                lock.wait(1)
             sent[(agent, seq)] = last_sent[(agent, seq)] = time.time()
         c.publish(topic, payload, qos=1)
-    payload_of = {(agent, seq): (topic, payload) for topic, agent, seq, payload in items}
-    deadline = time.time() + 600
-    resent = 0
-    while not done.wait(1) and time.time() < deadline:
-        now = time.time()
-        with lock:  # like an edge: re-send what has waited ack_timeout without an ack
-            due = [k for k, t in last_sent.items() if now - t > ack_timeout]
-            for key in due:
-                last_sent[key] = now
-        for key in due:
-            c.publish(*payload_of[key], qos=1)
-        resent += len(due)
+    resender.join()
     end = time.time()
     c.loop_stop()
     cpu = sum(os.times()[:2])
@@ -304,7 +321,7 @@ def measure_ingest(
     site: str,
     workers: int,
     broker_pid: int | None,
-    ack_timeout: float,
+    flow: tuple[int, float],
 ) -> dict[str, Any]:
     name = f"warehouse_bench_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(pg_admin, autocommit=True) as admin:
@@ -343,7 +360,7 @@ def measure_ingest(
             }
         )
         out: Any = mp.Queue()
-        pub = mp.Process(target=ingest_publisher, args=(host, port, site, items, ack_timeout, out))
+        pub = mp.Process(target=ingest_publisher, args=(host, port, site, items, flow, out))
         meter.start()
         pub.start()
         result = out.get(timeout=900)
@@ -412,6 +429,12 @@ def main() -> None:
         help="ingest worker processes (a shared-subscription group); several values, several runs",
     )
     parser.add_argument(
+        "--window",
+        type=int,
+        default=WINDOW,
+        help="unacknowledged events per agent, as the agent's outbox.max_inflight (0: one burst)",
+    )
+    parser.add_argument(
         "--ack-timeout",
         type=float,
         default=ACK_TIMEOUT_S,
@@ -460,7 +483,14 @@ def run(args: argparse.Namespace, host: str, port: int, broker_pid: int | None) 
         run_site = f"{site}w{workers}"  # retained acks of one run must not reach the next
         run_items = payloads(run_site, args.agents, args.events // args.agents)
         ing = measure_ingest(
-            host, port, args.pg, run_items, run_site, workers, broker_pid, args.ack_timeout
+            host,
+            port,
+            args.pg,
+            run_items,
+            run_site,
+            workers,
+            broker_pid,
+            (args.window, args.ack_timeout),
         )
         label = f"{workers} worker" + ("s" if workers > 1 else " ")
         print(
