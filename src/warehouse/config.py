@@ -48,8 +48,8 @@ class Settings(BaseSettings):
         2, ge=1, le=16, description="Batch threads per worker, each with its own connection"
     )
     ingest_receiver: Literal["process", "thread"] = Field(
-        "process",
-        description="Where the worker's MQTT client runs: its own process (own GIL) or a thread",
+        "thread",
+        description="Where the worker's MQTT client runs: a thread, or its own process (own GIL)",
     )
     max_payload_bytes: int = Field(256 * 1024, ge=1024)
     api_host: str = "127.0.0.1"

@@ -21,13 +21,16 @@ pytestmark = [pytest.mark.mosquitto, pytest.mark.slow]
 TOTAL = 2000
 
 
-def start_worker(database_url: str, site: str, log: Path) -> subprocess.Popen[bytes]:
+def start_worker(
+    database_url: str, site: str, log: Path, receiver: str = "thread"
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "WAREHOUSE_DATABASE_URL": database_url,
         "WAREHOUSE_MQTT_SITE": site,
         "WAREHOUSE_MQTT_SHARE_GROUP": f"crash-{site}",
         "WAREHOUSE_LOG_LEVEL": "INFO",
+        "WAREHOUSE_INGEST_RECEIVER": receiver,
     }
     with log.open("ab") as out:
         return subprocess.Popen(
@@ -74,11 +77,12 @@ def running(pid: int) -> bool:
     return state != "Z"
 
 
+@pytest.mark.parametrize("receiver", ["thread", "process"])
 def test_sigkill_mid_stream_loses_and_doubles_nothing(
-    seeded: Service, site: str, mosquitto: tuple[str, int], tmp_path: Path
+    seeded: Service, site: str, mosquitto: tuple[str, int], tmp_path: Path, receiver: str
 ) -> None:
     log = tmp_path / "worker.log"
-    worker = start_worker(seeded.settings.database_url, site, log)
+    worker = start_worker(seeded.settings.database_url, site, log, receiver)
     publisher = ResendingPublisher(*mosquitto, site, "dock-1", resend_after=1.5)
     try:
         wait_connected(log, 1)
@@ -87,16 +91,17 @@ def test_sigkill_mid_stream_loses_and_doubles_nothing(
         for seq in range(1, TOTAL + 1):
             publisher.publish(seq, movement_payload(site, "dock-1", seq, qty=1))
             if killed_at is None and publisher.acked >= 300:
-                receiver = receiver_of(worker)
+                child = receiver_of(worker) if receiver == "process" else None
                 worker.send_signal(signal.SIGKILL)
                 worker.wait(10)
                 killed_at = seq
-                # its receiver sees the pipe close and leaves the subscription group
-                deadline = time.monotonic() + 10
-                while running(receiver) and time.monotonic() < deadline:
-                    time.sleep(0.05)
-                assert not running(receiver), "the receiver outlived its worker"
-                worker = start_worker(seeded.settings.database_url, site, log)
+                if child is not None:
+                    # its receiver sees the pipe close and leaves the subscription group
+                    deadline = time.monotonic() + 10
+                    while running(child) and time.monotonic() < deadline:
+                        time.sleep(0.05)
+                    assert not running(child), "the receiver outlived its worker"
+                worker = start_worker(seeded.settings.database_url, site, log, receiver)
                 wait_connected(log, 2)
             if seq % 100 == 0:
                 time.sleep(0.05)
@@ -123,8 +128,9 @@ def test_sigkill_mid_stream_loses_and_doubles_nothing(
 def test_a_dead_receiver_is_replaced_and_nothing_is_lost(
     seeded: Service, site: str, mosquitto: tuple[str, int], tmp_path: Path
 ) -> None:
+    """With ``ingest_receiver = "process"`` the receiver can die on its own."""
     log = tmp_path / "worker.log"
-    worker = start_worker(seeded.settings.database_url, site, log)
+    worker = start_worker(seeded.settings.database_url, site, log, "process")
     publisher = ResendingPublisher(*mosquitto, site, "dock-2", resend_after=1.5)
     total = 400
     try:

@@ -1,9 +1,10 @@
 """The ingest worker's MQTT side: one paho client that receives events and publishes acks.
 
-It runs in a process of its own by default, so that paho's network thread (about a third of
-the worker's CPU, docs/performance.md) does not share a GIL with the batch threads; in a thread
-when ``ingest_receiver = "thread"`` (tests, small installs). Either way it talks to the worker
-over a duplex pipe:
+It runs in a thread of the worker by default, or in a process of its own when
+``ingest_receiver = "process"`` (its own GIL, for a machine with cores to spare; on two cores the
+thread was faster, docs/performance.md). Its client decodes QoS 1 messages with mqtt5 in bulk
+(adapters/mqtt.py), so little of its work is Python. Either way it talks to the worker over a
+duplex pipe:
 
 - to the worker: ``("events", [(topic, payload), ...])``, ``("up",)`` once subscribed,
   ``("down",)`` when the broker is lost;
