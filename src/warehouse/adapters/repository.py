@@ -451,26 +451,14 @@ class SqlInbox:
         if not entries:
             return claimed
         if self.conn.dialect.name == "postgresql":
-            rows = [_as_dict(e) for e in entries]
+            rows = [_inbox_row(e) for e in entries]
             for row in rows:
                 if row["payload"] is not None:
                     row["payload"] = base64.b64encode(row["payload"]).decode()
             claim = self.conn.execute(pg_bulk.CLAIM, {"rows": pg_bulk.as_json(rows)})
             return set(claim.scalars().all())  # one fetch, not one per row as iterating does
         for part in chunks(entries, 200):
-            rows = [
-                {
-                    "event_id": e.event_id,
-                    "agent_id": e.agent_id,
-                    "site": e.site,
-                    "seq": e.seq,
-                    "type": e.type,
-                    "status": e.status,
-                    "received_at": e.received_at,
-                    "payload": e.payload,
-                }
-                for e in part
-            ]
+            rows = [_inbox_row(e) for e in part]
             stmt = (
                 insert(self.conn, t).values(rows).on_conflict_do_nothing().returning(t.c.event_id)
             )
@@ -499,11 +487,17 @@ class SqlInbox:
         return out
 
 
-_INBOX_COLUMNS = ("event_id", "agent_id", "site", "seq", "type", "status", "received_at", "payload")
-
-
-def _as_dict(entry: InboxEntry) -> dict[str, Any]:
-    return {name: getattr(entry, name) for name in _INBOX_COLUMNS}
+def _inbox_row(e: InboxEntry) -> dict[str, Any]:
+    return {
+        "event_id": e.event_id,
+        "agent_id": e.agent_id,
+        "site": e.site,
+        "seq": e.seq,
+        "type": e.type,
+        "status": e.status,
+        "received_at": e.received_at,
+        "payload": e.payload,
+    }
 
 
 class SqlAgents:

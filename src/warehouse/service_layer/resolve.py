@@ -30,11 +30,25 @@ class Provenance:
     actor: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Route:
+    """What a movement request names, resolved and checked: kind, product, the product code's
+    decoded data, and the two locations. Repeats of the same request share one."""
+
+    kind: MovementKind
+    product: Product
+    parsed: ParsedCode | None
+    source: Location
+    destination: Location
+
+
 class Catalog:
     """Resolves product and location codes, caching hits for ``ttl`` seconds across batches.
 
     Only hits are cached, so a product created through the API is found on the next event; an
-    edited product's policy may be up to ``ttl`` seconds old in the ingest worker.
+    edited product's policy may be up to ``ttl`` seconds old in the ingest worker. A resolved
+    and checked route is cached the same way: a dock scanning the same case label into the same
+    location a hundred times resolves it once.
     """
 
     def __init__(
@@ -51,9 +65,9 @@ class Catalog:
         self._ttl = ttl
         self._max = max_entries
         self._clock = clock
-        self._cache: dict[str, tuple[float, object]] = {}
+        self._cache: dict[object, tuple[float, object]] = {}
 
-    def _cached(self, key: str, load: Callable[[], T | None]) -> T | None:
+    def _cached(self, key: object, load: Callable[[], T | None]) -> T | None:
         hit = self._cache.get(key)
         now = self._clock()
         if hit and hit[0] > now:
@@ -64,6 +78,22 @@ class Catalog:
                 self._cache.clear()
             self._cache[key] = (now + self._ttl, value)
         return value
+
+    def route(self, uow: UnitOfWork, req: MovementRequest) -> Route:
+        """The request's kind, product and locations, checked against the ledger's routes; a
+        DomainError naming the field if they do not make a movement."""
+        key = (
+            req.kind,
+            req.sku,
+            req.gtin,
+            req.code,
+            req.epc,
+            req.from_location,
+            req.to_location,
+        )
+        found = self._cached(key, lambda: _route(uow, self, req))
+        assert found is not None  # _route raises instead of returning nothing
+        return found
 
     def location(self, uow: UnitOfWork, code: str, field: str) -> Location:
         """The location with this code, or NotFound naming the field."""
@@ -106,10 +136,7 @@ def _product_of_epc(uow: UnitOfWork, epc: str) -> Product | None:
     return uow.products.by_id(unit.product_id) if unit else None
 
 
-def build_movement(
-    uow: UnitOfWork, catalog: Catalog, req: MovementRequest, source: Provenance
-) -> Movement:
-    """Resolve and check one movement request; raise a DomainError naming the bad field."""
+def _route(uow: UnitOfWork, catalog: Catalog, req: MovementRequest) -> Route:
     try:
         kind = MovementKind(req.kind)
     except ValueError:
@@ -122,15 +149,24 @@ def build_movement(
     origin = catalog.location(uow, from_code, "from_location")
     destination = catalog.location(uow, to_code, "to_location")
     ledger.check_route(kind, origin, destination)
+    return Route(kind, product, parsed, origin, destination)
+
+
+def build_movement(
+    uow: UnitOfWork, catalog: Catalog, req: MovementRequest, source: Provenance
+) -> Movement:
+    """Resolve and check one movement request; raise a DomainError naming the bad field."""
+    route = catalog.route(uow, req)
+    product, parsed = route.product, route.parsed
     ledger.check_quantity(product, req.qty)
     lot = req.lot or (parsed.lot if parsed else None) or ""
     serial = req.serial or (parsed.serial if parsed else None)
     return Movement(
-        kind=kind,
+        kind=route.kind,
         product=product,
         qty=req.qty,
-        source=origin,
-        destination=destination,
+        source=route.source,
+        destination=route.destination,
         occurred_at=source.occurred_at,
         lot=lot,
         serial=serial,
