@@ -160,12 +160,18 @@ def site() -> str:
 
 
 @pytest.fixture
-def ingest(seeded: Service, mosquitto: tuple[str, int], site: str) -> Iterator[object]:
-    """An ingest worker thread on the real broker, subscribed to this test's site only."""
+def ingest(
+    request: pytest.FixtureRequest, seeded: Service, mosquitto: tuple[str, int], site: str
+) -> Iterator[object]:
+    """An ingest worker thread on the real broker, subscribed to this test's site only; more
+    settings by indirect parametrisation (``{"ingest_threads": 2}``)."""
     from warehouse.entrypoints.ingest import IngestWorker
 
     settings = make_settings(
-        seeded.settings.database_url, mqtt_site=site, mqtt_share_group=f"test-{site}"
+        seeded.settings.database_url,
+        mqtt_site=site,
+        mqtt_share_group=f"test-{site}",
+        **getattr(request, "param", {}),
     )
     worker_service = bootstrap(settings, catalog_ttl=0)
     worker = IngestWorker(worker_service, client_id=f"ingest-{site}")

@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     ingest_batch_size: int = Field(500, ge=1, le=5000)
     ingest_batch_ms: int = Field(50, ge=1, le=10_000)
     ingest_threads: int = Field(
-        2, ge=1, le=16, description="Batch threads per worker, each with its own connection"
+        1, ge=1, le=16, description="Batch threads per worker, each with its own connection"
     )
     ingest_receiver: Literal["process", "thread"] = Field(
         "thread",

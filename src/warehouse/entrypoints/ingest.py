@@ -226,10 +226,11 @@ class IngestWorker:
     def run(self, stop: threading.Event) -> None:
         """Consume until ``stop`` is set; batches in progress are finished first.
 
-        ``ingest_threads`` batch threads share the queue, each with its own connection: one
-        prepares its batch in Python while another waits on the database. They coordinate the way
-        separate workers in the shared-subscription group do: row locks in one order, and the
-        inbox's unique event ids.
+        ``ingest_threads`` batch threads (one by default) share the queue, each with its own
+        connection. Several coordinate the way separate workers in the shared-subscription group
+        do: row locks in one order, and the inbox's unique event ids. They rarely help: batches
+        lock the same projection and agent rows until they commit, so a second thread mostly
+        waits, and its out-of-order commits make passing seq gaps (docs/performance.md).
         """
         self.start()
         threads = [
