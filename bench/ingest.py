@@ -351,14 +351,12 @@ def measure_ingest(
             procs.append(worker)
         time.sleep(0.5)
         receivers = [kid for w in procs for kid in children(w.pid)]
-        meter = CpuMeter(
-            {
-                "worker": lambda: [w.pid for w in procs],
-                "receiver": lambda: receivers,
-                "PostgreSQL": lambda: named("postgres"),
-                "Mosquitto": lambda: [broker_pid] if broker_pid else [],
-            }
-        )
+        groups: dict[str, Callable[[], list[int]]] = {"worker": lambda: [w.pid for w in procs]}
+        if receivers:  # WAREHOUSE_INGEST_RECEIVER=process; a thread counts with its worker
+            groups["receiver"] = lambda: receivers
+        groups["PostgreSQL"] = lambda: named("postgres")
+        groups["Mosquitto"] = lambda: [broker_pid] if broker_pid else []
+        meter = CpuMeter(groups)
         out: Any = mp.Queue()
         pub = mp.Process(target=ingest_publisher, args=(host, port, site, items, flow, out))
         meter.start()
