@@ -117,11 +117,13 @@ def publish(topic: str, payload: bytes, qos: int = 1, packet_id: int = 0, **kw: 
 class Wired:
     """A BufferedClient on one end of a socket pair, as if connected; the test is the broker."""
 
-    def __init__(self) -> None:
+    def __init__(self, protocol: str = "5") -> None:
         ours, self.broker = socket.socketpair()
         ours.setblocking(False)
         self.broker.settimeout(5)
-        self.client = make_client("fast-path", BrokerAddress("127.0.0.1", 1), buffered=True)
+        self.client = make_client(
+            "fast-path", BrokerAddress("127.0.0.1", 1), protocol=protocol, buffered=True
+        )
         assert isinstance(self.client, BufferedClient)
         self.delivered: list[tuple[str, str, bytes]] = []  # (path, topic, payload)
         self.client.on_messages = lambda batch: self.delivered.extend(
@@ -221,3 +223,23 @@ def test_a_packet_mqtt5_refuses_is_left_to_paho_and_reading_goes_on(wired: Wired
 def test_a_closed_connection_is_reported_as_lost(wired: Wired) -> None:
     wired.broker.close()
     assert wired.client.loop_read() == MQTTErrorCode.MQTT_ERR_CONN_LOST
+
+
+def publish_311(topic: str, payload: bytes, packet_id: int) -> bytes:
+    """An MQTT 3.1.1 QoS 1 PUBLISH: no properties between packet id and payload."""
+    body = len(topic).to_bytes(2, "big") + topic.encode() + packet_id.to_bytes(2, "big") + payload
+    assert len(body) < 128
+    return bytes([0x32, len(body)]) + body
+
+
+def test_an_mqtt_311_connection_is_read_by_paho_alone() -> None:
+    """mqtt5 reads MQTT 5 packets; on 3.1.1 it would take a payload's first byte for the
+    properties' length (the demo's broker speaks 3.1.1)."""
+    wired = Wired(protocol="3.1.1")
+    try:
+        payloads = [b'{"v": 1}', b"\x00\x00plain", b"{}"]
+        wired.feed(b"".join(publish_311("t", p, n) for n, p in enumerate(payloads, start=1)))
+        assert wired.delivered == [("paho", "t", p) for p in payloads]
+        assert wired.acks() == [1, 2, 3]
+    finally:
+        wired.close()

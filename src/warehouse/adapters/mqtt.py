@@ -164,12 +164,12 @@ class BufferedClient(mqtt.Client):
     publishes). What changes, all inside this class:
 
     - the socket is a BufferedSocket: one ``recv`` per 64 KiB, one ``send`` per write pass;
-    - with ``on_messages`` set, the complete QoS 1 PUBLISH packets at the front of the buffer are
-      decoded by mqtt5 (Rust) and handed over as one list, and their PUBACKs go through paho's
-      own queue as one write, after anything queued before them (MQTT wants PUBACKs in the
-      order the messages came). paho's Python reader costs about 20 times as much CPU per
-      message (docs/performance.md). Any other packet, and any packet mqtt5 refuses, is left
-      to paho's reader, which handles or refuses it as it always does;
+    - with ``on_messages`` set on an MQTT 5 connection, the complete QoS 1 PUBLISH packets at the
+      front of the buffer are decoded by mqtt5 (Rust) and handed over as one list, and their
+      PUBACKs go through paho's own queue as one write, after anything queued before them (MQTT
+      wants PUBACKs in the order the messages came). paho's Python reader costs about 20 times
+      as much CPU per message (docs/performance.md). Any other packet, and any packet mqtt5
+      refuses, is left to paho's reader, which handles or refuses it as it always does;
     - ``loop_read`` handles every packet already received (paho handles one per wake-up of its
       loop when nothing of ours is in flight), and while it does, the PUBACKs it queues do not
       poke paho's wake-up socket pair (one more system call each), because its loop writes
@@ -182,7 +182,7 @@ class BufferedClient(mqtt.Client):
     MAX_PACKETS_PER_READ = 1000
 
     #: Called with every batch of QoS 1 messages the fast path decoded; messages left to paho
-    #: (and QoS 0 or 2 ones) still go to ``on_message``.
+    #: (QoS 0 or 2 ones, and all of an MQTT 3.1.1 connection's) still go to ``on_message``.
     on_messages: MessagesHandler | None = None
 
     def _create_socket(self) -> SocketLike:
@@ -212,6 +212,7 @@ class BufferedClient(mqtt.Client):
                     return MQTTErrorCode.MQTT_ERR_NO_CONN
                 if (
                     self.on_messages is not None
+                    and self._protocol == mqtt.MQTTv5  # mqtt5 reads MQTT 5 packets only
                     and isinstance(sock, BufferedSocket)
                     and self._in_packet["command"] == 0  # paho is not halfway through a packet
                 ):
