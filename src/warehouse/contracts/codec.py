@@ -8,20 +8,25 @@ Exceptions::
 from __future__ import annotations
 
 import contextlib
-import json
 from typing import Any, Final, TypeVar
 from uuid import UUID
 
+import pydantic_core
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from warehouse.contracts.messages import EVENT_TYPES, MAX_SEQ, Event
 
 DEFAULT_MAX_PAYLOAD = 256 * 1024
+#: JSON nested deeper than this is refused while it is parsed (pydantic-core's parser limit),
+#: never by a recursive walk: a payload of 10,000 nested arrays costs nothing to refuse.
+MAX_DEPTH: Final = 200
+_NUL_ESCAPE = b"\\u0000"
 
 REASONS: Final = (
     "payload_too_large",
     "not_utf8",
     "not_json",
+    "too_deep",
     "not_an_object",
     "unsupported_version",
     "unknown_type",
@@ -63,9 +68,12 @@ def decode_event(payload: bytes, *, max_bytes: int = DEFAULT_MAX_PAYLOAD) -> Eve
             "payload_too_large", f"payload is {len(payload)} bytes, the limit is {max_bytes}"
         )
     try:
-        return _EVENT_ADAPTER.validate_json(payload)
+        event = _EVENT_ADAPTER.validate_json(payload)
     except ValidationError as exc:
         raise _explain(payload, exc) from exc
+    if _NUL_ESCAPE in payload:
+        _refuse_nul(payload)
+    return event
 
 
 def decode(model: type[M], payload: bytes, *, max_bytes: int = DEFAULT_MAX_PAYLOAD) -> M:
@@ -75,9 +83,12 @@ def decode(model: type[M], payload: bytes, *, max_bytes: int = DEFAULT_MAX_PAYLO
             "payload_too_large", f"payload is {len(payload)} bytes, the limit is {max_bytes}"
         )
     try:
-        return model.model_validate_json(payload)
+        message = model.model_validate_json(payload)
     except ValidationError as exc:
         raise _explain(payload, exc) from exc
+    if _NUL_ESCAPE in payload:
+        _refuse_nul(payload)
+    return message
 
 
 def _explain(payload: bytes, exc: ValidationError) -> ContractError:
@@ -87,9 +98,13 @@ def _explain(payload: bytes, exc: ValidationError) -> ContractError:
     except UnicodeDecodeError as err:
         return ContractError("not_utf8", f"payload is not UTF-8 ({err.reason} at byte {err.start})")
     try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as err:
-        return ContractError("not_json", f"payload is not JSON: {err.msg} at char {err.pos}")
+        doc = pydantic_core.from_json(text)
+    except ValueError as err:
+        if "recursion limit" in str(err):
+            return ContractError(
+                "too_deep", f"JSON is nested deeper than {MAX_DEPTH} levels ({err})"
+            )
+        return ContractError("not_json", f"payload is not JSON: {err}")
     if not isinstance(doc, dict):
         return ContractError(
             "not_an_object", f"expected a JSON object, received {type(doc).__name__}"
@@ -97,12 +112,13 @@ def _explain(payload: bytes, exc: ValidationError) -> ContractError:
     ids = _readable_ids(doc)
     if "v" in doc and doc["v"] != 1:
         return ContractError(
-            "unsupported_version", f"field 'v': expected 1, received {doc['v']!r}", ids
+            "unsupported_version", f"field 'v': expected 1, received {_shown(doc['v'])}", ids
         )
     if "type" in doc and doc["type"] not in EVENT_TYPES:
         return ContractError(
             "unknown_type",
-            f"field 'type': expected one of {', '.join(EVENT_TYPES)}, received {doc['type']!r}",
+            f"field 'type': expected one of {', '.join(EVENT_TYPES)}, "
+            f"received {_shown(doc['type'])}",
             ids,
         )
     return ContractError("invalid_message", describe_errors(exc), ids)
@@ -116,14 +132,50 @@ def describe_errors(exc: ValidationError, limit: int = 5) -> str:
         if err["type"] == "missing":
             lines.append(f"field '{path}': required, missing")
             continue
-        received = repr(err.get("input"))
-        if len(received) > 60:
-            received = received[:57] + "..."
+        received = _shown(err.get("input"))
         lines.append(f"field '{path}': {err['msg']} (received {received})")
     more = exc.error_count() - limit
     if more > 0:
         lines.append(f"and {more} more")
     return "; ".join(lines)
+
+
+def _refuse_nul(payload: bytes) -> None:
+    """Refuse a message with a NUL character in any string: no database stores one in text."""
+    doc = pydantic_core.from_json(payload)
+    path = _nul_path(doc, ())
+    if path is None:  # the escape was itself escaped ("\\\\u0000"): no NUL after all
+        return
+    ids = _readable_ids(doc) if isinstance(doc, dict) else {}
+    where = ".".join(str(p) for p in path) or "(message)"
+    raise ContractError(
+        "invalid_message", f"field '{where}': contains a NUL character (\\u0000)", ids
+    )
+
+
+def _nul_path(value: Any, path: tuple[Any, ...]) -> tuple[Any, ...] | None:
+    """Where a string with NUL is; the depth is bounded by the parser's own limit."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        items: Any = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        if isinstance(key, str) and "\x00" in key:
+            return (*path, key)
+        found = _nul_path(item, (*path, key))
+        if found is not None:
+            return found
+    return None
+
+
+def _shown(value: Any, limit: int = 60) -> str:
+    """A received value as shown in a reason: its repr, clipped."""
+    text = repr(value) if not isinstance(value, dict | list) else type(value).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _readable_ids(doc: dict[str, Any]) -> dict[str, Any]:

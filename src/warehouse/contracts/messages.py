@@ -22,7 +22,15 @@ from pydantic import (
 from warehouse.contracts.topics import ID_PATTERN
 
 CONTRACT_VERSION: Final = 1
+#: Seqs, boot counters and other counts: signed 64-bit, as the service stores them.
 MAX_SEQ = 2**63 - 1
+#: Money in minor units (cents): at most 10^15, ten trillion in major units.
+MAX_MINOR = 10**15
+#: ``occurred_at`` must lie in [EARLIEST, LATEST): representable in UTC everywhere, and wide
+#: enough for a Raspberry Pi without a real-time clock that still thinks it is 1970. The service
+#: flags times far from its own clock (``clock_skew``) instead of refusing them.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
 Code = Annotated[str, Field(min_length=1, max_length=512, description="What was read, as read.")]
 Ref = Annotated[str, Field(min_length=1, max_length=64)]
@@ -32,9 +40,13 @@ Gtin = Annotated[
 Qty = Annotated[
     Decimal,
     Field(
-        gt=0, max_digits=18, decimal_places=6, description="Positive; decimals for weighed goods."
+        gt=0,
+        max_digits=18,
+        decimal_places=6,
+        description="Positive, below 10^12, at most 6 decimals (for weighed goods).",
     ),
 ]
+Minor = Annotated[int, Field(ge=-MAX_MINOR, le=MAX_MINOR, description="Money in minor units.")]
 AgentId = Annotated[str, Field(pattern=ID_PATTERN, description="One topic level.")]
 MovementKind = Literal["receive", "transfer", "pick", "ship", "sale", "return", "adjust"]
 
@@ -44,7 +56,22 @@ class _Model(BaseModel):
 
 
 def _utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)
+    """The time in UTC, refusing what lies outside the contract's window (and what would not
+    even convert: ``0001-01-01T00:00:00+01:00`` is before year 1 in UTC)."""
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("time is outside the representable range") from None
+    if not EARLIEST <= utc < LATEST:
+        raise ValueError(
+            f"time must be from {EARLIEST:%Y-%m-%d} up to {LATEST:%Y-%m-%d} (UTC), "
+            f"received {utc.isoformat()}"
+        )
+    return utc
+
+
+def _utc_or_none(value: datetime | None) -> datetime | None:
+    return None if value is None else _utc(value)
 
 
 class MovementData(_Model):
@@ -88,11 +115,13 @@ class TagSeen(_Model):
     """One tag in an RFID observation, with what the reader saw of it."""
 
     epc: Annotated[str, Field(min_length=1, max_length=128)]
-    antenna: int | None = None
-    rssi: float | None = None
+    antenna: int | None = Field(default=None, ge=0, le=65535)
+    rssi: float | None = Field(default=None, allow_inf_nan=False)
     reads: int | None = Field(default=None, ge=0)
     first_seen: AwareDatetime | None = None
     last_seen: AwareDatetime | None = None
+
+    _in_window = field_validator("first_seen", "last_seen")(_utc_or_none)
 
 
 class ObservationData(_Model):
@@ -111,15 +140,15 @@ class SaleLine(_Model):
     code: Code | None = None
     sku: Ref | None = None
     qty: Qty
-    unit_price_minor: int | None = None
-    discount_minor: int = 0
+    unit_price_minor: Minor | None = None
+    discount_minor: Minor = 0
 
 
 class Tender(_Model):
     """How (part of) a basket was paid."""
 
     kind: Literal["cash", "card", "voucher", "other"]
-    amount_minor: int
+    amount_minor: Minor
     reference: Ref | None = None
 
 
@@ -132,18 +161,18 @@ class SaleData(_Model):
     register_code: Ref = Field(alias="register", description="The register location's code.")
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
     lines: Annotated[list[SaleLine], Field(min_length=1, max_length=1000)]
-    total_minor: int
+    total_minor: Minor
     tenders: list[Tender] = Field(default_factory=list, max_length=20)
 
 
 class HeartbeatData(_Model):
     """Agent health, sent every 30 s."""
 
-    uptime_s: float = Field(ge=0)
-    reads: int = Field(default=0, ge=0)
-    errors: int = Field(default=0, ge=0)
-    outbox_depth: int = Field(default=0, ge=0)
-    oldest_unsent_age_s: float | None = Field(default=None, ge=0)
+    uptime_s: float = Field(ge=0, allow_inf_nan=False)
+    reads: int = Field(default=0, ge=0, le=MAX_SEQ)
+    errors: int = Field(default=0, ge=0, le=MAX_SEQ)
+    outbox_depth: int = Field(default=0, ge=0, le=MAX_SEQ)
+    oldest_unsent_age_s: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     devices: dict[str, dict[str, str | int | float | None]] = Field(default_factory=dict)
 
 
@@ -153,8 +182,10 @@ class _Envelope(_Model):
     agent_id: AgentId
     site: AgentId
     seq: int = Field(ge=1, le=MAX_SEQ, description="Per agent, from 1, 64-bit, never reset.")
-    boot: int = Field(default=0, ge=0, description="The agent's connect counter.")
-    occurred_at: AwareDatetime = Field(description="RFC 3339, edge clock.")
+    boot: int = Field(default=0, ge=0, le=MAX_SEQ, description="The agent's connect counter.")
+    occurred_at: AwareDatetime = Field(
+        description="RFC 3339 with an offset, edge clock; from 1970 up to 2100 (UTC)."
+    )
     device: Ref | None = None
     station: Ref | None = None
 
@@ -211,6 +242,8 @@ class Ack(_Model):
     seq: int = Field(ge=0, le=MAX_SEQ, description="0 until the first event is committed.")
     committed_at: AwareDatetime
 
+    _in_window = field_validator("committed_at")(_utc)
+
 
 class Status(_Model):
     """Edge → service on ``.../status`` (retained); the last will says ``offline``."""
@@ -218,10 +251,12 @@ class Status(_Model):
     v: Literal[1] = CONTRACT_VERSION
     agent_id: AgentId
     state: Literal["online", "offline"]
-    boot: int | None = Field(default=None, ge=0)
+    boot: int | None = Field(default=None, ge=0, le=MAX_SEQ)
     version: Annotated[str, Field(max_length=64)] | None = None
     devices: list[Ref] = Field(default_factory=list)
     at: AwareDatetime | None = None
+
+    _in_window = field_validator("at")(_utc_or_none)
 
 
 class FeedbackCommand(_Model):
@@ -255,6 +290,8 @@ class Command(_Model):
     v: Literal[1] = CONTRACT_VERSION
     command_id: UUID
     issued_at: AwareDatetime
+
+    _in_window = field_validator("issued_at")(_utc)
     body: Annotated[
         FeedbackCommand | StationModeCommand | ResyncCommand, Field(discriminator="type")
     ]

@@ -15,6 +15,14 @@ from pydantic import TypeAdapter
 
 from warehouse.contracts.messages import Ack, Command, Event, Status
 
+#: What the decoder enforces beyond what JSON Schema can say.
+RULES = (
+    "Beyond this schema the service refuses: payloads over 256 KiB (payload_too_large); JSON "
+    "nested deeper than 200 levels (too_deep); a NUL character (\\u0000) in any string "
+    "(invalid_message); times before 1970-01-01 or from 2100-01-01 (UTC) (invalid_message). "
+    "Unknown fields are ignored."
+)
+
 SCHEMA_FILES: dict[str, Any] = {
     "event.schema.json": Event,
     "ack.schema.json": Ack,
@@ -31,6 +39,7 @@ def generate() -> dict[str, str]:
         schema = {
             "$schema": "https://json-schema.org/draft/2020-12/schema",
             "$id": f"https://warehouse.invalid/contract/v1/{name}",
+            "description": RULES,
             **schema,
         }
         out[name] = json.dumps(schema, indent=2, sort_keys=True) + "\n"
