@@ -4,6 +4,11 @@ Retained ``status`` says ``online`` (a birth message with version, boot and devi
 will says ``offline``. At most ``max_inflight`` events are unacknowledged on the wire; an event
 not acked within ``ack_timeout_s``, or still unacked at a reconnect, is sent again. Callbacks
 never raise into paho's network thread.
+
+An ack is believed only up to the highest seq this run of the agent has published (or that was
+acknowledged before it started): anything above can only be forged or stale, and is ignored,
+logged and counted (``ignored_acks``). The service does not retain acks, so after a restart the
+agent learns its acks from the answers to what it sends again.
 """
 
 from __future__ import annotations
@@ -62,7 +67,10 @@ class Publisher:
         self.birth = birth
         self.connected = threading.Event()
         self._inflight: dict[int, float] = {}  # seq -> sent at (monotonic)
-        self._highest_sent = 0
+        self._highest_sent = 0  # since the last (re)connect: where sending resumes
+        # never goes down: the most an ack may cover
+        self._highest_published = outbox.stats().last_acked_seq
+        self.ignored_acks = 0
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stopping = threading.Event()
@@ -173,7 +181,23 @@ class Publisher:
     def _on_message(self, _c: Any, _u: Any, message: mqtt.MQTTMessage) -> None:
         payload = bytes(message.payload)
         if message.topic.endswith("/acks"):
-            ack = contracts.decode(contracts.Ack, payload)
+            try:
+                ack = contracts.decode(contracts.Ack, payload)
+            except contracts.ContractError as exc:
+                log.warning("ignored an ack: %s", exc)
+                return
+            with self._lock:
+                bound = self._highest_published
+            if ack.seq > bound:
+                self.ignored_acks += 1
+                log.warning(
+                    "ignored an ack for seq %d: nothing above seq %d has been published "
+                    "(forged, or left over from another outbox); %d ignored so far",
+                    ack.seq,
+                    bound,
+                    self.ignored_acks,
+                )
+                return
             self.outbox.ack(ack.seq)
             with self._lock:
                 for seq in [s for s in self._inflight if s <= ack.seq]:
@@ -221,6 +245,8 @@ class Publisher:
             if not batch:
                 return
             now = time.monotonic()
+            with self._lock:  # before publishing: the first ack may be back before the last send
+                self._highest_published = max(self._highest_published, batch[-1].seq)
             for event in batch:
                 self.client.publish(event.topic, event.payload, qos=1)
             with self._lock:

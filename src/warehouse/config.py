@@ -7,8 +7,10 @@ file is named by ``--config`` or ``WAREHOUSE_CONFIG``.
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field
 from pydantic_settings import (
@@ -51,9 +53,38 @@ class Settings(BaseSettings):
         "thread",
         description="Where the worker's MQTT client runs: a thread, or its own process (own GIL)",
     )
+    ingest_buffer_messages: int = Field(
+        20_000,
+        ge=100,
+        le=1_000_000,
+        description="Messages received and not yet committed, at most; past it the worker stops "
+        "reading from the broker (backpressure) instead of buffering",
+    )
+    ingest_buffer_mb: float = Field(
+        64, gt=0, le=4096, description="The same bound in payload megabytes"
+    )
     max_payload_bytes: int = Field(256 * 1024, ge=1024)
+    max_movement_qty: Decimal | None = Field(
+        None, gt=0, description="The most one movement may move; unset: what the ledger holds"
+    )
+    clock_ahead_s: float = Field(
+        300, ge=0, description="Floor events timed further ahead are flagged clock_skew"
+    )
+    clock_behind_s: float = Field(
+        7 * 86_400, ge=0, description="Floor events timed further back are flagged clock_skew"
+    )
+    db_pool_size: int = Field(10, ge=1, le=500, description="Pooled connections per process")
+    db_max_overflow: int = Field(
+        10, ge=0, le=500, description="Connections beyond the pool under a burst"
+    )
+    db_pool_timeout_s: float = Field(
+        5, gt=0, le=120, description="Wait for a free connection before answering 503"
+    )
     api_host: str = "127.0.0.1"
     api_port: int = Field(8000, ge=0, le=65535)
+    api_max_body_bytes: int = Field(
+        1024 * 1024, ge=1024, description="Larger request bodies are refused (413) as they stream"
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @classmethod
@@ -84,3 +115,17 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         {"model_config": {**Settings.model_config, "toml_file": config_file}},
     )
     return with_file(**overrides)  # type: ignore[no-any-return]
+
+
+def masked(url: str) -> str:
+    """``url`` with its password replaced by ``***``, for logs and messages."""
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:  # not a URL we can take apart: show nothing of it that could be secret
+        return "<unparseable URL>"
+    if not password:
+        return url
+    userinfo, _, host = parts.netloc.rpartition("@")
+    user = userinfo.split(":", 1)[0]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))

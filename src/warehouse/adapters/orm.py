@@ -134,7 +134,8 @@ inbox = Table(
     Column("type", String(16), nullable=False),
     Column("status", String(8), nullable=False),  # applied | rejected | recorded
     Column("received_at", UTCDateTime, nullable=False),
-    Column("payload", LargeBinary),  # kept for types this version records but does not apply
+    Column("payload", LargeBinary),  # the event as received (NULL for rows from before 0003)
+    Column("payload_hash", String(32)),  # BLAKE2b-128 of the payload: tells conflicts apart
     Index(None, "agent_id", "seq"),
 )
 
@@ -180,7 +181,10 @@ rejected_events = Table(
     Column("seq", BigInteger),
     Column("payload", LargeBinary, nullable=False),
     Column("payload_size", BigInteger, nullable=False),
+    Column("payload_hash", String(32)),
+    Column("original_payload", LargeBinary),  # a conflicting duplicate's first body
     Index(None, "received_at"),
+    Index(None, "event_id"),
 )
 
 idempotency_keys = Table(
@@ -207,4 +211,13 @@ rfid_sweeps = Table(
     Column("missing", Text, nullable=False),  # JSON list of EPCs
     Column("unexpected", Text, nullable=False),  # JSON list of EPCs
     Index(None, "location_id", "swept_at"),
+)
+
+# One row: raised by every catalog change, read once per ingest batch and API request, so the
+# catalog caches of every process drop what changed (service_layer.resolve.Catalog).
+catalog_version = Table(
+    "catalog_version",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("version", BigInteger, nullable=False),
 )

@@ -1,4 +1,7 @@
-"""Rebuilding the stock projection from the ledger, and checking one against the other."""
+"""Rebuilding the stock projection from the ledger, and checking one against the other.
+
+The projection holds physical locations only; virtual ones (supplier, customer, loss,
+transit) are summed from the ledger when asked for (domain.ledger.projected_keys)."""
 
 from __future__ import annotations
 
@@ -9,13 +12,14 @@ from sqlalchemy import Connection, delete, func, select, type_coerce, union_all
 
 from warehouse.adapters import orm
 from warehouse.adapters.types import Quantity
+from warehouse.domain.model import VIRTUAL_KINDS
 
 Key = tuple[int, int, str]
 
 
 def ledger_balances(conn: Connection) -> dict[Key, Decimal]:
-    """On hand per (product, location, lot), summed from the ledger alone."""
-    m = orm.movements
+    """On hand per (product, physical location, lot), summed from the ledger alone."""
+    m, loc = orm.movements, orm.locations
     legs = union_all(
         select(
             m.c.product_id,
@@ -33,7 +37,10 @@ def ledger_balances(conn: Connection) -> dict[Key, Decimal]:
             legs.c.location_id,
             legs.c.lot,
             type_coerce(func.sum(legs.c.qty), Quantity).label("on_hand"),
-        ).group_by(legs.c.product_id, legs.c.location_id, legs.c.lot)
+        )
+        .join(loc, loc.c.id == legs.c.location_id)
+        .where(loc.c.kind.not_in([k.value for k in VIRTUAL_KINDS]))
+        .group_by(legs.c.product_id, legs.c.location_id, legs.c.lot)
     )
     return {(r.product_id, r.location_id, r.lot): r.on_hand for r in rows}
 

@@ -9,12 +9,24 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, func, literal, or_, select, tuple_, type_coerce
+import pydantic_core
+from sqlalchemy import (
+    Connection,
+    Select,
+    and_,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.sql.elements import ColumnElement
 
 from warehouse.adapters import orm
-from warehouse.adapters.types import Quantity
-from warehouse.domain.errors import NotFound, RuleViolation
+from warehouse.adapters.types import Quantity, UTCDateTime
+from warehouse.domain.errors import InvalidCursor, NotFound
 from warehouse.domain.model import VIRTUAL_KINDS
 
 P, C, L, S, M = orm.products, orm.product_codes, orm.locations, orm.stock, orm.movements
@@ -25,14 +37,25 @@ def encode_cursor(values: list[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, size: int) -> list[Any]:
-    """The values of a cursor made by :func:`encode_cursor`, or a RuleViolation naming it."""
+def decode_cursor(cursor: str, *kinds: type) -> list[Any]:
+    """The values of a cursor made by :func:`encode_cursor`, each of the type given (ints
+    within 64 bits, strings without NUL), or InvalidCursor."""
     try:
-        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except ValueError:
+        values = pydantic_core.from_json(
+            base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        )
+    except ValueError:  # not base64, not JSON, nested too deep
         values = None
-    if not isinstance(values, list) or len(values) != size:
-        raise RuleViolation("cursor is not one this API returned", field="cursor")
+    if not isinstance(values, list) or len(values) != len(kinds):
+        raise InvalidCursor("cursor is not one this API returned", field="cursor")
+    for value, kind in zip(values, kinds, strict=True):
+        fits = (
+            isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63
+            if kind is int
+            else isinstance(value, str) and "\x00" not in value and len(value) <= 512
+        )
+        if not fits:
+            raise InvalidCursor("cursor is not one this API returned", field="cursor")
     return values
 
 
@@ -78,7 +101,7 @@ def list_products(
     if active is not None:
         query = query.where(P.c.active == active)
     if cursor:
-        (after,) = decode_cursor(cursor, 1)
+        (after,) = decode_cursor(cursor, str)
         query = query.where(P.c.sku > after)
     rows = conn.execute(query).all()
     page = rows[:limit]
@@ -199,27 +222,88 @@ def stock(
     limit: int = 100,
     cursor: str | None = None,
 ) -> Page:
-    """Stock rows per product, location and lot (filters left out match everything)."""
-    query = _stock_select()
+    """Stock rows per product, location and lot (filters left out match everything).
+
+    Physical locations come from the projection; with ``include_virtual`` the virtual ones
+    (supplier, customer, loss, transit), which are not projected, are summed from the ledger."""
     product_id = _product_id(conn, sku, gtin)
+    path = _location_path(conn, location) if location else None
+    query = _stock_select().where(L.c.kind.not_in([k.value for k in VIRTUAL_KINDS]))
     if product_id is not None:
         query = query.where(S.c.product_id == product_id)
-    if location:
-        query = query.where(L.c.path.startswith(_location_path(conn, location), autoescape=True))
-    if not include_virtual:
-        query = query.where(L.c.kind.not_in([k.value for k in VIRTUAL_KINDS]))
+    if path:
+        query = query.where(L.c.path.startswith(path, autoescape=True))
     if lot is not None:
         query = query.where(S.c.lot == lot)
     if not include_zero:
         query = query.where(or_(S.c.on_hand != 0, S.c.reserved != 0))
+    if include_virtual:
+        virtual = _virtual_stock_select(product_id, path, lot, include_zero)
+        query = select(union_all(query, virtual).subquery())
+    rows_of = query.selected_columns
     if cursor:
-        after = decode_cursor(cursor, 3)
-        query = query.where(tuple_(P.c.sku, L.c.code, S.c.lot) > tuple_(*map(literal, after)))
-    rows = conn.execute(query.order_by(P.c.sku, L.c.code, S.c.lot).limit(limit + 1)).all()
+        after = decode_cursor(cursor, str, str, str)
+        query = query.where(
+            tuple_(rows_of.sku, rows_of.location, rows_of.lot) > tuple_(*map(literal, after))
+        )
+    ordered = query.order_by(rows_of.sku, rows_of.location, rows_of.lot).limit(limit + 1)
+    rows = conn.execute(ordered).all()
     items = [stock_row(r._mapping) for r in rows[:limit]]
     more = len(rows) > limit
     last = rows[limit - 1] if more else None
     return Page(items, encode_cursor([last.sku, last.location, last.lot]) if last else None)
+
+
+def _virtual_stock_select(
+    product_id: int | None, path: str | None, lot: str | None, include_zero: bool
+) -> Select[Any]:
+    """Virtual locations' balances from the ledger, in the projection's columns."""
+    legs_from = select(
+        M.c.product_id,
+        M.c.from_location_id.label("location_id"),
+        M.c.lot,
+        (-M.c.qty).label("qty"),
+        M.c.recorded_at,
+    )
+    legs_to = select(
+        M.c.product_id,
+        M.c.to_location_id.label("location_id"),
+        M.c.lot,
+        M.c.qty.label("qty"),
+        M.c.recorded_at,
+    )
+    if product_id is not None:
+        legs_from = legs_from.where(M.c.product_id == product_id)
+        legs_to = legs_to.where(M.c.product_id == product_id)
+    if lot is not None:
+        legs_from = legs_from.where(M.c.lot == lot)
+        legs_to = legs_to.where(M.c.lot == lot)
+    legs = union_all(legs_from, legs_to).subquery()
+    total = type_coerce(func.sum(legs.c.qty), Quantity)
+    query = (
+        select(
+            P.c.sku,
+            P.c.name,
+            P.c.unit,
+            L.c.code.label("location"),
+            L.c.kind.label("location_kind"),
+            legs.c.lot,
+            total.label("on_hand"),
+            type_coerce(literal(0), Quantity).label("reserved"),
+            total.label("available"),
+            literal(0).label("version"),
+            type_coerce(func.max(legs.c.recorded_at), UTCDateTime).label("updated_at"),
+        )
+        .join(P, P.c.id == legs.c.product_id)
+        .join(L, L.c.id == legs.c.location_id)
+        .where(L.c.kind.in_([k.value for k in VIRTUAL_KINDS]))
+        .group_by(P.c.sku, P.c.name, P.c.unit, L.c.code, L.c.kind, legs.c.lot)
+    )
+    if path:
+        query = query.where(L.c.path.startswith(path, autoescape=True))
+    if not include_zero:
+        query = query.having(func.sum(legs.c.qty) != 0)
+    return query
 
 
 def stock_row(row: Any) -> dict[str, Any]:
@@ -302,8 +386,8 @@ def movements(
     if until:
         conditions.append(M.c.occurred_at < until)
     if cursor:
-        (before,) = decode_cursor(cursor, 1)
-        conditions.append(M.c.id < int(before))
+        (before,) = decode_cursor(cursor, int)
+        conditions.append(M.c.id < before)
     if conditions:
         query = query.where(and_(*conditions))
     rows = conn.execute(query.order_by(M.c.id.desc()).limit(limit + 1)).all()
@@ -369,8 +453,8 @@ def rejected_events(
     if agent_id:
         query = query.where(t.c.agent_id == agent_id)
     if cursor:
-        (before,) = decode_cursor(cursor, 1)
-        query = query.where(t.c.id < int(before))
+        (before,) = decode_cursor(cursor, int)
+        query = query.where(t.c.id < before)
     rows = conn.execute(query).all()
     items = []
     for r in rows[:limit]:

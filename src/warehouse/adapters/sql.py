@@ -22,3 +22,13 @@ def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
     """Slices of at most ``size`` items (SQLite caps the bound parameters of one statement)."""
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def fit(text: str | None, length: int) -> str | None:
+    """``text`` as a column of ``length`` characters stores it: cut to length, with NUL (which
+    PostgreSQL refuses in text) shown as ``\\x00``."""
+    if text is None:
+        return None
+    if "\x00" in text:
+        text = text.replace("\x00", "\\x00")
+    return text if len(text) <= length else text[: length - 1] + "\u2026"

@@ -7,7 +7,7 @@ from typing import Self
 
 from sqlalchemy import Connection, Engine, RootTransaction
 
-from warehouse.adapters import repository as repo
+from warehouse.adapters import repositories as repo
 from warehouse.service_layer import ports
 
 
@@ -25,6 +25,7 @@ class SqlUnitOfWork:
     rejections: ports.RejectionRepository
     idempotency: ports.IdempotencyRepository
     sweeps: ports.SweepRepository
+    catalog_version: ports.CatalogVersion
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -44,6 +45,7 @@ class SqlUnitOfWork:
         self.rejections = repo.SqlRejections(conn)
         self.idempotency = repo.SqlIdempotency(conn)
         self.sweeps = repo.SqlSweeps(conn)
+        self.catalog_version = repo.SqlCatalogVersion(conn)
         return self
 
     def __exit__(

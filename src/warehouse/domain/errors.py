@@ -5,8 +5,10 @@ Exception tree::
     DomainError
     ├── NotFound                 a product, location or resource does not exist
     ├── Conflict                 a unique thing exists already, or a key was reused differently
+    ├── InvalidCursor            a page cursor that the API did not hand out
     └── RuleViolation            a command breaks a ledger rule (the field it concerns is named)
-        └── InsufficientStock    the ``block`` policy refuses a movement that would go negative
+        ├── InsufficientStock    the ``block`` policy refuses a movement that would go negative
+        └── OutOfRange           a quantity or balance beyond what the ledger holds
 """
 
 from __future__ import annotations
@@ -31,6 +33,10 @@ class Conflict(DomainError):
     """A unique thing exists already, or an idempotency key was reused with another request."""
 
 
+class InvalidCursor(DomainError):
+    """A page cursor that is not one the API handed out (or one from another listing)."""
+
+
 class RuleViolation(DomainError):
     """A command breaks a ledger rule."""
 
@@ -46,3 +52,10 @@ class InsufficientStock(RuleViolation):
         )
         self.available = available
         self.requested = qty
+
+
+class OutOfRange(RuleViolation):
+    """A quantity above the configured maximum, or a balance beyond what a location may hold.
+
+    Floor events are never refused for breaking stock rules, but one that cannot be stored at
+    all is rejected with this reason instead of stalling everything behind it."""

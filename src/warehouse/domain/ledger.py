@@ -4,10 +4,12 @@ negative-stock policy. Pure functions over domain objects; the use cases call th
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from decimal import Decimal
 
-from warehouse.domain.errors import InsufficientStock, RuleViolation
+from warehouse.domain.errors import InsufficientStock, OutOfRange, RuleViolation
 from warehouse.domain.model import (
+    MAX_BALANCE,
     Flag,
     Location,
     LocationKind,
@@ -91,10 +93,12 @@ def _check_side(
         )
 
 
-def check_quantity(product: Product, qty: Decimal) -> None:
-    """Quantities are positive; counted goods move in whole units."""
+def check_quantity(product: Product, qty: Decimal, maximum: Decimal | None = None) -> None:
+    """Quantities are positive and at most ``maximum``; counted goods move in whole units."""
     if qty <= 0:
         raise RuleViolation(f"qty must be positive, received {qty}", field="qty")
+    if maximum is not None and qty > maximum:
+        raise OutOfRange(f"qty {qty} is above the maximum of {maximum} per movement", field="qty")
     if not product.allows_fraction and qty != qty.to_integral_value():
         raise RuleViolation(
             f"{product.sku} is counted in {product.unit!r}; qty must be whole, received {qty}",
@@ -121,38 +125,74 @@ def effective_policy(product: Product, location: Location) -> NegativePolicy:
     return location.negative_policy or product.negative_policy
 
 
+def projected_keys(movements: Iterable[Movement]) -> list[StockKey]:
+    """The projection rows the movements touch, in lock order: physical locations only.
+
+    Virtual locations are not projected: their balance is the mirror image of every flow, grows
+    without bound (every receipt ever made), and would be the one row every receipt locks. It is
+    summed from the ledger when asked for."""
+    keys = set()
+    for movement in movements:
+        take, add = movement.stock_keys()
+        if not movement.source.is_virtual:
+            keys.add(take)
+        if not movement.destination.is_virtual:
+            keys.add(add)
+    return sorted(keys)
+
+
 def apply_movements(
     movements: Iterable[Movement],
     balances: Mapping[StockKey, Decimal],
     *,
     enforce: bool,
 ) -> dict[StockKey, Decimal]:
-    """Run movements over the current balances in order; return the net change per key.
+    """Run movements over the current balances in order; return the net change per physical key.
 
     Floor events (``enforce=False``) report what already happened: a movement that takes a
     physical location below zero is applied and flagged. Commands (``enforce=True``) are refused
-    with :class:`InsufficientStock` where the ``block`` policy applies.
+    with :class:`InsufficientStock` where the ``block`` policy applies. Either kind is refused
+    with :class:`OutOfRange` if a balance would pass ``MAX_BALANCE``: that cannot be stored.
     """
     running = dict(balances)
     deltas: dict[StockKey, Decimal] = {}
     for movement in movements:
         take, add = movement.stock_keys()
-        after = running.get(take, Decimal(0)) - movement.qty
-        source = movement.source
-        if after < 0 and not source.is_virtual:
-            blocked = effective_policy(movement.product, source) is NegativePolicy.BLOCK
-            if enforce and blocked:
-                raise InsufficientStock(
-                    movement.product.sku,
-                    source.code,
-                    movement.lot,
-                    running.get(take, Decimal(0)),
-                    movement.qty,
-                )
-            if Flag.NEGATIVE_STOCK not in movement.flags:
-                movement.flags.append(Flag.NEGATIVE_STOCK)
-        running[take] = after
-        running[add] = running.get(add, Decimal(0)) + movement.qty
-        deltas[take] = deltas.get(take, Decimal(0)) - movement.qty
-        deltas[add] = deltas.get(add, Decimal(0)) + movement.qty
+        source, destination = movement.source, movement.destination
+        if not source.is_virtual:
+            before = running.get(take, Decimal(0))
+            after = before - movement.qty
+            if after < 0:
+                blocked = effective_policy(movement.product, source) is NegativePolicy.BLOCK
+                if enforce and blocked:
+                    raise InsufficientStock(
+                        movement.product.sku, source.code, movement.lot, before, movement.qty
+                    )
+                if Flag.NEGATIVE_STOCK not in movement.flags:
+                    movement.flags.append(Flag.NEGATIVE_STOCK)
+            _check_balance(movement, source, after)
+            running[take] = after
+            deltas[take] = deltas.get(take, Decimal(0)) - movement.qty
+        if not destination.is_virtual:
+            after = running.get(add, Decimal(0)) + movement.qty
+            _check_balance(movement, destination, after)
+            running[add] = after
+            deltas[add] = deltas.get(add, Decimal(0)) + movement.qty
     return deltas
+
+
+def _check_balance(movement: Movement, location: Location, balance: Decimal) -> None:
+    if abs(balance) > MAX_BALANCE:
+        raise OutOfRange(
+            f"{movement.product.sku} at {location.code} would stand at {balance}, beyond the "
+            f"{MAX_BALANCE} a location can hold",
+            field="qty",
+        )
+
+
+def skew_flags(occurred_at: datetime, now: datetime, ahead_s: float, behind_s: float) -> list[Flag]:
+    """``clock_skew`` for an event time more than ``ahead_s`` after ``now`` (no edge can report
+    the future) or more than ``behind_s`` before it (a clock that was never set, or an event
+    that waited longer than any outage should last)."""
+    lag = (now - occurred_at).total_seconds()
+    return [Flag.CLOCK_SKEW] if lag < -ahead_s or lag > behind_s else []

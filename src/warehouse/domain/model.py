@@ -56,6 +56,10 @@ VIRTUAL_LOCATIONS = {
     "TRANSIT": LocationKind.TRANSIT,
 }
 
+#: The most (and, negated, the least) one physical location may hold of one product and lot:
+#: the projection stores millionths in 64 bits (9.22 x 10^12 units), with room to spare.
+MAX_BALANCE = Decimal(9 * 10**12)
+
 #: Units of measure whose quantities may be fractional (weighed, measured goods).
 MEASURE_UNITS = frozenset({"kg", "g", "lb", "oz", "l", "ml", "m", "cm", "mm", "m2", "m3", "ft"})
 
@@ -79,6 +83,7 @@ class Flag(StrEnum):
     MISSING_LOT = "missing_lot"
     MISSING_SERIAL = "missing_serial"
     SERIAL_ELSEWHERE = "serial_elsewhere"
+    CLOCK_SKEW = "clock_skew"  # the event time is far from the service's clock
 
 
 @dataclass(slots=True)

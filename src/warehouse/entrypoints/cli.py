@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from warehouse.config import Settings, load_settings
+from warehouse.config import Settings, load_settings, masked
 
 log = logging.getLogger("warehouse")
 
@@ -106,21 +106,27 @@ def ingest(settings: Settings, client_id: str | None) -> None:
     stop = stop_on_signals()
     log.info(
         "ingest worker starting: broker %s, database %s",
-        settings.mqtt_url,
-        _safe_url(settings.database_url),
+        masked(settings.mqtt_url),
+        masked(settings.database_url),
     )
     try:
-        worker.run(stop)
+        status = worker.run(stop)
     finally:
         t = worker.totals
         log.info(
-            "ingest worker stopped: %d applied, %d duplicates, %d rejected, %d recorded",
+            "ingest worker stopped: %d applied, %d duplicates, %d rejected (%d on their own), "
+            "%d recorded, %d conflicting duplicates, %d internal errors",
             t.applied,
             t.duplicates,
             t.rejected,
+            t.poison,
             t.recorded,
+            t.conflicts,
+            worker.internal_errors,
         )
         service.close()
+    if status:
+        raise click.ClickException(worker.fatal or "the ingest worker stopped")
 
 
 @main.group()
@@ -136,7 +142,7 @@ def upgrade(settings: Settings, revision: str) -> None:
     from warehouse.adapters.migrate import upgrade as run_upgrade
 
     run_upgrade(settings.database_url, revision)
-    click.echo(f"database {_safe_url(settings.database_url)} is at {revision}")
+    click.echo(f"database {masked(settings.database_url)} is at {revision}")
 
 
 @db.command("check-projection")
@@ -230,12 +236,6 @@ def demo(workdir: Path, port: int, mqtt_port: int, rate: float, duration: float)
 
     stop = stop_on_signals()
     run_demo(workdir, api_port=port, mqtt_port=mqtt_port, rate=rate, duration=duration, stop=stop)
-
-
-def _safe_url(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

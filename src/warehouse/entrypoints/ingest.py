@@ -1,72 +1,95 @@
 """The ingest worker: MQTT events in, one transaction per batch, acks out after commit.
 
-The receiver (entrypoints/receiver.py, a process of its own by default) only hands messages
-over; the batch threads decode, batch (at most ``ingest_batch_size`` events or
-``ingest_batch_ms`` after the first) and commit, then give the receiver the acks to publish. A
-batch that fails on the database is retried with backoff; nothing is acknowledged before it
-commits, and an edge agent re-sends whatever is not acknowledged, so a crash loses nothing.
+The receiver (entrypoints/receiver.py, a thread by default) puts what arrives into a bounded
+buffer; the batch threads take up to ``ingest_batch_size`` messages at a time, decode them and
+apply them (service_layer.ingest.ingest), then publish the acks. Nothing is acknowledged before
+it commits, and an edge agent re-sends whatever is not acknowledged, so a crash loses nothing.
+
+What can go wrong, and what the worker does:
+
+- an event that cannot be applied (bad data, a value the database refuses, a bug on its path)
+  is rejected on its own with its reason and acknowledged; everything else flows on;
+- the database is unreachable: the batch waits and is tried again with backoff, as long as it
+  takes; the buffer fills and the worker stops reading from the broker (backpressure);
+- something no retry will fix (no schema, the broker refuses our credentials): the worker stops
+  and ``run`` returns 1 with the reason in ``fatal``, so a supervisor sees a failure;
+- any other exception in a batch thread is logged with an id and counted, and the thread goes on.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import multiprocessing as mp
 import os
-import queue
 import socket
 import threading
-import time
+import uuid
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
-from typing import Any
-
-from sqlalchemy.exc import DBAPIError
 
 from warehouse import contracts
 from warehouse.adapters.mqtt import BrokerAddress
 from warehouse.bootstrap import Service
+from warehouse.entrypoints.buffer import IngestBuffer
 from warehouse.entrypoints.receiver import Receiver, ReceiverSpec, run_process
-from warehouse.service_layer import agents
 from warehouse.service_layer.commands import (
+    AgentStatus,
     FloorEvent,
     IngestResult,
+    Item,
     MovementRequest,
     ObservationRequest,
     UndecodableEvent,
 )
-from warehouse.service_layer.ingest import ingest_batch
+from warehouse.service_layer.ingest import ingest
 
 log = logging.getLogger(__name__)
 
 
+class Fatal(Exception):
+    """A condition the worker cannot carry on from; the message says what to do."""
+
+
+def body_hash(payload: bytes) -> str:
+    """What tells a re-send (same bytes) from a conflicting body under the same event id."""
+    return hashlib.blake2b(payload, digest_size=16).hexdigest()
+
+
 def translate(topic: str, payload: bytes, max_bytes: int) -> FloorEvent | UndecodableEvent:
-    """Decode an ``events`` payload into a use-case input; a refusal becomes an UndecodableEvent."""
+    """Decode an ``events`` payload into a use-case input; a refusal becomes an UndecodableEvent
+    that keeps whatever ids the envelope, or else the topic, still says."""
+    digest = body_hash(payload)
     try:
         event = contracts.decode_event(payload, max_bytes=max_bytes)
     except contracts.ContractError as exc:
+        parsed = contracts.parse_topic(topic)
         return UndecodableEvent(
             topic,
             payload,
             exc.reason,
             exc.detail,
             str(exc.event_id) if exc.event_id else None,
-            exc.agent_id,
-            exc.site,
+            exc.agent_id or (parsed.agent_id if parsed else None),
+            exc.site or (parsed.site if parsed else None),
             exc.seq,
+            digest,
         )
     parsed = contracts.parse_topic(topic)
     if parsed is None or (parsed.site, parsed.agent_id) != (event.site, event.agent_id):
+        shown = topic if len(topic) <= 120 else topic[:117] + "..."
         return UndecodableEvent(
             topic,
             payload,
             "topic_mismatch",
-            f"envelope says site {event.site!r} agent {event.agent_id!r}; topic is {topic!r}",
+            f"envelope says site {event.site!r} agent {event.agent_id!r}; topic is {shown!r}",
             str(event.event_id),
             event.agent_id,
             event.site,
             event.seq,
+            digest,
         )
     movement = heartbeat = observation = None
     if isinstance(event, contracts.MovementEvent):
@@ -110,7 +133,25 @@ def translate(topic: str, payload: bytes, max_bytes: int) -> FloorEvent | Undeco
         heartbeat=heartbeat,
         observation=observation,
         payload=payload,
+        payload_hash=digest,
     )
+
+
+def translate_status(topic: str, payload: bytes) -> AgentStatus | None:
+    """An agent's retained status, or None (logged) if it is not one the contract knows."""
+    parsed = contracts.parse_topic(topic)
+    if parsed is None:
+        log.info("ignored status on a topic outside the contract: %.120s", topic)
+        return None
+    try:
+        status = contracts.decode(contracts.Status, payload)
+    except contracts.ContractError as exc:
+        log.info("ignored status on %s: %s", topic, exc)
+        return None
+    if parsed.agent_id != status.agent_id:
+        log.info("ignored status on %s: it names agent %r", topic, status.agent_id)
+        return None
+    return AgentStatus(status.agent_id, parsed.site, status.state)
 
 
 class IngestWorker:
@@ -141,17 +182,21 @@ class IngestWorker:
             ),
             log_level=settings.log_level,
             reconnect_delay=reconnect_delay,
+            buffer_messages=settings.ingest_buffer_messages,
+            buffer_bytes=int(settings.ingest_buffer_mb * 1024 * 1024),
         )
-        # chunks of (topic, payload) as the receiver hands them over
-        self.inbox: queue.Queue[list[tuple[str, bytes]]] = queue.Queue(maxsize=10_000)
+        self.buffer = IngestBuffer(self.spec.buffer_messages, self.spec.buffer_bytes)
         self.connected = threading.Event()  # set once subscribed: events are being received
         self.totals = IngestResult()
+        self.internal_errors = 0  # exceptions a batch thread caught and carried on from
+        self.fatal: str | None = None  # why the worker stopped on its own
+        self.waiting_for_database = threading.Event()
         self._totals_lock = threading.Lock()
-        self._acked: dict[tuple[str, str], int] = {}  # highest ack published, per agent
         self._send_lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._conn: Connection | None = None
-        self._receiver: threading.Thread | BaseProcess | None = None
+        self._stop = threading.Event()
+        self._receiver: Receiver | None = None  # thread mode
+        self._conn: Connection | None = None  # process mode: our end of the pipe
+        self._process: BaseProcess | None = None
 
     def _subscription(self, topic: str) -> str:
         group = self.service.settings.mqtt_share_group
@@ -159,80 +204,93 @@ class IngestWorker:
             return f"$share/{group}/{topic}"
         return topic
 
-    def start(self) -> None:
-        """Start the receiver (process or thread) and the thread that reads its pipe."""
-        self._stopping.clear()
-        self._start_receiver()
-        threading.Thread(target=self._read, name="ingest-pipe", daemon=True).start()
+    # --- the receiver ----------------------------------------------------------------------
+
+    def _state(self, state: str, detail: str) -> None:
+        if state == "up":
+            self.connected.set()
+        elif state == "down":
+            self.connected.clear()
+        elif state == "refused":
+            self._fail(f"the MQTT broker refused the ingest worker: {detail}")
 
     def _start_receiver(self) -> None:
+        if self.service.settings.ingest_receiver == "thread":
+            self._receiver = Receiver(self.spec, self.buffer, self._state)
+            self._receiver.start()
+            return
         if self._conn is not None:  # a receiver that died: reap it and drop its pipe
             self._conn.close()
-        if self._receiver is not None:
-            self._receiver.join(1)
+        if self._process is not None:
+            self._process.join(1)
         ours, theirs = mp.Pipe(duplex=True)
         self._conn = ours
-        if self.service.settings.ingest_receiver == "process":
-            process = mp.get_context("spawn").Process(
-                target=run_process, args=(self.spec, theirs), name="ingest-receiver", daemon=True
-            )
-            process.start()
-            theirs.close()  # the receiver holds the only copy: it sees EOF when we are gone
-            self._receiver = process
-        else:
-            thread = threading.Thread(
-                target=Receiver(self.spec, theirs).run, name="ingest-receiver", daemon=True
-            )
-            thread.start()
-            self._receiver = thread
+        process = mp.get_context("spawn").Process(
+            target=run_process, args=(self.spec, theirs), name="ingest-receiver", daemon=True
+        )
+        process.start()
+        theirs.close()  # the receiver holds the only copy: it sees EOF when we are gone
+        self._process = process
 
-    def stop(self) -> None:
-        """Tell the receiver to disconnect and wait for it."""
-        self._stopping.set()
-        with contextlib.suppress(OSError):
-            self._send(("stop",))
-        if self._receiver is not None:
-            self._receiver.join(10)
-        if self._conn is not None:
-            self._conn.close()
-
-    def _send(self, message: tuple[Any, ...]) -> None:
-        assert self._conn is not None
-        with self._send_lock:
-            self._conn.send(message)
-
-    def _read(self) -> None:
-        """Queue the receiver's chunks; start a new receiver if it dies."""
-        while not self._stopping.is_set():
+    def _read_pipe(self) -> None:
+        """Process mode: move the receiver's chunks into our buffer (waiting while it is full,
+        which fills the pipe and makes the receiver wait in turn); replace a receiver that dies."""
+        while not self._stop.is_set():
             assert self._conn is not None
             try:
                 message = self._conn.recv()
             except (EOFError, OSError):
                 self.connected.clear()
-                if self._stopping.is_set():
+                if self._stop.is_set():
                     return
                 log.error("the MQTT receiver ended unexpectedly; starting a new one")
-                if self._stopping.wait(1.0):
+                if self._stop.wait(1.0):
                     return
                 self._start_receiver()
                 continue
             if message[0] == "events":
-                self.inbox.put(message[1])
-            elif message[0] == "up":
-                self.connected.set()
-            elif message[0] == "down":
-                self.connected.clear()
+                self.buffer.put_many(message[1])
+            elif message[0] == "state":
+                self._state(message[1], "")
+            elif message[0] == "refused":
+                self._state("refused", message[1])
 
-    def run(self, stop: threading.Event) -> None:
-        """Consume until ``stop`` is set; batches in progress are finished first.
+    def publish(self, topic: str, payload: bytes) -> None:
+        """Publish an ack or a command through the receiver (QoS 1, not retained)."""
+        if self._receiver is not None:
+            self._receiver.publish(topic, payload)
+            return
+        assert self._conn is not None
+        with self._send_lock:
+            self._conn.send(("publish", topic, payload))
 
-        ``ingest_threads`` batch threads (one by default) share the queue, each with its own
+    def _stop_receiver(self) -> None:
+        self.buffer.close()
+        if self._receiver is not None:
+            self._receiver.stop()
+        if self._conn is not None:
+            with contextlib.suppress(OSError), self._send_lock:
+                self._conn.send(("stop",))
+            if self._process is not None:
+                self._process.join(10)
+            self._conn.close()
+
+    # --- running ---------------------------------------------------------------------------
+
+    def run(self, stop: threading.Event) -> int:
+        """Consume until ``stop`` is set (0) or a fatal condition stops the worker (1, reason in
+        ``fatal``); batches in progress are finished first.
+
+        ``ingest_threads`` batch threads (one by default) share the buffer, each with its own
         connection. Several coordinate the way separate workers in the shared-subscription group
         do: row locks in one order, and the inbox's unique event ids. They rarely help: batches
         lock the same projection and agent rows until they commit, so a second thread mostly
         waits, and its out-of-order commits make passing seq gaps (docs/performance.md).
         """
-        self.start()
+        self._stop = stop
+        self._start_receiver()
+        if self._conn is not None:
+            threading.Thread(target=self._read_pipe, name="ingest-pipe", daemon=True).start()
         threads = [
             threading.Thread(target=self._batches, args=(stop,), name=f"ingest-batch-{n}")
             for n in range(self.service.settings.ingest_threads)
@@ -247,74 +305,90 @@ class IngestWorker:
             for thread in threads:
                 if thread.is_alive():
                     thread.join()
-            self.stop()
+            self._stop_receiver()
+        return 1 if self.fatal else 0
+
+    def _fail(self, reason: str) -> None:
+        if self.fatal is None:
+            self.fatal = reason
+            log.error("ingest worker stopping: %s", reason)
+        self._stop.set()
+        self.buffer.close()
 
     def _batches(self, stop: threading.Event) -> None:
-        carry: list[tuple[str, bytes]] = []
+        size = self.service.settings.ingest_batch_size
         while not stop.is_set():
-            batch, carry = self._collect(stop, carry)
-            if batch:
-                self._process(batch, stop)
-
-    def _collect(
-        self, stop: threading.Event, carry: list[tuple[str, bytes]]
-    ) -> tuple[list[tuple[str, bytes]], list[tuple[str, bytes]]]:
-        """At most ``ingest_batch_size`` messages, waiting at most ``ingest_batch_ms`` after the
-        first; what a chunk brings beyond that is carried to the next batch."""
-        settings = self.service.settings
-        size = settings.ingest_batch_size
-        batch = carry
-        if not batch:
+            messages = self.buffer.take(size, timeout=0.2)
+            if not messages:
+                continue
             try:
-                batch = self.inbox.get(timeout=0.2)
-            except queue.Empty:
-                return [], []
-        deadline = time.monotonic() + settings.ingest_batch_ms / 1000
-        while len(batch) < size and not stop.is_set():
-            remaining = deadline - time.monotonic()
-            try:
-                batch += (
-                    self.inbox.get(timeout=remaining) if remaining > 0 else self.inbox.get_nowait()
+                self._process_batch(messages, stop)
+            except Fatal as exc:
+                self._fail(str(exc))
+                return
+            except Exception:  # the top of a long-running loop: log, count, carry on
+                error_id = uuid.uuid4().hex[:12]
+                with self._totals_lock:
+                    self.internal_errors += 1
+                log.exception(
+                    "internal error %s handling a batch of %d; its edges will re-send it",
+                    error_id,
+                    len(messages),
                 )
-            except queue.Empty:
-                break
-        return batch[:size], batch[size:]
 
-    def _process(self, batch: list[tuple[str, bytes]], stop: threading.Event) -> None:
+    def _items(self, messages: list[tuple[str, bytes]]) -> list[Item]:
         max_bytes = self.service.settings.max_payload_bytes
-        events: list[FloorEvent | UndecodableEvent] = []
-        for topic, payload in batch:
-            if topic.endswith("/status"):
-                self._status(topic, payload)
-            else:
-                events.append(translate(topic, payload, max_bytes))
-        if not events:
+        items: list[Item] = []
+        for topic, payload in messages:
+            try:
+                if topic.endswith("/status"):
+                    status = translate_status(topic, payload)
+                    if status is not None:
+                        items.append(status)
+                else:
+                    items.append(translate(topic, payload, max_bytes))
+            except Exception as exc:  # noqa: BLE001 - a bug decoding one message rejects it alone
+                items.append(_internal_error(topic, payload, exc))
+        return items
+
+    def _process_batch(self, messages: list[tuple[str, bytes]], stop: threading.Event) -> None:
+        items = self._items(messages)
+        if not items:
             return
+        service = self.service
         delay = 0.1
         while True:
             try:
-                result = ingest_batch(
-                    self.service.uow(), self.service.catalog, events, datetime.now(UTC)
+                result = ingest(
+                    service.uow,
+                    service.catalog,
+                    items,
+                    datetime.now(UTC),
+                    service.classify,
+                    policy=service.policy,
                 )
                 break
-            except DBAPIError as exc:
+            except Exception as exc:  # ingest raises only what classify calls unavailable/fatal
+                if service.classify(exc) == "fatal":
+                    raise Fatal(_fatal_reason(exc)) from exc
                 if stop.is_set():
                     log.warning(
-                        "stopping with a batch of %d uncommitted; edges re-send it", len(events)
+                        "stopping with a batch of %d uncommitted; edges re-send it", len(items)
                     )
                     return
+                self.waiting_for_database.set()
                 log.warning(
-                    "batch of %d failed on the database (%s); retrying in %.1fs",
-                    len(events),
-                    exc.orig or exc,
+                    "the database is unavailable (%s); batch of %d waits %.1fs",
+                    _first_line(exc),
+                    len(items),
                     delay,
                 )
                 stop.wait(delay)
                 delay = min(delay * 2, 5.0)
+        self.waiting_for_database.clear()
         self._publish_acks(result)
         with self._totals_lock:
-            for name in ("applied", "duplicates", "rejected", "recorded"):
-                setattr(self.totals, name, getattr(self.totals, name) + getattr(result, name))
+            self.totals.add(IngestResult(**{k: getattr(result, k) for k in _COUNTS}))
         log.debug(
             "batch: %d applied, %d duplicates, %d rejected, %d recorded",
             result.applied,
@@ -325,29 +399,42 @@ class IngestWorker:
 
     def _publish_acks(self, result: IngestResult) -> None:
         now = datetime.now(UTC)
-        for (site, agent_id), committed in result.acks.items():
-            with self._totals_lock:
-                # batch threads commit in any order; a retained ack must never go backwards
-                seq = max(committed, self._acked.get((site, agent_id), 0))
-                self._acked[(site, agent_id)] = seq
+        for (site, agent_id), seq in result.acks.items():
             ack = contracts.Ack(agent_id=agent_id, seq=seq, committed_at=now)
             try:
-                self._send(("ack", contracts.topic(site, agent_id, "acks"), contracts.encode(ack)))
+                self.publish(contracts.topic(site, agent_id, "acks"), contracts.encode(ack))
             except OSError:
                 log.warning(
                     "no receiver to publish the ack for %s; its edge will re-send", agent_id
                 )
 
-    def _status(self, topic: str, payload: bytes) -> None:
-        parsed = contracts.parse_topic(topic)
-        try:
-            status = contracts.decode(contracts.Status, payload)
-        except contracts.ContractError as exc:
-            log.info("ignored status on %s: %s", topic, exc)
-            return
-        if parsed is None or parsed.agent_id != status.agent_id:
-            log.info("ignored status on %s: it names agent %r", topic, status.agent_id)
-            return
-        agents.record_status(
-            self.service.uow(), status.agent_id, parsed.site, status.state, datetime.now(UTC)
-        )
+
+_COUNTS = ("applied", "duplicates", "rejected", "recorded", "conflicts", "poison")
+
+
+def _internal_error(topic: str, payload: bytes, exc: Exception) -> UndecodableEvent:
+    error_id = uuid.uuid4().hex[:12]
+    log.exception("internal error %s decoding a message on %.120s", error_id, topic)
+    parsed = contracts.parse_topic(topic)
+    return UndecodableEvent(
+        topic,
+        payload,
+        "internal_error",
+        f"{type(exc).__name__}: {str(exc)[:300]} (error id {error_id})",
+        agent_id=parsed.agent_id if parsed else None,
+        site=parsed.site if parsed else None,
+        payload_hash=body_hash(payload),
+    )
+
+
+def _first_line(exc: BaseException) -> str:
+    origin = getattr(exc, "orig", None) or exc
+    lines = str(origin).strip().splitlines()
+    return lines[0] if lines else type(origin).__name__
+
+
+def _fatal_reason(exc: BaseException) -> str:
+    return (
+        f"the database schema is missing or out of date ({_first_line(exc)}); "
+        "run `warehouse db upgrade`"
+    )

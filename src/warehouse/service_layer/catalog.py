@@ -23,6 +23,18 @@ def normalise_gtins(parser: CodeParser, gtins: Iterable[str]) -> list[str]:
     return sorted(set(out))
 
 
+def _check_codes_distinct(product: Product) -> None:
+    """A product names each of its codes once: no repeated alias, no alias that is its GTIN."""
+    seen = set(product.gtins)
+    for index, alias in enumerate(product.aliases):
+        if alias in seen:
+            raise RuleViolation(
+                f"alias {alias!r} is given twice (or is one of the product's GTINs)",
+                field=f"aliases.{index}",
+            )
+        seen.add(alias)
+
+
 def _check_codes_free(uow: UnitOfWork, product: Product, except_sku: str | None) -> None:
     taken = uow.products.codes_taken([*product.gtins, *product.aliases], except_sku)
     if taken:
@@ -35,11 +47,13 @@ def _check_codes_free(uow: UnitOfWork, product: Product, except_sku: str | None)
 def create_product(uow: UnitOfWork, parser: CodeParser, product: Product) -> Product:
     """Add a product; its SKU, GTINs and aliases must be unused."""
     product = replace(product, gtins=normalise_gtins(parser, product.gtins))
+    _check_codes_distinct(product)
     with uow:
         if uow.products.get(product.sku) is not None:
             raise Conflict(f"sku {product.sku!r} exists already", field="sku")
         _check_codes_free(uow, product, None)
         created = uow.products.add(product)
+        uow.catalog_version.bump()
         uow.commit()
     return created
 
@@ -47,6 +61,7 @@ def create_product(uow: UnitOfWork, parser: CodeParser, product: Product) -> Pro
 def update_product(uow: UnitOfWork, parser: CodeParser, product: Product) -> Product:
     """Replace a product's attributes and codes, keyed by its SKU."""
     product = replace(product, gtins=normalise_gtins(parser, product.gtins))
+    _check_codes_distinct(product)
     with uow:
         current = uow.products.get(product.sku)
         if current is None:
@@ -54,6 +69,7 @@ def update_product(uow: UnitOfWork, parser: CodeParser, product: Product) -> Pro
         _check_codes_free(uow, product, product.sku)
         product.id = current.id
         updated = uow.products.update(product)
+        uow.catalog_version.bump()
         uow.commit()
     return updated
 
@@ -70,6 +86,7 @@ def delete_product(uow: UnitOfWork, sku: str) -> None:
                 field="sku",
             )
         uow.products.delete(sku)
+        uow.catalog_version.bump()
         uow.commit()
 
 
@@ -93,6 +110,23 @@ def _check_parent(uow: UnitOfWork, location: Location) -> None:
         raise RuleViolation("a virtual location cannot be a parent", field="parent_code")
 
 
+def _check_change(current: Location, location: Location) -> None:
+    """What may change about a location: its name, its policy, a physical one's kind."""
+    if location.parent_code != current.parent_code:
+        raise RuleViolation(
+            "moving a location in the tree is not supported; "
+            "create a new one and transfer the stock",
+            field="parent_code",
+        )
+    if current.is_virtual and location.kind is not current.kind:
+        raise RuleViolation(
+            f"{current.code} is a virtual ({current.kind}) location; its kind cannot change",
+            field="kind",
+        )
+    if location.kind.is_virtual != current.kind.is_virtual:
+        raise RuleViolation("a location cannot change between physical and virtual", field="kind")
+
+
 def create_location(uow: UnitOfWork, location: Location) -> Location:
     """Add a node to the location tree."""
     with uow:
@@ -100,28 +134,23 @@ def create_location(uow: UnitOfWork, location: Location) -> Location:
             raise Conflict(f"location {location.code!r} exists already", field="code")
         _check_parent(uow, location)
         created = uow.locations.add(location)
+        uow.catalog_version.bump()
         uow.commit()
     return created
 
 
 def update_location(uow: UnitOfWork, location: Location) -> Location:
-    """Rename, re-kind or re-policy a location; its place in the tree does not change."""
+    """Rename, re-kind or re-policy a location; its place in the tree does not change (its
+    ``parent_code`` is taken from what is stored)."""
     with uow:
         current = uow.locations.get(location.code)
         if current is None:
             raise NotFound(f"location {location.code!r} is not known", field="code")
-        if location.parent_code != current.parent_code:
-            raise RuleViolation(
-                "moving a location in the tree is not supported; "
-                "create a new one and transfer the stock",
-                field="parent_code",
-            )
-        if location.kind.is_virtual != current.kind.is_virtual:
-            raise RuleViolation(
-                "a location cannot change between physical and virtual", field="kind"
-            )
+        location = replace(location, parent_code=current.parent_code)
+        _check_change(current, location)
         location.id = current.id
         updated = uow.locations.update(location)
+        uow.catalog_version.bump()
         uow.commit()
     return updated
 
@@ -132,13 +161,17 @@ def delete_location(uow: UnitOfWork, code: str) -> None:
         location = uow.locations.get(code)
         if location is None:
             raise NotFound(f"location {code!r} is not known", field="code")
-        if code in VIRTUAL_LOCATIONS:
-            raise RuleViolation(f"{code} is a built-in virtual location", field="code")
+        if code in VIRTUAL_LOCATIONS or location.is_virtual:
+            raise RuleViolation(
+                f"{code} is a virtual ({location.kind}) location and cannot be deleted",
+                field="code",
+            )
         if uow.locations.has_children(code):
             raise Conflict(f"location {code!r} has child locations", field="code")
         if uow.stock.in_use(location_id=location.id):
             raise Conflict(f"location {code!r} has ledger history", field="code")
         uow.locations.delete(code)
+        uow.catalog_version.bump()
         uow.commit()
 
 
@@ -153,10 +186,12 @@ def seed(
                 _check_parent(uow, location)
                 uow.locations.add(location)
             else:
+                _check_change(current, location)
                 location.id = current.id
                 uow.locations.update(location)
         for given in products:
             product = replace(given, gtins=normalise_gtins(parser, given.gtins))
+            _check_codes_distinct(product)
             current_product = uow.products.get(product.sku)
             _check_codes_free(uow, product, product.sku if current_product else None)
             if current_product is None:
@@ -164,6 +199,7 @@ def seed(
             else:
                 product.id = current_product.id
                 uow.products.update(product)
+        uow.catalog_version.bump()
         uow.commit()
     return len(locations), len(products)
 

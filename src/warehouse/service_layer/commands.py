@@ -59,7 +59,8 @@ class FloorEvent:
     movement: MovementRequest | None = None
     heartbeat: dict[str, Any] | None = None
     observation: ObservationRequest | None = None
-    payload: bytes | None = None  # kept for types this version records but does not apply
+    payload: bytes | None = None  # as received: kept in the inbox
+    payload_hash: str | None = None  # tells a re-send from a different body with the same id
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +75,20 @@ class UndecodableEvent:
     agent_id: str | None = None
     site: str | None = None
     seq: int | None = None
+    payload_hash: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AgentStatus:
+    """An agent's retained ``online``/``offline`` announcement."""
+
+    agent_id: str
+    site: str
+    state: str
+
+
+#: What one message from the broker becomes before a batch applies it.
+Item = FloorEvent | UndecodableEvent | AgentStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,4 +109,13 @@ class IngestResult:
     duplicates: int = 0
     rejected: int = 0
     recorded: int = 0
+    conflicts: int = 0  # duplicates of an event id with a different body
+    poison: int = 0  # events that failed their batch and were rejected on their own
     acks: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def add(self, other: IngestResult) -> None:
+        """Fold another result into this one (acks only rise)."""
+        for name in ("applied", "duplicates", "rejected", "recorded", "conflicts", "poison"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for key, seq in other.acks.items():
+            self.acks[key] = max(seq, self.acks.get(key, 0))

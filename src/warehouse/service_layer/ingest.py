@@ -1,48 +1,188 @@
-"""Ingesting a batch of floor events exactly once: dedupe, resolve, post, track seqs, in one
-transaction; the caller publishes the returned acks after the commit."""
+"""Ingesting floor events exactly once: dedupe, resolve, post, track seqs, in one transaction;
+the caller publishes the returned acks after the commit.
+
+Two entry points:
+
+- :func:`ingest_batch` applies a batch in one transaction.
+- :func:`ingest` is what the worker calls: :func:`ingest_batch`, isolating whatever makes a
+  batch fail. A batch that fails for any reason but an unreachable database is split in halves
+  until the item that fails is alone; that item is then recorded as rejected with the reason and
+  acknowledged, and everything before and after it flows on. Serialization failures and
+  deadlocks are retried a few times first. An unreachable database (or a missing schema) is the
+  caller's to wait out: nothing is rejected for it.
+"""
 
 from __future__ import annotations
 
 import logging
+import time
+import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 
-from warehouse.domain.errors import DomainError, NotFound
+from warehouse.domain import ledger
+from warehouse.domain.errors import DomainError, NotFound, OutOfRange
 from warehouse.domain.model import Location, Movement
 from warehouse.service_layer import observations, posting
-from warehouse.service_layer.commands import FloorEvent, IngestResult, UndecodableEvent
-from warehouse.service_layer.ports import InboxEntry, Rejection, SeqReport, UnitOfWork
+from warehouse.service_layer.commands import (
+    AgentStatus,
+    FloorEvent,
+    IngestResult,
+    Item,
+    UndecodableEvent,
+)
+from warehouse.service_layer.policies import DEFAULT_POLICY, StockPolicy
+from warehouse.service_layer.ports import (
+    FailureClassifier,
+    InboxEntry,
+    Rejection,
+    SeqReport,
+    UnitOfWork,
+)
 from warehouse.service_layer.resolve import Catalog, Provenance, build_movement
 
 log = logging.getLogger(__name__)
 
 #: Rejected payloads above this size are kept truncated (with their full size recorded).
 MAX_STORED_PAYLOAD = 64 * 1024
+#: How often a batch that hit a serialization failure or deadlock is tried again before it is
+#: split like any other failing batch.
+RETRIES = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Poisoned:
+    """An item that failed its batch on its own: to be recorded as rejected with ``reason``."""
+
+    item: FloorEvent | UndecodableEvent
+    reason: str
+    detail: str
+
+
+def ingest(
+    new_uow: Callable[[], UnitOfWork],
+    catalog: Catalog,
+    items: Sequence[Item],
+    now: datetime,
+    classify: FailureClassifier,
+    *,
+    policy: StockPolicy = DEFAULT_POLICY,
+    sleep: Callable[[float], None] = time.sleep,
+) -> IngestResult:
+    """Apply ``items``, isolating any that cannot be applied; raise only what ``classify``
+    calls ``unavailable`` or ``fatal`` (the caller waits, or stops)."""
+
+    def run(chunk: Sequence[Item | Poisoned]) -> IngestResult:
+        attempt = 0
+        while True:
+            try:
+                return ingest_batch(new_uow(), catalog, chunk, now, policy=policy)
+            except Exception as exc:  # sorted by classify; what it cannot name is isolated
+                kind = classify(exc)
+                if kind in ("unavailable", "fatal"):
+                    raise
+                if kind == "retry" and attempt < RETRIES:
+                    attempt += 1
+                    sleep(0.02 * 2**attempt)
+                    continue
+                if len(chunk) > 1:
+                    middle = len(chunk) // 2
+                    result = run(chunk[:middle])
+                    result.add(run(chunk[middle:]))
+                    return result
+                return poison(chunk[0], exc)
+
+    def poison(item: Item | Poisoned, exc: Exception) -> IngestResult:
+        if isinstance(item, AgentStatus):
+            log.error("status of agent %s could not be recorded: %s", item.agent_id, exc)
+            return IngestResult()
+        if isinstance(item, Poisoned):  # recording it failed: keep what can be kept
+            log.error("could not record rejected event %s: %s", item.item.event_id, exc)
+            return _loose(new_uow, catalog, item, now, classify)
+        reason, detail = _failure(exc)
+        if isinstance(item, UndecodableEvent):  # its own reason says more than the database's
+            reason, detail = item.reason, f"{item.detail} (stored after: {detail})"
+        log.warning(
+            "event_id=%s agent_id=%s seq=%s failed its batch and is rejected: %s %s",
+            item.event_id,
+            item.agent_id,
+            item.seq,
+            reason,
+            detail,
+        )
+        result = run([Poisoned(item, reason, detail)])
+        result.poison += 1
+        return result
+
+    return run(list(items))
+
+
+def _loose(
+    new_uow: Callable[[], UnitOfWork],
+    catalog: Catalog,
+    poisoned: Poisoned,
+    now: datetime,
+    classify: FailureClassifier,
+) -> IngestResult:
+    """The last resort: the payload and reason alone, with no ids (nothing is acked)."""
+    item = poisoned.item
+    bare = UndecodableEvent(
+        getattr(item, "topic", "") or "", item.payload or b"", poisoned.reason, poisoned.detail
+    )
+    try:
+        return ingest_batch(new_uow(), catalog, [bare], now)
+    except Exception as exc:
+        if classify(exc) in ("unavailable", "fatal"):
+            raise
+        log.exception("a rejected event could not be stored at all; its edge will re-send it")
+        return IngestResult()
+
+
+def _failure(exc: Exception) -> tuple[str, str]:
+    """The reason and detail recorded for an item that failed on its own."""
+    if isinstance(exc, DomainError):
+        return _reason(exc), exc.message
+    origin = getattr(exc, "orig", None)  # a database driver's own error, wrapped by the adapter
+    if origin is not None:
+        text = str(origin).strip().splitlines()
+        return "database_error", (text[0] if text else type(origin).__name__)[:500]
+    error_id = uuid.uuid4().hex[:12]
+    log.error("internal error %s", error_id, exc_info=exc)
+    return "internal_error", f"{type(exc).__name__}: {str(exc)[:300]} (error id {error_id})"
 
 
 def ingest_batch(
     uow: UnitOfWork,
     catalog: Catalog,
-    items: Sequence[FloorEvent | UndecodableEvent],
+    items: Sequence[Item | Poisoned],
     now: datetime,
+    *,
+    policy: StockPolicy = DEFAULT_POLICY,
 ) -> IngestResult:
-    """Apply a batch of events in one transaction; return counts and the acks to publish."""
+    """Apply a batch in one transaction; return counts and the acks to publish."""
     result = IngestResult()
-    batch = _Batch(now)
+    batch = _Batch(now, policy)
     with uow:
+        catalog.refresh(uow)
         for item in items:
-            if isinstance(item, UndecodableEvent):
+            if isinstance(item, AgentStatus):
+                batch.statuses.append(item)
+            elif isinstance(item, Poisoned):
+                batch.poisoned(item)
+            elif isinstance(item, UndecodableEvent):
                 batch.undecodable(item)
-            elif item.event_id in batch.seen:
-                result.duplicates += 1
+            elif item.event_id in batch.first:
+                batch.repeated(item.event_id, item)
             else:
                 batch.decoded(uow, catalog, item)
         claimed = uow.inbox.claim(batch.entries)
-        result.duplicates += len(batch.entries) - len(claimed)
+        batch.compare_with_inbox(uow, claimed)
         movements = [m for eid, m in batch.movements if eid in claimed]
         posting.post(uow, movements, now, enforce=False)
         rejections = batch.loose + [r for eid, r in batch.rejections if eid in claimed]
+        rejections += batch.new_conflicts(uow)
         uow.rejections.add(rejections)
         for event, location in batch.observations:
             if event.event_id in claimed:
@@ -50,10 +190,14 @@ def ingest_batch(
         for event in batch.heartbeats:
             if event.event_id in claimed and event.heartbeat is not None:
                 uow.agents.heartbeat(event.agent_id, event.site, event.heartbeat, now)
+        for status in batch.statuses:
+            uow.agents.status(status.agent_id, status.site, status.state, now)
         result.acks = _track_seqs(uow, batch, claimed, now)
         uow.commit()
     result.applied = len(movements)
-    result.rejected = len(rejections)
+    result.rejected = len(rejections) - len(batch.conflicts)
+    result.conflicts = batch.conflicts_seen
+    result.duplicates = batch.duplicates + len(batch.entries) - len(claimed) - batch.dup_conflicts
     result.recorded = sum(
         1 for e in batch.entries if e.status == "recorded" and e.event_id in claimed
     )
@@ -63,55 +207,107 @@ def ingest_batch(
 class _Batch:
     """What one batch resolved to, before the inbox says which events are new."""
 
-    def __init__(self, now: datetime) -> None:
+    def __init__(self, now: datetime, policy: StockPolicy) -> None:
         self.now = now
-        self.seen: set[str] = set()
+        self.policy = policy
+        # event id -> (body hash, body) of its first copy in this batch
+        self.first: dict[str, tuple[str | None, bytes | None]] = {}
+        self.items: dict[str, FloorEvent | UndecodableEvent] = {}  # by event id
         self.entries: list[InboxEntry] = []
         self.movements: list[tuple[str, Movement]] = []
         self.rejections: list[tuple[str, Rejection]] = []
         self.loose: list[Rejection] = []  # no event id: cannot be deduplicated
         self.heartbeats: list[FloorEvent] = []
         self.observations: list[tuple[FloorEvent, Location]] = []
+        self.statuses: list[AgentStatus] = []
         self.agents: dict[str, tuple[str, int]] = {}  # agent -> (site, highest boot)
+        self.conflicts: list[Rejection] = []  # after new_conflicts: those not stored before
+        self.conflicts_seen = 0  # every conflicting copy, stored before or not
+        self.duplicates = 0  # repeats within the batch
+        self.dup_conflicts = 0  # claimed-before events whose new body differs
 
-    def _entry(
-        self,
-        event_id: str,
-        agent: str | None,
-        site: str | None,
-        seq: int | None,
-        kind: str,
-        status: str,
-        payload: bytes | None = None,
-    ) -> None:
-        self.seen.add(event_id)
-        self.entries.append(InboxEntry(event_id, agent, site, seq, kind, status, self.now, payload))
+    def _entry(self, item: FloorEvent | UndecodableEvent, status: str) -> None:
+        assert item.event_id is not None
+        if isinstance(item, FloorEvent):
+            kind, boot, payload = item.type, item.boot, item.payload
+        else:  # kept truncated: its whole body, up to the limit, is in the rejection too
+            kind, boot, payload = "invalid", 0, item.payload[:MAX_STORED_PAYLOAD]
+        self.first[item.event_id] = (item.payload_hash, payload)
+        self.items[item.event_id] = item
+        self.entries.append(
+            InboxEntry(
+                item.event_id,
+                item.agent_id,
+                item.site,
+                item.seq,
+                kind,
+                status,
+                self.now,
+                payload,
+                item.payload_hash,
+            )
+        )
+        if item.agent_id and item.site:
+            self._agent(item.agent_id, item.site, boot)
 
     def undecodable(self, item: UndecodableEvent) -> None:
-        rejection = _rejection(
-            self.now,
-            item.reason,
-            item.detail,
-            item.payload,
-            item.topic,
-            item.event_id,
-            item.agent_id,
-            item.site,
-            item.seq,
-        )
+        rejection = _rejection(self.now, item, item.reason, item.detail)
         if item.event_id is None:
             self.loose.append(rejection)
-            return
-        if item.event_id in self.seen:
-            return
-        self._entry(item.event_id, item.agent_id, item.site, item.seq, "invalid", "rejected")
-        self.rejections.append((item.event_id, rejection))
+        elif item.event_id in self.first:
+            self.repeated(item.event_id, item)
+        else:
+            self._entry(item, "rejected")
+            self.rejections.append((item.event_id, rejection))
+
+    def poisoned(self, poisoned: Poisoned) -> None:
+        item = poisoned.item
+        rejection = _rejection(self.now, item, poisoned.reason, poisoned.detail)
+        if item.event_id is None:
+            self.loose.append(rejection)
+        else:
+            self._entry(item, "rejected")
+            self.rejections.append((item.event_id, rejection))
+
+    def repeated(self, event_id: str, item: FloorEvent | UndecodableEvent) -> None:
+        """A second copy of an event id in the same batch: a re-send, or a conflict."""
+        first_hash, first_body = self.first[event_id]
+        if _differs(item.payload_hash, first_hash):
+            self.conflicts.append(_conflict(self.now, item, first_body))
+        else:
+            self.duplicates += 1
         if item.agent_id and item.site:
             self._agent(item.agent_id, item.site, 0)
 
+    def compare_with_inbox(self, uow: UnitOfWork, claimed: set[str]) -> None:
+        """Events the inbox had already: a body that differs from the first is a conflict."""
+        repeats = [e.event_id for e in self.entries if e.event_id not in claimed]
+        if not repeats:
+            return
+        for event_id, (first_hash, first_body) in uow.inbox.bodies(repeats).items():
+            item = self.items[event_id]
+            if _differs(item.payload_hash, first_hash):
+                self.conflicts.append(_conflict(self.now, item, first_body))
+                self.dup_conflicts += 1
+
+    def new_conflicts(self, uow: UnitOfWork) -> list[Rejection]:
+        """Conflicts not recorded before: a rogue re-sending one body is stored once."""
+        if not self.conflicts:
+            return []
+        self.conflicts_seen = len(self.conflicts)
+        keys = [(r.event_id or "", r.payload_hash or "") for r in self.conflicts]
+        known = uow.rejections.conflicts_known(keys)
+        fresh: list[Rejection] = []
+        seen: set[tuple[str, str]] = set()
+        for key, rejection in zip(keys, self.conflicts, strict=True):
+            if key not in known and key not in seen:
+                seen.add(key)
+                fresh.append(rejection)
+        self.conflicts = fresh
+        return fresh
+
     def decoded(self, uow: UnitOfWork, catalog: Catalog, event: FloorEvent) -> None:
-        self._agent(event.agent_id, event.site, event.boot)
-        status, payload = "recorded", None
+        status = "recorded"
         if event.type == "movement" and event.movement is not None:
             source = Provenance(
                 event.occurred_at,
@@ -122,7 +318,7 @@ class _Batch:
                 event.station,
             )
             try:
-                movement = build_movement(uow, catalog, event.movement, source)
+                movement = build_movement(uow, catalog, event.movement, source, self.policy)
             except DomainError as exc:
                 reason = _reason(exc)
                 log.info(
@@ -137,6 +333,10 @@ class _Batch:
                 self._reject(event, reason, exc.message)
             else:
                 status = "applied"
+                policy = self.policy
+                movement.flags += ledger.skew_flags(
+                    event.occurred_at, self.now, policy.clock_ahead_s, policy.clock_behind_s
+                )
                 self.movements.append((event.event_id, movement))
         elif event.type == "observation" and event.observation is not None:
             code = event.observation.location or event.observation.zone
@@ -150,29 +350,10 @@ class _Batch:
                 self.observations.append((event, location))
         elif event.type == "heartbeat":
             self.heartbeats.append(event)
-        else:
-            payload = event.payload  # kept so a later version can apply what this one records
-        self._entry(
-            event.event_id, event.agent_id, event.site, event.seq, event.type, status, payload
-        )
+        self._entry(event, status)
 
     def _reject(self, event: FloorEvent, reason: str, detail: str) -> None:
-        self.rejections.append(
-            (
-                event.event_id,
-                _rejection(
-                    self.now,
-                    reason,
-                    detail,
-                    event.payload or b"",
-                    None,
-                    event.event_id,
-                    event.agent_id,
-                    event.site,
-                    event.seq,
-                ),
-            )
-        )
+        self.rejections.append((event.event_id, _rejection(self.now, event, reason, detail)))
 
     def _agent(self, agent_id: str, site: str, boot: int) -> None:
         _, known = self.agents.get(agent_id, (site, 0))
@@ -186,31 +367,44 @@ def _reason(exc: DomainError) -> str:
             if exc.field in ("from_location", "to_location")
             else "unknown_product"
         )
+    if isinstance(exc, OutOfRange):
+        return "quantity_out_of_range"
     return "invalid_movement"
 
 
 def _rejection(
-    now: datetime,
-    reason: str,
-    detail: str,
-    payload: bytes,
-    topic: str | None,
-    event_id: str | None,
-    agent_id: str | None,
-    site: str | None,
-    seq: int | None,
+    now: datetime, item: FloorEvent | UndecodableEvent, reason: str, detail: str
 ) -> Rejection:
+    payload = item.payload or b""
     return Rejection(
         now,
         reason,
         detail,
         payload[:MAX_STORED_PAYLOAD],
         len(payload),
-        topic,
-        event_id,
-        agent_id,
-        site,
-        seq,
+        item.topic if isinstance(item, UndecodableEvent) else None,
+        item.event_id,
+        item.agent_id,
+        item.site,
+        item.seq,
+        item.payload_hash,
+    )
+
+
+def _differs(payload_hash: str | None, first_hash: str | None) -> bool:
+    return payload_hash is not None and first_hash is not None and payload_hash != first_hash
+
+
+def _conflict(
+    now: datetime, item: FloorEvent | UndecodableEvent, original: bytes | None
+) -> Rejection:
+    detail = (
+        f"event_id {item.event_id} arrived again with a different body; the first one stands "
+        "(both bodies are kept here)"
+    )
+    return replace(
+        _rejection(now, item, "conflicting_duplicate", detail),
+        original_payload=original[:MAX_STORED_PAYLOAD] if original else None,
     )
 
 

@@ -1,7 +1,7 @@
 """Ports: what the use cases need from persistence and the outside world.
 
-Each port has a SQLAlchemy implementation in ``warehouse.adapters`` and an in-memory one in
-``warehouse.adapters.memory`` for unit tests.
+Each port has a SQLAlchemy implementation in ``warehouse.adapters``; use-case tests run them
+on SQLite and PostgreSQL alike.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import Any, Literal, Protocol, Self
 
 from warehouse.domain.model import Location, Movement, Product, StockKey
 
@@ -34,6 +34,19 @@ class ParsedEpc:
     uri: str | None = None
     gtin: str | None = None
     serial: str | None = None
+
+
+#: What a failed store call means to the caller: ``unavailable`` (the database cannot be
+#: reached: wait and try again, never give up), ``retry`` (serialization failure, deadlock: try
+#: again a few times), ``fatal`` (no schema: nothing will work until someone acts),
+#: ``permanent`` (this input cannot be stored: isolate it).
+FailureKind = Literal["unavailable", "retry", "fatal", "permanent"]
+
+
+class FailureClassifier(Protocol):
+    """Tells what an exception raised by a unit of work means."""
+
+    def __call__(self, exc: BaseException) -> FailureKind: ...
 
 
 class EpcParser(Protocol):
@@ -74,6 +87,7 @@ class InboxEntry:
     status: str  # applied | rejected | recorded
     received_at: datetime
     payload: bytes | None = None
+    payload_hash: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +104,8 @@ class Rejection:
     agent_id: str | None = None
     site: str | None = None
     seq: int | None = None
+    payload_hash: str | None = None
+    original_payload: bytes | None = None  # a conflicting duplicate's first body
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +160,7 @@ class SweepRepository(Protocol):
 
 class InboxRepository(Protocol):
     def claim(self, entries: Sequence[InboxEntry]) -> set[str]: ...
+    def bodies(self, event_ids: Iterable[str]) -> dict[str, tuple[str | None, bytes | None]]: ...
     def seqs_above(self, acked: Mapping[str, int], limit: int) -> dict[str, list[int]]: ...
 
 
@@ -165,11 +182,21 @@ class AgentRepository(Protocol):
 
 class RejectionRepository(Protocol):
     def add(self, rejections: Sequence[Rejection]) -> None: ...
+    def conflicts_known(self, keys: Iterable[tuple[str, str]]) -> set[tuple[str, str]]: ...
+
+
+class CatalogVersion(Protocol):
+    """A counter every catalog change raises, so caches in every process know to drop."""
+
+    def current(self) -> int: ...
+    def bump(self) -> None: ...
 
 
 class IdempotencyRepository(Protocol):
-    def get(self, key: str) -> tuple[str, int, dict[str, Any]] | None: ...
-    def put(self, key: str, fingerprint: str, status: int, body: dict[str, Any]) -> None: ...
+    def claim(
+        self, key: str, fingerprint: str, at: datetime
+    ) -> tuple[str, int, dict[str, Any]] | None: ...
+    def complete(self, key: str, status: int, body: dict[str, Any]) -> None: ...
 
 
 class UnitOfWork(Protocol):
@@ -185,6 +212,7 @@ class UnitOfWork(Protocol):
     rejections: RejectionRepository
     idempotency: IdempotencyRepository
     sweeps: SweepRepository
+    catalog_version: CatalogVersion
 
     def __enter__(self) -> Self: ...
     def __exit__(

@@ -16,14 +16,12 @@ def post(
     """Apply movements to units, projection and ledger; return their ledger ids.
 
     Locks are taken in one order everywhere (projection rows sorted by key, then units), so two
-    workers posting at once wait for each other rather than deadlock.
+    workers posting at once wait for each other rather than deadlock. Virtual locations are not
+    projected (domain.ledger.projected_keys).
     """
     if not movements:
         return []
-    keys = sorted(
-        {k for m in movements for k in m.stock_keys()},
-        key=lambda k: (k.product_id, k.location_id, k.lot),
-    )
+    keys = ledger.projected_keys(movements)
     balances = uow.stock.balances(keys, lock=True)
     deltas = ledger.apply_movements(movements, balances, enforce=enforce)
     _place_units(uow, movements, at)

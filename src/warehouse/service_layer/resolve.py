@@ -12,6 +12,7 @@ from warehouse.domain import ledger
 from warehouse.domain.errors import NotFound, RuleViolation
 from warehouse.domain.model import Location, Movement, MovementKind, Product
 from warehouse.service_layer.commands import MovementRequest
+from warehouse.service_layer.policies import DEFAULT_POLICY, StockPolicy
 from warehouse.service_layer.ports import CodeParser, EpcParser, ParsedCode, UnitOfWork
 
 T = TypeVar("T")
@@ -43,12 +44,14 @@ class Route:
 
 
 class Catalog:
-    """Resolves product and location codes, caching hits for ``ttl`` seconds across batches.
+    """Resolves product and location codes, caching hits across batches and requests.
 
-    Only hits are cached, so a product created through the API is found on the next event; an
-    edited product's policy may be up to ``ttl`` seconds old in the ingest worker. A resolved
-    and checked route is cached the same way: a dock scanning the same case label into the same
-    location a hundred times resolves it once.
+    Only hits are cached, so a product created through the API is found on the next event. Every
+    catalog change raises the database's catalog version in its own transaction; :meth:`refresh`
+    reads it once per batch or request and drops the whole cache when it moved, so no process
+    serves a product or location that was changed or deleted elsewhere. ``ttl`` bounds an entry's
+    age besides. A resolved and checked route is cached the same way: a dock scanning the same
+    case label into the same location a hundred times resolves it once.
     """
 
     def __init__(
@@ -66,6 +69,14 @@ class Catalog:
         self._max = max_entries
         self._clock = clock
         self._cache: dict[object, tuple[float, object]] = {}
+        self._version: int | None = None
+
+    def refresh(self, uow: UnitOfWork) -> None:
+        """Drop every cached entry if the catalog changed since the last look."""
+        version = uow.catalog_version.current()
+        if version != self._version:
+            self._cache.clear()
+            self._version = version
 
     def _cached(self, key: object, load: Callable[[], T | None]) -> T | None:
         hit = self._cache.get(key)
@@ -153,12 +164,16 @@ def _route(uow: UnitOfWork, catalog: Catalog, req: MovementRequest) -> Route:
 
 
 def build_movement(
-    uow: UnitOfWork, catalog: Catalog, req: MovementRequest, source: Provenance
+    uow: UnitOfWork,
+    catalog: Catalog,
+    req: MovementRequest,
+    source: Provenance,
+    policy: StockPolicy = DEFAULT_POLICY,
 ) -> Movement:
     """Resolve and check one movement request; raise a DomainError naming the bad field."""
     route = catalog.route(uow, req)
     product, parsed = route.product, route.parsed
-    ledger.check_quantity(product, req.qty)
+    ledger.check_quantity(product, req.qty, policy.max_movement_qty)
     lot = req.lot or (parsed.lot if parsed else None) or ""
     serial = req.serial or (parsed.serial if parsed else None)
     return Movement(

@@ -11,6 +11,7 @@ from warehouse.domain.errors import Conflict, RuleViolation
 from warehouse.domain.model import Flag, MovementKind
 from warehouse.service_layer import posting
 from warehouse.service_layer.commands import ManualMovement
+from warehouse.service_layer.policies import DEFAULT_POLICY, StockPolicy
 from warehouse.service_layer.ports import UnitOfWork
 from warehouse.service_layer.resolve import Catalog, Provenance, build_movement
 
@@ -30,16 +31,19 @@ def record_movement(
     command: ManualMovement,
     now: datetime,
     idempotency_key: str | None = None,
+    policy: StockPolicy = DEFAULT_POLICY,
 ) -> tuple[int, bool]:
     """Post one manual movement; return its ledger id and whether it was a replay.
 
     Unlike floor events, a command is refused when it breaks a rule: a tracked product without
-    its lot or serial, or stock going below zero where the ``block`` policy applies.
+    its lot or serial, or stock going below zero where the ``block`` policy applies. The
+    idempotency key is claimed first: a concurrent request with the same key waits for this one
+    to commit, then replays its result (or, if this one failed, does the work itself).
     """
     with uow:
         print_ = fingerprint(command)
         if idempotency_key:
-            seen = uow.idempotency.get(idempotency_key)
+            seen = uow.idempotency.claim(idempotency_key, print_, now)
             if seen is not None:
                 if seen[0] != print_:
                     raise Conflict(
@@ -47,6 +51,7 @@ def record_movement(
                         field="Idempotency-Key",
                     )
                 return int(seen[2]["movement_id"]), True
+        catalog.refresh(uow)
         if command.request.kind not in MANUAL_KINDS:
             kinds = ", ".join(sorted(k.value for k in MANUAL_KINDS))
             raise RuleViolation(
@@ -54,7 +59,7 @@ def record_movement(
                 field="kind",
             )
         source = Provenance(command.occurred_at or now, "api", actor=command.actor)
-        movement = build_movement(uow, catalog, command.request, source)
+        movement = build_movement(uow, catalog, command.request, source, policy)
         if Flag.MISSING_LOT in movement.flags:
             raise RuleViolation(f"{movement.product.sku} is lot-tracked; give a lot", field="lot")
         if Flag.MISSING_SERIAL in movement.flags:
@@ -63,6 +68,6 @@ def record_movement(
             )
         (movement_id,) = posting.post(uow, [movement], now, enforce=True)
         if idempotency_key:
-            uow.idempotency.put(idempotency_key, print_, 201, {"movement_id": movement_id})
+            uow.idempotency.complete(idempotency_key, 201, {"movement_id": movement_id})
         uow.commit()
     return movement_id, False

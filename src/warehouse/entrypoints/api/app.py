@@ -11,6 +11,7 @@ import warehouse
 from warehouse.bootstrap import Service, bootstrap
 from warehouse.config import Settings
 from warehouse.entrypoints.api import problems
+from warehouse.entrypoints.api.limits import BodyLimit
 from warehouse.entrypoints.api.routers import catalog, operations, stock
 
 DESCRIPTION = """
@@ -37,6 +38,8 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
         title="warehouse", version=warehouse.__version__, description=DESCRIPTION, lifespan=lifespan
     )
     problems.install(app)
+    limit = (service.settings if service else settings or Settings()).api_max_body_bytes
+    app.add_middleware(BodyLimit, max_bytes=limit)
     for router in (catalog.router, stock.router, operations.router):
         app.include_router(router, prefix="/api/v1")
     app.include_router(operations.health)

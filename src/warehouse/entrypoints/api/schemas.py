@@ -8,7 +8,16 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:/-]*$")]
+from warehouse.entrypoints.api.params import (
+    Code,
+    Note,
+    Storable,
+    Text64,
+    Text128,
+    Text200,
+    Text512,
+)
+
 Qty = Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=6)]
 
 
@@ -19,15 +28,13 @@ class _In(BaseModel):
 class ProductUpdate(_In):
     """Everything of a product but its SKU, which is in the path."""
 
-    name: Annotated[str, Field(min_length=1, max_length=200)]
-    unit: Annotated[str, Field(min_length=1, max_length=16)] = "ea"
+    name: Text200
+    unit: Annotated[str, Field(min_length=1, max_length=16), Storable] = "ea"
     tracking: Literal["none", "lot", "serial"] = "none"
     negative_policy: Literal["block", "allow"] = "block"
     reorder_point: Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=6)] | None = None
     gtins: Annotated[list[Annotated[str, Field(pattern=r"^\d{8,14}$")]], Field(max_length=50)] = []
-    aliases: Annotated[
-        list[Annotated[str, Field(min_length=1, max_length=128)]], Field(max_length=50)
-    ] = []
+    aliases: Annotated[list[Text128], Field(max_length=50)] = []
     active: bool = True
 
 
@@ -99,7 +106,7 @@ class LocationIn(_In):
     )
 
     code: Code
-    name: Annotated[str, Field(min_length=1, max_length=200)]
+    name: Text200
     kind: LocationKindName
     parent_code: Code | None = None
     negative_policy: Literal["block", "allow"] | None = None
@@ -108,7 +115,7 @@ class LocationIn(_In):
 class LocationUpdate(_In):
     """What may change about a location: name, kind and policy."""
 
-    name: Annotated[str, Field(min_length=1, max_length=200)]
+    name: Text200
     kind: LocationKindName
     negative_policy: Literal["block", "allow"] | None = None
 
@@ -195,17 +202,17 @@ class MovementIn(_In):
     kind: Literal["receive", "transfer", "adjust"]
     sku: Code | None = None
     gtin: Annotated[str, Field(pattern=r"^\d{8,14}$")] | None = None
-    code: Annotated[str, Field(min_length=1, max_length=512)] | None = None
+    code: Text512 | None = None
     qty: Qty
     from_location: Code | None = None
     to_location: Code | None = None
-    lot: Annotated[str, Field(min_length=1, max_length=64)] | None = None
-    serial: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    lot: Text64 | None = None
+    serial: Text64 | None = None
     expiry: date | None = None
-    order_ref: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    order_ref: Text64 | None = None
     occurred_at: AwareDatetime | None = None
-    actor: Annotated[str, Field(min_length=1, max_length=64)] | None = None
-    note: Annotated[str, Field(max_length=500)] | None = None
+    actor: Text64 | None = None
+    note: Note | None = None
 
     @model_validator(mode="after")
     def _one_product(self) -> MovementIn:

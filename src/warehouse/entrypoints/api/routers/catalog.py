@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Path, Query, Response, status
 
 from warehouse.adapters import queries
 from warehouse.domain.errors import NotFound
 from warehouse.domain.model import Location as DomainLocation
 from warehouse.domain.model import LocationKind, NegativePolicy, Product, Tracking
-from warehouse.entrypoints.api.deps import ReadConn, ServiceDep
+from warehouse.entrypoints.api.deps import ReadConn, ReaderDep, ServiceDep
+from warehouse.entrypoints.api.params import Ref, Storable
 from warehouse.entrypoints.api.problems import PROBLEM_RESPONSES
 from warehouse.entrypoints.api.schemas import (
     LocationIn,
@@ -24,6 +25,9 @@ from warehouse.entrypoints.api.schemas import (
 from warehouse.service_layer import catalog
 
 router = APIRouter(responses=PROBLEM_RESPONSES)
+Sku = Annotated[Ref, Path(description="The product's SKU")]
+LocationCode = Annotated[Ref, Path(description="The location's code")]
+Cursor = Annotated[str | None, Query(max_length=512, description="next_cursor of the last page")]
 
 
 def _product(sku: str, body: ProductIn | ProductUpdate) -> Product:
@@ -40,13 +44,23 @@ def _product(sku: str, body: ProductIn | ProductUpdate) -> Product:
     )
 
 
+def _location(code: str, body: LocationIn | LocationUpdate, parent: str | None) -> DomainLocation:
+    return DomainLocation(
+        code=code,
+        name=body.name,
+        kind=LocationKind(body.kind),
+        parent_code=parent,
+        negative_policy=NegativePolicy(body.negative_policy) if body.negative_policy else None,
+    )
+
+
 @router.get("/products", response_model=ProductPage, tags=["products"])
 def list_products(
     conn: ReadConn,
-    q: Annotated[str | None, Query(max_length=100)] = None,
+    q: Annotated[str | None, Query(max_length=100), Storable] = None,
     active: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    cursor: str | None = None,
+    cursor: Cursor = None,
 ) -> queries.Page:
     """Products by SKU; ``q`` matches part of the SKU or name."""
     return queries.list_products(conn, search=q, active=active, limit=limit, cursor=cursor)
@@ -62,7 +76,7 @@ def create_product(body: ProductIn, service: ServiceDep) -> dict[str, object]:
 
 
 @router.get("/products/{sku}", response_model=ProductOut, tags=["products"])
-def get_product(sku: str, service: ServiceDep) -> dict[str, object]:
+def get_product(sku: Sku, service: ServiceDep) -> dict[str, object]:
     """One product."""
     with service.uow() as uow:
         product = uow.products.get(sku)
@@ -72,14 +86,14 @@ def get_product(sku: str, service: ServiceDep) -> dict[str, object]:
 
 
 @router.put("/products/{sku}", response_model=ProductOut, tags=["products"])
-def update_product(sku: str, body: ProductUpdate, service: ServiceDep) -> dict[str, object]:
+def update_product(sku: Sku, body: ProductUpdate, service: ServiceDep) -> dict[str, object]:
     """Replace a product's attributes and codes."""
     updated = catalog.update_product(service.uow(), service.parser, _product(sku, body))
     return queries.product_dict(updated)
 
 
 @router.delete("/products/{sku}", status_code=status.HTTP_204_NO_CONTENT, tags=["products"])
-def delete_product(sku: str, service: ServiceDep) -> Response:
+def delete_product(sku: Sku, service: ServiceDep) -> Response:
     """Delete a product that never moved (deactivate one with history)."""
     catalog.delete_product(service.uow(), sku)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -87,7 +101,9 @@ def delete_product(sku: str, service: ServiceDep) -> Response:
 
 @router.get("/locations", response_model=list[LocationOut], tags=["locations"])
 def list_locations(
-    conn: ReadConn, under: str | None = None, kind: LocationKind | None = None
+    conn: ReadConn,
+    under: Annotated[Ref | None, Query(description="A location: it and its subtree")] = None,
+    kind: LocationKind | None = None,
 ) -> list[dict[str, object]]:
     """Locations in tree order; ``under`` limits to a subtree (inclusive)."""
     return queries.list_locations(conn, under=under, kind=kind.value if kind else None)
@@ -99,48 +115,30 @@ def list_locations(
     response_model=LocationOut,
     tags=["locations"],
 )
-def create_location(body: LocationIn, service: ServiceDep, conn: ReadConn) -> dict[str, object]:
+def create_location(body: LocationIn, service: ServiceDep, db: ReaderDep) -> dict[str, object]:
     """Add a location under its parent (sites have none)."""
-    catalog.create_location(
-        service.uow(),
-        DomainLocation(
-            code=body.code,
-            name=body.name,
-            kind=LocationKind(body.kind),
-            parent_code=body.parent_code,
-            negative_policy=NegativePolicy(body.negative_policy) if body.negative_policy else None,
-        ),
-    )
-    return queries.get_location(conn, body.code)
+    catalog.create_location(service.uow(), _location(body.code, body, body.parent_code))
+    return queries.get_location(db.conn, body.code)
 
 
 @router.get("/locations/{code}", response_model=LocationOut, tags=["locations"])
-def get_location(code: str, conn: ReadConn) -> dict[str, object]:
+def get_location(code: LocationCode, conn: ReadConn) -> dict[str, object]:
     """One location."""
     return queries.get_location(conn, code)
 
 
 @router.put("/locations/{code}", response_model=LocationOut, tags=["locations"])
 def update_location(
-    code: str, body: LocationUpdate, service: ServiceDep, conn: ReadConn
+    code: LocationCode, body: LocationUpdate, service: ServiceDep, db: ReaderDep
 ) -> dict[str, object]:
-    """Rename a location or change its kind or negative-stock policy."""
-    current = queries.get_location(conn, code)
-    catalog.update_location(
-        service.uow(),
-        DomainLocation(
-            code=code,
-            name=body.name,
-            kind=LocationKind(body.kind),
-            parent_code=current["parent_code"],
-            negative_policy=NegativePolicy(body.negative_policy) if body.negative_policy else None,
-        ),
-    )
-    return queries.get_location(conn, code)
+    """Rename a location or change its kind or negative-stock policy (a virtual location's
+    kind never changes)."""
+    catalog.update_location(service.uow(), _location(code, body, None))
+    return queries.get_location(db.conn, code)
 
 
 @router.delete("/locations/{code}", status_code=status.HTTP_204_NO_CONTENT, tags=["locations"])
-def delete_location(code: str, service: ServiceDep) -> Response:
-    """Delete a location that has no children and no history."""
+def delete_location(code: LocationCode, service: ServiceDep) -> Response:
+    """Delete a location that has no children and no history (never a virtual one)."""
     catalog.delete_location(service.uow(), code)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -10,20 +11,23 @@ from sqlalchemy import text
 
 from warehouse.adapters import queries
 from warehouse.entrypoints.api.deps import ReadConn, ServiceDep
+from warehouse.entrypoints.api.params import Text64
 from warehouse.entrypoints.api.schemas import AgentOut, RejectedPage
 
 router = APIRouter()
+service_log = logging.getLogger(__name__)
 
 
 @router.get("/events/rejected", response_model=RejectedPage, tags=["operations"])
 def rejected(
     conn: ReadConn,
-    reason: str | None = None,
-    agent_id: str | None = None,
+    reason: Annotated[Text64 | None, Query(description="e.g. unknown_product")] = None,
+    agent_id: Text64 | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    cursor: str | None = None,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> queries.Page:
-    """Events the ingest worker refused, newest first, with the reason and raw payload."""
+    """Events the ingest worker refused, newest first, with the reason and raw payload (and,
+    for a conflicting duplicate, the first body)."""
     return queries.rejected_events(
         conn, reason=reason, agent_id=agent_id, limit=limit, cursor=cursor
     )
@@ -40,10 +44,11 @@ health = APIRouter()
 
 @health.get("/healthz", tags=["operations"])
 def healthz(service: ServiceDep) -> JSONResponse:
-    """200 when the database answers, 503 when it does not."""
+    """200 when the database answers, 503 when it does not (details are in the server's log)."""
     try:
         with service.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
     except Exception as exc:  # noqa: BLE001 - any failure means unhealthy; report it, do not raise
-        return JSONResponse({"status": "unavailable", "database": str(exc)[:200]}, status_code=503)
+        service_log.warning("health check: the database did not answer: %s", exc)
+        return JSONResponse({"status": "unavailable", "database": "unavailable"}, status_code=503)
     return JSONResponse({"status": "ok", "database": "ok"})

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Header, Path, Query, Response, status
 from pydantic import AwareDatetime
 
 from warehouse.adapters import queries
-from warehouse.entrypoints.api.deps import ReadConn, ServiceDep
+from warehouse.entrypoints.api.deps import ReadConn, ReaderDep, ServiceDep
+from warehouse.entrypoints.api.params import Id, Ref, Text64
 from warehouse.entrypoints.api.problems import PROBLEM_RESPONSES
 from warehouse.entrypoints.api.schemas import (
     MovementIn,
@@ -23,19 +24,22 @@ from warehouse.service_layer.stock import record_movement
 
 router = APIRouter(responses=PROBLEM_RESPONSES)
 Limit = Annotated[int, Query(ge=1, le=1000)]
+Cursor = Annotated[str | None, Query(max_length=512, description="next_cursor of the last page")]
 
 
 @router.get("/stock", response_model=StockPage, tags=["stock"])
 def list_stock(
     conn: ReadConn,
-    sku: str | None = None,
-    gtin: str | None = None,
-    location: Annotated[str | None, Query(description="A location and its subtree")] = None,
-    lot: str | None = None,
+    sku: Ref | None = None,
+    gtin: Annotated[str | None, Query(pattern=r"^\d{8,14}$")] = None,
+    location: Annotated[Ref | None, Query(description="A location and its subtree")] = None,
+    lot: Text64 | None = None,
     include_zero: bool = False,
-    include_virtual: bool = False,
+    include_virtual: Annotated[
+        bool, Query(description="Also supplier, customer, loss, transit: summed from the ledger")
+    ] = False,
     limit: Limit = 100,
-    cursor: str | None = None,
+    cursor: Cursor = None,
 ) -> queries.Page:
     """Stock per product, location and lot; physical locations with stock unless asked."""
     return queries.stock(
@@ -52,7 +56,7 @@ def list_stock(
 
 
 @router.get("/stock/{sku}", response_model=SkuStock, tags=["stock"])
-def stock_of(sku: str, conn: ReadConn) -> dict[str, object]:
+def stock_of(sku: Annotated[Ref, Path()], conn: ReadConn) -> dict[str, object]:
     """One product's totals and its stock per location and lot."""
     return queries.stock_for_sku(conn, sku)
 
@@ -60,15 +64,15 @@ def stock_of(sku: str, conn: ReadConn) -> dict[str, object]:
 @router.get("/movements", response_model=MovementPage, tags=["movements"])
 def list_movements(
     conn: ReadConn,
-    sku: str | None = None,
-    location: Annotated[str | None, Query(description="Either side, with subtree")] = None,
-    kind: str | None = None,
-    agent_id: str | None = None,
-    order_ref: str | None = None,
+    sku: Ref | None = None,
+    location: Annotated[Ref | None, Query(description="Either side, with subtree")] = None,
+    kind: Text64 | None = None,
+    agent_id: Text64 | None = None,
+    order_ref: Text64 | None = None,
     since: AwareDatetime | None = None,
     until: AwareDatetime | None = None,
     limit: Limit = 100,
-    cursor: str | None = None,
+    cursor: Cursor = None,
 ) -> queries.Page:
     """Ledger rows, newest first; ``since``/``until`` bound the event time."""
     return queries.movements(
@@ -86,7 +90,7 @@ def list_movements(
 
 
 @router.get("/movements/{movement_id}", response_model=MovementOut, tags=["movements"])
-def get_movement(movement_id: int, conn: ReadConn) -> dict[str, object]:
+def get_movement(movement_id: Annotated[Id, Path()], conn: ReadConn) -> dict[str, object]:
     """One ledger row."""
     return queries.movement(conn, movement_id)
 
@@ -100,12 +104,14 @@ def get_movement(movement_id: int, conn: ReadConn) -> dict[str, object]:
 def post_movement(
     body: MovementIn,
     service: ServiceDep,
-    conn: ReadConn,
+    db: ReaderDep,
     response: Response,
     idempotency_key: Annotated[
         str | None,
         Header(
+            min_length=1,
             max_length=200,
+            pattern=r"^[\x21-\x7e]+$",
             description=(
                 "Retrying with the same key and body returns the first result; "
                 "the same key with another body is a 409"
@@ -133,7 +139,8 @@ def post_movement(
         ManualMovement(request, actor=body.actor, note=body.note, occurred_at=body.occurred_at),
         datetime.now(UTC),
         idempotency_key,
+        service.policy,
     )
     if replayed:
         response.headers["Idempotent-Replayed"] = "true"
-    return queries.movement(conn, movement_id)
+    return queries.movement(db.conn, movement_id)

@@ -1,0 +1,22 @@
+"""SQLAlchemy Core implementations of the repository ports, one module per aggregate; each
+repository works on the one connection of its unit of work."""
+
+from warehouse.adapters.repositories.catalog import SqlCatalogVersion, SqlLocations, SqlProducts
+from warehouse.adapters.repositories.idempotency import SqlIdempotency
+from warehouse.adapters.repositories.ingest import SEQ_WINDOW, SqlAgents, SqlInbox, SqlRejections
+from warehouse.adapters.repositories.stock import SqlLedger, SqlStock, SqlSweeps, SqlUnits
+
+__all__ = [
+    "SEQ_WINDOW",
+    "SqlAgents",
+    "SqlCatalogVersion",
+    "SqlIdempotency",
+    "SqlInbox",
+    "SqlLedger",
+    "SqlLocations",
+    "SqlProducts",
+    "SqlRejections",
+    "SqlStock",
+    "SqlSweeps",
+    "SqlUnits",
+]

@@ -1,0 +1,45 @@
+"""Idempotency keys of API commands."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+
+from warehouse.adapters import orm
+from warehouse.adapters.sql import insert
+
+
+class SqlIdempotency:
+    """Idempotency keys of API commands and what they produced."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def claim(
+        self, key: str, fingerprint: str, at: datetime
+    ) -> tuple[str, int, dict[str, Any]] | None:
+        """Claim ``key`` for this transaction, or return what an earlier request stored.
+
+        On PostgreSQL a concurrent transaction inserting the same key waits here until this
+        one ends; SQLite's write transactions run one at a time."""
+        t = orm.idempotency_keys
+        claimed = self.conn.execute(
+            insert(self.conn, t)
+            .values(key=key, fingerprint=fingerprint, status=0, body="{}", created_at=at)
+            .on_conflict_do_nothing()
+            .returning(t.c.key)
+        ).first()
+        if claimed is not None:
+            return None
+        row = self.conn.execute(select(t).where(t.c.key == key)).one()
+        return row.fingerprint, row.status, json.loads(row.body)
+
+    def complete(self, key: str, status: int, body: dict[str, Any]) -> None:
+        """Store the result that a retry with this key replays."""
+        t = orm.idempotency_keys
+        self.conn.execute(
+            update(t).where(t.c.key == key).values(status=status, body=json.dumps(body))
+        )
