@@ -100,18 +100,11 @@ def clean_db(engine: Engine, database_url: str) -> str:
         else:
             for table in TABLES:
                 conn.execute(text(f"DELETE FROM {table}"))
+        builtin = "('SUPPLIER', 'CUSTOMER', 'LOSS', 'TRANSIT')"
         conn.execute(
-            text(
-                "DELETE FROM locations WHERE kind NOT IN "
-                "('supplier', 'customer', 'loss', 'transit') AND parent_id IS NOT NULL"
-            )
+            text(f"DELETE FROM locations WHERE code NOT IN {builtin} AND parent_id IS NOT NULL")
         )
-        conn.execute(
-            text(
-                "DELETE FROM locations WHERE kind NOT IN "
-                "('supplier', 'customer', 'loss', 'transit')"
-            )
-        )
+        conn.execute(text(f"DELETE FROM locations WHERE code NOT IN {builtin}"))
     return database_url
 
 
@@ -225,3 +218,40 @@ def private_broker(tmp_path: Path) -> Iterator[PrivateBroker]:
     broker.start()
     yield broker
     broker.stop()
+
+
+class LiveApi:
+    """The API served by uvicorn in a thread on a spare loopback port (real concurrency)."""
+
+    def __init__(self, service: Service) -> None:
+        import uvicorn
+
+        from warehouse.entrypoints.api.app import create_app
+
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.base = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.server = uvicorn.Server(
+            uvicorn.Config(create_app(service=service), log_level="warning", lifespan="on")
+        )
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
+        )
+
+    def __enter__(self) -> LiveApi:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            assert time.monotonic() < deadline, "the API did not start"
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+        self.sock.close()
+
+
+@pytest.fixture
+def live_api(seeded: Service) -> Iterator[LiveApi]:
+    with LiveApi(seeded) as api:
+        yield api

@@ -22,7 +22,7 @@ def test_builtin_virtual_locations_exist(engine: Engine) -> None:
         rows = conn.execute(
             text(
                 "SELECT code, kind FROM locations WHERE parent_id IS NULL "
-                "AND kind IN ('supplier', 'customer', 'loss', 'transit') "
+                "AND code IN ('SUPPLIER', 'CUSTOMER', 'LOSS', 'TRANSIT') "
                 "ORDER BY code"
             )
         ).all()

@@ -19,10 +19,10 @@ CLAIM = text("""
     INSERT INTO inbox (event_id, agent_id, site, seq, type, status, received_at, payload,
                        payload_hash)
     SELECT r.event_id, r.agent_id, r.site, r.seq, r.type, r.status, r.received_at,
-           decode(r.payload, 'base64'), r.payload_hash
-    FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(
+           coalesce(convert_to(r.body, 'UTF8'), decode(r.payload, 'base64')), r.payload_hash
+    FROM json_to_recordset(CAST(:rows AS json)) AS r(
         event_id varchar, agent_id varchar, site varchar, seq bigint, type varchar,
-        status varchar, received_at timestamptz, payload text, payload_hash varchar)
+        status varchar, received_at timestamptz, body text, payload text, payload_hash varchar)
     ON CONFLICT DO NOTHING
     RETURNING event_id
 """)

@@ -475,6 +475,10 @@ def rejected_events(
         }
         item["payload"] = r.payload.decode("utf-8", errors="replace")
         item["payload_truncated"] = len(r.payload) < r.payload_size
+        original = r.original_payload
+        item["original_payload"] = (
+            original.decode("utf-8", errors="replace") if original is not None else None
+        )
         items.append(item)
     return Page(items, encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None)
 

@@ -21,6 +21,8 @@ def setup_logging(level: str) -> None:
     logging.basicConfig(
         level=level, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s", stream=sys.stderr
     )
+    if level != "DEBUG":  # Alembic tells every command which plugins and context it set up
+        logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def stop_on_signals() -> threading.Event:
@@ -102,8 +104,12 @@ def ingest(settings: Settings, client_id: str | None) -> None:
     from warehouse.entrypoints.ingest import IngestWorker
 
     service = bootstrap(settings)
-    worker = IngestWorker(service, client_id=client_id)
     stop = stop_on_signals()
+    problem = _wait_for_schema(service, stop)
+    if problem:
+        service.close()
+        raise click.ClickException(problem)
+    worker = IngestWorker(service, client_id=client_id)
     log.info(
         "ingest worker starting: broker %s, database %s",
         masked(settings.mqtt_url),
@@ -127,6 +133,28 @@ def ingest(settings: Settings, client_id: str | None) -> None:
         service.close()
     if status:
         raise click.ClickException(worker.fatal or "the ingest worker stopped")
+
+
+def _wait_for_schema(service: Any, stop: threading.Event) -> str | None:
+    """The schema problem, if any; while the database cannot be reached, wait (a worker may
+    start before its database does)."""
+    from warehouse.adapters.migrate import schema_problem
+
+    delay = 1.0
+    while not stop.is_set():
+        try:
+            return schema_problem(service.engine, masked(service.settings.database_url))
+        except Exception as exc:
+            if service.classify(exc) != "unavailable":
+                raise
+            log.warning(
+                "database %s unavailable; waiting %.0fs",
+                masked(service.settings.database_url),
+                delay,
+            )
+            stop.wait(delay)
+            delay = min(delay * 2, 30)
+    return None
 
 
 @main.group()

@@ -25,6 +25,7 @@ import multiprocessing as mp
 import os
 import socket
 import threading
+import time
 import uuid
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
@@ -316,11 +317,15 @@ class IngestWorker:
         self.buffer.close()
 
     def _batches(self, stop: threading.Event) -> None:
-        size = self.service.settings.ingest_batch_size
+        settings = self.service.settings
+        size, window = settings.ingest_batch_size, settings.ingest_batch_ms / 1000
         while not stop.is_set():
             messages = self.buffer.take(size, timeout=0.2)
             if not messages:
                 continue
+            deadline = time.monotonic() + window
+            while len(messages) < size and (left := deadline - time.monotonic()) > 0:
+                messages += self.buffer.take(size - len(messages), timeout=left)
             try:
                 self._process_batch(messages, stop)
             except Fatal as exc:

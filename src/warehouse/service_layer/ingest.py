@@ -223,7 +223,8 @@ class _Batch:
         self.agents: dict[str, tuple[str, int]] = {}  # agent -> (site, highest boot)
         self.conflicts: list[Rejection] = []  # after new_conflicts: those not stored before
         self.conflicts_seen = 0  # every conflicting copy, stored before or not
-        self.duplicates = 0  # repeats within the batch
+        self.repeats: list[FloorEvent | UndecodableEvent] = []  # later copies in the batch
+        self.duplicates = 0  # repeats within the batch with the first body
         self.dup_conflicts = 0  # claimed-before events whose new body differs
 
     def _entry(self, item: FloorEvent | UndecodableEvent, status: str) -> None:
@@ -270,25 +271,37 @@ class _Batch:
             self.rejections.append((item.event_id, rejection))
 
     def repeated(self, event_id: str, item: FloorEvent | UndecodableEvent) -> None:
-        """A second copy of an event id in the same batch: a re-send, or a conflict."""
-        first_hash, first_body = self.first[event_id]
-        if _differs(item.payload_hash, first_hash):
-            self.conflicts.append(_conflict(self.now, item, first_body))
-        else:
-            self.duplicates += 1
+        """A second copy of an event id in the same batch: judged once the inbox has said
+        whether the batch's first copy is the first of all."""
+        self.repeats.append(item)
         if item.agent_id and item.site:
             self._agent(item.agent_id, item.site, 0)
 
     def compare_with_inbox(self, uow: UnitOfWork, claimed: set[str]) -> None:
-        """Events the inbox had already: a body that differs from the first is a conflict."""
-        repeats = [e.event_id for e in self.entries if e.event_id not in claimed]
-        if not repeats:
-            return
-        for event_id, (first_hash, first_body) in uow.inbox.bodies(repeats).items():
-            item = self.items[event_id]
-            if _differs(item.payload_hash, first_hash):
-                self.conflicts.append(_conflict(self.now, item, first_body))
+        """Every copy of an event id compared with its first body (in the inbox, or this
+        batch's first copy when the inbox did not have it): a different body is a conflict."""
+        known = [e.event_id for e in self.entries if e.event_id not in claimed]
+        stored = uow.inbox.bodies(known) if known else {}
+        for event_id in known:
+            first_hash, first_body = stored.get(event_id, (None, None))
+            if self._compare(self.items[event_id], first_hash, first_body):
                 self.dup_conflicts += 1
+        for item in self.repeats:
+            assert item.event_id is not None
+            if item.event_id in claimed:
+                first_hash, first_body = self.first[item.event_id]
+            else:
+                first_hash, first_body = stored.get(item.event_id, (None, None))
+            if not self._compare(item, first_hash, first_body):
+                self.duplicates += 1
+
+    def _compare(
+        self, item: FloorEvent | UndecodableEvent, first_hash: str | None, first: bytes | None
+    ) -> bool:
+        if _differs(item.payload_hash, first_hash):
+            self.conflicts.append(_conflict(self.now, item, first))
+            return True
+        return False
 
     def new_conflicts(self, uow: UnitOfWork) -> list[Rejection]:
         """Conflicts not recorded before: a rogue re-sending one body is stored once."""

@@ -32,9 +32,13 @@ class SqlInbox:
             return claimed
         if self.conn.dialect.name == "postgresql":
             rows = [_inbox_row(e) for e in entries]
-            for row in rows:
-                if row["payload"] is not None:
-                    row["payload"] = base64.b64encode(row["payload"]).decode()
+            for row in rows:  # a decoded event's body is UTF-8 JSON: sent as text, not base64
+                payload = row["payload"]
+                if payload is not None:
+                    try:
+                        row["body"], row["payload"] = payload.decode(), None
+                    except UnicodeDecodeError:
+                        row["payload"] = base64.b64encode(payload).decode()
             claim = self.conn.execute(pg_bulk.CLAIM, {"rows": pg_bulk.as_json(rows)})
             return set(claim.scalars().all())  # one fetch, not one per row as iterating does
         for part in chunks(entries, 200):

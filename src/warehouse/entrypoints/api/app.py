@@ -37,10 +37,12 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
     app = FastAPI(
         title="warehouse", version=warehouse.__version__, description=DESCRIPTION, lifespan=lifespan
     )
+    if service is not None:  # usable without its lifespan (tests drive it in-process)
+        app.state.service = service
     problems.install(app)
     limit = (service.settings if service else settings or Settings()).api_max_body_bytes
     app.add_middleware(BodyLimit, max_bytes=limit)
     for router in (catalog.router, stock.router, operations.router):
-        app.include_router(router, prefix="/api/v1")
+        app.include_router(router, prefix="/api/v1", responses=problems.PROBLEM_RESPONSES)
     app.include_router(operations.health)
     return app

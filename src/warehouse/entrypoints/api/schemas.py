@@ -270,6 +270,9 @@ class RejectedEventOut(BaseModel):
     payload: str
     payload_size: int
     payload_truncated: bool
+    original_payload: str | None = Field(
+        None, description="For a conflicting_duplicate: the body first received with this id"
+    )
 
 
 class RejectedPage(BaseModel):

@@ -12,7 +12,6 @@ from warehouse.domain.model import Location as DomainLocation
 from warehouse.domain.model import LocationKind, NegativePolicy, Product, Tracking
 from warehouse.entrypoints.api.deps import ReadConn, ReaderDep, ServiceDep
 from warehouse.entrypoints.api.params import Ref, Storable
-from warehouse.entrypoints.api.problems import PROBLEM_RESPONSES
 from warehouse.entrypoints.api.schemas import (
     LocationIn,
     LocationOut,
@@ -24,7 +23,7 @@ from warehouse.entrypoints.api.schemas import (
 )
 from warehouse.service_layer import catalog
 
-router = APIRouter(responses=PROBLEM_RESPONSES)
+router = APIRouter()
 Sku = Annotated[Ref, Path(description="The product's SKU")]
 LocationCode = Annotated[Ref, Path(description="The location's code")]
 Cursor = Annotated[str | None, Query(max_length=512, description="next_cursor of the last page")]

@@ -11,7 +11,6 @@ from pydantic import AwareDatetime
 from warehouse.adapters import queries
 from warehouse.entrypoints.api.deps import ReadConn, ReaderDep, ServiceDep
 from warehouse.entrypoints.api.params import Id, Ref, Text64
-from warehouse.entrypoints.api.problems import PROBLEM_RESPONSES
 from warehouse.entrypoints.api.schemas import (
     MovementIn,
     MovementOut,
@@ -22,7 +21,7 @@ from warehouse.entrypoints.api.schemas import (
 from warehouse.service_layer.commands import ManualMovement, MovementRequest
 from warehouse.service_layer.stock import record_movement
 
-router = APIRouter(responses=PROBLEM_RESPONSES)
+router = APIRouter()
 Limit = Annotated[int, Query(ge=1, le=1000)]
 Cursor = Annotated[str | None, Query(max_length=512, description="next_cursor of the last page")]
 

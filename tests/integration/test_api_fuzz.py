@@ -1,0 +1,60 @@
+"""schemathesis against the API's own OpenAPI document, on both databases: generated requests,
+valid and not, never get a server error or a response that breaks the documented schema.
+
+Each operation's strategy is run through Hypothesis directly (schemathesis's pytest plugin
+does not run under pytest 9), a bounded number of examples each.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from warehouse.bootstrap import Service
+from warehouse.entrypoints.api.app import create_app
+
+pytestmark = pytest.mark.slow
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+EXAMPLES = 50
+
+
+def fuzz(service: Service, examples: int = EXAMPLES) -> list[str]:
+    """Run every operation's examples; return the operations that were exercised."""
+    schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(service=service))
+    exercised = []
+    for result in schema.get_all_operations():
+        operation = result.ok()
+
+        @given(case=operation.as_strategy())
+        @settings(
+            max_examples=examples,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
+        def run(case: Any) -> None:
+            case.call_and_validate(checks=CHECKS)
+
+        run()
+        exercised.append(f"{operation.method.upper()} {operation.path}")
+    return exercised
+
+
+def test_no_server_errors_and_no_schema_violations(seeded: Service) -> None:
+    exercised = fuzz(seeded)
+    assert "POST /api/v1/movements" in exercised
+    assert len(exercised) >= 14
