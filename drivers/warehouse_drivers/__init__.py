@@ -6,11 +6,17 @@ opens, so a device without evdev or python-can still runs a serial scanner.
 
 from warehouse_drivers.base import Driver, Level, Read, RejectedRead, TagReport
 from warehouse_drivers.decoding import (
+    RCN_REGIONS,
     DecodedBarcode,
     DecodedEpc,
     DecodeError,
+    Measure,
+    NdefRecord,
+    VariableMeasure,
     decode_barcode,
     decode_epc,
+    decode_epc_uri,
+    decode_ndef,
 )
 from warehouse_drivers.errors import (
     DeviceUnavailable,
@@ -24,6 +30,7 @@ from warehouse_drivers.registry import BACKENDS, create_driver
 
 __all__ = [
     "BACKENDS",
+    "RCN_REGIONS",
     "DecodeError",
     "DecodedBarcode",
     "DecodedEpc",
@@ -35,11 +42,16 @@ __all__ = [
     "KeyDecoder",
     "Level",
     "LineFramer",
+    "Measure",
+    "NdefRecord",
     "Overlong",
     "Read",
     "RejectedRead",
     "TagReport",
+    "VariableMeasure",
     "create_driver",
     "decode_barcode",
     "decode_epc",
+    "decode_epc_uri",
+    "decode_ndef",
 ]

@@ -8,9 +8,12 @@ from abc import ABC, abstractmethod
 from collections import deque
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Literal, Self
+from typing import TYPE_CHECKING, Literal, Self
 
 from warehouse_drivers.errors import DeviceUnavailable
+
+if TYPE_CHECKING:
+    from warehouse_drivers.decoding.ndef import NdefRecord
 
 Level = Literal["ok", "warn", "error"]
 
@@ -24,6 +27,7 @@ class Read:
     raw: bytes
     at: float  # wall clock, seconds
     uid: str | None = None  # an NFC tag's UID (hex), when the read came from one
+    records: tuple[NdefRecord, ...] = ()  # every record of an NFC tag's NDEF message
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,8 +11,10 @@ left. The read's ``data`` is what the tag says, in this order of preference:
 3. the URI of the first smart poster record,
 4. otherwise the tag's UID in upper-case hex.
 
-``uid`` always carries the UID. A tag that leaves the field before its NDEF data was read, or
-whose NDEF message is malformed, becomes a rejected read with the reason.
+``uid`` always carries the UID, ``records`` every record of the message. The tag's octets are
+decoded strictly (decoding/ndef.py): a malformed message is a rejected read
+(``malformed_ndef``) with the reason, as is a tag that leaves the field before its NDEF data
+was read (``tag_left``).
 """
 
 from __future__ import annotations
@@ -20,10 +22,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from warehouse_drivers.base import Driver, Item, Read, RejectedRead
+from warehouse_drivers.decoding.barcode import DecodeError
+from warehouse_drivers.decoding.ndef import NdefRecord, decode_ndef, preferred
 from warehouse_drivers.errors import DeviceUnavailable, DriverConfigError, DriverNotInstalled
 
 log = logging.getLogger(__name__)
@@ -154,16 +158,20 @@ class NfcReader(Driver):
 
         uid = bytes(tag.identifier).hex().upper()
         now = time.time()
+        records: tuple[NdefRecord, ...] = ()
+        octets = b""
         try:
             message, stayed = self._ndef(tag)
-            records = list(message.records) if message is not None else []
             octets = bytes(message.octets) if message is not None else b""
+            if octets:
+                records = decode_ndef(octets)
         except (nfc.tag.TagCommandError, nfc.clf.CommunicationError) as exc:
             stayed = False
             log.debug("%s: reading tag %s failed: %s", self.name, uid, exc)
-        except ndef.DecodeError as exc:
+        except (ndef.DecodeError, DecodeError) as exc:
+            detail = exc.detail if isinstance(exc, DecodeError) else str(exc)
             return RejectedRead(
-                self.name, "bad_ndef", f"tag {uid}: malformed NDEF message: {exc}", b"", now
+                self.name, "malformed_ndef", f"tag {uid}: {detail}", octets[:64], now
             )
         if not stayed:
             return RejectedRead(
@@ -173,21 +181,7 @@ class NfcReader(Driver):
                 bytes(tag.identifier),
                 now,
             )
-        data = _payload(records) or uid
-        return Read(self.name, data, octets[:512] or bytes(tag.identifier), now, uid=uid)
-
-
-def _payload(records: list[Any]) -> str | None:
-    """The first URI, else the first text, else the first smart poster's URI."""
-    import ndef
-
-    readers: list[tuple[type, Callable[[Any], str]]] = [
-        (ndef.UriRecord, lambda r: r.uri),
-        (ndef.TextRecord, lambda r: r.text),
-        (ndef.SmartposterRecord, lambda r: r.resource.uri if r.resource else ""),
-    ]
-    for kind, value_of in readers:
-        for record in records:
-            if isinstance(record, kind) and value_of(record):
-                return str(value_of(record))
-    return None
+        data = preferred(records) or uid
+        return Read(
+            self.name, data, octets[:512] or bytes(tag.identifier), now, uid=uid, records=records
+        )

@@ -92,8 +92,47 @@ def test_a_malformed_ndef_message_is_a_rejected_read(reader: NfcReader, port: in
     with EmulatedTag(port, "02FE000000004204", broken):
         rejected = first_read(reader)
     assert isinstance(rejected, RejectedRead)
-    assert rejected.reason == "bad_ndef"
+    assert rejected.reason == "malformed_ndef"
     assert "02FE000000004204" in rejected.detail
+
+
+@pytest.mark.parametrize(
+    ("octets", "says"),
+    [
+        (b"\x51\x01\x0cU\x04id.gs1.org/", "MB flag not set"),  # nfcpy alone read it as a URI
+        (b"\xd1\x01\x0cU\x24id.gs1.org/", "URI identifier 36"),
+    ],
+    ids=["no MB", "reserved URI code"],
+)
+def test_ndef_that_only_a_relaxed_decode_accepts_is_rejected(
+    reader: NfcReader, port: int, octets: bytes, says: str
+) -> None:
+    with EmulatedTag(port, "02FE000000004205", octets):
+        rejected = first_read(reader)
+    assert isinstance(rejected, RejectedRead)
+    assert rejected.reason == "malformed_ndef"
+    assert says in rejected.detail
+
+
+def test_a_read_carries_every_record(reader: NfcReader, port: int) -> None:
+    import ndef
+
+    message = b"".join(
+        ndef.message_encoder(
+            [
+                ndef.TextRecord("LOC:WH1-A-02", "en"),
+                ndef.UriRecord("urn:epc:id:sgln:0614141.12345.0"),
+            ]
+        )
+    )
+    with EmulatedTag(port, "02FE000000004206", message):
+        read = first_read(reader)
+    assert isinstance(read, Read)
+    assert read.data == "urn:epc:id:sgln:0614141.12345.0"  # a URI before a text
+    text, uri = read.records
+    assert (text.kind, text.text, text.language) == ("text", "LOC:WH1-A-02", "en")
+    assert uri.epc is not None
+    assert uri.epc.gln == "0614141123452"
 
 
 class _PulledTag:

@@ -162,9 +162,15 @@ def test_exported_members_are_pinned() -> None:
         if not name.startswith("_") and name not in {"codec", "messages", "topics", "schema"}
     )
     assert decoding.__all__ == [
+        "RCN_REGIONS",
         "DecodeError",
         "DecodedBarcode",
         "DecodedEpc",
+        "Measure",
+        "NdefRecord",
+        "VariableMeasure",
         "decode_barcode",
         "decode_epc",
+        "decode_epc_uri",
+        "decode_ndef",
     ]

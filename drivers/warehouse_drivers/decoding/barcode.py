@@ -1,22 +1,115 @@
 """Barcode data to meaning: AIM symbology identifiers, GTINs with check digits, GS1 element
-strings and GS1 Digital Link URIs (parsed with biip)."""
+strings and GS1 Digital Link URIs (parsed with biip), restricted circulation numbers with an
+embedded price or weight (biip's regional rules).
+
+The symbology identifier decides what a payload may be (GS1 General Specifications 5.1.2, ISO/IEC
+15424); a read without one is judged by its content:
+
+| identifier | symbology | may carry |
+|---|---|---|
+| ``]E0`` | EAN-13, UPC-A, UPC-E | a GTIN-13 (or GTIN-12) |
+| ``]E3`` | EAN/UPC with add-on | a GTIN-13 followed by a 2- or 5-digit add-on |
+| ``]E4`` | EAN-8 | a GTIN-8 |
+| ``]E1``, ``]E2`` | an add-on read alone | nothing: refused (``addon_only``) |
+| ``]I1`` | ITF-14 | a GTIN-14 |
+| ``]C1``, ``]e0``-``]e2``, ``]J1`` | GS1-128, DataBar, composite, DotCode | element strings |
+| ``]d2``, ``]Q3`` | GS1 DataMatrix, GS1 QR | element strings or a Digital Link URI |
+| ``]Q1``, ``]d1`` | plain QR, DataMatrix | a Digital Link URI, else text |
+| any other | Code 39, Code 128, PDF417, ... | text, whatever it looks like |
+| none | (the scanner sends none) | a GTIN, an element string, a Digital Link URI, or text |
+
+A leading GS (FNC1 in first position, sent by some scanners instead of an identifier) is
+dropped before parsing.
+"""
 
 from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any, Literal
 
-from biip import ParseError
+from biip import ParseConfig, ParseError
 from biip.gs1_digital_link_uris import GS1DigitalLinkURI
 from biip.gs1_messages import GS1Message
 from biip.gtin import Gtin
+from biip.rcn import Rcn, RcnRegion
 
 GS = "\x1d"
 #: AIM identifiers of symbologies that carry GS1 element strings.
-GS1_SYMBOLOGIES = frozenset({"]C1", "]e0", "]e1", "]d2", "]Q3", "]J1"})
+GS1_SYMBOLOGIES = frozenset({"]C1", "]e0", "]e1", "]e2", "]d2", "]Q3", "]J1"})
+#: ... and of those that may carry a GS1 Digital Link URI.
+LINK_SYMBOLOGIES = frozenset({"]d1", "]d2", "]Q1", "]Q3"})
+#: EAN/UPC and ITF-14: identifier -> the digit counts their GTIN may have.
+GTIN_SYMBOLOGIES = {"]E0": (12, 13), "]E4": (8,), "]I1": (14,)}
+#: The names of the regional rule sets for price- and weight-embedded numbers.
+RCN_REGIONS = tuple(region.value for region in RcnRegion)
 Kind = Literal["gtin", "gs1", "digital_link", "text"]
+
+# AI prefix (3 digits, the 4th is the decimal point) -> (what is measured, unit)
+_MEASURES = {
+    "310": ("net weight", "kg"),
+    "311": ("length", "m"),
+    "312": ("width", "m"),
+    "313": ("depth", "m"),
+    "314": ("area", "m2"),
+    "315": ("net volume", "l"),
+    "316": ("net volume", "m3"),
+    "320": ("net weight", "lb"),
+    "321": ("length", "in"),
+    "322": ("length", "ft"),
+    "323": ("length", "yd"),
+    "324": ("width", "in"),
+    "325": ("width", "ft"),
+    "326": ("width", "yd"),
+    "327": ("depth", "in"),
+    "328": ("depth", "ft"),
+    "329": ("depth", "yd"),
+    "330": ("gross weight", "kg"),
+    "331": ("logistic length", "m"),
+    "332": ("logistic width", "m"),
+    "333": ("logistic depth", "m"),
+    "334": ("logistic area", "m2"),
+    "335": ("logistic volume", "l"),
+    "336": ("logistic volume", "m3"),
+    "337": ("area density", "kg/m2"),
+    "340": ("gross weight", "lb"),
+    "341": ("logistic length", "in"),
+    "342": ("logistic length", "ft"),
+    "343": ("logistic length", "yd"),
+    "344": ("logistic width", "in"),
+    "345": ("logistic width", "ft"),
+    "346": ("logistic width", "yd"),
+    "347": ("logistic depth", "in"),
+    "348": ("logistic depth", "ft"),
+    "349": ("logistic depth", "yd"),
+    "350": ("area", "in2"),
+    "351": ("area", "ft2"),
+    "352": ("area", "yd2"),
+    "353": ("logistic area", "in2"),
+    "354": ("logistic area", "ft2"),
+    "355": ("logistic area", "yd2"),
+    "356": ("net weight", "troy oz"),
+    "357": ("net weight or volume", "oz"),
+    "360": ("net volume", "qt"),
+    "361": ("net volume", "gal"),
+    "362": ("logistic volume", "qt"),
+    "363": ("logistic volume", "gal"),
+    "364": ("net volume", "in3"),
+    "365": ("net volume", "ft3"),
+    "366": ("net volume", "yd3"),
+    "367": ("logistic volume", "in3"),
+    "368": ("logistic volume", "ft3"),
+    "369": ("logistic volume", "yd3"),
+}
+_DATES = {
+    "11": "production_date",
+    "13": "packaging_date",
+    "15": "best_before",
+    "16": "sell_by",
+    "17": "expiry",
+}
 
 
 class DecodeError(ValueError):
@@ -26,6 +119,30 @@ class DecodeError(ValueError):
         super().__init__(f"{reason}: {detail}")
         self.reason = reason
         self.detail = detail
+
+
+@dataclass(frozen=True, slots=True)
+class Measure:
+    """A trade measure from AIs 310n-369n: what, how much, in which unit."""
+
+    ai: str
+    quantity: str  # "net weight", "length", ...
+    value: Decimal
+    unit: str  # "kg", "m", "lb", ...
+
+
+@dataclass(frozen=True, slots=True)
+class VariableMeasure:
+    """A restricted circulation number (prefix 02, 20-29) read with a region's rules.
+
+    ``item`` is the number with its variable part zeroed: the code the product is found by.
+    ``price`` is in the region's currency; ``weight`` in kilograms."""
+
+    region: str
+    item: str
+    price: Decimal | None = None
+    weight: Decimal | None = None
+    count: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +158,17 @@ class DecodedBarcode:
     expiry: date | None = None
     sscc: str | None = None
     elements: tuple[tuple[str, str], ...] = ()
+    production_date: date | None = None
+    packaging_date: date | None = None
+    best_before: date | None = None
+    sell_by: date | None = None
+    measures: tuple[Measure, ...] = ()
+    variable_count: int | None = None  # AI 30
+    count: int | None = None  # AI 37: trade items contained
+    gln: str | None = None  # AI 414: a physical location
+    gln_extension: str | None = None  # AI 254
+    addon: str | None = None  # an EAN/UPC add-on (]E3)
+    variable: VariableMeasure | None = None  # price or weight embedded in an RCN
 
 
 def split_symbology(text: str) -> tuple[str | None, str]:
@@ -51,25 +179,83 @@ def split_symbology(text: str) -> tuple[str | None, str]:
 
 
 @functools.lru_cache(maxsize=8192)
-def decode_barcode(text: str) -> DecodedBarcode:
-    """Decode one read; raise :class:`DecodeError` when GS1 data is malformed.
+def decode_barcode(text: str, rcn_region: str | None = None) -> DecodedBarcode:
+    """Decode one read; raise :class:`DecodeError` when it breaks the format it claims.
 
-    Memoised: a scanner reads the same few codes over and over, and parsing costs tens of µs.
+    ``rcn_region`` names the rule set (one of RCN_REGIONS) for price- and weight-embedded
+    numbers; without it such a number is only a GTIN. Memoised: a scanner reads the same few
+    codes over and over, and parsing costs tens of µs.
     """
     symbology, data = split_symbology(text.rstrip("\r\n"))
+    data = data.lstrip(GS)  # FNC1 in first position, as some scanners send it
     if not data:
         raise DecodeError("empty", "the read holds no data")
-    if data.startswith(("https://", "http://")):
+    if rcn_region is not None and rcn_region not in RCN_REGIONS:
+        raise DecodeError("unknown_rcn_region", f"{rcn_region!r} is not one of {RCN_REGIONS}")
+    if symbology is None:
+        return _unmarked(data, rcn_region)
+    if symbology in ("]E1", "]E2"):
+        raise DecodeError("addon_only", f"a {symbology} read is an add-on without its EAN/UPC")
+    if symbology == "]E3":
+        return _with_addon(data, rcn_region)
+    if symbology in GTIN_SYMBOLOGIES:
+        digits = GTIN_SYMBOLOGIES[symbology]
+        if not (data.isdigit() and len(data) in digits):
+            raise DecodeError(
+                "wrong_symbology",
+                f"{symbology} carries a GTIN of {' or '.join(map(str, digits))} digits; "
+                f"received {len(data)} characters",
+            )
+        return _gtin(data, symbology, rcn_region)
+    if data.startswith(("https://", "http://")) and symbology in LINK_SYMBOLOGIES:
         return _digital_link(data, symbology)
-    if symbology in GS1_SYMBOLOGIES or _looks_like_element_string(data):
+    if symbology in GS1_SYMBOLOGIES:
         return _element_string(data, symbology)
-    if data.isdigit() and len(data) in (8, 12, 13, 14):
-        try:
-            gtin = Gtin.parse(data)
-        except ParseError as exc:
-            raise DecodeError("invalid_gtin", str(exc)) from exc
-        return DecodedBarcode(data, "gtin", symbology, gtin=gtin.as_gtin_14())
     return DecodedBarcode(data, "text", symbology)
+
+
+def _unmarked(data: str, rcn_region: str | None) -> DecodedBarcode:
+    if data.startswith(("https://", "http://")):
+        return _digital_link(data, None)
+    if _looks_like_element_string(data):
+        return _element_string(data, None)
+    if data.isdigit() and len(data) in (8, 12, 13, 14):
+        return _gtin(data, None, rcn_region)
+    return DecodedBarcode(data, "text", None)
+
+
+def _gtin(data: str, symbology: str | None, rcn_region: str | None) -> DecodedBarcode:
+    config = ParseConfig(rcn_region=rcn_region) if rcn_region else None
+    try:
+        gtin = Gtin.parse(data, config=config)
+    except ParseError as exc:
+        reason = "invalid_variable_measure" if rcn_region and "measure" in str(exc) else None
+        raise DecodeError(reason or "invalid_gtin", str(exc)) from exc
+    variable = None
+    measured = isinstance(gtin, Rcn) and any(
+        v is not None for v in (gtin.price, gtin.weight, gtin.count)
+    )
+    if isinstance(gtin, Rcn) and gtin.region is not None and measured:
+        variable = VariableMeasure(
+            region=gtin.region.value,
+            item=gtin.without_variable_measure().as_gtin_14(),
+            price=gtin.price,
+            weight=gtin.weight,
+            count=gtin.count,
+        )
+    return DecodedBarcode(data, "gtin", symbology, gtin=gtin.as_gtin_14(), variable=variable)
+
+
+def _with_addon(data: str, rcn_region: str | None) -> DecodedBarcode:
+    if not (data.isdigit() and len(data) in (15, 18)):
+        raise DecodeError(
+            "wrong_symbology",
+            f"]E3 carries a GTIN-13 and a 2- or 5-digit add-on; received {len(data)} characters",
+        )
+    main = _gtin(data[:13], "]E3", rcn_region)
+    return DecodedBarcode(
+        data, "gtin", "]E3", gtin=main.gtin, addon=data[13:], variable=main.variable
+    )
 
 
 def _looks_like_element_string(data: str) -> bool:
@@ -126,29 +312,39 @@ def _digital_link(data: str, symbology: str | None) -> DecodedBarcode:
 
 def _from_elements(data: str, kind: Kind, symbology: str | None, elements: Any) -> DecodedBarcode:
     values: dict[str, str] = {}
-    expiry = None
-    gtin = sscc = None
+    fields: dict[str, Any] = {}
+    measures: list[Measure] = []
     for element in elements:
+        ai = element.ai.ai
         for problem in ("gtin_error", "sscc_error", "gln_error"):
             if getattr(element, problem, None):
                 raise DecodeError(
-                    f"invalid_{problem[:-6]}", f"AI ({element.ai.ai}): {getattr(element, problem)}"
+                    f"invalid_{problem[:-6]}", f"AI ({ai}): {getattr(element, problem)}"
                 )
-        values.setdefault(element.ai.ai, element.value)
-        if element.gtin is not None and gtin is None:
-            gtin = element.gtin.as_gtin_14()
+        values.setdefault(ai, element.value)
+        if element.gtin is not None and "gtin" not in fields:
+            fields["gtin"] = element.gtin.as_gtin_14()
         if element.sscc is not None:
-            sscc = element.value
-        if element.ai.ai == "17" and element.date is not None:
-            expiry = element.date
+            fields["sscc"] = element.value
+        if ai in _DATES and element.date is not None:
+            fields[_DATES[ai]] = element.date
+        if ai[:3] in _MEASURES and element.decimal is not None:
+            quantity, unit = _MEASURES[ai[:3]]
+            measures.append(Measure(ai, quantity, element.decimal, unit))
+        if ai == "414":
+            fields["gln"] = element.value
+    if "30" in values:
+        fields["variable_count"] = int(values["30"])
+    if "37" in values:
+        fields["count"] = int(values["37"])
     return DecodedBarcode(
         data,
         kind,
         symbology,
-        gtin=gtin,
         lot=values.get("10"),
         serial=values.get("21"),
-        expiry=expiry,
-        sscc=sscc,
+        gln_extension=values.get("254"),
         elements=tuple(values.items()),
+        measures=tuple(measures),
+        **fields,
     )

@@ -1,8 +1,12 @@
 """EPCs read from UHF tags, decoded per the GS1 EPC Tag Data Standard (with epcpy).
 
-A GS1 EPC (header 0x2C-0x3F) becomes its pure identity URN, and an SGTIN its GTIN-14 and
-serial. A header outside the GS1 range is a non-GS1 EPC (ISO/customer data) and is kept raw.
-A GS1 header whose length, partition or content is wrong is rejected with the reason.
+An EPC with a header of the TDS 1.x range (0x2C-0x3F) is decoded or rejected with the reason; a
+header outside it is a non-GS1 EPC (ISO/customer data) and is kept raw. Of the schemes in that
+range, those that carry a GS1 key (GTIN, SSCC, GLN, GRAI, GIAI, GSRN, GDTI, CPID, GCN) are
+``is_gs1``; GID, US DoD and ADI carry identifiers that are not GS1 keys. A decoded EPC gives its
+pure identity URI, tag URI (with filter value), company prefix, GS1 key, element string and
+Digital Link URI, so an SSCC tag at a dock door can stand for a pallet and an SGLN tag for a
+location. EPC URIs (``urn:epc:id:...``, on NFC tags and labels) decode the same way.
 """
 
 from __future__ import annotations
@@ -12,26 +16,68 @@ import re
 from dataclasses import dataclass
 from urllib.parse import unquote
 
+from biip import ParseError
+from biip.gs1_digital_link_uris import GS1DigitalLinkURI
+from biip.gs1_messages import GS1Message
 from epcpy import ConvertException, hex_to_tag_encodable  # type: ignore[attr-defined]
+from epcpy.epc_schemes import (  # type: ignore[attr-defined]
+    CPI,
+    GDTI,
+    GIAI,
+    GID,
+    GRAI,
+    GSRN,
+    GSRNP,
+    SGCN,
+    SGLN,
+    SGTIN,
+    SSCC,
+)
 
 from warehouse_drivers.decoding.barcode import DecodeError
 
 _HEX = re.compile(r"^[0-9A-Fa-f]+$")
-#: TDS 1.x binary headers of GS1 schemes (SGTIN-96 0x30, SSCC-96 0x31, SGLN-96 0x32, ...).
-GS1_HEADERS = range(0x2C, 0x40)
-_SCHEMES = {
+#: TDS 1.x binary headers: the GS1 range, every header named.
+SCHEMES = {
+    0x2C: "gdti-96",
+    0x2D: "gsrn-96",
+    0x2E: "gsrnp-96",
+    0x2F: "usdod-96",
     0x30: "sgtin-96",
-    0x36: "sgtin-198",
     0x31: "sscc-96",
     0x32: "sgln-96",
-    0x39: "sgln-195",
     0x33: "grai-96",
-    0x37: "grai-170",
     0x34: "giai-96",
-    0x38: "giai-202",
-    0x2D: "gsrn-96",
-    0x2C: "gdti-96",
     0x35: "gid-96",
+    0x36: "sgtin-198",
+    0x37: "grai-170",
+    0x38: "giai-202",
+    0x39: "sgln-195",
+    0x3A: "gdti-113",
+    0x3B: "adi-var",
+    0x3C: "cpi-96",
+    0x3D: "cpi-var",
+    0x3E: "gdti-174",
+    0x3F: "sgcn-96",
+}
+GS1_HEADERS = range(0x2C, 0x40)
+#: Schemes whose identity is not a GS1 key.
+NOT_GS1_KEYS = frozenset({"usdod-96", "gid-96", "adi-var"})
+#: Schemes with no filter value after the header.
+_NO_FILTER = frozenset({"gid-96"})
+#: EPC URI scheme -> epcpy class, for ``urn:epc:id:`` URIs.
+_URI_CLASSES = {
+    "sgtin": SGTIN,
+    "sscc": SSCC,
+    "sgln": SGLN,
+    "grai": GRAI,
+    "giai": GIAI,
+    "gsrn": GSRN,
+    "gsrnp": GSRNP,
+    "gdti": GDTI,
+    "cpi": CPI,
+    "sgcn": SGCN,
+    "gid": GID,
 }
 
 
@@ -41,14 +87,25 @@ class DecodedEpc:
 
     hex: str
     scheme: str  # e.g. "sgtin-96", or "raw" for a non-GS1 EPC
-    uri: str | None = None
+    uri: str | None = None  # pure identity: urn:epc:id:sgtin:0614141.812345.6789
     gtin: str | None = None
     serial: str | None = None
+    tag_uri: str | None = None  # urn:epc:tag:sgtin-96:3.0614141.812345.6789
+    filter_value: int | None = None
+    company_prefix: str | None = None
+    gs1_key: str | None = None  # the SSCC, GLN, GRAI, GIAI, ... as digits
+    sscc: str | None = None
+    gln: str | None = None
+    gln_extension: str | None = None
+    grai: str | None = None
+    giai: str | None = None
+    element_string: str | None = None  # (01)80614141123458(21)6789
+    digital_link: str | None = None  # https://id.gs1.org/01/80614141123458/21/6789
 
     @property
     def is_gs1(self) -> bool:
-        """Whether the tag carries a GS1 key."""
-        return self.uri is not None
+        """Whether the tag carries a GS1 key (GID, US DoD and ADI do not)."""
+        return self.uri is not None and self.scheme not in NOT_GS1_KEYS
 
 
 @functools.lru_cache(maxsize=65536)
@@ -64,15 +121,92 @@ def decode_epc(value: str) -> DecodedEpc:
     header = int(text[:2], 16)
     if header not in GS1_HEADERS:
         return DecodedEpc(text.upper(), "raw")
+    scheme = SCHEMES[header]
     try:
         epc = hex_to_tag_encodable(text)
-    except ConvertException as exc:
-        raise DecodeError("invalid_epc", f"header 0x{header:02X}: {exc}") from exc
-    except (ValueError, IndexError, KeyError) as exc:
-        raise DecodeError("invalid_epc", f"header 0x{header:02X}: {exc}") from exc
-    uri = str(epc.epc_uri)
-    gtin = serial = None
-    if uri.startswith("urn:epc:id:sgtin:"):
-        gtin = str(epc.gtin())  # type: ignore[attr-defined]
-        serial = unquote(uri.rsplit(".", 1)[1])
-    return DecodedEpc(text.upper(), _SCHEMES.get(header, f"gs1-0x{header:02x}"), uri, gtin, serial)
+    except (ConvertException, ValueError, IndexError, KeyError) as exc:
+        raise DecodeError("invalid_epc", f"header 0x{header:02X} ({scheme}): {exc}") from exc
+    filter_value = None if scheme in _NO_FILTER else (int(text[2:4], 16) >> 5) & 0b111
+    return _described(text.upper(), scheme, str(epc.epc_uri), epc, filter_value)
+
+
+@functools.lru_cache(maxsize=8192)
+def decode_epc_uri(uri: str) -> DecodedEpc:
+    """Decode a pure identity EPC URI (``urn:epc:id:sgtin:0614141.812345.6789``)."""
+    match = re.fullmatch(r"urn:epc:id:([a-z]+):.+", uri.strip())
+    cls = _URI_CLASSES.get(match.group(1)) if match else None
+    if cls is None:
+        raise DecodeError("invalid_epc_uri", f"{uri!r} is not a known urn:epc:id: URI")
+    try:
+        epc = cls(uri.strip())
+    except (ConvertException, ValueError, IndexError, KeyError) as exc:
+        raise DecodeError("invalid_epc_uri", f"{uri!r}: {exc}") from exc
+    scheme = match.group(1) if match else ""
+    try:
+        hex_value = epc.hex() if hasattr(epc, "hex") else ""
+    except Exception:  # noqa: BLE001 - epcpy cannot binary-encode every URI; the URI stands
+        hex_value = ""
+    return _described(hex_value.upper(), scheme, str(epc.epc_uri), epc, None)
+
+
+def _described(
+    hex_value: str, scheme: str, uri: str, epc: object, filter_value: int | None
+) -> DecodedEpc:
+    kind, _, identity = uri.removeprefix("urn:epc:id:").partition(":")
+    parts = identity.split(".")
+    company_prefix = parts[0] if kind not in ("gid",) else None
+    key = _call(epc, "gs1_key")
+    element_string = _call(epc, "gs1_element_string")
+    gtin = serial = gln = gln_extension = None
+    if kind == "sgtin":
+        gtin = str(_call(epc, "gtin"))
+        serial = unquote(parts[-1])
+    elif kind == "sgln":
+        gln = key
+        extension = unquote(parts[-1])
+        gln_extension = extension if extension != "0" else None
+    return DecodedEpc(
+        hex_value,
+        scheme,
+        uri,
+        gtin=gtin,
+        serial=serial,
+        tag_uri=(
+            f"urn:epc:tag:{scheme}:{filter_value}.{identity}"
+            if filter_value is not None
+            else f"urn:epc:tag:{scheme}:{identity}"
+            if "-" in scheme
+            else None
+        ),
+        filter_value=filter_value,
+        company_prefix=company_prefix,
+        gs1_key=key,
+        sscc=key if kind == "sscc" else None,
+        gln=gln,
+        gln_extension=gln_extension,
+        grai=key if kind == "grai" else None,
+        giai=key if kind == "giai" else None,
+        element_string=element_string,
+        digital_link=_digital_link(element_string),
+    )
+
+
+def _call(epc: object, name: str) -> str | None:
+    method = getattr(epc, name, None)
+    if method is None:
+        return None
+    try:
+        value = method()
+    except Exception:  # noqa: BLE001 - an epcpy scheme without this key: the field stays empty
+        return None
+    return str(value) if value is not None else None
+
+
+def _digital_link(element_string: str | None) -> str | None:
+    if not element_string:
+        return None
+    try:
+        message = GS1Message.parse_hri(element_string)
+        return str(GS1DigitalLinkURI.from_element_strings(message.element_strings).as_uri())
+    except (ParseError, ValueError):
+        return None
