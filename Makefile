@@ -21,6 +21,7 @@ demo: install
 ## agent installs and runs with only its own extra.
 test: install
 	@bash scripts/services.sh
+	@bash scripts/browser.sh
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/mypy

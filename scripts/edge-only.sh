@@ -17,7 +17,7 @@ if present:
     sys.exit(f"the edge extra installed server packages: {present}")
 import warehouse_edge.agent, warehouse_edge.cli  # noqa: F401  everything the agent runs
 PY
-for config in deploy/raspberrypi/*.toml; do "$venv/bin/warehouse-edge" check-config "$config"; done
+for config in deploy/raspberrypi/*.toml; do "$venv/bin/warehouse-edge" check-config --config "$config"; done
 work=$(dirname "$venv")
 cat > "$work/agent.toml" <<TOML
 agent_id = "edge-only-check"

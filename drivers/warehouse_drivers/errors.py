@@ -24,4 +24,8 @@ class DriverNotInstalled(DriverError):
 
 
 class DriverConfigError(DriverError):
-    """A driver was given parameters it cannot use."""
+    """A driver was given parameters it cannot use; ``field`` names the parameter if one."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field

@@ -7,6 +7,7 @@ from typing import Any
 
 from warehouse_drivers.base import Driver
 from warehouse_drivers.errors import DriverConfigError
+from warehouse_drivers.params import check_params
 
 #: driver name -> (module, class)
 BACKENDS: dict[str, tuple[str, str]] = {
@@ -28,6 +29,7 @@ def create_driver(kind: str, name: str, **params: Any) -> Driver:
         known = ", ".join(sorted(BACKENDS))
         raise DriverConfigError(f"unknown driver {kind!r}; known drivers: {known}") from None
     cls = getattr(importlib.import_module(module_name), class_name)
+    check_params(cls, kind, name, params)
     try:
         driver: Driver = cls(name, **params)
     except TypeError as exc:

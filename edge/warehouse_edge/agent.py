@@ -264,7 +264,11 @@ class Agent:
     def command(self, command: contracts.Command) -> None:
         """A command from the service (called on paho's thread; never raises)."""
         body = command.body
-        if isinstance(body, contracts.FeedbackCommand):
+        if isinstance(body, contracts.ResyncCommand):
+            oldest = self.outbox.oldest_kept_seq()
+            if oldest is None or oldest > body.from_seq:  # tell the service now, not in 30 s
+                self._heartbeat()
+        elif isinstance(body, contracts.FeedbackCommand):
             targets = [body.device] if body.device else list(self.supervisors)
             for name in targets:
                 if name in self.supervisors:
@@ -306,6 +310,11 @@ class Agent:
             "devices": devices,
         }
 
+    def _oldest_kept(self) -> int | None:
+        """The lowest seq the outbox keeps, or the next one it will assign when it is empty."""
+        oldest = self.outbox.oldest_kept_seq()
+        return oldest if oldest is not None else self.outbox.stats().last_seq + 1
+
     def _heartbeat(self) -> None:
         health = self.health()
         devices = {
@@ -323,6 +332,7 @@ class Agent:
             outbox_depth=health["outbox_depth"],
             oldest_unsent_age_s=health["oldest_unsent_age_s"],
             devices=devices,
+            oldest_kept_seq=self._oldest_kept(),
         )
         try:
             self._append(data, None, None)

@@ -7,8 +7,9 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -16,6 +17,20 @@ from warehouse_edge.config import AgentConfig, ConfigError, load_config
 
 log = logging.getLogger("warehouse_edge")
 ConfigPath = click.Path(exists=False, dir_okay=False, path_type=Path)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def config_option(required: bool = True) -> Callable[[F], F]:
+    """The one way every command is given its config: ``--config`` or WAREHOUSE_EDGE_CONFIG."""
+    return click.option(
+        "--config",
+        "config_path",
+        type=ConfigPath,
+        required=required,
+        envvar="WAREHOUSE_EDGE_CONFIG",
+        show_envvar=True,
+        help="The agent's TOML config.",
+    )
 
 
 def _setup_logging(level: str) -> None:
@@ -59,9 +74,7 @@ def main(log_level: str) -> None:
 
 
 @main.command()
-@click.option(
-    "--config", "config_path", type=ConfigPath, required=True, help="The agent's TOML config."
-)
+@config_option()
 def run(config_path: Path) -> None:
     """Run the agent until SIGINT or SIGTERM."""
     from warehouse_edge.agent import Agent
@@ -71,12 +84,12 @@ def run(config_path: Path) -> None:
 
 
 @main.command("check-config")
-@click.argument("path", type=ConfigPath)
-def check_config(path: Path) -> None:
+@config_option()
+def check_config(config_path: Path) -> None:
     """Validate a config file; errors name the field path and the bad value."""
-    config = _config(path)
+    config = _config(config_path)
     click.echo(
-        f"{path}: agent {config.agent_id} at site {config.site}, "
+        f"{config_path}: agent {config.agent_id} at site {config.site}, "
         f"{len(config.stations)} stations, {len(config.devices)} devices: OK"
     )
 
@@ -122,7 +135,7 @@ def devices() -> None:
 
 
 @main.command()
-@click.option("--config", "config_path", type=ConfigPath, required=True)
+@config_option()
 def doctor(config_path: Path) -> None:
     """Probe every configured device (open, then close) and print a status table."""
     from warehouse_drivers import DeviceUnavailable, DriverError, create_driver
@@ -143,20 +156,19 @@ def doctor(config_path: Path) -> None:
         except Exception as exc:  # noqa: BLE001 - a probe reports whatever a library raises
             status, detail = "error", f"{type(exc).__name__}: {exc}"
         failed += status != "ok"
-        rows.append((device.name, device.driver, device.station, status, detail[:100]))
+        rows.append((device.name, device.driver, device.station, status, detail))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     for row in rows:
-        click.echo(
-            "  ".join(cell.ljust(w) for cell, w in zip(row[:4], widths, strict=True))
-            + "  "
-            + row[4]
-        )
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row[:4], widths, strict=True)))
+    for name, _, _, status, detail in rows[1:]:
+        if status != "ok":  # the whole error, however long: it is what the operator acts on
+            click.echo(f"\n{name}: {detail}")
     if failed:
         raise SystemExit(1)
 
 
 @main.command()
-@click.option("--config", "config_path", type=ConfigPath, required=True)
+@config_option()
 def outbox(config_path: Path) -> None:
     """Show the outbox: pending events, oldest age, last acknowledged seq, disk use."""
     from warehouse_edge.outbox import Outbox
@@ -179,7 +191,7 @@ def outbox(config_path: Path) -> None:
 
 
 @main.command()
-@click.option("--config", "config_path", type=ConfigPath, required=True)
+@config_option()
 @click.option(
     "--script",
     "script_path",
@@ -228,12 +240,7 @@ def simulate(config_path: Path, script_path: Path, linger: float) -> None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="A candump (.log) or Vector ASC (.asc) file.",
 )
-@click.option(
-    "--config",
-    "config_path",
-    type=ConfigPath,
-    help="Also run each read through this config's station profile ...",
-)
+@config_option(required=False)
 @click.option("--station", help="... at this station (default: the first one).")
 def replay(can_log: Path, config_path: Path | None, station: str | None) -> None:
     """Feed a CAN log through reassembly, decoding and a station profile; print the outcome."""

@@ -182,7 +182,8 @@ def load_config(path: Path) -> AgentConfig:
         try:
             create_driver(device.driver, device.name, **device.params)
         except DriverConfigError as exc:
-            problems.append(f"devices.{i}.params: {exc}")
+            where = f"devices.{i}.params" + (f".{exc.field}" if exc.field else "")
+            problems.append(f"{where}: {exc}")
     if problems:
         raise ConfigError(path, problems)
     return config

@@ -197,6 +197,12 @@ class Outbox:
             )
         return cursor.rowcount
 
+    def oldest_kept_seq(self) -> int | None:
+        """The lowest seq still stored (acknowledged or not): nothing below can be re-sent."""
+        with self._lock:
+            row = self._db.execute("SELECT min(seq) FROM outbox").fetchone()
+        return int(row[0]) if row and row[0] is not None else None
+
     def next_boot(self) -> int:
         """Count one more connect; the counter survives restarts."""
         with self._lock:

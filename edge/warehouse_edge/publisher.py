@@ -210,12 +210,20 @@ class Publisher:
                 log.warning("ignored a command: %s", exc)
                 return
             if isinstance(command.body, contracts.ResyncCommand):
-                count = self.outbox.resync(command.body.from_seq)
+                from_seq = command.body.from_seq
+                count = self.outbox.resync(from_seq)
                 with self._lock:
-                    self._highest_sent = min(self._highest_sent, command.body.from_seq - 1)
-                log.info(
-                    "resync from seq %d: %d events to send again", command.body.from_seq, count
-                )
+                    self._highest_sent = min(self._highest_sent, from_seq - 1)
+                    self._inflight.clear()
+                oldest = self.outbox.oldest_kept_seq()
+                if oldest is None or oldest > from_seq:
+                    log.warning(
+                        "asked to re-send from seq %d, but the outbox keeps nothing below %s: "
+                        "the service is told in the next heartbeat",
+                        from_seq,
+                        oldest,
+                    )
+                log.info("resync from seq %d: %d events made pending again", from_seq, count)
                 self._wake.set()
             self.on_command(command)
 

@@ -63,6 +63,19 @@ class Settings(BaseSettings):
     ingest_buffer_mb: float = Field(
         64, gt=0, le=4096, description="The same bound in payload megabytes"
     )
+    gap_resync_after_s: float = Field(
+        30, gt=0, description="Ask an agent to re-send a sequence gap open this long"
+    )
+    gap_resync_every_s: float = Field(
+        60, gt=0, description="... and again this often, while the gap stays open"
+    )
+    ingest_http_port: int | None = Field(
+        None,
+        ge=0,
+        le=65535,
+        description="Port of the ingest worker's /healthz and /readyz (unset: not served)",
+    )
+    ingest_http_host: str = "127.0.0.1"
     max_payload_bytes: int = Field(256 * 1024, ge=1024)
     max_movement_qty: Decimal | None = Field(
         None, gt=0, description="The most one movement may move; unset: what the ledger holds"

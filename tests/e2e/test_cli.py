@@ -160,3 +160,82 @@ def test_demo_runs_prints_curl_commands_and_stops_on_ctrl_c(tmp_path: Path) -> N
             proc.kill()
     assert proc.returncode == 0
     assert "demo stopped" in rest
+
+
+NEED_SCHEMA = [
+    ["seed", str(DEMO_CATALOG)],
+    ["db", "check-projection"],
+    ["db", "rebuild-projection"],
+    ["serve", "--port", "0"],
+    ["ingest"],
+]
+
+
+@pytest.mark.parametrize("command", NEED_SCHEMA, ids=lambda c: " ".join(c[:2]))
+def test_no_schema_says_what_to_run_in_one_line(tmp_path: Path, command: list[str]) -> None:
+    env = {"WAREHOUSE_DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}"}
+    result = warehouse(*command, env=env)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert (
+        result.stderr.strip()
+        .splitlines()[-1]
+        .endswith("has no schema yet: run `warehouse db upgrade`")
+    )
+
+
+def test_an_old_schema_says_what_to_run(tmp_path: Path) -> None:
+    env = {"WAREHOUSE_DATABASE_URL": f"sqlite:///{tmp_path / 'old.db'}"}
+    assert warehouse("db", "upgrade", "--revision", "0002", env=env).returncode == 0
+    result = warehouse("db", "check-projection", env=env)
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert "is at schema revision 0002; this version needs" in last
+    assert last.endswith("run `warehouse db upgrade`")
+
+
+@pytest.mark.parametrize("command", [["db", "upgrade"], ["seed", str(DEMO_CATALOG)]])
+def test_an_unreachable_database_is_one_line_with_the_password_masked(command: list[str]) -> None:
+    env = {"WAREHOUSE_DATABASE_URL": "postgresql://ops:s3cret@127.0.0.1:1/warehouse"}
+    result = warehouse(*command, env=env)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "s3cret" not in result.stderr + result.stdout
+    assert "postgresql://ops:***@127.0.0.1:1/warehouse is not reachable" in result.stderr
+
+
+def test_alembic_is_quiet_and_the_database_is_named_masked(tmp_path: Path) -> None:
+    env = {"WAREHOUSE_DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}"}
+    upgraded = warehouse("db", "upgrade", env=env)
+    assert "alembic" not in upgraded.stderr
+    seeded = warehouse("seed", str(DEMO_CATALOG), env=env)
+    assert f"database sqlite:///{tmp_path / 'w.db'}" in seeded.stderr
+
+
+def test_the_ingest_worker_logs_its_broker_masked(tmp_path: Path) -> None:
+    env = {
+        "WAREHOUSE_DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}",
+        "WAREHOUSE_MQTT_URL": "mqtt://ingest:t0psecret@127.0.0.1:1/",
+    }
+    warehouse("db", "upgrade", env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "warehouse.entrypoints.cli", "ingest"],
+        env={**os.environ, **env},
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        time.sleep(3)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=20)
+    assert "mqtt://ingest:***@127.0.0.1:1/" in err
+    assert "t0psecret" not in err
+
+
+def test_the_readme_seed_command_names_a_file_that_exists() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    for line in readme.splitlines():
+        if line.strip().startswith("warehouse seed "):
+            path = line.split()[2]
+            assert (Path(__file__).resolve().parents[2] / path).is_file(), line

@@ -125,3 +125,38 @@ def test_health_says_nothing_of_the_driver(seeded: Service) -> None:
     assert answer.status_code == 503
     assert answer.json() == {"status": "unavailable", "database": "unavailable"}
     broken.close()
+
+
+def test_malformed_json_says_where_and_names_no_field(api: TestClient) -> None:
+    answer = api.post(
+        f"{API}/products",
+        content=b'{"sku": "A",\n "name": }',
+        headers={"content-type": "application/json"},
+    )
+    assert answer.status_code == 400
+    body = answer.json()
+    assert body["detail"] == "the body is not valid JSON: Expecting value at line 2, column 10"
+    assert "field" not in body
+
+
+def test_every_missing_field_is_listed_at_once(api: TestClient) -> None:
+    answer = api.post(f"{API}/products", json={})
+    assert answer.status_code == 422
+    assert sorted(e["field"] for e in answer.json()["errors"]) == ["name", "sku"]
+
+
+def test_readyz(api: TestClient, tmp_path: object) -> None:
+    ready = api.get("/readyz")
+    assert (ready.status_code, ready.json()) == (
+        200,
+        {"ready": True, "database": "ok", "schema": "ok"},
+    )
+    from warehouse.bootstrap import bootstrap
+    from warehouse.config import Settings
+
+    empty = bootstrap(Settings(database_url=f"sqlite:///{tmp_path}/empty.db"))
+    with TestClient(create_app(service=empty)) as client:
+        answer = client.get("/readyz")
+    empty.close()
+    assert answer.status_code == 503
+    assert answer.json()["schema"] == "out of date: run `warehouse db upgrade`"

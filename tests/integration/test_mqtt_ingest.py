@@ -9,6 +9,7 @@ import threading
 import uuid
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -166,3 +167,32 @@ def test_garbage_is_rejected_with_reasons_and_the_worker_keeps_going(
     ):
         assert words in details
     assert dock_stock(seeded) == 1
+
+
+def test_the_ingest_health_endpoint(ingest: object) -> None:
+    import urllib.error
+    import urllib.request
+
+    from warehouse.entrypoints.health_http import HealthServer
+
+    worker: Any = ingest
+    server = HealthServer("127.0.0.1", 0, worker.readiness)
+    server.start()
+    base = f"http://127.0.0.1:{server.port}"
+    try:
+        with urllib.request.urlopen(f"{base}/readyz", timeout=5) as answer:
+            assert json.load(answer) == {
+                "ready": True,
+                "database": "ok",
+                "schema": "ok",
+                "broker": "connected",
+            }
+        worker.connected.clear()  # as when the broker is lost
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"{base}/readyz", timeout=5)
+        assert refused.value.code == 503
+        assert json.load(refused.value)["broker"] == "not connected"
+        with urllib.request.urlopen(f"{base}/healthz", timeout=5) as alive:
+            assert json.load(alive) == {"status": "ok"}
+    finally:
+        server.stop()

@@ -1,4 +1,11 @@
-"""An in-process MQTT 3.1.1 broker (amqtt) for the demo: no Mosquitto needed on a laptop."""
+"""An in-process MQTT 3.1.1 broker (amqtt) for the demo: no Mosquitto needed on a laptop.
+
+amqtt 0.12 sends a client, each time it connects, the retained messages matching *every* topic
+filter any client of the broker holds (``Broker.client_connected`` walks the broker-wide
+``_subscriptions``), so a ``mosquitto_sub -t nothing/matches`` got the agents' retained status
+messages. :func:`_broker_class` narrows that to the filters the connecting session holds itself,
+which is what MQTT 3.1.1 section 3.3.1.3 asks; a SUBSCRIBE still gets its own retained messages.
+"""
 
 from __future__ import annotations
 
@@ -29,10 +36,8 @@ class EmbeddedBroker:
         }
 
     def _run(self) -> None:
-        from amqtt.broker import Broker  # lazily: only the demo needs amqtt
-
         asyncio.set_event_loop(self._loop)
-        broker = Broker(self._config(), loop=self._loop)
+        broker = _broker_class()(self._config(), loop=self._loop)
         try:
             self._loop.run_until_complete(broker.start())
         except BaseException as exc:  # noqa: BLE001 - reported to start(), which raises it in the caller
@@ -60,3 +65,18 @@ class EmbeddedBroker:
         if self._thread.is_alive():
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(10)
+
+
+def _broker_class() -> type[Any]:
+    """amqtt's Broker, sending retained messages only for the session's own subscriptions."""
+    from amqtt.broker import Broker  # lazily: only the demo needs amqtt
+
+    class OwnRetainedBroker(Broker):  # type: ignore[misc]
+        async def _publish_retained_messages_for_subscription(
+            self, subscription: tuple[str, int], session: Any
+        ) -> None:
+            holders = self._subscriptions.get(subscription[0], [])
+            if any(held is session for held, _qos in holders):
+                await super()._publish_retained_messages_for_subscription(subscription, session)
+
+    return OwnRetainedBroker

@@ -164,6 +164,9 @@ seq_gaps = Table(
     Column("last_seq", BigInteger, nullable=False),
     Column("detected_at", UTCDateTime, nullable=False),
     Column("closed_at", UTCDateTime),
+    Column("resync_requested_at", UTCDateTime),  # the last resync command sent for it
+    Column("resync_count", BigInteger, nullable=False, server_default=text("0")),
+    Column("unrecoverable_at", UTCDateTime),  # the agent no longer has these seqs
     Index(None, "agent_id", "closed_at"),
 )
 

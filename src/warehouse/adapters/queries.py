@@ -489,7 +489,15 @@ def agents(conn: Connection) -> list[dict[str, Any]]:
     gaps: dict[str, list[dict[str, Any]]] = {}
     for row in conn.execute(select(g).where(g.c.closed_at.is_(None)).order_by(g.c.first_seq)):
         gaps.setdefault(row.agent_id, []).append(
-            {"first_seq": row.first_seq, "last_seq": row.last_seq, "detected_at": row.detected_at}
+            {
+                "first_seq": row.first_seq,
+                "last_seq": row.last_seq,
+                "detected_at": row.detected_at,
+                "resync_requested_at": row.resync_requested_at,
+                "resync_count": row.resync_count,
+                "unrecoverable": row.unrecoverable_at is not None,
+                "unrecoverable_at": row.unrecoverable_at,
+            }
         )
     out = []
     for row in conn.execute(select(a).order_by(a.c.site, a.c.agent_id)):

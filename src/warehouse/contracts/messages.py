@@ -173,6 +173,12 @@ class HeartbeatData(_Model):
     errors: int = Field(default=0, ge=0, le=MAX_SEQ)
     outbox_depth: int = Field(default=0, ge=0, le=MAX_SEQ)
     oldest_unsent_age_s: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    oldest_kept_seq: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_SEQ,
+        description="The lowest seq still in the outbox: anything below can no longer be re-sent",
+    )
     devices: dict[str, dict[str, str | int | float | None]] = Field(default_factory=dict)
 
 

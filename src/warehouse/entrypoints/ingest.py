@@ -30,12 +30,15 @@ import uuid
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
+from typing import Any
 
 from warehouse import contracts
 from warehouse.adapters.mqtt import BrokerAddress
 from warehouse.bootstrap import Service
 from warehouse.entrypoints.buffer import IngestBuffer
+from warehouse.entrypoints.readiness import database_ready
 from warehouse.entrypoints.receiver import Receiver, ReceiverSpec, run_process
+from warehouse.service_layer.agents import request_resyncs
 from warehouse.service_layer.commands import (
     AgentStatus,
     FloorEvent,
@@ -199,6 +202,15 @@ class IngestWorker:
         self._conn: Connection | None = None  # process mode: our end of the pipe
         self._process: BaseProcess | None = None
 
+    def readiness(self) -> tuple[bool, dict[str, Any]]:
+        """For /readyz: the database ready and the broker subscribed."""
+        ready, details = database_ready(self.service)
+        connected = self.connected.is_set()
+        details["broker"] = "connected" if connected else "not connected"
+        if self.waiting_for_database.is_set():
+            details["ingest"] = "waiting for the database"
+        return ready and connected and self.fatal is None, details
+
     def _subscription(self, topic: str) -> str:
         group = self.service.settings.mqtt_share_group
         if group and self.service.settings.mqtt_protocol == "5":
@@ -292,6 +304,7 @@ class IngestWorker:
         self._start_receiver()
         if self._conn is not None:
             threading.Thread(target=self._read_pipe, name="ingest-pipe", daemon=True).start()
+        threading.Thread(target=self._gaps, args=(stop,), name="ingest-gaps", daemon=True).start()
         threads = [
             threading.Thread(target=self._batches, args=(stop,), name=f"ingest-batch-{n}")
             for n in range(self.service.settings.ingest_threads)
@@ -308,6 +321,47 @@ class IngestWorker:
                     thread.join()
             self._stop_receiver()
         return 1 if self.fatal else 0
+
+    def _gaps(self, stop: threading.Event) -> None:
+        """Ask agents for what stays missing: a gap open ``gap_resync_after_s`` gets a resync
+        command from its first seq, repeated every ``gap_resync_every_s`` until it closes."""
+        settings = self.service.settings
+        interval = max(0.2, min(5.0, settings.gap_resync_after_s / 4))
+        while not stop.wait(interval):
+            if not self.connected.is_set():
+                continue
+            try:
+                requests = request_resyncs(
+                    self.service.uow(),
+                    datetime.now(UTC),
+                    after_s=settings.gap_resync_after_s,
+                    every_s=settings.gap_resync_every_s,
+                )
+            except Exception as exc:  # the top of a loop: logged, and the next round retries
+                if self.service.classify(exc) != "unavailable":
+                    log.exception("gap check failed")
+                else:
+                    log.debug("gap check skipped: %s", _first_line(exc))
+                continue
+            for request in requests:
+                self.command(
+                    request.site,
+                    request.agent_id,
+                    contracts.ResyncCommand(from_seq=request.from_seq),
+                )
+                log.info(
+                    "asked agent_id=%s to re-send from seq %d (a gap stayed open)",
+                    request.agent_id,
+                    request.from_seq,
+                )
+
+    def command(self, site: str, agent_id: str, body: Any) -> None:
+        """Publish a command to one agent (QoS 1, not retained)."""
+        command = contracts.Command(command_id=uuid.uuid4(), issued_at=datetime.now(UTC), body=body)
+        try:
+            self.publish(contracts.topic(site, agent_id, "commands"), contracts.encode(command))
+        except OSError:
+            log.warning("no receiver to publish a command to %s", agent_id)
 
     def _fail(self, reason: str) -> None:
         if self.fatal is None:

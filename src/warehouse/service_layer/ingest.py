@@ -190,6 +190,9 @@ def ingest_batch(
         for event in batch.heartbeats:
             if event.event_id in claimed and event.heartbeat is not None:
                 uow.agents.heartbeat(event.agent_id, event.site, event.heartbeat, now)
+                kept = event.heartbeat.get("oldest_kept_seq")
+                if isinstance(kept, int):  # below it the agent can re-send nothing
+                    uow.agents.lost_below(event.agent_id, kept, now)
         for status in batch.statuses:
             uow.agents.status(status.agent_id, status.site, status.state, now)
         result.acks = _track_seqs(uow, batch, claimed, now)

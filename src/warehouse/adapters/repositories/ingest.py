@@ -152,12 +152,21 @@ class SqlAgents:
         updates = []
         gaps: dict[str, list[tuple[int, int]]] = {}
         for agent_id, report in sorted(by_agent.items()):
+            if report.seqs:
+                gaps[agent_id] = []
+                moving[agent_id], gaps[agent_id] = sequences.advance(
+                    moving[agent_id], committed.get(agent_id, [])
+                )
+        lost = self._lost({agent_id for agent_id, ranges in gaps.items() if ranges})
+        for agent_id, ranges in lost.items():
+            moving[agent_id], gaps[agent_id] = self._step_over(
+                agent_id, moving[agent_id], gaps[agent_id], ranges
+            )
+        for agent_id, report in sorted(by_agent.items()):
             row = rows[agent_id]
             acked, max_seq = row.acked_seq, row.max_seq
             if report.seqs:
-                acked, gaps[agent_id] = sequences.advance(
-                    moving[agent_id], committed.get(agent_id, [])
-                )
+                acked = moving[agent_id]
                 max_seq = max(max_seq, *report.seqs)
             acks[agent_id] = int(acked)
             updates.append(
@@ -185,11 +194,107 @@ class SqlAgents:
             self._record_gaps(gaps, at)
         return acks
 
+    def _lost(self, agents: set[str]) -> dict[str, list[tuple[int, int]]]:
+        """The ranges of seqs each agent said it no longer has (only agents with gaps)."""
+        if not agents:
+            return {}
+        g = orm.seq_gaps
+        rows = self.conn.execute(
+            select(g.c.agent_id, g.c.first_seq, g.c.last_seq)
+            .where(g.c.agent_id.in_(sorted(agents)), g.c.unrecoverable_at.is_not(None))
+            .order_by(g.c.agent_id, g.c.first_seq)
+        )
+        out: dict[str, list[tuple[int, int]]] = {}
+        for row in rows:
+            out.setdefault(row.agent_id, []).append((row.first_seq, row.last_seq))
+        return out
+
+    def _step_over(
+        self,
+        agent_id: str,
+        acked: int,
+        gaps: list[tuple[int, int]],
+        lost: list[tuple[int, int]],
+    ) -> tuple[int, list[tuple[int, int]]]:
+        """Carry the ack over ranges that will never arrive, and over what was committed after
+        them; the gaps left are the ones still worth waiting for."""
+        for _ in range(100):  # one pass per lost range the ack meets
+            reached = next((last for first, last in lost if first <= acked + 1 <= last), None)
+            if reached is None:
+                break
+            committed = self.inbox.seqs_above({agent_id: reached}, SEQ_WINDOW)
+            acked, gaps = sequences.advance(reached, committed.get(agent_id, []))
+        remaining = [
+            (f, last) for f, last in gaps if not any(lf <= f and last <= ll for lf, ll in lost)
+        ]
+        return acked, remaining
+
+    def lost_below(self, agent_id: str, below: int, at: datetime) -> None:
+        """The agent keeps nothing below ``below``: what is missing there is unrecoverable (a
+        gap that straddles it is split, and its upper part still awaited)."""
+        g = orm.seq_gaps
+        rows = self.conn.execute(
+            select(g.c.id, g.c.first_seq, g.c.last_seq, g.c.detected_at).where(
+                g.c.agent_id == agent_id,
+                g.c.closed_at.is_(None),
+                g.c.unrecoverable_at.is_(None),
+                g.c.first_seq < below,
+            )
+        ).all()
+        for row in rows:
+            self.conn.execute(
+                update(g)
+                .where(g.c.id == row.id)
+                .values(unrecoverable_at=at, last_seq=min(row.last_seq, below - 1))
+            )
+            if row.last_seq >= below:
+                self.conn.execute(
+                    g.insert().values(
+                        agent_id=agent_id,
+                        first_seq=below,
+                        last_seq=row.last_seq,
+                        detected_at=row.detected_at,
+                    )
+                )
+
+    def due_resyncs(
+        self, opened_before: datetime, asked_before: datetime, at: datetime
+    ) -> list[tuple[str, str, int]]:
+        """Claim the gaps open since ``opened_before`` and not asked about since
+        ``asked_before``: (site, agent, first missing seq) to ask each agent for."""
+        g, a = orm.seq_gaps, orm.agents
+        claimed = self.conn.execute(
+            update(g)
+            .where(
+                g.c.closed_at.is_(None),
+                g.c.unrecoverable_at.is_(None),
+                g.c.detected_at < opened_before,
+                or_(g.c.resync_requested_at.is_(None), g.c.resync_requested_at < asked_before),
+            )
+            .values(resync_requested_at=at, resync_count=g.c.resync_count + 1)
+            .returning(g.c.agent_id, g.c.first_seq)
+        ).all()
+        if not claimed:
+            return []
+        sites = dict(
+            self.conn.execute(
+                select(a.c.agent_id, a.c.site).where(
+                    a.c.agent_id.in_(sorted({r.agent_id for r in claimed}))
+                )
+            ).all()
+        )
+        first: dict[str, int] = {}
+        for row in claimed:
+            first[row.agent_id] = min(row.first_seq, first.get(row.agent_id, row.first_seq))
+        return [(sites[agent], agent, seq) for agent, seq in sorted(first.items())]
+
     def _record_gaps(self, gaps: Mapping[str, list[tuple[int, int]]], at: datetime) -> None:
         g = orm.seq_gaps
         open_rows = self.conn.execute(
             select(g.c.id, g.c.agent_id, g.c.first_seq, g.c.last_seq).where(
-                g.c.agent_id.in_(sorted(gaps)), g.c.closed_at.is_(None)
+                g.c.agent_id.in_(sorted(gaps)),
+                g.c.closed_at.is_(None),
+                g.c.unrecoverable_at.is_(None),  # those stay, for the record
             )
         ).all()
         current = {(agent_id, f, last) for agent_id, ranges in gaps.items() for f, last in ranges}

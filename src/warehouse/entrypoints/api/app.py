@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 import warehouse
 from warehouse.bootstrap import Service, bootstrap
@@ -34,7 +35,8 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
             if owned:
                 app.state.service.close()
 
-    app = FastAPI(
+    # Swagger UI and ReDoc served from the package's own copies, not a CDN: /docs works offline
+    app = FastAPIOffline(
         title="warehouse", version=warehouse.__version__, description=DESCRIPTION, lifespan=lifespan
     )
     if service is not None:  # usable without its lifespan (tests drive it in-process)

@@ -119,6 +119,9 @@ def _domain(_request: Request, exc: Exception) -> JSONResponse:
 
 def _validation(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    for err in exc.errors():
+        if err.get("type") == "json_invalid":
+            return _invalid_json(exc, err)
     errors = []
     for err in exc.errors():
         loc = [str(p) for p in err["loc"]]
@@ -141,6 +144,19 @@ def _validation(_request: Request, exc: Exception) -> JSONResponse:
     return problem(
         422, "invalid-request", "Invalid request", detail, first.field if first else None, errors
     )
+
+
+def _invalid_json(exc: RequestValidationError, err: Any) -> JSONResponse:
+    """A body that does not parse: where, by line and column; no field is named."""
+    position = err["loc"][-1] if isinstance(err["loc"][-1], int) else 0
+    text = exc.body if isinstance(exc.body, str) else ""
+    line = text.count("\n", 0, position) + 1
+    column = position - (text.rfind("\n", 0, position) + 1) + 1
+    reason = (err.get("ctx") or {}).get("error", "")
+    detail = f"the body is not valid JSON: {reason} at line {line}, column {column}".replace(
+        ":  at", " at"
+    )
+    return problem(400, "invalid-json", "The body is not valid JSON", detail)
 
 
 def _http(_request: Request, exc: Exception) -> JSONResponse:

@@ -283,11 +283,16 @@ class RejectedPage(BaseModel):
 
 
 class Gap(BaseModel):
-    """A range of seqs an agent has not delivered."""
+    """A range of seqs an agent has not delivered. The service asks the agent to send it again
+    (``resync_*``); ``unrecoverable`` once the agent says it no longer has those events."""
 
     first_seq: int
     last_seq: int
     detected_at: datetime
+    resync_requested_at: datetime | None
+    resync_count: int
+    unrecoverable: bool
+    unrecoverable_at: datetime | None
 
 
 class AgentOut(BaseModel):

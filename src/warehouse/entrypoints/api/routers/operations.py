@@ -13,6 +13,7 @@ from warehouse.adapters import queries
 from warehouse.entrypoints.api.deps import ReadConn, ServiceDep
 from warehouse.entrypoints.api.params import Text64
 from warehouse.entrypoints.api.schemas import AgentOut, RejectedPage
+from warehouse.entrypoints.readiness import database_ready
 
 router = APIRouter()
 service_log = logging.getLogger(__name__)
@@ -52,3 +53,10 @@ def healthz(service: ServiceDep) -> JSONResponse:
         service_log.warning("health check: the database did not answer: %s", exc)
         return JSONResponse({"status": "unavailable", "database": "unavailable"}, status_code=503)
     return JSONResponse({"status": "ok", "database": "ok"})
+
+
+@health.get("/readyz", tags=["operations"])
+def readyz(service: ServiceDep) -> JSONResponse:
+    """200 when the database answers and its schema is this version's; 503 otherwise."""
+    ready, details = database_ready(service)
+    return JSONResponse({"ready": ready, **details}, status_code=200 if ready else 503)

@@ -1,0 +1,5 @@
+"""``python -m warehouse.entrypoints.cli``."""
+
+from warehouse.entrypoints.cli import main
+
+main()
