@@ -138,7 +138,9 @@ class Agent:
             log.debug("device %s: repeat of %r suppressed", device.name, item.data)
             return
         with self._lock:  # station state is shared by the station's devices
-            outcome = interpret(station, self.states[station.name], item.data)
+            outcome = interpret(
+                station, self.states[station.name], item.data, self.config.rcn_region
+            )
         if outcome.level == "error":
             self._reject(driver, device, outcome.text)
             return

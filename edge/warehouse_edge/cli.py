@@ -254,7 +254,7 @@ def replay(can_log: Path, config_path: Path | None, station: str | None) -> None
     if config_path is not None:
         config = _config(config_path)
         chosen = config.station(station) if station else config.stations[0]
-        profile = (chosen, StationState(chosen.mode))
+        profile = (chosen, StationState(chosen.mode), config.rcn_region)
     reassembler = Reassembler("replay")
     counts = {"reads": 0, "rejected": 0}
     for message in can.LogReader(str(can_log)):
@@ -268,7 +268,7 @@ def replay(can_log: Path, config_path: Path | None, station: str | None) -> None
             counts["reads"] += 1
             line = f"{item.at:.3f}  read      {item.data!r}"
             if profile is not None:
-                outcome = interpret(profile[0], profile[1], item.data)
+                outcome = interpret(profile[0], profile[1], item.data, profile[2])
                 messages = ", ".join(m.model_dump_json(exclude_none=True) for m in outcome.messages)
                 line += f"\n           {outcome.level}: {messages or outcome.text}"
             click.echo(line)

@@ -17,7 +17,7 @@ from pydantic_settings import (
 )
 
 from warehouse.contracts import ID_PATTERN
-from warehouse_drivers import BACKENDS, DriverConfigError, create_driver
+from warehouse_drivers import BACKENDS, RCN_REGIONS, DriverConfigError, create_driver
 
 Mode = Literal[
     "receiving", "putaway", "picking", "packing", "shipping", "pos", "counting", "lookup"
@@ -118,11 +118,20 @@ class AgentConfig(BaseSettings):
     outbox: Outbox = Outbox()
     heartbeat_s: float = Field(30, ge=1)
     max_code_length: int = Field(512, ge=16, le=8192)
+    rcn_region: str | None = Field(
+        None,
+        description="The site's rules for price- and weight-embedded barcodes (prefix 02, 20-29)"
+        f": one of {', '.join(RCN_REGIONS)}",
+    )
     stations: list[Station] = Field(min_length=1)
     devices: list[Device] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _references(self) -> AgentConfig:
+        if self.rcn_region is not None and self.rcn_region not in RCN_REGIONS:
+            raise ValueError(
+                f"rcn_region must be one of {', '.join(RCN_REGIONS)}, not {self.rcn_region!r}"
+            )
         names = [s.name for s in self.stations]
         if len(set(names)) != len(names):
             raise ValueError("station names must be unique")

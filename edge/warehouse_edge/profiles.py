@@ -48,13 +48,16 @@ class Outcome:
     text: str = ""
 
 
-def interpret(station: Station, state: StationState, code: str) -> Outcome:
-    """Turn one read at ``station`` into messages; update ``state`` for control labels."""
+def interpret(
+    station: Station, state: StationState, code: str, rcn_region: str | None = None
+) -> Outcome:
+    """Turn one read at ``station`` into messages; update ``state`` for control labels.
+    ``rcn_region`` names the site's rules for price- and weight-embedded barcodes."""
     control = _control(station, state, code)
     if control is not None:
         return control
     try:
-        decoded = decode_barcode(code)
+        decoded = decode_barcode(code, rcn_region)
     except DecodeError as exc:
         return Outcome(level="error", text=f"unreadable code: {exc.detail}")
     qty, state.next_qty = state.next_qty or station.default_qty, None

@@ -93,3 +93,20 @@ def test_example_configs_name_readers_and_brokers_by_host_name(example: Path) ->
         assert not any(
             part.isdigit() for part in host.replace("mqtt://", "").split(":")[0].split(".")
         ), host
+
+
+def test_the_sites_rcn_rules_reach_the_station_profile(tmp_path: Path) -> None:
+    from warehouse_edge.config import load_config
+    from warehouse_edge.profiles import StationState, interpret
+
+    path = config(tmp_path)
+    path.write_text('rcn_region = "se"\n' + path.read_text())
+    loaded = load_config(path)
+    station = loaded.stations[0]
+    outcome = interpret(station, StationState(station.mode), "2001234012348", loaded.rcn_region)
+    (movement,) = outcome.messages
+    assert movement.gtin == "02001234012348"
+    bad = tmp_path / "bad.toml"
+    bad.write_text('rcn_region = "atlantis"\n' + config(tmp_path).read_text())
+    result = CliRunner().invoke(main, ["check-config", "--config", str(bad)])
+    assert "rcn_region must be one of" in result.output
