@@ -125,17 +125,13 @@ def children(pid: int) -> list[int]:
     return found
 
 
-def named(word: str) -> list[int]:
-    """Processes whose command line contains ``word``."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if word.encode() in (entry / "cmdline").read_bytes():
-                    pids.append(int(entry.name))
-            except OSError:
-                continue
-    return pids
+def postmaster(pg_url: str) -> int:
+    """The pid of the PostgreSQL server the bench talks to (its backends are its children):
+    only that server's CPU is counted, not every process named postgres on the machine."""
+    with psycopg.connect(pg_url) as conn:
+        row = conn.execute("SELECT setting FROM pg_settings WHERE name = 'data_directory'")
+        data_directory = row.fetchone()[0]  # type: ignore[index]
+    return int((Path(data_directory) / "postmaster.pid").read_text().split()[0])
 
 
 def machine_busy() -> tuple[int, int]:
@@ -251,7 +247,7 @@ def ingest_publisher(
 ) -> None:
     """Publish like edge agents: at most ``window`` unacknowledged events per agent (0: no
     limit, one burst), re-sending what has waited ``ack_timeout`` seconds without an ack."""
-    window, ack_timeout = flow
+    window, ack_timeout, rate = flow
     sent: dict[tuple[str, int], float] = {}  # first publish, for the latency
     last_sent: dict[tuple[str, int], float] = {}  # last (re-)publish, for the re-send timeout
     latencies: list[float] = []
@@ -300,7 +296,13 @@ def ingest_publisher(
     start = time.time()
     resender = threading.Thread(target=resend)
     resender.start()
+    next_at = time.monotonic()
     for topic, agent, seq, payload in items:
+        if rate:  # a steady rate, as a floor of scanners makes it: latency, not throughput
+            next_at += 1 / rate
+            pause = next_at - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
         with lock:
             while window and seq - acked.get(agent, 0) > window and not done.is_set():
                 lock.wait(1)
@@ -354,7 +356,8 @@ def measure_ingest(
         groups: dict[str, Callable[[], list[int]]] = {"worker": lambda: [w.pid for w in procs]}
         if receivers:  # WAREHOUSE_INGEST_RECEIVER=process; a thread counts with its worker
             groups["receiver"] = lambda: receivers
-        groups["PostgreSQL"] = lambda: named("postgres")
+        server = postmaster(pg_admin)
+        groups["PostgreSQL"] = lambda: [server, *children(server)]
         groups["Mosquitto"] = lambda: [broker_pid] if broker_pid else []
         meter = CpuMeter(groups)
         out: Any = mp.Queue()
@@ -382,6 +385,7 @@ def measure_ingest(
         "rate": len(lat) / seconds,
         "p50": statistics.median(lat) * 1000,
         "p99": lat[int(len(lat) * 0.99) - 1] * 1000,
+        "max": lat[-1] * 1000,
         "resent": result["resent"],
         "ledger_rows": rows[0],
         "distinct_events": rows[1],
@@ -439,6 +443,15 @@ def main() -> None:
         help="seconds the publisher waits for an ack before re-sending (the agent's default)",
     )
     parser.add_argument(
+        "--rate",
+        type=int,
+        nargs="+",
+        default=[],
+        help="publish at these steady rates (events/s), one run each, for --seconds; prints "
+        "publish-to-ack latency per rate instead of throughput",
+    )
+    parser.add_argument("--seconds", type=float, default=20, help="length of each --rate run")
+    parser.add_argument(
         "--mqtt",
         default="",
         help="host:port of a broker to use instead of starting a private Mosquitto",
@@ -465,7 +478,10 @@ def main() -> None:
 
 
 def run(args: argparse.Namespace, host: str, port: int, broker_pid: int | None) -> None:
-    """Measure raw, then ingest, on the same broker."""
+    """Measure raw, then ingest, on the same broker (or, with --rate, latency at each rate)."""
+    if args.rate:
+        run_rates(args, host, port, broker_pid)
+        return
     site = f"B{uuid.uuid4().hex[:8]}"
     items = payloads(site, args.agents, args.events // args.agents)
     print(
@@ -488,7 +504,7 @@ def run(args: argparse.Namespace, host: str, port: int, broker_pid: int | None) 
             run_site,
             workers,
             broker_pid,
-            (args.window, args.ack_timeout),
+            (args.window, args.ack_timeout, 0),
         )
         label = f"{workers} worker" + ("s" if workers > 1 else " ")
         print(
@@ -500,6 +516,31 @@ def run(args: argparse.Namespace, host: str, port: int, broker_pid: int | None) 
             f"   = {ing['rate'] / raw['rate']:.0%} of raw (target >= 60%); ledger rows "
             f"{ing['ledger_rows']}, distinct event ids {ing['distinct_events']}, re-sent "
             f"{ing['resent']}"
+        )
+        print_cpu(ing["cpu"], ing["events"])
+
+
+def run_rates(args: argparse.Namespace, host: str, port: int, broker_pid: int | None) -> None:
+    """Publish-to-ack latency at each steady rate (the agent's window and re-send apply)."""
+    print(f"steady rates, {args.agents} agents, {args.seconds:.0f} s each, {os.cpu_count()} CPUs")
+    for rate in args.rate:
+        site = f"R{uuid.uuid4().hex[:6]}r{rate}"
+        count = int(rate * args.seconds) // args.agents
+        items = payloads(site, args.agents, count)
+        ing = measure_ingest(
+            host,
+            port,
+            args.pg,
+            items,
+            site,
+            args.workers[0],
+            broker_pid,
+            (args.window, args.ack_timeout, rate),
+        )
+        print(
+            f"{rate:6d} ev/s: achieved {ing['rate']:7.0f} ev/s, publish-to-ack p50 "
+            f"{ing['p50']:.0f} ms, p99 {ing['p99']:.0f} ms, max {ing['max']:.0f} ms, "
+            f"re-sent {ing['resent']}, ledger rows {ing['ledger_rows']}"
         )
         print_cpu(ing["cpu"], ing["events"])
 

@@ -45,7 +45,13 @@ class Settings(BaseSettings):
     mqtt_client_id: str = Field("", description="Default: warehouse-ingest-<host>-<pid>")
     mqtt_ca_file: Path | None = None
     ingest_batch_size: int = Field(500, ge=1, le=5000)
-    ingest_batch_ms: int = Field(50, ge=1, le=10_000)
+    ingest_batch_ms: int = Field(
+        5,
+        ge=0,
+        le=10_000,
+        description="How long a batch may wait for more after its first message, while the "
+        "buffer is empty (a full batch goes at once); 0: none",
+    )
     ingest_threads: int = Field(
         1, ge=1, le=16, description="Batch threads per worker, each with its own connection"
     )

@@ -30,7 +30,10 @@ def create_engine(url: str, **kwargs: Any) -> Engine:
         )
         _configure_sqlite(engine)
         return engine
-    return sa_create_engine(url, pool_pre_ping=True, **kwargs)
+    # no ping on every checkout (a round trip per transaction): a connection found dead fails
+    # its statement, which the ingest retries and the API answers with a 503, and SQLAlchemy
+    # then drops every pooled connection older than the failure
+    return sa_create_engine(url, **kwargs)
 
 
 def _configure_sqlite(engine: Engine) -> None:

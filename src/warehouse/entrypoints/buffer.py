@@ -36,14 +36,19 @@ class IngestBuffer:
 
     def put_many(self, messages: list[Message]) -> None:
         """Add messages in order, waiting while the buffer is full; returns at once once closed
-        (what it then drops was not acknowledged to anyone)."""
+        (what it then drops was not acknowledged to anyone). Waiters are woken once per call,
+        not once per message."""
         with self._cond:
+            added = False
             for message in messages:
                 if message in self._items:
                     self.collapsed += 1
                     continue
                 size = len(message[1])
                 if self._full(size):
+                    if added:  # let the batch threads take what is here
+                        self._cond.notify_all()
+                        added = False
                     started = time.monotonic()
                     while self._full(size) and not self._closed:
                         self._cond.wait(0.5)
@@ -55,8 +60,10 @@ class IngestBuffer:
                     continue
                 self._items[message] = None
                 self._bytes += size
-                self.peak_messages = max(self.peak_messages, len(self._items))
-                self.peak_bytes = max(self.peak_bytes, self._bytes)
+                added = True
+            self.peak_messages = max(self.peak_messages, len(self._items))
+            self.peak_bytes = max(self.peak_bytes, self._bytes)
+            if added:
                 self._cond.notify_all()
 
     def _full(self, size: int) -> bool:

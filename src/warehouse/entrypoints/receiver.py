@@ -9,7 +9,7 @@ own and talks to the worker over a duplex pipe:
 
 - to the worker: ``("events", [(topic, payload), ...])``, ``("state", "up" | "down")``,
   ``("refused", reason)`` when the broker will not let it in;
-- from the worker: ``("publish", topic, payload)`` (QoS 1, not retained), ``("stop",)``.
+- from the worker: ``("publish", topic, payload, qos)`` (not retained), ``("stop",)``.
 
 Either way a full buffer makes the client's network thread wait, which is the backpressure: it
 reads nothing more from the broker until the worker has room. A closed pipe means the other side
@@ -99,9 +99,9 @@ class Receiver:
         self.client.disconnect()
         self.client.loop_stop()
 
-    def publish(self, topic: str, payload: bytes) -> None:
-        """QoS 1, not retained: a stale ack or command must never greet a reconnecting edge."""
-        self.client.publish(topic, payload, qos=1, retain=False)
+    def publish(self, topic: str, payload: bytes, qos: int = 1) -> None:
+        """Not retained: a stale ack or command must never greet a reconnecting edge."""
+        self.client.publish(topic, payload, qos=qos, retain=False)
 
     def _on_connect(self, client: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
         address = self.spec.address
@@ -161,7 +161,7 @@ def run_process(spec: ReceiverSpec, conn: Connection) -> None:
             while True:
                 command = conn.recv()
                 if command[0] == "publish":
-                    receiver.publish(command[1], command[2])
+                    receiver.publish(command[1], command[2], command[3])
                 elif command[0] == "stop":
                     break
         except (EOFError, OSError):
