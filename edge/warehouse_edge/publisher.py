@@ -1,7 +1,10 @@
 """The MQTT side of the agent: sends the outbox in order, takes acks and commands.
 
 Retained ``status`` says ``online`` (a birth message with version, boot and devices); the last
-will says ``offline``. At most ``max_inflight`` events are unacknowledged on the wire; an event
+will says ``offline``. At most ``max_inflight`` units of work are unacknowledged on the wire (an
+event is one unit, an RFID observation one per tag it lists, so ten 10-tag observations weigh
+as much as a hundred scans and no more reach the service than it can apply within
+``ack_timeout_s``); an event
 not acked within ``ack_timeout_s``, or still unacked at a reconnect, is sent again. Callbacks
 never raise into paho's network thread.
 
@@ -30,7 +33,7 @@ from paho.mqtt.properties import Properties
 
 from warehouse import contracts
 from warehouse_edge.config import AgentConfig
-from warehouse_edge.outbox import Outbox
+from warehouse_edge.outbox import Outbox, Pending
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -67,6 +70,8 @@ class Publisher:
         self.birth = birth
         self.connected = threading.Event()
         self._inflight: dict[int, float] = {}  # seq -> sent at (monotonic)
+        self._weights: dict[int, int] = {}  # seq -> its weight (tags listed, at least 1)
+        self._weight = 0  # the sum of _weights
         self._highest_sent = 0  # since the last (re)connect: where sending resumes
         # never goes down: the most an ack may cover
         self._highest_published = outbox.stats().last_acked_seq
@@ -165,7 +170,7 @@ class Publisher:
         client.subscribe([(self.topic("acks"), 1), (self.topic("commands"), 1)])
         client.publish(self.topic("status"), contracts.encode(self.birth()), qos=1, retain=True)
         with self._lock:  # whatever was on the wire before is sent again
-            self._inflight.clear()
+            self._forget_all()
             self._highest_sent = 0
         self.connected.set()
         self._wake.set()
@@ -201,7 +206,7 @@ class Publisher:
             self.outbox.ack(ack.seq)
             with self._lock:
                 for seq in [s for s in self._inflight if s <= ack.seq]:
-                    del self._inflight[seq]
+                    self._forget(seq)
             self._wake.set()
         else:
             try:
@@ -214,7 +219,7 @@ class Publisher:
                 count = self.outbox.resync(from_seq)
                 with self._lock:
                     self._highest_sent = min(self._highest_sent, from_seq - 1)
-                    self._inflight.clear()
+                    self._forget_all()
                 oldest = self.outbox.oldest_kept_seq()
                 if oldest is None or oldest > from_seq:
                     log.warning(
@@ -241,15 +246,31 @@ class Publisher:
             except Exception:
                 log.exception("sending from the outbox failed")
 
+    def _forget(self, seq: int) -> None:
+        del self._inflight[seq]
+        self._weight -= self._weights.pop(seq, 1)
+
+    def _forget_all(self) -> None:
+        self._inflight.clear()
+        self._weights.clear()
+        self._weight = 0
+
     def _send_new(self) -> None:
         window = self.config.outbox.max_inflight
         while self.connected.is_set():
             with self._lock:
-                room = window - len(self._inflight)
+                room = window - self._weight
                 after = self._highest_sent
+                idle = not self._inflight
             if room <= 0:
                 return
-            batch = self.outbox.pending(after, min(room, 500))
+            pending = self.outbox.pending(after, min(room, 500))
+            batch: list[Pending] = []
+            for event in pending:  # up to the window's weight; one heavy event always goes
+                room -= weight(event.payload)
+                if room < 0 and (batch or not idle):
+                    break
+                batch.append(event)
             if not batch:
                 return
             now = time.monotonic()
@@ -260,6 +281,8 @@ class Publisher:
             with self._lock:
                 for event in batch:
                     self._inflight[event.seq] = now
+                    self._weights[event.seq] = weight(event.payload)
+                    self._weight += self._weights[event.seq]
                 self._highest_sent = max(self._highest_sent, batch[-1].seq)
 
     def _resend_overdue(self) -> None:
@@ -285,3 +308,8 @@ class Publisher:
         """Events sent and not yet acknowledged."""
         with self._lock:
             return len(self._inflight)
+
+
+def weight(payload: bytes) -> int:
+    """What an event costs the service, in scans: an observation one per tag it lists."""
+    return max(1, payload.count(b'"epc"'))

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from warehouse import contracts
-from warehouse_edge.config import ConfigError, Station, load_config
+from warehouse_edge.config import AgentConfig, ConfigError, Station, load_config
 from warehouse_edge.debounce import Debouncer
 from warehouse_edge.outbox import Outbox, OutboxFull
 from warehouse_edge.profiles import StationState, interpret
@@ -235,3 +235,39 @@ def test_config_errors_name_the_field_and_value(
 def test_heartbeat_and_scan_messages_are_valid_contract_events() -> None:
     data = contracts.HeartbeatData(uptime_s=1, devices={"s1": {"state": "up", "reads": 3}})
     assert data.devices["s1"]["reads"] == 3
+
+
+def test_the_in_flight_window_counts_an_observations_tags(tmp_path: Path) -> None:
+    """A window of 20: twenty scans, or two 10-tag observations, are in flight, not twenty
+    observations (which would be 200 tags of work before the first ack)."""
+    import uuid
+
+    from warehouse_edge.publisher import Publisher, weight
+
+    config = AgentConfig(
+        agent_id="w-1",
+        site="WH1",
+        outbox={"path": tmp_path / "outbox.db", "max_inflight": 20},
+        stations=[{"name": "dock", "mode": "receiving", "location": "WH1-DOCK-1"}],
+    )
+    outbox = Outbox(tmp_path / "outbox.db", budget_bytes=10**8)
+    tags = (
+        b'{"type": "observation", "data": {"arrivals": ['
+        + b",".join(b'{"epc": "%d"}' % n for n in range(10))
+        + b"]}}"
+    )
+    assert (weight(tags), weight(b'{"type": "movement"}')) == (10, 1)
+    for _ in range(30):
+        outbox.append(lambda seq: (str(uuid.uuid4()), "t/events", tags))
+    sent: list[bytes] = []
+
+    class Client:
+        def publish(self, topic: str, payload: bytes, qos: int) -> None:
+            sent.append(payload)
+
+    publisher = Publisher(config, outbox, on_command=lambda c: None, birth=lambda: None)  # type: ignore[arg-type, return-value]
+    publisher.client = Client()  # type: ignore[assignment]
+    publisher.connected.set()
+    publisher._send_new()
+    assert len(sent) == 2
+    outbox.close()

@@ -324,3 +324,55 @@ def test_an_observation_of_an_unknown_location_is_rejected(seeded: Service) -> N
         ).items
     assert row["reason"] == "unknown_location"
     assert "NO-SUCH-ZONE" in row["detail"]
+
+
+SGTIN_HDP = "3035682EB8001F40000004D2"  # urn:epc:id:sgtin:5901230.000125.1234: HDP-BT serial 1234
+
+
+def test_a_movement_naming_only_an_epc_finds_its_product_by_the_sgtin(seeded: Service) -> None:
+    result = run(seeded, movement_payload(SITE, AGENT, 1, code=None, lot=None, epc=SGTIN_HDP))
+    assert result.applied == 1
+    with seeded.engine.connect() as conn:
+        (row,) = queries.movements(conn, sku="HDP-BT", limit=5).items
+        unit = conn.execute(select(orm.serial_units)).one()
+    assert (row["epc"], row["serial"], row["flags"]) == (SGTIN_HDP, "1234", [])
+    assert (unit.epc, unit.serial) == (SGTIN_HDP, "1234")
+
+
+def test_units_moved_twice_in_one_batch_end_where_the_second_move_put_them(
+    seeded: Service,
+) -> None:
+    code = "]C1010590123000125421SN-77"
+    result = run(
+        seeded,
+        movement_payload(SITE, AGENT, 1, code=code, lot=None),
+        movement_payload(
+            SITE,
+            AGENT,
+            2,
+            code=code,
+            lot=None,
+            kind="transfer",
+            from_location="WH1-DOCK-1",
+            to_location="WH1-A-01",
+        ),
+        movement_payload(  # from where it is not: flagged
+            SITE,
+            AGENT,
+            3,
+            code=code,
+            lot=None,
+            kind="transfer",
+            from_location="WH1-DOCK-1",
+            to_location="WH1-A-02",
+        ),
+    )
+    assert result.applied == 3
+    with seeded.engine.connect() as conn:
+        flags = [m["flags"] for m in reversed(queries.movements(conn, sku="HDP-BT", limit=5).items)]
+        units = conn.execute(select(orm.serial_units.c.location_id)).scalars().all()
+        a02 = conn.execute(
+            select(orm.locations.c.id).where(orm.locations.c.code == "WH1-A-02")
+        ).scalar_one()
+    assert flags == [[], [], ["negative_stock", "serial_elsewhere"]]
+    assert units == [a02]

@@ -10,9 +10,12 @@ from decimal import Decimal
 import ndef
 import pytest
 from biip import ParseConfig
+from biip.checksums import gs1_standard_check_digit
 from biip.gs1_messages import GS1Message
 from biip.gtin import Gtin
 from epcpy import hex_to_tag_encodable
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from warehouse_drivers.decoding import (
     RCN_REGIONS,
@@ -22,6 +25,7 @@ from warehouse_drivers.decoding import (
     decode_epc_uri,
     decode_ndef,
 )
+from warehouse_drivers.decoding import barcode as barcode_module
 from warehouse_drivers.decoding.epc import NOT_GS1_KEYS, SCHEMES
 
 # --- NDEF --------------------------------------------------------------------------------
@@ -327,3 +331,47 @@ def test_epc_uris_resolve_like_a_tags_epc() -> None:
     assert decode_epc_uri("urn:epc:id:sscc:0614141.1234567890").sscc == "106141412345678908"
     with pytest.raises(DecodeError):
         decode_epc_uri("urn:epc:id:banana:1.2")
+
+
+# --- the item-label fast path agrees with biip ----------------------------------------------
+
+CSET82 = "!\"%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
+
+
+@st.composite
+def item_labels(draw: st.DrawFn) -> str:
+    """Element strings of the fast path's layout, and near misses of it."""
+    body = draw(st.text("0123456789", min_size=13, max_size=13))
+    valid = draw(st.integers(0, 9)) > 0  # mostly a right check digit
+    digit = gs1_standard_check_digit(body) if valid else draw(st.integers(0, 9))
+    parts = ["01" + body + str(digit)]
+    ais = st.sampled_from(["10", "21", "10", "21", "11", "13", "15", "16", "17", "30"])
+    for ai in draw(st.lists(ais, max_size=4, unique=draw(st.integers(0, 5)) > 0)):
+        if ai in ("10", "21", "30"):
+            alphabet = st.sampled_from([CSET82, "0123456789", CSET82 + "\x1d"])
+            value = draw(st.text(draw(alphabet), min_size=0, max_size=24))
+            separator = "\x1d" if draw(st.integers(0, 3)) else ""
+            parts.append(ai + value + separator)
+        elif draw(st.integers(0, 4)):  # mostly real dates, day 00 (end of month) among them
+            day = draw(st.dates()).strftime("%y%m") + draw(st.sampled_from(["00", "01", "28"]))
+            parts.append(ai + day)
+        else:
+            parts.append(ai + draw(st.text("0123456789", min_size=6, max_size=6)))
+    return "".join(parts)
+
+
+def _either(read: object) -> object:
+    try:
+        return read()  # type: ignore[operator]
+    except DecodeError as exc:
+        return ("refused", exc.reason)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(item_labels())
+def test_the_item_label_fast_path_reads_what_biip_reads(data: str) -> None:
+    fast = barcode_module._item_label(data, "]C1")
+    if fast is None:
+        return  # biip reads it, as before
+    slow = _either(lambda: barcode_module._parsed_element_string(data, "]C1"))
+    assert fast == slow

@@ -99,13 +99,22 @@ class DecodedEpc:
     gln_extension: str | None = None
     grai: str | None = None
     giai: str | None = None
-    element_string: str | None = None  # (01)80614141123458(21)6789
-    digital_link: str | None = None  # https://id.gs1.org/01/80614141123458/21/6789
 
     @property
     def is_gs1(self) -> bool:
         """Whether the tag carries a GS1 key (GID, US DoD and ADI do not)."""
         return self.uri is not None and self.scheme not in NOT_GS1_KEYS
+
+    @property
+    def element_string(self) -> str | None:
+        """The GS1 element string, e.g. ``(01)80614141123458(21)6789`` (worked out when asked:
+        the ingest decodes every tag a reader reports and never needs it)."""
+        return _views(self.uri)[0] if self.is_gs1 and self.uri else None
+
+    @property
+    def digital_link(self) -> str | None:
+        """The GS1 Digital Link URI, e.g. ``https://id.gs1.org/01/80614141123458/21/6789``."""
+        return _views(self.uri)[1] if self.is_gs1 and self.uri else None
 
 
 @functools.lru_cache(maxsize=65536)
@@ -156,7 +165,6 @@ def _described(
     parts = identity.split(".")
     company_prefix = parts[0] if kind not in ("gid",) else None
     key = _call(epc, "gs1_key")
-    element_string = _call(epc, "gs1_element_string")
     gtin = serial = gln = gln_extension = None
     if kind == "sgtin":
         gtin = str(_call(epc, "gtin"))
@@ -186,8 +194,6 @@ def _described(
         gln_extension=gln_extension,
         grai=key if kind == "grai" else None,
         giai=key if kind == "giai" else None,
-        element_string=element_string,
-        digital_link=_digital_link(element_string),
     )
 
 
@@ -202,11 +208,16 @@ def _call(epc: object, name: str) -> str | None:
     return str(value) if value is not None else None
 
 
-def _digital_link(element_string: str | None) -> str | None:
+@functools.lru_cache(maxsize=4096)
+def _views(uri: str) -> tuple[str | None, str | None]:
+    """(element string, Digital Link URI) of a pure identity URI."""
+    cls = _URI_CLASSES.get(uri.removeprefix("urn:epc:id:").partition(":")[0])
+    element_string = _call(cls(uri), "gs1_element_string") if cls is not None else None
     if not element_string:
-        return None
+        return None, None
     try:
         message = GS1Message.parse_hri(element_string)
-        return str(GS1DigitalLinkURI.from_element_strings(message.element_strings).as_uri())
+        link = str(GS1DigitalLinkURI.from_element_strings(message.element_strings).as_uri())
     except (ParseError, ValueError):
-        return None
+        link = None
+    return element_string, link

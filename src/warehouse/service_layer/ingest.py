@@ -184,9 +184,9 @@ def ingest_batch(
         rejections = batch.loose + [r for eid, r in batch.rejections if eid in claimed]
         rejections += batch.new_conflicts(uow)
         uow.rejections.add(rejections)
-        for event, location in batch.observations:
-            if event.event_id in claimed:
-                observations.observe(uow, catalog, event, location, now)
+        observations.observe_all(
+            uow, catalog, [(e, loc) for e, loc in batch.observations if e.event_id in claimed], now
+        )
         for event in batch.heartbeats:
             if event.event_id in claimed and event.heartbeat is not None:
                 uow.agents.heartbeat(event.agent_id, event.site, event.heartbeat, now)

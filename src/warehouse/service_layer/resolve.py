@@ -13,7 +13,7 @@ from warehouse.domain.errors import NotFound, RuleViolation
 from warehouse.domain.model import Location, Movement, MovementKind, Product
 from warehouse.service_layer.commands import MovementRequest
 from warehouse.service_layer.policies import DEFAULT_POLICY, StockPolicy
-from warehouse.service_layer.ports import CodeParser, EpcParser, ParsedCode, UnitOfWork
+from warehouse.service_layer.ports import CodeParser, EpcParser, ParsedCode, ParsedEpc, UnitOfWork
 
 T = TypeVar("T")
 
@@ -33,12 +33,11 @@ class Provenance:
 
 @dataclass(frozen=True, slots=True)
 class Route:
-    """What a movement request names, resolved and checked: kind, product, the product code's
-    decoded data, and the two locations. Repeats of the same request share one."""
+    """What a movement request names, resolved and checked: kind, product and the two
+    locations. Requests for the same product (however their serials differ) share one."""
 
     kind: MovementKind
     product: Product
-    parsed: ParsedCode | None
     source: Location
     destination: Location
 
@@ -90,19 +89,29 @@ class Catalog:
             self._cache[key] = (now + self._ttl, value)
         return value
 
-    def route(self, uow: UnitOfWork, req: MovementRequest) -> Route:
+    def decode(self, req: MovementRequest) -> Decoded:
+        """What the request's GTIN, code and EPC say (both parsers are memoised), and the key
+        its product is cached by: a serial makes every full code unique, its GTIN does not."""
+        parsed = self.parser(req.gtin) if req.gtin else None
+        if req.gtin and (parsed is None or parsed.gtin is None):
+            raise RuleViolation(f"gtin {req.gtin!r} is not a valid GTIN", field="gtin")
+        if req.code and parsed is None:
+            parsed = self.parser(req.code)
+        epc = self.epc_parser(req.epc) if req.epc and self.epc_parser else None
+        gtin = (parsed.gtin if parsed else None) or (epc.gtin if epc else None)
+        if req.sku:
+            key = "S:" + req.sku
+        elif gtin:
+            key = "G:" + gtin + ("|C:" + req.code if req.code and parsed is None else "")
+        else:
+            key = "C:" + (req.code or "") + "|E:" + (req.epc or "")
+        return Decoded(parsed, epc, gtin, key)
+
+    def route(self, uow: UnitOfWork, req: MovementRequest, decoded: Decoded) -> Route:
         """The request's kind, product and locations, checked against the ledger's routes; a
         DomainError naming the field if they do not make a movement."""
-        key = (
-            req.kind,
-            req.sku,
-            req.gtin,
-            req.code,
-            req.epc,
-            req.from_location,
-            req.to_location,
-        )
-        found = self._cached(key, lambda: _route(uow, self, req))
+        key = (req.kind, decoded.key, req.from_location, req.to_location)
+        found = self._cached(key, lambda: _route(uow, self, req, decoded))
         assert found is not None  # _route raises instead of returning nothing
         return found
 
@@ -113,33 +122,42 @@ class Catalog:
             raise NotFound(f"{field} {code!r} is not a known location", field=field)
         return found
 
-    def product(self, uow: UnitOfWork, req: MovementRequest) -> tuple[Product, ParsedCode | None]:
-        """The product a request names by sku, gtin, code or EPC, and what its code said."""
+    def by_gtin(self, uow: UnitOfWork, gtin: str) -> Product | None:
+        """The product with this GTIN-14 (cached)."""
+        return self._cached("G:" + gtin, lambda: uow.products.by_code([gtin]))
+
+    def product(self, uow: UnitOfWork, req: MovementRequest, decoded: Decoded) -> Product:
+        """The product a request names: by SKU; else a code that decodes to a GTIN (or an SGTIN
+        EPC) by that GTIN; else the code as a registered alias; else the tag's unit."""
         if req.sku:
             sku = req.sku
             product = self._cached("S:" + sku, lambda: uow.products.get(sku))
             if product is None:
                 raise NotFound(f"sku {sku!r} is not a known product", field="sku")
-            return product, None
-        parsed = self.parser(req.gtin) if req.gtin else None
-        if req.gtin and (parsed is None or parsed.gtin is None):
-            raise RuleViolation(f"gtin {req.gtin!r} is not a valid GTIN", field="gtin")
-        if req.code and parsed is None:
-            parsed = self.parser(req.code)
-        candidates = [c for c in (req.code, parsed.gtin if parsed else None, req.epc) if c]
-        key = "C:" + "|".join(candidates)
-        product = self._cached(key, lambda: uow.products.by_code(candidates))
+            return product
+        product = self.by_gtin(uow, decoded.gtin) if decoded.gtin else None
+        if product is None and req.code:
+            code = req.code
+            product = self._cached("C:" + code, lambda: uow.products.by_code([code]))
         if product is None and req.epc:
-            epc = req.epc
-            product = self._cached("E:" + epc, lambda: _product_of_epc(uow, epc))
+            raw = decoded.epc.hex if decoded.epc else req.epc.upper()
+            product = self._cached("E:" + raw, lambda: _product_of_epc(uow, raw))
         if product is None:
             shown = req.code or req.gtin or req.epc
-            gtin = (
-                f" (GTIN {parsed.gtin})" if parsed and parsed.gtin and parsed.gtin != shown else ""
-            )
+            gtin = f" (GTIN {decoded.gtin})" if decoded.gtin and decoded.gtin != shown else ""
             field = "code" if req.code else "gtin" if req.gtin else "epc"
             raise NotFound(f"{field} {shown!r}{gtin} matches no product", field=field)
-        return product, parsed
+        return product
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    """What a movement request's codes say, decoded once per request."""
+
+    parsed: ParsedCode | None
+    epc: ParsedEpc | None
+    gtin: str | None
+    key: str  # what its product and route are cached by
 
 
 def _product_of_epc(uow: UnitOfWork, epc: str) -> Product | None:
@@ -147,7 +165,7 @@ def _product_of_epc(uow: UnitOfWork, epc: str) -> Product | None:
     return uow.products.by_id(unit.product_id) if unit else None
 
 
-def _route(uow: UnitOfWork, catalog: Catalog, req: MovementRequest) -> Route:
+def _route(uow: UnitOfWork, catalog: Catalog, req: MovementRequest, decoded: Decoded) -> Route:
     try:
         kind = MovementKind(req.kind)
     except ValueError:
@@ -155,12 +173,12 @@ def _route(uow: UnitOfWork, catalog: Catalog, req: MovementRequest) -> Route:
         raise RuleViolation(
             f"kind must be one of {kinds}, not {req.kind!r}", field="kind"
         ) from None
-    product, parsed = catalog.product(uow, req)
+    product = catalog.product(uow, req, decoded)
     from_code, to_code = ledger.default_endpoints(kind, req.from_location, req.to_location)
     origin = catalog.location(uow, from_code, "from_location")
     destination = catalog.location(uow, to_code, "to_location")
     ledger.check_route(kind, origin, destination)
-    return Route(kind, product, parsed, origin, destination)
+    return Route(kind, product, origin, destination)
 
 
 def build_movement(
@@ -171,11 +189,15 @@ def build_movement(
     policy: StockPolicy = DEFAULT_POLICY,
 ) -> Movement:
     """Resolve and check one movement request; raise a DomainError naming the bad field."""
-    route = catalog.route(uow, req)
-    product, parsed = route.product, route.parsed
+    decoded = catalog.decode(req)
+    route = catalog.route(uow, req, decoded)
+    product, parsed = route.product, decoded.parsed
     ledger.check_quantity(product, req.qty, policy.max_movement_qty)
     lot = req.lot or (parsed.lot if parsed else None) or ""
     serial = req.serial or (parsed.serial if parsed else None)
+    epc = decoded.epc.hex if decoded.epc else (req.epc.upper() if req.epc else None)
+    if serial is None and decoded.epc is not None:
+        serial = decoded.epc.serial  # an SGTIN's serial names the unit as its code would
     return Movement(
         kind=route.kind,
         product=product,
@@ -185,7 +207,7 @@ def build_movement(
         occurred_at=source.occurred_at,
         lot=lot,
         serial=serial,
-        epc=req.epc,
+        epc=epc,
         expiry=req.expiry or (parsed.expiry if parsed else None),
         code=req.code or req.gtin,
         order_ref=req.order_ref,

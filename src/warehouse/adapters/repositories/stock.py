@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Row, exists, or_, select, tuple_, update
+from sqlalchemy import Connection, Row, bindparam, exists, or_, select, tuple_, update
 from sqlalchemy.sql.elements import ColumnElement
 
 from warehouse.adapters import orm, pg_bulk
@@ -168,7 +168,87 @@ class SqlUnits:
     def _unit(self, row: Row[Any] | None) -> SerialUnit | None:
         if row is None:
             return None
-        return SerialUnit(row.product_id, row.serial, row.epc, row.location_id, row.lot)
+        return SerialUnit(row.product_id, row.serial, row.epc, row.location_id, row.lot, row.id)
+
+    def find_many(
+        self, serials: Iterable[tuple[int, str]], epcs: Iterable[str]
+    ) -> list[SerialUnit]:
+        """The units with any of these (product, serial) pairs or EPCs, in two or so queries."""
+        pairs, tags = sorted(set(serials)), sorted(set(epcs))
+        if not pairs and not tags:
+            return []
+        if self.conn.dialect.name == "postgresql":
+            rows = self.conn.execute(
+                pg_bulk.UNITS_FIND,
+                {
+                    "serials": pg_bulk.as_json([{"product_id": p, "serial": s} for p, s in pairs]),
+                    "epcs": pg_bulk.as_json(tags),
+                },
+            )
+            return [u for u in map(self._unit, rows) if u is not None]
+        u = orm.serial_units
+        found: dict[int, SerialUnit] = {}
+        queries = [
+            select(u).where(tuple_(u.c.product_id, u.c.serial).in_(list(part)))
+            for part in chunks(pairs, 300)
+        ] + [select(u).where(u.c.epc.in_(list(part))) for part in chunks(tags, 500)]
+        for query in queries:
+            for unit in map(self._unit, self.conn.execute(query)):
+                if unit is not None and unit.id is not None:
+                    found[unit.id] = unit
+        return list(found.values())
+
+    def place_many(self, units: Sequence[SerialUnit], at: datetime) -> None:
+        """Store where each unit is now: known ones (with an id) updated, new ones inserted."""
+        known = sorted((unit for unit in units if unit.id is not None), key=lambda x: x.id or 0)
+        new = [unit for unit in units if unit.id is None]
+        u = orm.serial_units
+
+        def row(unit: SerialUnit) -> dict[str, Any]:
+            return {
+                "id": unit.id,
+                "product_id": unit.product_id,
+                "serial": unit.serial,
+                "epc": unit.epc,
+                "lot": unit.lot,
+                "location_id": unit.location_id,
+            }
+
+        if self.conn.dialect.name == "postgresql":
+            if known:
+                changed = pg_bulk.as_json([row(unit) for unit in known])
+                self.conn.execute(pg_bulk.UNITS_UPDATE, {"rows": changed, "at": at})
+            if new:
+                added = pg_bulk.as_json([row(unit) for unit in new])
+                self.conn.execute(pg_bulk.UNITS_INSERT, {"rows": added, "at": at})
+            return
+        if known:
+            self.conn.execute(
+                update(u)
+                .where(u.c.id == bindparam("b_id"))
+                .values(
+                    serial=bindparam("b_serial"),
+                    epc=bindparam("b_epc"),
+                    lot=bindparam("b_lot"),
+                    location_id=bindparam("b_location"),
+                    updated_at=at,
+                ),
+                [
+                    {
+                        "b_id": unit.id,
+                        "b_serial": unit.serial,
+                        "b_epc": unit.epc,
+                        "b_lot": unit.lot,
+                        "b_location": unit.location_id,
+                    }
+                    for unit in known
+                ],
+            )
+        if new:
+            inserted = [{**row(unit), "updated_at": at} for unit in new]
+            for values in inserted:
+                del values["id"]
+            self.conn.execute(insert(self.conn, u).on_conflict_do_nothing(), inserted)
 
     def find(self, product_id: int, serial: str | None, epc: str | None) -> SerialUnit | None:
         u = orm.serial_units
