@@ -6,6 +6,7 @@ where they fail.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import socket
@@ -16,6 +17,7 @@ import uuid
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -230,9 +232,16 @@ class LiveApi:
 
         self.sock = socket.create_server(("127.0.0.1", 0))
         self.base = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        self.server = uvicorn.Server(
-            uvicorn.Config(create_app(service=service), log_level="warning", lifespan="on")
-        )
+        self.app = create_app(service=service)
+        self.server = uvicorn.Server(uvicorn.Config(self.app, log_level="warning", lifespan="on"))
+        self.loop: asyncio.AbstractEventLoop | None = None
+        serve = self.server.serve
+
+        async def serve_and_note_the_loop(**kwargs: Any) -> None:
+            self.loop = asyncio.get_running_loop()  # tests may run coroutines on it
+            await serve(**kwargs)
+
+        self.server.serve = serve_and_note_the_loop  # type: ignore[method-assign]
         self.thread = threading.Thread(
             target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
         )

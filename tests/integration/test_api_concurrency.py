@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -77,8 +79,31 @@ def test_pool_exhaustion_is_a_503_with_retry_after(seeded: Service) -> None:
         )
     )
     try:
-        with service.engine.connect(), LiveApi(service) as api:
+        with LiveApi(service) as api:
+            reads = api.app.state.reads
+            assert api.loop is not None
+            release = threading.Event()
+            held = threading.Event()
+
+            async def hold_the_only_connection() -> None:
+                # reads on PostgreSQL have an asyncio pool of the app's own (SQLite: the engine's)
+                async with reads._async.connect():
+                    held.set()
+                    await asyncio.get_running_loop().run_in_executor(None, release.wait)
+
+            holding = sync_held = None
+            if reads._async is not None:
+                holding = asyncio.run_coroutine_threadsafe(hold_the_only_connection(), api.loop)
+            else:
+                sync_held = service.engine.connect()
+                held.set()
+            assert held.wait(10)
             answer = httpx2.get(f"{api.base}{API}/stock", timeout=30)
+            release.set()
+            if holding is not None:
+                holding.result(10)
+            if sync_held is not None:
+                sync_held.close()
         assert answer.status_code == 503
         assert answer.headers["retry-after"] == "1"
         assert answer.headers["content-type"] == "application/problem+json"

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Engine, event
 from sqlalchemy import create_engine as sa_create_engine
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 
 def normalise_url(url: str) -> str:
@@ -53,3 +54,14 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(connection: Any) -> None:
         readonly = connection.get_execution_options().get("readonly", False)
         connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+
+def create_async_read_engine(url: str, **kwargs: Any) -> AsyncEngine | None:
+    """For the API's reads on PostgreSQL through psycopg: an asyncio engine whose connections
+    are in autocommit from the start (no BEGIN before a read, no ROLLBACK after it, each
+    statement reading the latest committed data). None for other databases and drivers, whose
+    reads stay on the thread pool."""
+    url = normalise_url(url)
+    if make_url(url).drivername != "postgresql+psycopg":
+        return None
+    return create_async_engine(url, isolation_level="AUTOCOMMIT", **kwargs)

@@ -78,7 +78,32 @@ stock = Table(
     Column("reserved", Quantity, nullable=False),
     Column("version", BigInteger, nullable=False),  # per-row change counter for live feeds
     Column("updated_at", UTCDateTime, nullable=False),
+    # what a row is listed and filtered by, copied (never change): see migration 0005
+    Column("sku", String(64), nullable=False),
+    Column("location_code", String(64), nullable=False),
+    Column(
+        "location_path",
+        String(1024).with_variant(String(1024, collation="C"), "postgresql"),
+        nullable=False,
+    ),
     Index(None, "location_id"),
+    Index(
+        "ix_stock_listing",
+        "sku",
+        "location_code",
+        "lot",
+        postgresql_where=text("on_hand <> 0 OR reserved <> 0"),
+        sqlite_where=text("on_hand <> 0 OR reserved <> 0"),
+    ),
+    Index(
+        "ix_stock_subtree",
+        "location_path",
+        "sku",
+        "location_code",
+        "lot",
+        postgresql_where=text("on_hand <> 0 OR reserved <> 0"),
+        sqlite_where=text("on_hand <> 0 OR reserved <> 0"),
+    ),
 )
 
 movements = Table(
@@ -109,6 +134,13 @@ movements = Table(
     Index(None, "from_location_id", "id"),
     Index(None, "to_location_id", "id"),
     Index(None, "occurred_at"),
+    Index(
+        "ix_movements_order_ref",
+        "order_ref",
+        "id",
+        postgresql_where=text("order_ref IS NOT NULL"),
+        sqlite_where=text("order_ref IS NOT NULL"),
+    ),
 )
 
 serial_units = Table(

@@ -55,10 +55,14 @@ BALANCES = text("""
 """)
 
 APPLY = text("""
-    INSERT INTO stock (product_id, location_id, lot, on_hand, reserved, version, updated_at)
-    SELECT k.product_id, k.location_id, k.lot, k.delta, 0, 1, CAST(:at AS timestamptz)
+    INSERT INTO stock (product_id, location_id, lot, on_hand, reserved, version, updated_at,
+                       sku, location_code, location_path)
+    SELECT k.product_id, k.location_id, k.lot, k.delta, 0, 1, CAST(:at AS timestamptz),
+           p.sku, l.code, l.path
     FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS k(product_id bigint, location_id bigint,
                                                       lot varchar, delta bigint)
+    JOIN products AS p ON p.id = k.product_id
+    JOIN locations AS l ON l.id = k.location_id
     ORDER BY k.product_id, k.location_id, k.lot
     ON CONFLICT (product_id, location_id, lot) DO UPDATE
     SET on_hand = stock.on_hand + excluded.on_hand,

@@ -80,6 +80,13 @@ def rebuild(conn: Connection) -> int:
     }
     conn.execute(delete(s))
     at = datetime.now(UTC)
+    skus = dict(conn.execute(select(orm.products.c.id, orm.products.c.sku)).all())
+    places = {
+        r.id: (r.code, r.path)
+        for r in conn.execute(
+            select(orm.locations.c.id, orm.locations.c.code, orm.locations.c.path)
+        )
+    }
     # versions keep rising across a rebuild, so a live feed never sees one go backwards
     rows = [
         {
@@ -90,6 +97,9 @@ def rebuild(conn: Connection) -> int:
             "reserved": current.get(k, (Decimal(0), 0))[0],
             "version": current.get(k, (Decimal(0), 0))[1] + 1,
             "updated_at": at,
+            "sku": skus[k[0]],
+            "location_code": places[k[1]][0],
+            "location_path": places[k[1]][1],
         }
         for k, v in sorted(balances.items())
     ]

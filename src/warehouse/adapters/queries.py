@@ -11,21 +11,26 @@ from typing import Any
 
 import pydantic_core
 from sqlalchemy import (
+    ARRAY,
     Connection,
+    Integer,
     Select,
-    and_,
+    bindparam,
     func,
     literal,
     or_,
     select,
+    text,
+    true,
     tuple_,
     type_coerce,
+    union,
     union_all,
 )
 from sqlalchemy.sql.elements import ColumnElement
 
 from warehouse.adapters import orm
-from warehouse.adapters.types import Quantity, UTCDateTime
+from warehouse.adapters.types import Quantity, UTCDateTime, quantity
 from warehouse.domain.errors import InvalidCursor, NotFound
 from warehouse.domain.model import VIRTUAL_KINDS
 
@@ -144,16 +149,25 @@ def product_dict(product: Any) -> dict[str, Any]:
     }
 
 
+#: Aliases and statements built once (an alias sets up its column collection when made, which
+#: per request was a sixth of a page's CPU).
+_PARENT = L.alias("parent")
+_LOCATION_SELECT = select(
+    L.c.code,
+    L.c.name,
+    L.c.kind,
+    L.c.path,
+    L.c.negative_policy,
+    _PARENT.c.code.label("parent_code"),
+).outerjoin(_PARENT, _PARENT.c.id == L.c.parent_id)
+_PLACE = select(
+    L.c.path,
+    select(_PARENT.c.id).where(_PARENT.c.parent_id == L.c.id).exists().label("children"),
+)
+
+
 def _location_select() -> Select[Any]:
-    parent = L.alias("parent")
-    return select(
-        L.c.code,
-        L.c.name,
-        L.c.kind,
-        L.c.path,
-        L.c.negative_policy,
-        parent.c.code.label("parent_code"),
-    ).outerjoin(parent, parent.c.id == L.c.parent_id)
+    return _LOCATION_SELECT
 
 
 def list_locations(
@@ -210,6 +224,41 @@ def _stock_select() -> Select[Any]:
     )
 
 
+#: The default listing: the rows with something on hand or reserved (the partial indexes' rule).
+_HAS_STOCK = "(on_hand <> 0 OR reserved <> 0)"
+_STOCK_SQL: dict[tuple[bool, ...], Any] = {}
+
+
+def _stock_sql(shape: tuple[bool, bool, bool, bool, bool, bool, bool]) -> Any:
+    """The listing statement for one combination of filters, built once (constant text, so
+    the driver prepares it and the database keeps its plan)."""
+    if shape not in _STOCK_SQL:
+        by_sku, by_product, leaf, subtree, by_lot, zero, after = shape
+        where = [] if zero else [_HAS_STOCK]
+        where += ["sku = :sku"] if by_sku else []
+        where += ["product_id = :product_id"] if by_product else []
+        where += ["location_path = :path"] if leaf else []
+        where += ["location_path >= :low AND location_path < :high"] if subtree else []
+        where += ["lot = :lot"] if by_lot else []
+        where += ["(sku, location_code, lot) > (:after_sku, :after_location, :after_lot)"] * after
+        statement = text(
+            "SELECT sku, location_code AS location, lot, on_hand, reserved, version, updated_at "
+            "FROM stock "
+            + ("WHERE " + " AND ".join(where) + " " if where else "")
+            + "ORDER BY sku, location_code, lot LIMIT :limit"
+        ).columns(updated_at=UTCDateTime)
+        _STOCK_SQL[shape] = statement
+    return _STOCK_SQL[shape]
+
+
+def _place(conn: Connection, code: str) -> tuple[str, bool]:
+    """A location's path, and whether it is a leaf (no children), or NotFound."""
+    row = conn.execute(_PLACE.where(L.c.code == code)).first()
+    if row is None:
+        raise NotFound(f"location {code!r} is not a known location", field="location")
+    return str(row.path), not row.children
+
+
 def stock(
     conn: Connection,
     *,
@@ -222,10 +271,82 @@ def stock(
     limit: int = 100,
     cursor: str | None = None,
 ) -> Page:
-    """Stock rows per product, location and lot (filters left out match everything).
+    """Stock rows per product, location and lot, ordered by SKU, location code and lot
+    (filters left out match everything).
 
-    Physical locations come from the projection; with ``include_virtual`` the virtual ones
-    (supplier, customer, loss, transit), which are not projected, are summed from the ledger."""
+    Physical locations come from the projection alone, by its listing indexes (migration
+    0005); with ``include_virtual`` the virtual ones (supplier, customer, loss, transit), which
+    are not projected, are summed from the ledger."""
+    if include_virtual:
+        return _stock_with_virtual(
+            conn, sku, gtin, location, lot, include_zero=include_zero, limit=limit, cursor=cursor
+        )
+    params: dict[str, Any] = {"limit": limit + 1, "sku": sku, "lot": lot}
+    product_id = _product_id(conn, None, gtin) if gtin and not sku else None
+    params["product_id"] = product_id
+    leaf = subtree = False
+    if location:
+        path, leaf = _place(conn, location)
+        subtree = not leaf
+        params |= {"path": path, "low": path, "high": path[:-1] + chr(ord(path[-1]) + 1)}
+    if cursor:
+        after = decode_cursor(cursor, str, str, str)
+        params |= {"after_sku": after[0], "after_location": after[1], "after_lot": after[2]}
+    shape = (
+        bool(sku),
+        product_id is not None,
+        leaf,
+        subtree,
+        lot is not None,
+        include_zero,
+        bool(cursor),
+    )
+    rows = conn.execute(_stock_sql(shape), params).all()
+    if not rows and sku and not cursor:
+        _product_id(conn, sku, None)  # no stock, or no such product: a 404 says which
+    last = rows[limit - 1] if len(rows) > limit else None
+    return Page(
+        _stock_items(rows[:limit]),
+        encode_cursor([last.sku, last.location, last.lot]) if last else None,
+    )
+
+
+_ZERO = Decimal(0)
+
+
+def _stock_items(rows: Any) -> list[dict[str, Any]]:
+    """API rows from (sku, location, lot, on_hand, reserved, version, updated_at) tuples; the
+    hot loop of a stock page, hence tuples unpacked rather than attributes looked up."""
+    items = []
+    for sku, location, lot, on_hand, reserved, version, updated_at in rows:
+        held = quantity(on_hand)
+        items.append(
+            {
+                "sku": sku,
+                "location": location,
+                "lot": lot or None,
+                "on_hand": held,
+                "reserved": quantity(reserved) if reserved else _ZERO,
+                "available": quantity(on_hand - reserved) if reserved else held,
+                "version": version,
+                "updated_at": updated_at,
+            }
+        )
+    return items
+
+
+def _stock_with_virtual(
+    conn: Connection,
+    sku: str | None,
+    gtin: str | None,
+    location: str | None,
+    lot: str | None,
+    *,
+    include_zero: bool,
+    limit: int,
+    cursor: str | None,
+) -> Page:
+    """The listing with virtual locations' balances summed from the ledger beside it."""
     product_id = _product_id(conn, sku, gtin)
     path = _location_path(conn, location) if location else None
     query = _stock_select().where(L.c.kind.not_in([k.value for k in VIRTUAL_KINDS]))
@@ -237,9 +358,8 @@ def stock(
         query = query.where(S.c.lot == lot)
     if not include_zero:
         query = query.where(or_(S.c.on_hand != 0, S.c.reserved != 0))
-    if include_virtual:
-        virtual = _virtual_stock_select(product_id, path, lot, include_zero)
-        query = select(union_all(query, virtual).subquery())
+    virtual = _virtual_stock_select(product_id, path, lot, include_zero)
+    query = select(union_all(query, virtual).subquery())
     rows_of = query.selected_columns
     if cursor:
         after = decode_cursor(cursor, str, str, str)
@@ -249,8 +369,7 @@ def stock(
     ordered = query.order_by(rows_of.sku, rows_of.location, rows_of.lot).limit(limit + 1)
     rows = conn.execute(ordered).all()
     items = [stock_row(r._mapping) for r in rows[:limit]]
-    more = len(rows) > limit
-    last = rows[limit - 1] if more else None
+    last = rows[limit - 1] if len(rows) > limit else None
     return Page(items, encode_cursor([last.sku, last.location, last.lot]) if last else None)
 
 
@@ -320,22 +439,21 @@ def stock_row(row: Any) -> dict[str, Any]:
     }
 
 
+_SKU_SQL = text(
+    "SELECT sku, location_code AS location, lot, on_hand, reserved, version, updated_at "
+    "FROM stock WHERE sku = :sku AND (on_hand <> 0 OR reserved <> 0) "
+    "ORDER BY location_code, lot"
+).columns(updated_at=UTCDateTime)
+
+
 def stock_for_sku(conn: Connection, sku: str) -> dict[str, Any]:
     """Totals and per-location rows of one product, physical locations only."""
-    product_id = _product_id(conn, sku, None)
-    rows = conn.execute(
-        _stock_select()
-        .where(
-            S.c.product_id == product_id,
-            L.c.kind.not_in([k.value for k in VIRTUAL_KINDS]),
-            or_(S.c.on_hand != 0, S.c.reserved != 0),
-        )
-        .order_by(L.c.code, S.c.lot)
-    ).all()
     product = conn.execute(
-        select(P.c.name, P.c.unit, P.c.reorder_point).where(P.c.id == product_id)
-    ).one()
-    items = [stock_row(r._mapping) for r in rows]
+        select(P.c.name, P.c.unit, P.c.reorder_point).where(P.c.sku == sku)
+    ).first()
+    if product is None:
+        raise NotFound(f"sku {sku!r} is not a known product", field="sku")
+    items = _stock_items(conn.execute(_SKU_SQL, {"sku": sku}))
     total = {
         name: sum((i[name] for i in items), Decimal(0))
         for name in ("on_hand", "reserved", "available")
@@ -366,43 +484,87 @@ def movements(
     cursor: str | None = None,
 ) -> Page:
     """Ledger rows, newest first (filters left out match everything)."""
-    query = _movement_select()
     product_id = _product_id(conn, sku, None)
-    if product_id is not None:
-        query = query.where(M.c.product_id == product_id)
+    before = decode_cursor(cursor, int)[0] if cursor else None
+
+    def matching(t: Any) -> list[ColumnElement[bool]]:
+        wanted = [
+            (product_id, t.c.product_id),
+            (kind, t.c.kind),
+            (agent_id, t.c.agent_id),
+            (order_ref, t.c.order_ref),
+        ]
+        out = [column == value for value, column in wanted if value is not None]
+        out += [t.c.occurred_at >= since] if since else []
+        out += [t.c.occurred_at < until] if until else []
+        out += [t.c.id < before] if before is not None else []
+        return out
+
+    query = _movement_select()
     if location:
         path = _location_path(conn, location)
-        ids = select(L.c.id).where(L.c.path.startswith(path, autoescape=True))
-        query = query.where(or_(M.c.from_location_id.in_(ids), M.c.to_location_id.in_(ids)))
-    conditions: list[ColumnElement[bool]] = []
-    if kind:
-        conditions.append(M.c.kind == kind)
-    if agent_id:
-        conditions.append(M.c.agent_id == agent_id)
-    if order_ref:
-        conditions.append(M.c.order_ref == order_ref)
-    if since:
-        conditions.append(M.c.occurred_at >= since)
-    if until:
-        conditions.append(M.c.occurred_at < until)
-    if cursor:
-        (before,) = decode_cursor(cursor, int)
-        conditions.append(M.c.id < before)
-    if conditions:
-        query = query.where(and_(*conditions))
+        subtree = select(L.c.id).where(L.c.path.startswith(path, autoescape=True))
+        ids = list(conn.execute(subtree).scalars())
+        if conn.dialect.name == "postgresql" and len(ids) * (limit + 1) <= _WALK_BUDGET:
+            query = query.where(M.c.id.in_(_newest_in(ids, matching, limit + 1)))
+        else:
+            query = query.where(
+                or_(M.c.from_location_id.in_(subtree), M.c.to_location_id.in_(subtree)),
+                *matching(M),
+            )
+    else:
+        query = query.where(*matching(M))
     rows = conn.execute(query.order_by(M.c.id.desc()).limit(limit + 1)).all()
     items = [movement_row(r._mapping) for r in rows[:limit]]
     return Page(items, encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None)
 
 
-def _movement_select() -> Select[Any]:
-    src, dst = L.alias("src"), L.alias("dst")
-    return (
-        select(M, P.c.sku, src.c.code.label("from_location"), dst.c.code.label("to_location"))
-        .join(P, P.c.id == M.c.product_id)
-        .join(src, src.c.id == M.c.from_location_id)
-        .join(dst, dst.c.id == M.c.to_location_id)
+#: Index entries a subtree's movements page may read location by location (see _newest_in);
+#: past it (a site of hundreds of bins, a page of a thousand) the ledger is walked newest first,
+#: which a subtree that large, where most movements happen, fills a page from quickly.
+_WALK_BUDGET = 5_000
+_WALKER = M.alias("walk")
+
+
+def _newest_in(ids: list[int], matching: Any, n: int) -> Select[Any]:
+    """The ids of the newest ``n`` matching movements out of or into any of the locations
+    ``ids``: for each location and side the newest ``n`` by its (location, id) index, then the
+    newest ``n`` of those. The work is bounded by the locations and the page, never by the
+    ledger: a quiet bin answers as fast as a busy one, where a walk of the ledger newest first,
+    filtering, reads all of it to find a bin that never moved."""
+    # one array parameter, not a VALUES list: the statement is then the same for every
+    # subtree, so SQLAlchemy compiles it once (a VALUES list was compiled on every request)
+    subtree = (
+        func.unnest(bindparam("ids", ids, type_=ARRAY(Integer)))
+        .table_valued("id")
+        .render_derived(name="subtree")
     )
+    walker = _WALKER
+    sides = []
+    for side in (walker.c.from_location_id, walker.c.to_location_id):
+        walk = (
+            select(walker.c.id)
+            .where(side == subtree.c.id, *matching(walker))
+            .order_by(walker.c.id.desc())
+            .limit(n)
+            .lateral()
+        )
+        sides.append(select(walk.c.id).select_from(subtree).join(walk, true()))
+    hits = union(*sides).subquery()
+    return select(hits.c.id).order_by(hits.c.id.desc()).limit(n)
+
+
+_SRC, _DST = L.alias("src"), L.alias("dst")
+_MOVEMENT_SELECT = (
+    select(M, P.c.sku, _SRC.c.code.label("from_location"), _DST.c.code.label("to_location"))
+    .join(P, P.c.id == M.c.product_id)
+    .join(_SRC, _SRC.c.id == M.c.from_location_id)
+    .join(_DST, _DST.c.id == M.c.to_location_id)
+)
+
+
+def _movement_select() -> Select[Any]:
+    return _MOVEMENT_SELECT
 
 
 def movement(conn: Connection, movement_id: int) -> dict[str, Any]:

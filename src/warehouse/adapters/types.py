@@ -27,7 +27,15 @@ class Quantity(TypeDecorator[Decimal]):
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:
             return None
-        return to_plain(Decimal(int(value)).scaleb(-6))
+        return quantity(int(value))
+
+
+def quantity(millionths: int) -> Decimal:
+    """The quantity stored as ``millionths``, as plain as it reads (``12``, ``0.742``); whole
+    units, the common case, without Decimal arithmetic."""
+    if millionths % SCALE == 0:
+        return Decimal(millionths // SCALE)
+    return to_plain(Decimal(millionths).scaleb(-6))
 
 
 def to_scaled(value: Decimal) -> int:

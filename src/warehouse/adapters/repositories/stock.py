@@ -77,6 +77,7 @@ class SqlStock:
                 },
             )
             return
+        skus, places = self._names(deltas)
         rows = [
             {
                 "product_id": k.product_id,
@@ -86,6 +87,9 @@ class SqlStock:
                 "reserved": Decimal(0),
                 "version": 1,
                 "updated_at": at,
+                "sku": skus[k.product_id],
+                "location_code": places[k.location_id][0],
+                "location_path": places[k.location_id][1],
             }
             for k, delta in sorted(
                 deltas.items(), key=lambda kv: (kv[0].product_id, kv[0].location_id, kv[0].lot)
@@ -101,6 +105,26 @@ class SqlStock:
             },
         )
         self.conn.execute(stmt, rows)
+
+    def _names(
+        self, deltas: Mapping[StockKey, Decimal]
+    ) -> tuple[dict[int, str], dict[int, tuple[str, str]]]:
+        """SKUs, and location codes and paths, of the keys (the rows list by them)."""
+        p, loc = orm.products, orm.locations
+        skus = dict(
+            self.conn.execute(
+                select(p.c.id, p.c.sku).where(p.c.id.in_({k.product_id for k in deltas}))
+            ).all()
+        )
+        places = {
+            row.id: (row.code, row.path)
+            for row in self.conn.execute(
+                select(loc.c.id, loc.c.code, loc.c.path).where(
+                    loc.c.id.in_({k.location_id for k in deltas})
+                )
+            )
+        }
+        return skus, places
 
     def in_use(self, *, product_id: int | None = None, location_id: int | None = None) -> bool:
         m = orm.movements

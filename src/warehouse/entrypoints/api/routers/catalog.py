@@ -10,7 +10,7 @@ from warehouse.adapters import queries
 from warehouse.domain.errors import NotFound
 from warehouse.domain.model import Location as DomainLocation
 from warehouse.domain.model import LocationKind, NegativePolicy, Product, Tracking
-from warehouse.entrypoints.api.deps import ReadConn, ReaderDep, ServiceDep
+from warehouse.entrypoints.api.deps import ReaderDep, ReadsDep, ServiceDep
 from warehouse.entrypoints.api.params import Ref, Storable
 from warehouse.entrypoints.api.schemas import (
     LocationIn,
@@ -54,15 +54,17 @@ def _location(code: str, body: LocationIn | LocationUpdate, parent: str | None) 
 
 
 @router.get("/products", response_model=ProductPage, tags=["products"])
-def list_products(
-    conn: ReadConn,
+async def list_products(
+    reads: ReadsDep,
     q: Annotated[str | None, Query(max_length=100), Storable] = None,
     active: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     cursor: Cursor = None,
 ) -> queries.Page:
     """Products by SKU; ``q`` matches part of the SKU or name."""
-    return queries.list_products(conn, search=q, active=active, limit=limit, cursor=cursor)
+    return await reads.run(
+        queries.list_products, search=q, active=active, limit=limit, cursor=cursor
+    )
 
 
 @router.post(
@@ -99,13 +101,13 @@ def delete_product(sku: Sku, service: ServiceDep) -> Response:
 
 
 @router.get("/locations", response_model=list[LocationOut], tags=["locations"])
-def list_locations(
-    conn: ReadConn,
+async def list_locations(
+    reads: ReadsDep,
     under: Annotated[Ref | None, Query(description="A location: it and its subtree")] = None,
     kind: LocationKind | None = None,
 ) -> list[dict[str, object]]:
     """Locations in tree order; ``under`` limits to a subtree (inclusive)."""
-    return queries.list_locations(conn, under=under, kind=kind.value if kind else None)
+    return await reads.run(queries.list_locations, under=under, kind=kind.value if kind else None)
 
 
 @router.post(
@@ -121,9 +123,9 @@ def create_location(body: LocationIn, service: ServiceDep, db: ReaderDep) -> dic
 
 
 @router.get("/locations/{code}", response_model=LocationOut, tags=["locations"])
-def get_location(code: LocationCode, conn: ReadConn) -> dict[str, object]:
+async def get_location(code: LocationCode, reads: ReadsDep) -> dict[str, object]:
     """One location."""
-    return queries.get_location(conn, code)
+    return await reads.run(queries.get_location, code)
 
 
 @router.put("/locations/{code}", response_model=LocationOut, tags=["locations"])

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from warehouse.adapters import queries
-from warehouse.entrypoints.api.deps import ReadConn, ServiceDep
+from warehouse.entrypoints.api.deps import ReadsDep, ServiceDep
 from warehouse.entrypoints.api.params import Text64
 from warehouse.entrypoints.api.schemas import AgentOut, RejectedPage
 from warehouse.entrypoints.readiness import database_ready
@@ -20,8 +20,8 @@ service_log = logging.getLogger(__name__)
 
 
 @router.get("/events/rejected", response_model=RejectedPage, tags=["operations"])
-def rejected(
-    conn: ReadConn,
+async def rejected(
+    reads: ReadsDep,
     reason: Annotated[Text64 | None, Query(description="e.g. unknown_product")] = None,
     agent_id: Text64 | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
@@ -29,15 +29,15 @@ def rejected(
 ) -> queries.Page:
     """Events the ingest worker refused, newest first, with the reason and raw payload (and,
     for a conflicting duplicate, the first body)."""
-    return queries.rejected_events(
-        conn, reason=reason, agent_id=agent_id, limit=limit, cursor=cursor
+    return await reads.run(
+        queries.rejected_events, reason=reason, agent_id=agent_id, limit=limit, cursor=cursor
     )
 
 
 @router.get("/agents", response_model=list[AgentOut], tags=["operations"])
-def list_agents(conn: ReadConn) -> list[dict[str, object]]:
+async def list_agents(reads: ReadsDep) -> list[dict[str, object]]:
     """Edge agents: last seen, last contiguous seq, open sequence gaps, last heartbeat."""
-    return queries.agents(conn)
+    return await reads.run(queries.agents)
 
 
 health = APIRouter()

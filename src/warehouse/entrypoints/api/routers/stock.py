@@ -9,8 +9,9 @@ from fastapi import APIRouter, Header, Path, Query, Response, status
 from pydantic import AwareDatetime
 
 from warehouse.adapters import queries
-from warehouse.entrypoints.api.deps import ReadConn, ReaderDep, ServiceDep
+from warehouse.entrypoints.api.deps import ReaderDep, ReadsDep, ServiceDep
 from warehouse.entrypoints.api.params import Id, Ref, Text64
+from warehouse.entrypoints.api.responses import Json
 from warehouse.entrypoints.api.schemas import (
     MovementIn,
     MovementOut,
@@ -27,8 +28,8 @@ Cursor = Annotated[str | None, Query(max_length=512, description="next_cursor of
 
 
 @router.get("/stock", response_model=StockPage, tags=["stock"])
-def list_stock(
-    conn: ReadConn,
+async def list_stock(
+    reads: ReadsDep,
     sku: Ref | None = None,
     gtin: Annotated[str | None, Query(pattern=r"^\d{8,14}$")] = None,
     location: Annotated[Ref | None, Query(description="A location and its subtree")] = None,
@@ -39,10 +40,10 @@ def list_stock(
     ] = False,
     limit: Limit = 100,
     cursor: Cursor = None,
-) -> queries.Page:
+) -> Json:
     """Stock per product, location and lot; physical locations with stock unless asked."""
-    return queries.stock(
-        conn,
+    page = await reads.run(
+        queries.stock,
         sku=sku,
         gtin=gtin,
         location=location,
@@ -52,17 +53,18 @@ def list_stock(
         limit=limit,
         cursor=cursor,
     )
+    return Json(page)
 
 
 @router.get("/stock/{sku}", response_model=SkuStock, tags=["stock"])
-def stock_of(sku: Annotated[Ref, Path()], conn: ReadConn) -> dict[str, object]:
+async def stock_of(sku: Annotated[Ref, Path()], reads: ReadsDep) -> Json:
     """One product's totals and its stock per location and lot."""
-    return queries.stock_for_sku(conn, sku)
+    return Json(await reads.run(queries.stock_for_sku, sku))
 
 
 @router.get("/movements", response_model=MovementPage, tags=["movements"])
-def list_movements(
-    conn: ReadConn,
+async def list_movements(
+    reads: ReadsDep,
     sku: Ref | None = None,
     location: Annotated[Ref | None, Query(description="Either side, with subtree")] = None,
     kind: Text64 | None = None,
@@ -72,10 +74,10 @@ def list_movements(
     until: AwareDatetime | None = None,
     limit: Limit = 100,
     cursor: Cursor = None,
-) -> queries.Page:
+) -> Json:
     """Ledger rows, newest first; ``since``/``until`` bound the event time."""
-    return queries.movements(
-        conn,
+    page = await reads.run(
+        queries.movements,
         sku=sku,
         location=location,
         kind=kind,
@@ -86,12 +88,13 @@ def list_movements(
         limit=limit,
         cursor=cursor,
     )
+    return Json(page)
 
 
 @router.get("/movements/{movement_id}", response_model=MovementOut, tags=["movements"])
-def get_movement(movement_id: Annotated[Id, Path()], conn: ReadConn) -> dict[str, object]:
+async def get_movement(movement_id: Annotated[Id, Path()], reads: ReadsDep) -> Json:
     """One ledger row."""
-    return queries.movement(conn, movement_id)
+    return Json(await reads.run(queries.movement, movement_id))
 
 
 @router.post(
