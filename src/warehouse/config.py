@@ -46,11 +46,13 @@ class Settings(BaseSettings):
     mqtt_ca_file: Path | None = None
     ingest_batch_size: int = Field(500, ge=1, le=5000)
     ingest_batch_ms: int = Field(
-        5,
+        0,
         ge=0,
         le=10_000,
-        description="How long a batch may wait for more after its first message, while the "
-        "buffer is empty (a full batch goes at once); 0: none",
+        description="How long a batch may wait for more after its first message while the "
+        "buffer is empty (a full batch goes at once). 0, the default: a batch goes as soon as "
+        "the buffer is empty; a few ms make fewer, bigger transactions at moderate rates, for "
+        "CPU at the price of latency (docs/performance.md)",
     )
     ingest_threads: int = Field(
         1, ge=1, le=16, description="Batch threads per worker, each with its own connection"

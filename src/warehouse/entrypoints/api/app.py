@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -16,6 +15,7 @@ from warehouse.entrypoints.api import problems
 from warehouse.entrypoints.api.deps import open_reads
 from warehouse.entrypoints.api.limits import BodyLimit
 from warehouse.entrypoints.api.routers import catalog, operations, stock
+from warehouse.entrypoints.startup import freeze_startup_objects
 
 DESCRIPTION = """
 Stock ledger and inventory API. Edge agents publish movements over MQTT (see the contract in
@@ -35,7 +35,7 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
             async with open_reads(app.state.service) as reads:
                 app.state.reads = reads
                 if owned:  # a server of its own, not an app inside a test or the demo
-                    _freeze_startup_objects()
+                    freeze_startup_objects()
                 yield
         finally:
             app.state.reads = None
@@ -55,11 +55,3 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
         app.include_router(router, prefix="/api/v1", responses=problems.PROBLEM_RESPONSES)
     app.include_router(operations.health)
     return app
-
-
-def _freeze_startup_objects() -> None:
-    """Leave what start-up built (modules, metadata, the app) out of the cyclic collector's
-    sweeps. Without this a full collection walked all of it a few times a second under load,
-    each a 60 ms stop of the event loop, which was the API's p99 (docs/performance.md)."""
-    gc.collect()
-    gc.freeze()

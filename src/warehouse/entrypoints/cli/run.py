@@ -47,6 +47,7 @@ def ingest(settings: Settings, client_id: str | None, http_port: int | None) -> 
     """Consume events from MQTT and apply them to the ledger exactly once."""
     from warehouse.entrypoints.health_http import HealthServer
     from warehouse.entrypoints.ingest import IngestWorker
+    from warehouse.entrypoints.startup import freeze_startup_objects
 
     stop = stop_on_signals()
     service = open_service(settings, wait=stop)
@@ -65,6 +66,7 @@ def ingest(settings: Settings, client_id: str | None, http_port: int | None) -> 
         masked(settings.database_url),
     )
     try:
+        freeze_startup_objects()
         status = worker.run(stop)
     finally:
         t = worker.totals
