@@ -23,6 +23,7 @@ import psycopg
 import pytest
 from sqlalchemy import Engine, text
 
+from tests.helpers import admin_headers
 from warehouse.adapters.db import create_engine
 from warehouse.adapters.migrate import upgrade
 from warehouse.bootstrap import Service, bootstrap
@@ -35,6 +36,12 @@ MQTT_PORT = int(os.environ.get("WAREHOUSE_TEST_MQTT_PORT", "1883"))
 RUN_ID = uuid.uuid4().hex[:8]
 DEMO_CATALOG = Path(str(resources.files("warehouse.demo") / "catalog.yaml"))
 TABLES = (
+    "audit_log",
+    "devices",
+    "api_keys",
+    "refresh_tokens",
+    "user_grants",
+    "users",
     "rfid_sweeps",
     "seq_gaps",
     "agents",
@@ -111,7 +118,12 @@ def clean_db(engine: Engine, database_url: str) -> str:
 
 
 def make_settings(database_url: str, **extra: object) -> Settings:
-    values = {"mqtt_url": f"mqtt://{MQTT_HOST}:{MQTT_PORT}", **extra}
+    values = {
+        "mqtt_url": f"mqtt://{MQTT_HOST}:{MQTT_PORT}",
+        # tests publish as agents made up for them; tests of registration turn this on
+        "require_registered_agents": False,
+        **extra,
+    }
     return Settings(database_url=database_url, **values)  # type: ignore[arg-type]
 
 
@@ -233,6 +245,7 @@ class LiveApi:
         self.sock = socket.create_server(("127.0.0.1", 0))
         self.base = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
         self.app = create_app(service=service)
+        self.headers = admin_headers(service)
         self.server = uvicorn.Server(uvicorn.Config(self.app, log_level="warning", lifespan="on"))
         self.loop: asyncio.AbstractEventLoop | None = None
         serve = self.server.serve

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -107,6 +107,50 @@ class Settings(BaseSettings):
         1024 * 1024, ge=1024, description="Larger request bodies are refused (413) as they stream"
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    environment: Literal["development", "production"] = Field(
+        "development",
+        description="production: `warehouse serve` refuses to start without a signing secret of "
+        "at least 32 bytes",
+    )
+    jwt_secret: SecretStr | None = Field(
+        None,
+        description="Signs access tokens (at least 32 bytes). Unset in development: a random "
+        "one per process, so tokens end with the process",
+    )
+    jwt_secret_file: Path | None = Field(
+        None, description="A file holding the signing secret (a Docker or systemd secret)"
+    )
+    access_token_minutes: float = Field(15, gt=0, le=24 * 60)
+    refresh_token_days: float = Field(14, gt=0, le=365)
+    login_max_failures: int = Field(
+        5, ge=1, le=100, description="Failed logins in a row that lock an account"
+    )
+    login_lockout_s: float = Field(900, ge=1, description="How long a locked account stays locked")
+    login_backoff_max_s: float = Field(
+        30, ge=0, description="The longest wait between failed logins before the lockout"
+    )
+    login_address_limit: str = Field(
+        "20/10minutes",
+        description="Failed logins allowed per client address (the `limits` notation); past "
+        "it, 429",
+    )
+    api_rate_limit: str = Field(
+        "1200/minute", description="Requests per user or API key (the `limits` notation)"
+    )
+    redis_url: str | None = Field(
+        None,
+        description="redis://host:6379/0: rate limits shared by every API process (default: "
+        "each process counts on its own)",
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses or networks of reverse proxies whose X-Forwarded-For is believed",
+    )
+    require_registered_agents: bool = Field(
+        True,
+        description="Reject events of agents not registered with `warehouse devices register` "
+        "(unknown_agent)",
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -150,3 +194,30 @@ def masked(url: str) -> str:
     userinfo, _, host = parts.netloc.rpartition("@")
     user = userinfo.split(":", 1)[0]
     return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+
+
+MIN_SECRET_BYTES = 32
+
+
+def signing_secret(settings: Settings) -> bytes | None:
+    """The access-token signing secret from the setting or its file; ``None`` when neither is
+    set. ValueError when it is too short, or missing in production."""
+    if settings.jwt_secret is not None:
+        secret = settings.jwt_secret.get_secret_value().encode()
+    elif settings.jwt_secret_file is not None:
+        try:
+            secret = settings.jwt_secret_file.read_bytes().strip()
+        except OSError as exc:
+            raise ValueError(f"jwt_secret_file {settings.jwt_secret_file}: {exc.strerror}") from exc
+    else:
+        if settings.environment == "production":
+            raise ValueError(
+                "production needs WAREHOUSE_JWT_SECRET or WAREHOUSE_JWT_SECRET_FILE (at least "
+                f"{MIN_SECRET_BYTES} bytes; e.g. `openssl rand -base64 48`)"
+            )
+        return None
+    if len(secret) < MIN_SECRET_BYTES:
+        raise ValueError(
+            f"the signing secret has {len(secret)} bytes; it needs at least {MIN_SECRET_BYTES}"
+        )
+    return secret

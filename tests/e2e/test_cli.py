@@ -9,8 +9,10 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -142,17 +144,33 @@ def test_demo_runs_prints_curl_commands_and_stops_on_ctrl_c(tmp_path: Path) -> N
             lines.append(proc.stdout.readline())
         curls = [x.strip() for x in lines if x.strip().startswith("curl ")]
         assert len(curls) == 3, "".join(lines)
+        exports = [x.strip() for x in lines if x.strip().startswith("export TOKEN=")]
+        assert len(exports) == 1, "".join(lines)
+        token = exports[0].removeprefix("export TOKEN=")
+        assert all('-H "Authorization: Bearer $TOKEN"' in c for c in curls)
         url = re.search(r"'(http://[^']+)'", curls[2]).group(1)  # type: ignore[union-attr]
         base = url.split("/api/")[0]
         time.sleep(4)  # the simulated devices publish through the broker meanwhile
+
+        def get(target: str, **headers: str) -> Any:
+            request = urllib.request.Request(target, headers=headers)
+            with urllib.request.urlopen(request, timeout=5) as response:
+                assert response.status == 200
+                return json.load(response)
+
         for curl in curls:
             target = re.search(r"'(http://[^']+)'", curl).group(1)  # type: ignore[union-attr]
-            with urllib.request.urlopen(target, timeout=5) as response:
-                assert response.status == 200
-        with urllib.request.urlopen(f"{base}/api/v1/movements?limit=5", timeout=5) as response:
-            movements = json.load(response)["items"]
-        assert movements
-        assert all(m["origin"] == "mqtt" for m in movements)
+            get(target, Authorization=f"Bearer {token}")
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                get(target)
+            assert refused.value.code == 401
+            refused.value.close()
+        movements = get(f"{base}/api/v1/movements?limit=5", Authorization=f"Bearer {token}")
+        assert movements["items"]
+        assert all(m["origin"] == "mqtt" for m in movements["items"])
+        # the demo registers its agents, so their events are applied, not unknown_agent
+        agents = get(f"{base}/api/v1/agents", Authorization=f"Bearer {token}")
+        assert len(agents) == 3
         proc.send_signal(signal.SIGINT)
         rest, _ = proc.communicate(timeout=30)
     finally:

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.helpers import admin_headers
 from warehouse.bootstrap import Service
 from warehouse.entrypoints.api.app import create_app
 
@@ -17,7 +18,7 @@ PROBLEM = "application/problem+json"
 
 @pytest.fixture
 def api(seeded: Service) -> Iterator[TestClient]:
-    with TestClient(create_app(service=seeded)) as client:
+    with TestClient(create_app(service=seeded), headers=admin_headers(seeded)) as client:
         yield client
 
 

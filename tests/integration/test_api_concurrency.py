@@ -18,8 +18,10 @@ from warehouse.bootstrap import Service
 API = "/api/v1"
 
 
-def post(base: str, body: dict[str, Any], **headers: str) -> httpx2.Response:
-    return httpx2.post(f"{base}{API}/movements", json=body, headers=headers, timeout=60)
+def post(api: LiveApi, body: dict[str, Any], **headers: str) -> httpx2.Response:
+    return httpx2.post(
+        f"{api.base}{API}/movements", json=body, headers={**api.headers, **headers}, timeout=60
+    )
 
 
 def on_hand(service: Service, location: str) -> Any:
@@ -33,7 +35,7 @@ def test_fifty_concurrent_transfers_of_the_last_five_units(
     seeded: Service, live_api: LiveApi, round_: int
 ) -> None:
     receipt = {"kind": "receive", "sku": "TEA-GRN", "qty": "5", "to_location": "WH1-A-01"}
-    assert post(live_api.base, receipt).status_code == 201
+    assert post(live_api, receipt).status_code == 201
     transfer = {
         "kind": "transfer",
         "sku": "TEA-GRN",
@@ -42,7 +44,7 @@ def test_fifty_concurrent_transfers_of_the_last_five_units(
         "to_location": "WH1-A-02",
     }
     with ThreadPoolExecutor(50) as pool:
-        answers = list(pool.map(lambda _: post(live_api.base, transfer), range(50)))
+        answers = list(pool.map(lambda _: post(live_api, transfer), range(50)))
     statuses = Counter(r.status_code for r in answers)
     assert statuses == {201: 5, 409: 45}, statuses
     assert on_hand(seeded, "WH1-A-01") == 0
@@ -55,13 +57,13 @@ def test_twenty_concurrent_posts_with_one_idempotency_key(
     body = {"kind": "receive", "sku": "TEA-GRN", "qty": "3", "to_location": "WH1-A-01"}
     with ThreadPoolExecutor(20) as pool:
         answers = list(
-            pool.map(lambda _: post(live_api.base, body, **{"Idempotency-Key": "k-1"}), range(20))
+            pool.map(lambda _: post(live_api, body, **{"Idempotency-Key": "k-1"}), range(20))
         )
     assert {r.status_code for r in answers} <= {201, 409}
     firsts = {r.json()["id"] for r in answers if r.status_code == 201}
     assert len(firsts) == 1  # every 201 is the first result, replayed
     assert on_hand(seeded, "WH1-A-01") == 3
-    other = post(live_api.base, {**body, "qty": "4"}, **{"Idempotency-Key": "k-1"})
+    other = post(live_api, {**body, "qty": "4"}, **{"Idempotency-Key": "k-1"})
     assert other.status_code == 409
 
 
@@ -98,7 +100,7 @@ def test_pool_exhaustion_is_a_503_with_retry_after(seeded: Service) -> None:
                 sync_held = service.engine.connect()
                 held.set()
             assert held.wait(10)
-            answer = httpx2.get(f"{api.base}{API}/stock", timeout=30)
+            answer = httpx2.get(f"{api.base}{API}/stock", headers=api.headers, timeout=30)
             release.set()
             if holding is not None:
                 holding.result(10)

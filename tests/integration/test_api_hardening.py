@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.helpers import admin_headers
 from warehouse.bootstrap import Service
 from warehouse.entrypoints.api.app import create_app
 
@@ -17,7 +18,9 @@ PROBLEM = "application/problem+json"
 
 @pytest.fixture
 def api(seeded: Service) -> Iterator[TestClient]:
-    with TestClient(create_app(service=seeded), raise_server_exceptions=False) as client:
+    with TestClient(
+        create_app(service=seeded), raise_server_exceptions=False, headers=admin_headers(seeded)
+    ) as client:
         yield client
 
 

@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
+from tests.helpers import admin_headers
 from warehouse.bootstrap import Service
 from warehouse.entrypoints.api.app import create_app
 from warehouse.entrypoints.api.schemas import MovementOut, MovementPage, SkuStock, StockPage
@@ -44,7 +45,7 @@ MOVES: list[tuple[str, str, str, str | None, str | None, str | None]] = [
 
 @pytest.fixture
 def api(seeded: Service) -> Iterator[TestClient]:
-    with TestClient(create_app(service=seeded)) as client:
+    with TestClient(create_app(service=seeded), headers=admin_headers(seeded)) as client:
         for kind, sku, qty, src, dst, lot in MOVES:
             body = {"kind": kind, "sku": sku, "qty": qty}
             body |= {"from_location": src} if src else {}

@@ -31,6 +31,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from warehouse.adapters import orm
 from warehouse.adapters.types import Quantity, UTCDateTime, quantity
+from warehouse.domain.access import site_of_path
 from warehouse.domain.errors import InvalidCursor, NotFound
 from warehouse.domain.model import VIRTUAL_KINDS
 
@@ -446,14 +447,28 @@ _SKU_SQL = text(
 ).columns(updated_at=UTCDateTime)
 
 
-def stock_for_sku(conn: Connection, sku: str) -> dict[str, Any]:
-    """Totals and per-location rows of one product, physical locations only."""
+_SKU_PATHS_SQL = text(
+    "SELECT sku, location_code AS location, lot, on_hand, reserved, version, updated_at, "
+    "location_path FROM stock WHERE sku = :sku AND (on_hand <> 0 OR reserved <> 0) "
+    "ORDER BY location_code, lot"
+).columns(updated_at=UTCDateTime)
+
+
+def stock_for_sku(
+    conn: Connection, sku: str, sites: frozenset[str] | None = None
+) -> dict[str, Any]:
+    """Totals and per-location rows of one product, physical locations only; with ``sites``,
+    only the locations of those sites (and totals over them)."""
     product = conn.execute(
         select(P.c.name, P.c.unit, P.c.reorder_point).where(P.c.sku == sku)
     ).first()
     if product is None:
         raise NotFound(f"sku {sku!r} is not a known product", field="sku")
-    items = _stock_items(conn.execute(_SKU_SQL, {"sku": sku}))
+    if sites is None:
+        items = _stock_items(conn.execute(_SKU_SQL, {"sku": sku}))
+    else:
+        rows = conn.execute(_SKU_PATHS_SQL, {"sku": sku}).all()
+        items = _stock_items(r[:7] for r in rows if site_of_path(r.location_path) in sites)
     total = {
         name: sum((i[name] for i in items), Decimal(0))
         for name in ("on_hand", "reserved", "available")
@@ -645,9 +660,10 @@ def rejected_events(
     return Page(items, encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None)
 
 
-def agents(conn: Connection) -> list[dict[str, Any]]:
-    """Every agent with its last seen time, seqs, open gaps and last health report."""
-    a, g = orm.agents, orm.seq_gaps
+def agents(conn: Connection, sites: frozenset[str] | None = None) -> list[dict[str, Any]]:
+    """Every registered agent (``warehouse devices register``, not revoked) that has been seen,
+    at ``sites`` (None: all), with its last seen time, seqs, open gaps and last health report."""
+    a, g, d = orm.agents, orm.seq_gaps, orm.devices
     gaps: dict[str, list[dict[str, Any]]] = {}
     for row in conn.execute(select(g).where(g.c.closed_at.is_(None)).order_by(g.c.first_seq)):
         gaps.setdefault(row.agent_id, []).append(
@@ -662,7 +678,15 @@ def agents(conn: Connection) -> list[dict[str, Any]]:
             }
         )
     out = []
-    for row in conn.execute(select(a).order_by(a.c.site, a.c.agent_id)):
+    registered = (
+        select(a)
+        .join(d, (d.c.agent_id == a.c.agent_id) & (d.c.site == a.c.site))
+        .where(d.c.revoked_at.is_(None))
+        .order_by(a.c.site, a.c.agent_id)
+    )
+    if sites is not None:
+        registered = registered.where(a.c.site.in_(sorted(sites)))
+    for row in conn.execute(registered):
         out.append(
             {
                 "agent_id": row.agent_id,
@@ -683,3 +707,50 @@ def agents(conn: Connection) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def location_sites(conn: Connection, codes: list[str]) -> dict[str, str | None]:
+    """The site of each known location code (``None`` for virtual locations, which belong to
+    no site)."""
+    rows = conn.execute(
+        select(L.c.code, L.c.path, L.c.kind).where(L.c.code.in_(sorted(set(codes))))
+    ).all()
+    return {r.code: None if r.kind in VIRTUAL_KINDS else site_of_path(r.path) for r in rows}
+
+
+def audit(
+    conn: Connection,
+    *,
+    sites: frozenset[str] | None = None,
+    actor: str | None = None,
+    action: str | None = None,
+    target: str | None = None,
+    limit: int = 100,
+    cursor: str | None = None,
+) -> Page:
+    """Audit entries, newest first; with ``sites``, only those of these sites."""
+    t = orm.audit_log
+    query = select(t).order_by(t.c.id.desc()).limit(limit + 1)
+    if sites is not None:
+        query = query.where(t.c.site.in_(sorted(sites)))
+    for column, value in ((t.c.actor, actor), (t.c.action, action), (t.c.target, target)):
+        if value:
+            query = query.where(column == value)
+    if cursor:
+        (before,) = decode_cursor(cursor, int)
+        query = query.where(t.c.id < before)
+    rows = conn.execute(query).all()
+    items = [
+        {
+            "id": r.id,
+            "at": r.at,
+            "actor": r.actor,
+            "action": r.action,
+            "target": r.target,
+            "site": r.site,
+            "before": json.loads(r.before) if r.before else None,
+            "after": json.loads(r.after) if r.after else None,
+        }
+        for r in rows[:limit]
+    ]
+    return Page(items, encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None)

@@ -26,6 +26,8 @@ class SqlUnitOfWork:
     idempotency: ports.IdempotencyRepository
     sweeps: ports.SweepRepository
     catalog_version: ports.CatalogVersion
+    access: ports.AccessRepository
+    audit: ports.AuditRepository
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -46,6 +48,8 @@ class SqlUnitOfWork:
         self.idempotency = repo.SqlIdempotency(conn)
         self.sweeps = repo.SqlSweeps(conn)
         self.catalog_version = repo.SqlCatalogVersion(conn)
+        self.access = repo.SqlAccess(conn)
+        self.audit = repo.SqlAudit(conn)
         return self
 
     def __exit__(

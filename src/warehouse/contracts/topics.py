@@ -19,6 +19,11 @@ _ID_RE = re.compile(ID_PATTERN)
 EVENTS_SUBSCRIPTION = f"{PREFIX}/+/+/events"
 
 
+def is_level(value: str) -> bool:
+    """Whether ``value`` may be a site or agent id (one topic level of the contract)."""
+    return bool(_ID_RE.match(value))
+
+
 @dataclass(frozen=True, slots=True)
 class Topic:
     """A parsed contract topic."""

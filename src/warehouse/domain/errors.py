@@ -6,6 +6,9 @@ Exception tree::
     ├── NotFound                 a product, location or resource does not exist
     ├── Conflict                 a unique thing exists already, or a key was reused differently
     ├── InvalidCursor            a page cursor that the API did not hand out
+    ├── NotAuthenticated         credentials missing, wrong, expired or revoked
+    ├── Forbidden                the principal's roles do not allow the action there
+    ├── TryLater                 too many attempts: wait ``retry_after`` seconds
     └── RuleViolation            a command breaks a ledger rule (the field it concerns is named)
         ├── InsufficientStock    the ``block`` policy refuses a movement that would go negative
         └── OutOfRange           a quantity or balance beyond what the ledger holds
@@ -35,6 +38,23 @@ class Conflict(DomainError):
 
 class InvalidCursor(DomainError):
     """A page cursor that is not one the API handed out (or one from another listing)."""
+
+
+class NotAuthenticated(DomainError):
+    """Credentials missing, wrong, expired or revoked (between a wrong username and a wrong
+    password the message does not tell)."""
+
+
+class Forbidden(DomainError):
+    """The principal is known, and its roles do not allow the action where it was asked."""
+
+
+class TryLater(DomainError):
+    """Too many attempts: ``retry_after`` whole seconds until the next may be made."""
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, int(retry_after + 0.999))
 
 
 class RuleViolation(DomainError):

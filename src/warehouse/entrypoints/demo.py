@@ -5,9 +5,11 @@ with nothing else running."""
 from __future__ import annotations
 
 import logging
+import secrets
 import socket
 import threading
 import time
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
@@ -16,13 +18,13 @@ import uvicorn
 
 from warehouse.adapters.embedded_broker import EmbeddedBroker
 from warehouse.adapters.migrate import upgrade
-from warehouse.bootstrap import bootstrap
+from warehouse.bootstrap import Service, bootstrap
 from warehouse.config import Settings
 from warehouse.entrypoints.api.app import create_app
 from warehouse.entrypoints.floor import Floor, agent_configs
 from warehouse.entrypoints.ingest import IngestWorker
 from warehouse.entrypoints.seedfile import load
-from warehouse.service_layer import catalog
+from warehouse.service_layer import access, catalog
 from warehouse_drivers.virtual import VirtualScanner
 from warehouse_edge.agent import Agent
 
@@ -71,12 +73,15 @@ def run_demo(
         mqtt_protocol="3.1.1",
         mqtt_share_group="",
         api_port=api_port,
+        access_token_minutes=12 * 60,  # the demo's token lasts the afternoon
     )
     service = bootstrap(settings)
     with resources.as_file(resources.files("warehouse.demo") / "catalog.yaml") as path:
         locations, products = load(path)
     catalog.seed(service.uow(), service.parser, locations, products)
     click.echo(f"catalog: {len(products)} products, {len(locations)} locations")
+    configs = agent_configs(workdir, settings.mqtt_url)
+    password, token = demo_access(service, [(c.agent_id, c.site) for c in configs])
 
     broker = EmbeddedBroker(port=mqtt_port)
     broker.start()
@@ -88,7 +93,7 @@ def run_demo(
     )
     scanners: dict[str, VirtualScanner] = {}
     agents = []
-    for config in agent_configs(workdir, settings.mqtt_url):
+    for config in configs:
         drivers = {d.name: VirtualScanner(d.name) for d in config.devices}
         scanners |= drivers
         agents.append(Agent(config, drivers=drivers))  # type: ignore[arg-type]
@@ -98,7 +103,7 @@ def run_demo(
         log.warning("the ingest worker has not connected to the embedded broker yet")
     threads += [_thread(f"agent-{a.config.agent_id}", a.run, stop) for a in agents]
     threads.append(_thread("floor", floor.run, stop))
-    _banner(api_port, mqtt_port)
+    _banner(api_port, mqtt_port, password, token)
     started = time.monotonic()
     try:
         while not stop.wait(10 if duration == 0 else min(10, max(0.1, duration))):
@@ -123,17 +128,55 @@ def run_demo(
         click.echo("demo stopped")
 
 
-def _banner(api_port: int, mqtt_port: int) -> None:
+DEMO_ADMIN = "demo-admin"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def demo_admin(service: Service) -> str:
+    """The demo's admin (admin at every site), with a new random password each run."""
+    password = secrets.token_urlsafe(12)
+    if any(u.username == DEMO_ADMIN for u in access.list_users(service.uow)):
+        access.set_password(service.uow, service.credentials, DEMO_ADMIN, password, "demo", _now())
+    else:
+        access.create_user(
+            service.uow, service.credentials, DEMO_ADMIN, password, (access.admin_grant(),),
+            "demo", _now(),
+        )  # fmt: skip
+    return password
+
+
+def demo_access(service: Service, agents: list[tuple[str, str]]) -> tuple[str, str]:
+    """Register the demo's agents (their events are refused as unknown_agent otherwise) and
+    sign the demo admin in; its password and access token."""
+    known = {d.agent_id for d in access.list_devices(service.uow) if d.revoked_at is None}
+    for agent_id, site in agents:
+        if agent_id not in known:
+            access.register_device(service.uow, service.credentials, agent_id, site, "demo", _now())
+    password = demo_admin(service)
+    assert service.tokens is not None
+    session = access.login(
+        service.uow, service.credentials, service.tokens, DEMO_ADMIN, password, _now(),
+        service.login_policy,
+    )  # fmt: skip
+    return password, session.access_token
+
+
+def _banner(api_port: int, mqtt_port: int, password: str, token: str) -> None:
     base = f"http://127.0.0.1:{api_port}"
     click.echo(f"""
 warehouse demo is running.
   API        {base}/api/v1   (interactive docs: {base}/docs)
   MQTT       mqtt://127.0.0.1:{mqtt_port}  (MQTT 3.1.1, in-process broker)
+  Sign-in    user {DEMO_ADMIN}, password {password} (new each run; admin at every site)
 
-Try:
-  curl -s '{base}/api/v1/stock?location=WH1&limit=5'
-  curl -s '{base}/api/v1/stock/COF-250'
-  curl -s '{base}/api/v1/movements?limit=5'
+Every API call needs a token. In another terminal:
+  export TOKEN={token}
+  curl -s -H "Authorization: Bearer $TOKEN" '{base}/api/v1/stock?location=WH1&limit=5'
+  curl -s -H "Authorization: Bearer $TOKEN" '{base}/api/v1/stock/COF-250'
+  curl -s -H "Authorization: Bearer $TOKEN" '{base}/api/v1/movements?limit=5'
 
 Press Ctrl-C to stop.
 """)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import asdict, replace
+from datetime import UTC, datetime
 
 from warehouse.domain.errors import Conflict, NotFound, RuleViolation
 from warehouse.domain.model import VIRTUAL_LOCATIONS, Location, LocationKind, Product
-from warehouse.service_layer.ports import CodeParser, UnitOfWork
+from warehouse.service_layer.ports import AuditEntry, CodeParser, UnitOfWork
 
 
 def normalise_gtins(parser: CodeParser, gtins: Iterable[str]) -> list[str]:
@@ -44,7 +45,9 @@ def _check_codes_free(uow: UnitOfWork, product: Product, except_sku: str | None)
         )
 
 
-def create_product(uow: UnitOfWork, parser: CodeParser, product: Product) -> Product:
+def create_product(
+    uow: UnitOfWork, parser: CodeParser, product: Product, actor: str = "system"
+) -> Product:
     """Add a product; its SKU, GTINs and aliases must be unused."""
     product = replace(product, gtins=normalise_gtins(parser, product.gtins))
     _check_codes_distinct(product)
@@ -54,11 +57,14 @@ def create_product(uow: UnitOfWork, parser: CodeParser, product: Product) -> Pro
         _check_codes_free(uow, product, None)
         created = uow.products.add(product)
         uow.catalog_version.bump()
+        _audit(uow, actor, "product.create", f"product:{product.sku}", None, created)
         uow.commit()
     return created
 
 
-def update_product(uow: UnitOfWork, parser: CodeParser, product: Product) -> Product:
+def update_product(
+    uow: UnitOfWork, parser: CodeParser, product: Product, actor: str = "system"
+) -> Product:
     """Replace a product's attributes and codes, keyed by its SKU."""
     product = replace(product, gtins=normalise_gtins(parser, product.gtins))
     _check_codes_distinct(product)
@@ -70,11 +76,12 @@ def update_product(uow: UnitOfWork, parser: CodeParser, product: Product) -> Pro
         product.id = current.id
         updated = uow.products.update(product)
         uow.catalog_version.bump()
+        _audit(uow, actor, "product.update", f"product:{product.sku}", current, updated)
         uow.commit()
     return updated
 
 
-def delete_product(uow: UnitOfWork, sku: str) -> None:
+def delete_product(uow: UnitOfWork, sku: str, actor: str = "system") -> None:
     """Delete a product that has never moved; one with history is deactivated instead."""
     with uow:
         product = uow.products.get(sku)
@@ -87,6 +94,7 @@ def delete_product(uow: UnitOfWork, sku: str) -> None:
             )
         uow.products.delete(sku)
         uow.catalog_version.bump()
+        _audit(uow, actor, "product.delete", f"product:{sku}", product, None)
         uow.commit()
 
 
@@ -127,7 +135,7 @@ def _check_change(current: Location, location: Location) -> None:
         raise RuleViolation("a location cannot change between physical and virtual", field="kind")
 
 
-def create_location(uow: UnitOfWork, location: Location) -> Location:
+def create_location(uow: UnitOfWork, location: Location, actor: str = "system") -> Location:
     """Add a node to the location tree."""
     with uow:
         if uow.locations.get(location.code) is not None:
@@ -135,11 +143,12 @@ def create_location(uow: UnitOfWork, location: Location) -> Location:
         _check_parent(uow, location)
         created = uow.locations.add(location)
         uow.catalog_version.bump()
+        _audit(uow, actor, "location.create", f"location:{location.code}", None, created)
         uow.commit()
     return created
 
 
-def update_location(uow: UnitOfWork, location: Location) -> Location:
+def update_location(uow: UnitOfWork, location: Location, actor: str = "system") -> Location:
     """Rename, re-kind or re-policy a location; its place in the tree does not change (its
     ``parent_code`` is taken from what is stored)."""
     with uow:
@@ -151,11 +160,12 @@ def update_location(uow: UnitOfWork, location: Location) -> Location:
         location.id = current.id
         updated = uow.locations.update(location)
         uow.catalog_version.bump()
+        _audit(uow, actor, "location.update", f"location:{location.code}", current, updated)
         uow.commit()
     return updated
 
 
-def delete_location(uow: UnitOfWork, code: str) -> None:
+def delete_location(uow: UnitOfWork, code: str, actor: str = "system") -> None:
     """Delete an unused leaf location."""
     with uow:
         location = uow.locations.get(code)
@@ -172,7 +182,28 @@ def delete_location(uow: UnitOfWork, code: str) -> None:
             raise Conflict(f"location {code!r} has ledger history", field="code")
         uow.locations.delete(code)
         uow.catalog_version.bump()
+        _audit(uow, actor, "location.delete", f"location:{code}", location, None)
         uow.commit()
+
+
+def _view(thing: Product | Location | None) -> dict[str, object] | None:
+    if thing is None:
+        return None
+    return {k: v for k, v in asdict(thing).items() if k != "id"}
+
+
+def _audit(
+    uow: UnitOfWork,
+    actor: str,
+    action: str,
+    target: str,
+    before: Product | Location | None,
+    after: Product | Location | None,
+) -> None:
+    """A catalog change in the audit log, in the change's own transaction."""
+    uow.audit.add(
+        AuditEntry(datetime.now(UTC), actor, action, target, None, _view(before), _view(after))
+    )
 
 
 def seed(

@@ -99,6 +99,8 @@ class ManualMovement:
     actor: str | None = None
     note: str | None = None
     occurred_at: datetime | None = None
+    principal: str = "system"  # who posted it, for the audit log (user:alice, key:…)
+    site: str | None = None  # the site it concerns, for the audit log
 
 
 @dataclass(slots=True)

@@ -175,6 +175,10 @@ def ingest_batch(
                 batch.undecodable(item)
             elif item.event_id in batch.first:
                 batch.repeated(item.event_id, item)
+            elif policy.require_registered_agents and not catalog.agent_registered(
+                uow, item.agent_id, item.site
+            ):
+                batch.unknown_agent(item)
             else:
                 batch.decoded(uow, catalog, item)
         claimed = uow.inbox.claim(batch.entries)
@@ -194,7 +198,10 @@ def ingest_batch(
                 if isinstance(kept, int):  # below it the agent can re-send nothing
                     uow.agents.lost_below(event.agent_id, kept, now)
         for status in batch.statuses:
-            uow.agents.status(status.agent_id, status.site, status.state, now)
+            if not policy.require_registered_agents or catalog.agent_registered(
+                uow, status.agent_id, status.site
+            ):  # anyone's retained status would otherwise make an "agent"
+                uow.agents.status(status.agent_id, status.site, status.state, now)
         result.acks = _track_seqs(uow, batch, claimed, now)
         uow.commit()
     result.applied = len(movements)
@@ -367,6 +374,23 @@ class _Batch:
         elif event.type == "heartbeat":
             self.heartbeats.append(event)
         self._entry(event, status)
+
+    def unknown_agent(self, event: FloorEvent) -> None:
+        """An event of an agent not registered at its site (or revoked): stored as rejected,
+        acked like any rejection, and nothing of it applied."""
+        log.info(
+            "rejected event_id=%s agent_id=%s seq=%s: unknown_agent",
+            event.event_id,
+            event.agent_id,
+            event.seq,
+        )
+        self._reject(
+            event,
+            "unknown_agent",
+            f"agent {event.agent_id!r} is not registered at site {event.site!r} "
+            "(warehouse devices register)",
+        )
+        self._entry(event, "rejected")
 
     def _reject(self, event: FloorEvent, reason: str, detail: str) -> None:
         self.rejections.append((event.event_id, _rejection(self.now, event, reason, detail)))

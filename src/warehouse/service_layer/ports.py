@@ -13,6 +13,7 @@ from decimal import Decimal
 from types import TracebackType
 from typing import Any, Literal, Protocol, Self
 
+from warehouse.domain.access import Grant
 from warehouse.domain.model import Location, Movement, Product, StockKey
 
 
@@ -208,6 +209,100 @@ class IdempotencyRepository(Protocol):
     def complete(self, key: str, status: int, body: dict[str, Any]) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    """A user as stored (the hash never leaves the service layer)."""
+
+    id: int
+    username: str
+    password_hash: str
+    disabled: bool
+    failed_logins: int
+    locked_until: datetime | None
+    grants: tuple[Grant, ...]
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshRecord:
+    """One member of a refresh-token family."""
+
+    id: str
+    family: str
+    user_id: int
+    secret_hash: str
+    expires_at: datetime
+    rotated_at: datetime | None
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyRecord:
+    """An API key as stored."""
+
+    id: str
+    name: str
+    secret_hash: str
+    grants: tuple[Grant, ...]
+    created_by: str
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceRecord:
+    """A registered edge agent and its MQTT password hash."""
+
+    agent_id: str
+    site: str
+    password_hash: str
+    created_by: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One manual change."""
+
+    at: datetime
+    actor: str
+    action: str
+    target: str
+    site: str | None = None
+    before: Any = None
+    after: Any = None
+
+
+class AccessRepository(Protocol):
+    def add_user(self, username: str, password_hash: str, at: datetime) -> int: ...
+    def user(self, username: str) -> UserRecord | None: ...
+    def user_by_id(self, user_id: int) -> UserRecord | None: ...
+    def users(self) -> list[UserRecord]: ...
+    def update_user(self, user_id: int, at: datetime, **values: Any) -> None: ...
+    def add_grant(self, user_id: int, grant: Grant) -> bool: ...
+    def remove_grant(self, user_id: int, grant: Grant) -> bool: ...
+    def add_refresh(self, record: RefreshRecord, issued_at: datetime) -> None: ...
+    def refresh(self, token_id: str) -> RefreshRecord | None: ...
+    def rotate(self, token_id: str, at: datetime) -> bool: ...
+    def revoke_family(self, family: str, at: datetime) -> None: ...
+    def revoke_refresh_of(self, user_id: int, at: datetime) -> None: ...
+    def add_key(self, record: ApiKeyRecord) -> None: ...
+    def key(self, key_id: str) -> ApiKeyRecord | None: ...
+    def keys(self) -> list[ApiKeyRecord]: ...
+    def update_key(self, key_id: str, **values: Any) -> bool: ...
+    def add_device(self, record: DeviceRecord) -> None: ...
+    def device(self, agent_id: str) -> DeviceRecord | None: ...
+    def devices(self) -> list[DeviceRecord]: ...
+    def update_device(self, agent_id: str, **values: Any) -> bool: ...
+
+
+class AuditRepository(Protocol):
+    def add(self, entry: AuditEntry) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over every repository; leaving the block without commit rolls back."""
 
@@ -222,6 +317,8 @@ class UnitOfWork(Protocol):
     idempotency: IdempotencyRepository
     sweeps: SweepRepository
     catalog_version: CatalogVersion
+    access: AccessRepository
+    audit: AuditRepository
 
     def __enter__(self) -> Self: ...
     def __exit__(

@@ -122,6 +122,15 @@ class Catalog:
             raise NotFound(f"{field} {code!r} is not a known location", field=field)
         return found
 
+    def agent_registered(self, uow: UnitOfWork, agent_id: str, site: str) -> bool:
+        """Whether ``agent_id`` is registered at ``site`` and not revoked (device changes
+        raise the catalog version, so a revocation reaches every worker's next batch)."""
+        found = self._cached(
+            "A:" + agent_id,
+            lambda: d.site if (d := uow.access.device(agent_id)) and d.revoked_at is None else None,
+        )
+        return found == site
+
     def by_gtin(self, uow: UnitOfWork, gtin: str) -> Product | None:
         """The product with this GTIN-14 (cached)."""
         return self._cached("G:" + gtin, lambda: uow.products.by_code([gtin]))

@@ -12,7 +12,7 @@ from warehouse.domain.model import Flag, MovementKind
 from warehouse.service_layer import posting
 from warehouse.service_layer.commands import ManualMovement
 from warehouse.service_layer.policies import DEFAULT_POLICY, StockPolicy
-from warehouse.service_layer.ports import UnitOfWork
+from warehouse.service_layer.ports import AuditEntry, UnitOfWork
 from warehouse.service_layer.resolve import Catalog, Provenance, build_movement
 
 MANUAL_KINDS = frozenset({MovementKind.RECEIVE, MovementKind.TRANSFER, MovementKind.ADJUST})
@@ -67,6 +67,28 @@ def record_movement(
                 f"{movement.product.sku} is serial-tracked; give a serial", field="serial"
             )
         (movement_id,) = posting.post(uow, [movement], now, enforce=True)
+        req = command.request
+        uow.audit.add(
+            AuditEntry(
+                now,
+                command.principal,
+                "movement.post",
+                f"movement:{movement_id}",
+                command.site,
+                None,
+                {
+                    "kind": req.kind,
+                    "sku": movement.product.sku,
+                    "qty": req.qty,
+                    "lot": movement.lot or None,
+                    "serial": movement.serial,
+                    "from_location": movement.source.code,
+                    "to_location": movement.destination.code,
+                    "order_ref": req.order_ref,
+                    "note": command.note,
+                },
+            )
+        )
         if idempotency_key:
             uow.idempotency.complete(idempotency_key, 201, {"movement_id": movement_id})
         uow.commit()

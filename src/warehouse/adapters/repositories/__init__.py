@@ -1,6 +1,7 @@
 """SQLAlchemy Core implementations of the repository ports, one module per aggregate; each
 repository works on the one connection of its unit of work."""
 
+from warehouse.adapters.repositories.access import SqlAccess, SqlAudit
 from warehouse.adapters.repositories.catalog import SqlCatalogVersion, SqlLocations, SqlProducts
 from warehouse.adapters.repositories.idempotency import SqlIdempotency
 from warehouse.adapters.repositories.ingest import SEQ_WINDOW, SqlAgents, SqlInbox, SqlRejections
@@ -8,7 +9,9 @@ from warehouse.adapters.repositories.stock import SqlLedger, SqlStock, SqlSweeps
 
 __all__ = [
     "SEQ_WINDOW",
+    "SqlAccess",
     "SqlAgents",
+    "SqlAudit",
     "SqlCatalogVersion",
     "SqlIdempotency",
     "SqlInbox",

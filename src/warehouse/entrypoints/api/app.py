@@ -14,7 +14,8 @@ from warehouse.config import Settings
 from warehouse.entrypoints.api import problems
 from warehouse.entrypoints.api.deps import open_reads
 from warehouse.entrypoints.api.limits import BodyLimit
-from warehouse.entrypoints.api.routers import catalog, operations, stock
+from warehouse.entrypoints.api.routers import auth, catalog, operations, stock
+from warehouse.entrypoints.api.security import check_routes
 from warehouse.entrypoints.startup import freeze_startup_objects
 
 DESCRIPTION = """
@@ -31,6 +32,8 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = service is None
         app.state.service = service or bootstrap(settings or Settings())
+        if app.state.service.tokens is None:
+            raise RuntimeError(app.state.service.secret_problem or "no signing secret")
         try:
             async with open_reads(app.state.service) as reads:
                 app.state.reads = reads
@@ -51,7 +54,8 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
     problems.install(app)
     limit = (service.settings if service else settings or Settings()).api_max_body_bytes
     app.add_middleware(BodyLimit, max_bytes=limit)
-    for router in (catalog.router, stock.router, operations.router):
+    for router in (catalog.router, stock.router, operations.router, auth.router):
         app.include_router(router, prefix="/api/v1", responses=problems.PROBLEM_RESPONSES)
     app.include_router(operations.health)
+    check_routes(app)
     return app

@@ -24,10 +24,13 @@ from warehouse.adapters.failures import classify
 from warehouse.domain.errors import (
     Conflict,
     DomainError,
+    Forbidden,
     InsufficientStock,
     InvalidCursor,
+    NotAuthenticated,
     NotFound,
     RuleViolation,
+    TryLater,
 )
 
 log = logging.getLogger(__name__)
@@ -61,10 +64,13 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     code: {"model": Problem, "content": {MEDIA_TYPE: {}}, "description": text}
     for code, text in (
         (400, "Bad request"),
+        (401, "No credentials, or credentials that are wrong, expired or revoked"),
+        (403, "Your roles do not allow this here"),
         (404, "Not found"),
         (409, "Conflict"),
         (413, "Request body too large"),
         (422, "Invalid request"),
+        (429, "Too many requests; retry after the Retry-After seconds"),
         (503, "Database unavailable or busy; retry after the Retry-After seconds"),
     )
 }
@@ -111,6 +117,18 @@ def problem(
 
 def _domain(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
+    if isinstance(exc, NotAuthenticated):
+        return problem(
+            401, "not-authenticated", "Not authenticated", exc.message,
+            headers={"WWW-Authenticate": 'Bearer realm="warehouse"'},
+        )  # fmt: skip
+    if isinstance(exc, Forbidden):
+        return problem(403, "forbidden", "Forbidden", exc.message, exc.field)
+    if isinstance(exc, TryLater):
+        return problem(
+            429, "too-many-requests", "Too many requests", exc.message,
+            headers={"Retry-After": str(exc.retry_after)},
+        )  # fmt: skip
     for kind, status, slug, title in _DOMAIN:
         if isinstance(exc, kind):
             return problem(status, slug, title, exc.message, exc.field)

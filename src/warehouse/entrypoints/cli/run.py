@@ -22,7 +22,21 @@ def serve(settings: Settings, host: str | None, port: int | None, workers: int) 
     from warehouse.entrypoints.api.app import create_app
 
     host, port = host or settings.api_host, port or settings.api_port
-    open_service(settings).close()  # fail now, in one line, rather than on the first request
+    service = open_service(settings)  # fail now, in one line, rather than on the first request
+    problem, ephemeral = service.secret_problem, service.ephemeral_secret
+    service.close()
+    if problem:
+        raise click.ClickException(problem)
+    if ephemeral:
+        if workers > 1:
+            raise click.ClickException(
+                "several workers must share one signing secret: set WAREHOUSE_JWT_SECRET or "
+                "WAREHOUSE_JWT_SECRET_FILE"
+            )
+        log.warning(
+            "no WAREHOUSE_JWT_SECRET: access tokens are signed with a random secret and stop "
+            "working when this process ends (set one; production refuses to start without it)"
+        )
     if workers > 1:
         uvicorn.run(
             "warehouse.entrypoints.api.asgi:app",

@@ -21,6 +21,7 @@ from warehouse.entrypoints.api.schemas import (
     ProductPage,
     ProductUpdate,
 )
+from warehouse.entrypoints.api.security import PrincipalDep, permission
 from warehouse.service_layer import catalog
 
 router = APIRouter()
@@ -53,7 +54,9 @@ def _location(code: str, body: LocationIn | LocationUpdate, parent: str | None) 
     )
 
 
-@router.get("/products", response_model=ProductPage, tags=["products"])
+@router.get(
+    "/products", response_model=ProductPage, tags=["products"], **permission("catalog.read")
+)
 async def list_products(
     reads: ReadsDep,
     q: Annotated[str | None, Query(max_length=100), Storable] = None,
@@ -68,15 +71,25 @@ async def list_products(
 
 
 @router.post(
-    "/products", status_code=status.HTTP_201_CREATED, response_model=ProductOut, tags=["products"]
+    "/products",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ProductOut,
+    tags=["products"],
+    **permission("catalog.write"),
 )
-def create_product(body: ProductIn, service: ServiceDep) -> dict[str, object]:
+def create_product(
+    body: ProductIn, service: ServiceDep, principal: PrincipalDep
+) -> dict[str, object]:
     """Add a product. GTINs are checked and stored as GTIN-14."""
-    created = catalog.create_product(service.uow(), service.parser, _product(body.sku, body))
+    created = catalog.create_product(
+        service.uow(), service.parser, _product(body.sku, body), principal.actor
+    )
     return queries.product_dict(created)
 
 
-@router.get("/products/{sku}", response_model=ProductOut, tags=["products"])
+@router.get(
+    "/products/{sku}", response_model=ProductOut, tags=["products"], **permission("catalog.read")
+)
 def get_product(sku: Sku, service: ServiceDep) -> dict[str, object]:
     """One product."""
     with service.uow() as uow:
@@ -86,21 +99,34 @@ def get_product(sku: Sku, service: ServiceDep) -> dict[str, object]:
     return queries.product_dict(product)
 
 
-@router.put("/products/{sku}", response_model=ProductOut, tags=["products"])
-def update_product(sku: Sku, body: ProductUpdate, service: ServiceDep) -> dict[str, object]:
+@router.put(
+    "/products/{sku}", response_model=ProductOut, tags=["products"], **permission("catalog.write")
+)
+def update_product(
+    sku: Sku, body: ProductUpdate, service: ServiceDep, principal: PrincipalDep
+) -> dict[str, object]:
     """Replace a product's attributes and codes."""
-    updated = catalog.update_product(service.uow(), service.parser, _product(sku, body))
+    updated = catalog.update_product(
+        service.uow(), service.parser, _product(sku, body), principal.actor
+    )
     return queries.product_dict(updated)
 
 
-@router.delete("/products/{sku}", status_code=status.HTTP_204_NO_CONTENT, tags=["products"])
-def delete_product(sku: Sku, service: ServiceDep) -> Response:
+@router.delete(
+    "/products/{sku}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    tags=["products"],
+    **permission("catalog.write"),
+)
+def delete_product(sku: Sku, service: ServiceDep, principal: PrincipalDep) -> Response:
     """Delete a product that never moved (deactivate one with history)."""
-    catalog.delete_product(service.uow(), sku)
+    catalog.delete_product(service.uow(), sku, principal.actor)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/locations", response_model=list[LocationOut], tags=["locations"])
+@router.get(
+    "/locations", response_model=list[LocationOut], tags=["locations"], **permission("catalog.read")
+)
 async def list_locations(
     reads: ReadsDep,
     under: Annotated[Ref | None, Query(description="A location: it and its subtree")] = None,
@@ -115,31 +141,55 @@ async def list_locations(
     status_code=status.HTTP_201_CREATED,
     response_model=LocationOut,
     tags=["locations"],
+    **permission("catalog.write"),
 )
-def create_location(body: LocationIn, service: ServiceDep, db: ReaderDep) -> dict[str, object]:
+def create_location(
+    body: LocationIn, service: ServiceDep, db: ReaderDep, principal: PrincipalDep
+) -> dict[str, object]:
     """Add a location under its parent (sites have none)."""
-    catalog.create_location(service.uow(), _location(body.code, body, body.parent_code))
+    catalog.create_location(
+        service.uow(), _location(body.code, body, body.parent_code), principal.actor
+    )
     return queries.get_location(db.conn, body.code)
 
 
-@router.get("/locations/{code}", response_model=LocationOut, tags=["locations"])
+@router.get(
+    "/locations/{code}",
+    response_model=LocationOut,
+    tags=["locations"],
+    **permission("catalog.read"),
+)
 async def get_location(code: LocationCode, reads: ReadsDep) -> dict[str, object]:
     """One location."""
     return await reads.run(queries.get_location, code)
 
 
-@router.put("/locations/{code}", response_model=LocationOut, tags=["locations"])
+@router.put(
+    "/locations/{code}",
+    response_model=LocationOut,
+    tags=["locations"],
+    **permission("catalog.write"),
+)
 def update_location(
-    code: LocationCode, body: LocationUpdate, service: ServiceDep, db: ReaderDep
+    code: LocationCode,
+    body: LocationUpdate,
+    service: ServiceDep,
+    db: ReaderDep,
+    principal: PrincipalDep,
 ) -> dict[str, object]:
     """Rename a location or change its kind or negative-stock policy (a virtual location's
     kind never changes)."""
-    catalog.update_location(service.uow(), _location(code, body, None))
+    catalog.update_location(service.uow(), _location(code, body, None), principal.actor)
     return queries.get_location(db.conn, code)
 
 
-@router.delete("/locations/{code}", status_code=status.HTTP_204_NO_CONTENT, tags=["locations"])
-def delete_location(code: LocationCode, service: ServiceDep) -> Response:
+@router.delete(
+    "/locations/{code}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    tags=["locations"],
+    **permission("catalog.write"),
+)
+def delete_location(code: LocationCode, service: ServiceDep, principal: PrincipalDep) -> Response:
     """Delete a location that has no children and no history (never a virtual one)."""
-    catalog.delete_location(service.uow(), code)
+    catalog.delete_location(service.uow(), code, principal.actor)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -10,16 +10,23 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from warehouse.adapters import queries
+from warehouse.domain.access import ACTIONS
 from warehouse.entrypoints.api.deps import ReadsDep, ServiceDep
-from warehouse.entrypoints.api.params import Text64
-from warehouse.entrypoints.api.schemas import AgentOut, RejectedPage
+from warehouse.entrypoints.api.params import Text64, Text128
+from warehouse.entrypoints.api.schemas import AgentOut, AuditPage, RejectedPage
+from warehouse.entrypoints.api.security import PrincipalDep, permission, public
 from warehouse.entrypoints.readiness import database_ready
 
 router = APIRouter()
 service_log = logging.getLogger(__name__)
 
 
-@router.get("/events/rejected", response_model=RejectedPage, tags=["operations"])
+@router.get(
+    "/events/rejected",
+    response_model=RejectedPage,
+    tags=["operations"],
+    **permission("rejections.read"),
+)
 async def rejected(
     reads: ReadsDep,
     reason: Annotated[Text64 | None, Query(description="e.g. unknown_product")] = None,
@@ -34,16 +41,42 @@ async def rejected(
     )
 
 
-@router.get("/agents", response_model=list[AgentOut], tags=["operations"])
-async def list_agents(reads: ReadsDep) -> list[dict[str, object]]:
-    """Edge agents: last seen, last contiguous seq, open sequence gaps, last heartbeat."""
-    return await reads.run(queries.agents)
+@router.get(
+    "/agents", response_model=list[AgentOut], tags=["operations"], **permission("operations.read")
+)
+async def list_agents(reads: ReadsDep, principal: PrincipalDep) -> list[dict[str, object]]:
+    """Registered edge agents (at the sites one may see) that have connected: last seen, last
+    contiguous seq, open sequence gaps, last heartbeat."""
+    return await reads.run(queries.agents, principal.sites_for(ACTIONS["operations.read"]))
+
+
+@router.get("/audit", response_model=AuditPage, tags=["operations"], **permission("audit.read"))
+async def audit(
+    reads: ReadsDep,
+    principal: PrincipalDep,
+    actor: Annotated[Text128 | None, Query(description="e.g. user:alice")] = None,
+    action: Annotated[Text64 | None, Query(description="e.g. product.update")] = None,
+    target: Annotated[Text128 | None, Query(description="e.g. product:TEA-GRN")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> queries.Page:
+    """Manual changes, newest first: who, when, what, before and after. A manager of some
+    sites sees the entries of those sites; one for every site (``*``) sees all."""
+    return await reads.run(
+        queries.audit,
+        sites=principal.sites_for(ACTIONS["audit.read"]),
+        actor=actor,
+        action=action,
+        target=target,
+        limit=limit,
+        cursor=cursor,
+    )
 
 
 health = APIRouter()
 
 
-@health.get("/healthz", tags=["operations"])
+@health.get("/healthz", tags=["operations"], **public())
 def healthz(service: ServiceDep) -> JSONResponse:
     """200 when the database answers, 503 when it does not (details are in the server's log)."""
     try:
@@ -55,7 +88,7 @@ def healthz(service: ServiceDep) -> JSONResponse:
     return JSONResponse({"status": "ok", "database": "ok"})
 
 
-@health.get("/readyz", tags=["operations"])
+@health.get("/readyz", tags=["operations"], **public())
 def readyz(service: ServiceDep) -> JSONResponse:
     """200 when the database answers and its schema is this version's; 503 otherwise."""
     ready, details = database_ready(service)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Header, Path, Query, Response, status
 from pydantic import AwareDatetime
 
 from warehouse.adapters import queries
+from warehouse.domain.access import ACTIONS
 from warehouse.entrypoints.api.deps import ReaderDep, ReadsDep, ServiceDep
 from warehouse.entrypoints.api.params import Id, Ref, Text64
 from warehouse.entrypoints.api.responses import Json
@@ -19,6 +20,12 @@ from warehouse.entrypoints.api.schemas import (
     SkuStock,
     StockPage,
 )
+from warehouse.entrypoints.api.security import (
+    PrincipalDep,
+    location_in_scope,
+    permission,
+    require_sites,
+)
 from warehouse.service_layer.commands import ManualMovement, MovementRequest
 from warehouse.service_layer.stock import record_movement
 
@@ -27,9 +34,10 @@ Limit = Annotated[int, Query(ge=1, le=1000)]
 Cursor = Annotated[str | None, Query(max_length=512, description="next_cursor of the last page")]
 
 
-@router.get("/stock", response_model=StockPage, tags=["stock"])
+@router.get("/stock", response_model=StockPage, tags=["stock"], **permission("stock.read"))
 async def list_stock(
     reads: ReadsDep,
+    principal: PrincipalDep,
     sku: Ref | None = None,
     gtin: Annotated[str | None, Query(pattern=r"^\d{8,14}$")] = None,
     location: Annotated[Ref | None, Query(description="A location and its subtree")] = None,
@@ -41,7 +49,9 @@ async def list_stock(
     limit: Limit = 100,
     cursor: Cursor = None,
 ) -> Json:
-    """Stock per product, location and lot; physical locations with stock unless asked."""
+    """Stock per product, location and lot; physical locations with stock unless asked.
+    Without a location, someone granted one site sees that site's stock."""
+    location = await location_in_scope(principal, "stock.read", location, reads)
     page = await reads.run(
         queries.stock,
         sku=sku,
@@ -56,15 +66,19 @@ async def list_stock(
     return Json(page)
 
 
-@router.get("/stock/{sku}", response_model=SkuStock, tags=["stock"])
-async def stock_of(sku: Annotated[Ref, Path()], reads: ReadsDep) -> Json:
-    """One product's totals and its stock per location and lot."""
-    return Json(await reads.run(queries.stock_for_sku, sku))
+@router.get("/stock/{sku}", response_model=SkuStock, tags=["stock"], **permission("stock.read"))
+async def stock_of(sku: Annotated[Ref, Path()], reads: ReadsDep, principal: PrincipalDep) -> Json:
+    """One product's totals and its stock per location and lot, at the sites one may see."""
+    sites = principal.sites_for(ACTIONS["stock.read"])
+    return Json(await reads.run(queries.stock_for_sku, sku, sites))
 
 
-@router.get("/movements", response_model=MovementPage, tags=["movements"])
+@router.get(
+    "/movements", response_model=MovementPage, tags=["movements"], **permission("movements.read")
+)
 async def list_movements(
     reads: ReadsDep,
+    principal: PrincipalDep,
     sku: Ref | None = None,
     location: Annotated[Ref | None, Query(description="Either side, with subtree")] = None,
     kind: Text64 | None = None,
@@ -75,7 +89,9 @@ async def list_movements(
     limit: Limit = 100,
     cursor: Cursor = None,
 ) -> Json:
-    """Ledger rows, newest first; ``since``/``until`` bound the event time."""
+    """Ledger rows, newest first; ``since``/``until`` bound the event time. Without a
+    location, someone granted one site sees that site's movements."""
+    location = await location_in_scope(principal, "movements.read", location, reads)
     page = await reads.run(
         queries.movements,
         sku=sku,
@@ -91,10 +107,22 @@ async def list_movements(
     return Json(page)
 
 
-@router.get("/movements/{movement_id}", response_model=MovementOut, tags=["movements"])
-async def get_movement(movement_id: Annotated[Id, Path()], reads: ReadsDep) -> Json:
-    """One ledger row."""
-    return Json(await reads.run(queries.movement, movement_id))
+@router.get(
+    "/movements/{movement_id}",
+    response_model=MovementOut,
+    tags=["movements"],
+    **permission("movements.read"),
+)
+async def get_movement(
+    movement_id: Annotated[Id, Path()], reads: ReadsDep, principal: PrincipalDep
+) -> Json:
+    """One ledger row (of a site one may see: either end of it)."""
+    row = await reads.run(queries.movement, movement_id)
+    if principal.sites_for(ACTIONS["movements.read"]) is not None:
+        ends = [str(row["from_location"]), str(row["to_location"])]
+        sites = await reads.run(queries.location_sites, ends)
+        require_sites(principal, "movements.read", [sites.get(e) for e in ends], every=False)
+    return Json(row)
 
 
 @router.post(
@@ -102,12 +130,14 @@ async def get_movement(movement_id: Annotated[Id, Path()], reads: ReadsDep) -> J
     status_code=status.HTTP_201_CREATED,
     response_model=MovementOut,
     tags=["movements"],
+    **permission("movements.write"),
 )
 def post_movement(
     body: MovementIn,
     service: ServiceDep,
     db: ReaderDep,
     response: Response,
+    principal: PrincipalDep,
     idempotency_key: Annotated[
         str | None,
         Header(
@@ -121,7 +151,14 @@ def post_movement(
         ),
     ] = None,
 ) -> dict[str, object]:
-    """Record a manual receipt, transfer or adjustment. Refused if it would oversell."""
+    """Record a manual receipt, transfer or adjustment. Refused if it would oversell. Both
+    ends must be at sites where one may post (suppliers, customers and loss belong to none)."""
+    ends = [c for c in (body.from_location, body.to_location) if c]
+    sites: dict[str, str | None] = {}
+    if ends:
+        with service.engine.connect() as conn:  # given back before the unit of work takes one
+            sites = queries.location_sites(conn, ends)
+        require_sites(principal, "movements.write", sites.values(), every=True)
     request = MovementRequest(
         kind=body.kind,
         qty=body.qty,
@@ -138,7 +175,14 @@ def post_movement(
     movement_id, replayed = record_movement(
         service.uow(),
         service.catalog,
-        ManualMovement(request, actor=body.actor, note=body.note, occurred_at=body.occurred_at),
+        ManualMovement(
+            request,
+            actor=body.actor or principal.name,
+            note=body.note,
+            occurred_at=body.occurred_at,
+            principal=principal.actor,
+            site=next((site for site in sites.values() if site), None),
+        ),
         datetime.now(UTC),
         idempotency_key,
         service.policy,

@@ -1,0 +1,137 @@
+"""Who may do what, where: roles granted per site, and the actions each role allows.
+
+A grant is a role at one site (the code of a top-level location, such as ``WH1`` or ``ST1``) or
+at every site (``*``). A manager of ST1 is nobody at WH1. The table below is the only place
+that says which role may do which action; the API's route table (entrypoints/api/permissions.py)
+names an action for every route, and docs/security.md's matrix is generated from both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    """What a person or integration is at a site."""
+
+    CASHIER = "cashier"
+    STAFF = "staff"
+    MANAGER = "manager"
+    ADMIN = "admin"
+
+
+ALL_SITES = "*"
+
+
+class Scope(StrEnum):
+    """Where an action's grant must hold.
+
+    ``any``: at some site (the data is not a site's own: the product catalog, one's own
+    account). ``site``: at the site the request touches; a listing without a site filter is
+    narrowed to the principal's sites. ``all``: at every site (``*``), for what changes all
+    sites at once (the catalog) or shows every site's data unfiltered.
+    """
+
+    ANY = "any"
+    SITE = "site"
+    ALL = "all"
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """An action, the roles that may take it, and where their grant must hold."""
+
+    name: str
+    roles: frozenset[Role]
+    scope: Scope
+    summary: str
+
+
+def _action(name: str, roles: str, scope: Scope, summary: str) -> Action:
+    return Action(name, frozenset(Role(r) for r in roles.split()), scope, summary)
+
+
+#: The permission table.
+ACTIONS: dict[str, Action] = {
+    a.name: a
+    for a in (
+        _action("session", "cashier staff manager admin", Scope.ANY, "see one's own account"),
+        _action("catalog.read", "cashier staff manager admin", Scope.ANY, "read the catalog"),
+        _action("catalog.write", "manager admin", Scope.ALL, "change the catalog"),
+        _action("stock.read", "cashier staff manager admin", Scope.SITE, "read stock levels"),
+        _action("movements.read", "staff manager admin", Scope.SITE, "read the ledger"),
+        _action("movements.write", "staff manager admin", Scope.SITE, "post a manual movement"),
+        _action("operations.read", "manager admin", Scope.SITE, "see agents and their health"),
+        _action("rejections.read", "manager admin", Scope.ALL, "see rejected events"),
+        _action("audit.read", "manager admin", Scope.SITE, "read the audit log"),
+    )
+}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """A role at a site, or at every site."""
+
+    role: Role
+    site: str
+
+    def covers(self, site: str | None) -> bool:
+        """Whether this grant holds at ``site`` (``None``: a site-less thing, such as a
+        supplier location, which any site's grant covers)."""
+        return self.site == ALL_SITES or site is None or self.site == site
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is asking: a user or an API key, with its grants."""
+
+    kind: str  # "user" | "key"
+    id: str
+    name: str
+    grants: tuple[Grant, ...]
+
+    @property
+    def actor(self) -> str:
+        """How the audit log names it: ``user:alice``, ``key:3f9a…``."""
+        return f"{self.kind}:{self.name if self.kind == 'user' else self.id}"
+
+    def _grants_for(self, action: Action) -> list[Grant]:
+        return [g for g in self.grants if g.role in action.roles or g.role is Role.ADMIN]
+
+    def may(self, action: Action) -> bool:
+        """Whether some grant allows ``action`` where its scope says (before any site check)."""
+        grants = self._grants_for(action)
+        if action.scope is Scope.ALL:
+            return any(g.site == ALL_SITES for g in grants)
+        return bool(grants)
+
+    def may_at(self, action: Action, site: str | None) -> bool:
+        """Whether ``action`` is allowed at ``site``."""
+        return any(g.covers(site) for g in self._grants_for(action))
+
+    def sites_for(self, action: Action) -> frozenset[str] | None:
+        """The sites where ``action`` is allowed; ``None`` for every site."""
+        grants = self._grants_for(action)
+        if any(g.site == ALL_SITES for g in grants):
+            return None
+        return frozenset(g.site for g in grants)
+
+
+def parse_grant(text: str) -> Grant:
+    """``ROLE@SITE`` (``manager@ST1``, ``admin@*``) as a Grant; ValueError naming what is wrong."""
+    role, sep, site = text.partition("@")
+    if not sep or not site:
+        raise ValueError(f"{text!r}: a grant is ROLE@SITE, e.g. manager@ST1 or admin@*")
+    try:
+        return Grant(Role(role.strip().lower()), site.strip())
+    except ValueError:
+        roles = ", ".join(r.value for r in Role)
+        raise ValueError(f"{text!r}: unknown role {role!r} (roles: {roles})") from None
+
+
+def site_of_path(path: str | None) -> str | None:
+    """The site of a location by its path (``/WH1/A/01/`` → ``WH1``); ``None`` for none."""
+    if not path:
+        return None
+    return path.strip("/").split("/", 1)[0] or None
