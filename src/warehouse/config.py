@@ -43,7 +43,13 @@ class Settings(BaseSettings):
         "+", description="Site level of the events subscription: '+' for all, or one site id"
     )
     mqtt_client_id: str = Field("", description="Default: warehouse-ingest-<host>-<pid>")
-    mqtt_ca_file: Path | None = None
+    mqtt_ca_file: Path | None = Field(
+        None, description="The CA of the broker's certificate, for mqtts:// (default: the system's)"
+    )
+    mqtt_cert_file: Path | None = Field(
+        None, description="A client certificate, for a broker that requires one"
+    )
+    mqtt_key_file: Path | None = Field(None, description="The client certificate's key")
     ingest_batch_size: int = Field(500, ge=1, le=5000)
     ingest_batch_ms: int = Field(
         0,

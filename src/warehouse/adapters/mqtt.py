@@ -302,6 +302,8 @@ def make_client(
     *,
     protocol: str = "5",
     ca_file: Path | None = None,
+    cert_file: Path | None = None,
+    key_file: Path | None = None,
     buffered: bool = False,
 ) -> mqtt.Client:
     """A paho client for MQTT 5 (or 3.1.1), logged in and with TLS when the URL asks for it;
@@ -319,6 +321,8 @@ def make_client(
         client.username_pw_set(address.username, address.password)
     if address.tls:
         context = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
+        if cert_file:
+            context.load_cert_chain(str(cert_file), str(key_file) if key_file else None)
         client.tls_set_context(context)
     client.reconnect_delay_set(min_delay=1, max_delay=30)
     return client

@@ -180,6 +180,8 @@ class IngestWorker:
             ),
             protocol=settings.mqtt_protocol,
             ca_file=settings.mqtt_ca_file,
+            cert_file=settings.mqtt_cert_file,
+            key_file=settings.mqtt_key_file,
             topics=(
                 self._subscription(f"warehouse/v1/{site}/+/events"),
                 self._subscription(f"warehouse/v1/{site}/+/status"),

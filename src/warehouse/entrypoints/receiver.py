@@ -56,6 +56,8 @@ class ReceiverSpec:
     protocol: str
     ca_file: Path | None
     topics: tuple[str, ...]
+    cert_file: Path | None = None  # a client certificate, when the broker requires one
+    key_file: Path | None = None
     log_level: str = "INFO"
     reconnect_delay: tuple[float, float] = (1, 30)  # first and longest wait, seconds
     buffer_messages: int = 20_000
@@ -77,6 +79,8 @@ class Receiver:
             spec.address,
             protocol=spec.protocol,
             ca_file=spec.ca_file,
+            cert_file=spec.cert_file,
+            key_file=spec.key_file,
             buffered=True,
         )
         self.client.reconnect_delay_set(*spec.reconnect_delay)  # type: ignore[arg-type]

@@ -9,6 +9,7 @@ old schema) and what to run.
 from __future__ import annotations
 
 import logging
+import re
 import signal
 import sys
 import threading
@@ -25,11 +26,39 @@ if TYPE_CHECKING:
 log = logging.getLogger("warehouse")
 
 
+_SECRETS = (
+    # a URL's password: scheme://user:PASSWORD@host
+    (re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^\s:/@]*:)[^\s@/]+@"), r"\1***@"),
+    # our API keys and refresh tokens: whk_ID.SECRET, whr_ID.SECRET
+    (re.compile(r"\b(wh[kr]_[0-9a-f]+)\.[A-Za-z0-9_-]+"), r"\1.***"),
+    # JSON Web Tokens
+    (re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+"), "eyJ***"),
+)
+
+
+def mask_secrets(text: str) -> str:
+    """``text`` with URL passwords, API keys, refresh tokens and JWTs masked."""
+    for pattern, replacement in _SECRETS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+class MaskingFormatter(logging.Formatter):
+    """Formats as usual, tracebacks included, then masks every secret it recognises."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return mask_secrets(super().format(record))
+
+
+LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+
+
 def setup_logging(level: str) -> None:
-    """One line per event: time, level, logger, message."""
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s", stream=sys.stderr
-    )
+    """One line per event: time, level, logger, message; secrets masked (URL passwords,
+    tokens, keys), at every level and in tracebacks."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(MaskingFormatter(LOG_FORMAT))
+    logging.basicConfig(level=level, handlers=[handler])
     if level != "DEBUG":  # Alembic tells every command which plugins and context it set up
         logging.getLogger("alembic").setLevel(logging.WARNING)
 

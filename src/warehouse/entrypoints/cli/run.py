@@ -46,7 +46,13 @@ def serve(settings: Settings, host: str | None, port: int | None, workers: int) 
             log_level=settings.log_level.lower(),
         )
         return
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level=settings.log_level.lower(),
+        log_config=None,  # uvicorn's loggers go through ours, which masks secrets
+    )
 
 
 @main.command()
