@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -28,6 +30,23 @@ COMMANDS = [
     ["db", "rebuild-projection"],
     ["seed"],
     ["demo"],
+    ["users"],
+    ["users", "create"],
+    ["users", "passwd"],
+    ["users", "disable"],
+    ["users", "list"],
+    ["users", "grant"],
+    ["users", "revoke"],
+    ["api-keys"],
+    ["api-keys", "create"],
+    ["api-keys", "list"],
+    ["api-keys", "revoke"],
+    ["devices"],
+    ["devices", "register"],
+    ["devices", "list"],
+    ["devices", "revoke"],
+    ["mqtt"],
+    ["mqtt", "export-acl"],
 ]
 
 
@@ -257,3 +276,114 @@ def test_the_readme_seed_command_names_a_file_that_exists() -> None:
         if line.strip().startswith("warehouse seed "):
             path = line.split()[2]
             assert (Path(__file__).resolve().parents[2] / path).is_file(), line
+
+
+def test_users_keys_and_devices_from_the_command_line(tmp_path: Path) -> None:
+    env = {
+        "WAREHOUSE_DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}",
+        "WAREHOUSE_MQTT_URL": "mqtt://warehouse-ingest:ingest-secret-1@127.0.0.1:1883",
+    }
+    assert warehouse("db", "upgrade", env=env).returncode == 0
+
+    def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "warehouse.entrypoints.cli", *args],
+            check=False, capture_output=True, text=True, timeout=60, input=stdin,
+            env={**os.environ, **env},
+        )  # fmt: skip
+
+    created = run("users", "create", "alice", "--grant", "admin@*", "--password-stdin",
+                  stdin="a long enough password\n")  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    assert "user alice created (admin@*)" in created.stdout
+    short = run("users", "create", "bob", "--password-stdin", stdin="short\n")
+    assert short.returncode == 1
+    assert "at least 12 characters" in short.stderr
+    bad_grant = run("users", "create", "bob", "--grant", "boss@WH1", "--password-stdin", stdin="x")
+    assert bad_grant.returncode == 2
+    assert "unknown role 'boss'" in bad_grant.stderr
+    assert (
+        run(
+            "users", "create", "bob", "--password-stdin", stdin="another long password\n"
+        ).returncode
+        == 0
+    )
+    assert "manager@ST1 granted to bob" in run("users", "grant", "bob", "manager@ST1").stdout
+    listed = run("users", "list").stdout
+    assert "alice" in listed
+    assert "manager@ST1" in listed
+    assert run("users", "disable", "bob").returncode == 0
+    assert "disabled" in run("users", "list").stdout
+    assert (
+        run(
+            "users", "passwd", "bob", "--password-stdin", stdin="a third long password\n"
+        ).returncode
+        == 0
+    )
+    assert run("users", "revoke", "bob", "manager@ST1").returncode == 0
+    missing = run("users", "passwd", "nobody", "--password-stdin", stdin="a long enough password\n")
+    assert missing.returncode == 1
+    assert "no user 'nobody'" in missing.stderr
+
+    key = run("api-keys", "create", "erp", "--grant", "staff@WH1", "--expires-days", "30")
+    assert key.returncode == 0, key.stderr
+    secret = key.stdout.strip()
+    assert secret.startswith("whk_")
+    key_id = secret.removeprefix("whk_").split(".")[0]
+    keys = run("api-keys", "list").stdout
+    assert key_id in keys
+    assert secret not in keys
+    assert run("api-keys", "revoke", key_id).returncode == 0
+    assert "revoked" in run("api-keys", "list").stdout
+
+    device = run("devices", "register", "dock-1", "--site", "WH1")
+    assert device.returncode == 0, device.stderr
+    password = device.stdout.split("password = ")[1].strip()
+    assert run("devices", "register", "dock-1", "--site", "WH1").returncode == 1  # twice
+    bad = run("devices", "register", "dock/1", "--site", "WH1")
+    assert bad.returncode == 2
+    assert "one MQTT topic level" in bad.stderr
+    assert run("devices", "register", "door-2", "--site", "WH1").returncode == 0
+    assert run("devices", "revoke", "door-2").returncode == 0
+    exported = run("mqtt", "export-acl", str(tmp_path / "mqtt"))
+    assert exported.returncode == 0, exported.stderr
+    passwd = (tmp_path / "mqtt" / "passwd").read_text()
+    assert passwd.startswith("warehouse-ingest:$7$101$")
+    assert "dock-1:$7$" in passwd
+    assert "door-2" not in passwd  # revoked
+    assert password not in passwd
+    assert "ingest-secret-1" not in passwd
+    # mosquitto_passwd's own check of our hash, when it is installed
+    if shutil.which("mosquitto_passwd"):
+        line = next(x for x in passwd.splitlines() if x.startswith("dock-1:"))
+        from warehouse.adapters.credentials import mosquitto_verify
+
+        assert mosquitto_verify(line.split(":", 1)[1], password)
+    audit = (
+        sqlite3.connect(tmp_path / "w.db").execute("SELECT action, actor FROM audit_log").fetchall()
+    )
+    actions = {a for a, _ in audit}
+    expected = {"user.create", "user.grant", "user.disable", "user.password", "user.revoke",
+                "api_key.create", "api_key.revoke", "device.register", "device.revoke"}  # fmt: skip
+    assert expected <= actions
+    assert all(actor.startswith("cli:") for _, actor in audit)
+
+
+def test_production_refuses_to_serve_without_a_signing_secret(tmp_path: Path) -> None:
+    env = {"WAREHOUSE_DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}"}
+    assert warehouse("db", "upgrade", env=env).returncode == 0
+    production = {**env, "WAREHOUSE_ENVIRONMENT": "production"}
+    missing = warehouse("serve", "--port", "0", env=production)
+    assert missing.returncode == 1
+    assert "production needs WAREHOUSE_JWT_SECRET" in missing.stderr
+    short = warehouse("serve", "--port", "0", env={**production, "WAREHOUSE_JWT_SECRET": "short"})
+    assert short.returncode == 1
+    assert "it needs at least 32" in short.stderr
+    assert "short" not in short.stderr  # the secret itself is never shown
+    secret_file = tmp_path / "secret"
+    secret_file.write_text("x" * 8)
+    from_file = warehouse(
+        "serve", "--port", "0", env={**production, "WAREHOUSE_JWT_SECRET_FILE": str(secret_file)}
+    )
+    assert from_file.returncode == 1
+    assert "8 bytes" in from_file.stderr

@@ -12,7 +12,6 @@ import ssl
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -237,7 +236,7 @@ def test_each_agent_keeps_to_its_own_topics(
 
 
 @pytest.fixture
-def tls_files(tmp_path: Path) -> Iterator[dict[str, Path]]:
+def tls_files(tmp_path: Path) -> dict[str, Path]:
     trustme = pytest.importorskip("trustme")
     ca = trustme.CA()
     server = ca.issue_cert("127.0.0.1", "localhost")
@@ -254,7 +253,7 @@ def tls_files(tmp_path: Path) -> Iterator[dict[str, Path]]:
     server.cert_chain_pems[0].write_to_path(files["server_cert"])
     agent.private_key_pem.write_to_path(files["agent_key"])
     agent.cert_chain_pems[0].write_to_path(files["agent_cert"])
-    yield files
+    return files
 
 
 def test_over_tls_the_agent_and_the_ingest_worker_work_and_strangers_do_not(
@@ -288,9 +287,11 @@ def test_over_tls_the_agent_and_the_ingest_worker_work_and_strangers_do_not(
     worker_service = bootstrap(settings, catalog_ttl=0)
     try:
         # a client that does not trust the test's CA refuses the broker
-        with socket.create_connection(("127.0.0.1", broker.port), timeout=5) as raw:
-            with pytest.raises(ssl.SSLCertVerificationError):
-                untrusting.wrap_socket(raw, server_hostname="127.0.0.1")
+        with (
+            socket.create_connection(("127.0.0.1", broker.port), timeout=5) as raw,
+            pytest.raises(ssl.SSLCertVerificationError),
+        ):
+            untrusting.wrap_socket(raw, server_hostname="127.0.0.1")
         refused = [
             Client(broker.port, "agent-a", passwords["agent-a"], ca_only),  # no client cert
             Client(broker.port, None, None, with_cert),  # a certificate is not a login
