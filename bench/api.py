@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import secrets
 import shutil
 import socket
 import statistics
@@ -24,14 +25,19 @@ import sys
 import time
 import urllib.request
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import psycopg
 
+from warehouse.adapters.credentials import TokenSigner
+from warehouse.domain.access import ALL_SITES, Grant, Role
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 TICK = os.sysconf("SC_CLK_TCK")
+HEADERS: dict[str, str] = {}  # what wrk sends to the API: an admin's token
 
 
 def cpu(pid: int) -> float:
@@ -60,7 +66,9 @@ def wrk(url: str, connections: int, seconds: float) -> dict[str, float]:
     """req/s, p50 and p99 (ms) of ``url`` under ``connections`` keep-alive clients."""
     threads = min(connections, 2)
     out = subprocess.run(
-        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{round(seconds)}s", "--latency", url],
+        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{round(seconds)}s", "--latency"]
+        + [a for k, v in HEADERS.items() if "/hello" not in url for a in ("-H", f"{k}: {v}")]
+        + [url],
         capture_output=True,
         text=True,
         check=True,
@@ -251,7 +259,18 @@ def main() -> None:
         url = args.pg.rsplit("/", 1)[0] + "/" + name
         seed(url, args.movements, 50_000, 180)
     api_port, hello_port = free_port(), free_port()
-    env = {**os.environ, "WAREHOUSE_DATABASE_URL": url, "WAREHOUSE_LOG_LEVEL": "WARNING"}
+    secret = secrets.token_urlsafe(48)
+    env = {
+        **os.environ,
+        "WAREHOUSE_DATABASE_URL": url,
+        "WAREHOUSE_LOG_LEVEL": "WARNING",
+        "WAREHOUSE_JWT_SECRET": secret,
+        # one principal makes every request: counted by the limiter, never refused by it
+        "WAREHOUSE_API_RATE_LIMIT": "1000000000/minute",
+    }
+    HEADERS["Authorization"] = "Bearer " + TokenSigner(secret.encode(), timedelta(hours=2)).issue(
+        0, "bench", (Grant(Role.ADMIN, ALL_SITES),), datetime.now(UTC)
+    )
     procs = []
     try:
         api = serve(

@@ -168,6 +168,7 @@ station = "dock"
         "WAREHOUSE_MQTT_URL": f"mqtt://127.0.0.1:{port}",
         "WAREHOUSE_MQTT_SITE": site,
         "WAREHOUSE_LOG_LEVEL": "WARNING",
+        "WAREHOUSE_REQUIRE_REGISTERED_AGENTS": "false",  # its agents are not registered
     }
     cli = [sys.executable, "-m", "warehouse.entrypoints.cli"]
     procs: list[subprocess.Popen[bytes]] = []

@@ -389,6 +389,13 @@ def measure_ingest(
     try:
         subprocess.run([*cli, "db", "upgrade"], env=env, check=True, capture_output=True)
         subprocess.run([*cli, "seed", str(CATALOG)], env=env, check=True, capture_output=True)
+        for agent in sorted({a for _, a, _, _ in items}):  # unregistered: unknown_agent
+            subprocess.run(
+                [*cli, "devices", "register", agent, "--site", site],
+                env=env,
+                check=True,
+                capture_output=True,
+            )
         procs = []
         for n in range(workers):
             command = [*cli, "--log-level", "INFO", "ingest", "--client-id", f"{site}-{n}"]

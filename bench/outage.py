@@ -144,6 +144,7 @@ def main() -> None:
         "WAREHOUSE_MQTT_SITE": site,
         "WAREHOUSE_MQTT_SHARE_GROUP": f"outage-{site}",
         "WAREHOUSE_LOG_LEVEL": "WARNING",
+        "WAREHOUSE_REQUIRE_REGISTERED_AGENTS": "false",  # its made-up agents are not registered
     }
     cli = [sys.executable, "-m", "warehouse.entrypoints.cli"]
     agents: list[Agent] = []

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Make sure PostgreSQL (127.0.0.1:5432) and Mosquitto (127.0.0.1:1883) are running, starting them
+# Make sure PostgreSQL (127.0.0.1:5432), Mosquitto (127.0.0.1:1883) and Redis (127.0.0.1:6379, for
+# the rate limits shared by API processes) are running, starting them
 # if they are installed and stopped. Tests skip what is missing, unless CI=true, where they fail.
 set -uo pipefail
 
@@ -42,5 +43,15 @@ elif command -v mosquitto >/dev/null 2>&1; then
   wait_port 1883 Mosquitto
 else
   echo "services: Mosquitto is not installed; its tests will skip (or fail under CI=true)" >&2
+fi
+if port_open 6379; then
+  echo "services: Redis is running"
+elif command -v redis-server >/dev/null 2>&1; then
+  echo "services: starting Redis (in memory only)"
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no \
+    --dir /tmp --logfile /tmp/warehouse-redis.log
+  wait_port 6379 Redis
+else
+  echo "services: Redis is not installed; its tests will skip (or fail under CI=true)" >&2
 fi
 exit 0

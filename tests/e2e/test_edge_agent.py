@@ -164,7 +164,9 @@ def test_200_scans_through_a_broker_outage_and_a_sigkill(
     assert movements(seeded) == (200, 200), log.read_text()[-3000:]
     assert pending(tmp_path / "outbox.db") == 0
     with seeded.engine.connect() as conn:
-        (state,) = [a for a in queries.agents(conn) if a["agent_id"] == "dock-door-1"]
+        (state,) = [
+            a for a in queries.agents(conn, registered_only=False) if a["agent_id"] == "dock-door-1"
+        ]
     assert (state["acked_seq"], state["gaps"]) == (200, [])
     with sqlite3.connect(tmp_path / "outbox.db") as db:  # two processes, each connected once
         assert db.execute("SELECT value FROM meta WHERE key = 'boot'").fetchone()[0] == 2

@@ -75,7 +75,7 @@ def command(site: str, body: dict[str, object]) -> None:
 
 def agent_row(service: Service) -> dict[str, object]:
     with service.engine.connect() as conn:
-        rows = [a for a in queries.agents(conn) if a["agent_id"] == "dock-7"]
+        rows = [a for a in queries.agents(conn, registered_only=False) if a["agent_id"] == "dock-7"]
     return rows[0] if rows else {}
 
 

@@ -94,7 +94,9 @@ def scan(agent: Agent, scanner: VirtualScanner, numbers: range) -> None:
 
 def agent_row(service: Service) -> dict[str, Any]:
     with service.engine.connect() as conn:
-        return next(a for a in queries.agents(conn) if a["agent_id"] == "dock-g")
+        return next(
+            a for a in queries.agents(conn, registered_only=False) if a["agent_id"] == "dock-g"
+        )
 
 
 def make_gap(agent: Agent, scanner: VirtualScanner, workers: Workers, service: Service) -> None:

@@ -124,7 +124,7 @@ def test_seq_gaps_are_recorded_and_closed(seeded: Service) -> None:
     acks = run(seeded, *(movement_payload(SITE, AGENT, s) for s in (1, 2, 5, 6, 9))).acks
     assert acks == {(SITE, AGENT): 2}
     with seeded.engine.connect() as conn:
-        (agent,) = queries.agents(conn)
+        (agent,) = queries.agents(conn, registered_only=False)
     assert [(g["first_seq"], g["last_seq"]) for g in agent["gaps"]] == [(3, 4), (7, 8)]
     assert (agent["acked_seq"], agent["max_seq"], agent["missing"]) == (2, 9, 4)
     acks = run(seeded, movement_payload(SITE, AGENT, 3), movement_payload(SITE, AGENT, 4)).acks
@@ -132,7 +132,7 @@ def test_seq_gaps_are_recorded_and_closed(seeded: Service) -> None:
     acks = run(seeded, movement_payload(SITE, AGENT, 7), movement_payload(SITE, AGENT, 8)).acks
     assert acks == {(SITE, AGENT): 9}
     with seeded.engine.connect() as conn:
-        (agent,) = queries.agents(conn)
+        (agent,) = queries.agents(conn, registered_only=False)
     assert agent["gaps"] == []
 
 
@@ -146,14 +146,14 @@ def test_several_agents_in_one_batch_are_tracked_each_on_its_own(seeded: Service
     result = ingest_batch(seeded.uow(), seeded.catalog, items, datetime.now(UTC))
     assert result.acks == {(SITE, AGENT): 2, (SITE, other): 3}
     with seeded.engine.connect() as conn:
-        agents = {a["agent_id"]: a for a in queries.agents(conn)}
+        agents = {a["agent_id"]: a for a in queries.agents(conn, registered_only=False)}
     assert [(g["first_seq"], g["last_seq"]) for g in agents[AGENT]["gaps"]] == [(3, 3)]
     assert agents[other]["gaps"] == []
     assert (agents[other]["acked_seq"], agents[other]["max_seq"]) == (3, 3)
     result = run(seeded, movement_payload(SITE, AGENT, 3))  # the gap closes
     assert result.acks == {(SITE, AGENT): 4}
     with seeded.engine.connect() as conn:
-        agents = {a["agent_id"]: a for a in queries.agents(conn)}
+        agents = {a["agent_id"]: a for a in queries.agents(conn, registered_only=False)}
     assert agents[AGENT]["gaps"] == []
 
 
@@ -219,7 +219,7 @@ def test_non_movement_events_are_recorded_with_payload(seeded: Service) -> None:
         stored = conn.execute(
             select(orm.inbox.c.type, orm.inbox.c.payload).order_by(orm.inbox.c.seq)
         ).all()
-        (agent,) = queries.agents(conn)
+        (agent,) = queries.agents(conn, registered_only=False)
     assert stored[0].type == "scan"
     assert json.loads(stored[0].payload)["data"]["code"]
     assert agent["health"]["outbox_depth"] == 1

@@ -97,7 +97,7 @@ def test_status_and_events_while_the_database_is_down(
         assert pub.wait_all_acked(300, timeout=60)
         assert count(seeded) == 300
         with seeded.engine.connect() as conn:
-            (agent,) = queries.agents(conn)
+            (agent,) = queries.agents(conn, registered_only=False)
         assert (agent["state"], agent["acked_seq"]) == ("online", 300)
     finally:
         status.publish(contracts.topic(site, "out-1", "status"), b"", qos=1, retain=True)

@@ -418,3 +418,39 @@ def test_no_secret_reaches_the_logs_at_debug(
                    tokens["access_token"], tokens["refresh_token"],
                    refreshed["access_token"], refreshed["refresh_token"]):  # fmt: skip
         assert secret not in text
+
+
+def test_rate_limits_are_shared_through_redis(clean_db: str) -> None:
+    """Two API processes (two apps, two services) with one WAREHOUSE_REDIS_URL count together."""
+    import socket
+    import uuid
+
+    from tests.conftest import require
+
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=2).close()
+        up = True
+    except OSError:
+        up = False
+    require("Redis", up, "nothing listens on 127.0.0.1:6379")
+    limit = "4/minute"
+    settings = make_settings(
+        clean_db,
+        redis_url="redis://127.0.0.1:6379/0",
+        api_rate_limit=limit,
+        jwt_secret="one secret for both processes, 32+ bytes",
+    )
+    first, second = bootstrap(settings, catalog_ttl=0), bootstrap(settings, catalog_ttl=0)
+    name = f"shared-{uuid.uuid4().hex[:8]}"  # a principal of this run only
+    headers = bearer(token_for(first, "staff@*", name=name))
+    try:
+        with (
+            TestClient(create_app(service=first)) as one,
+            TestClient(create_app(service=second)) as two,
+        ):
+            answers = [(one if i % 2 else two).get("/api/v1/products", headers=headers)
+                       for i in range(5)]  # fmt: skip
+        assert [a.status_code for a in answers] == [200, 200, 200, 200, 429]
+    finally:
+        first.close()
+        second.close()

@@ -660,9 +660,12 @@ def rejected_events(
     return Page(items, encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None)
 
 
-def agents(conn: Connection, sites: frozenset[str] | None = None) -> list[dict[str, Any]]:
+def agents(
+    conn: Connection, sites: frozenset[str] | None = None, *, registered_only: bool = True
+) -> list[dict[str, Any]]:
     """Every registered agent (``warehouse devices register``, not revoked) that has been seen,
-    at ``sites`` (None: all), with its last seen time, seqs, open gaps and last health report."""
+    at ``sites`` (None: all), with its last seen time, seqs, open gaps and last health report;
+    ``registered_only=False`` adds every other agent the ingest has tracked."""
     a, g, d = orm.agents, orm.seq_gaps, orm.devices
     gaps: dict[str, list[dict[str, Any]]] = {}
     for row in conn.execute(select(g).where(g.c.closed_at.is_(None)).order_by(g.c.first_seq)):
@@ -678,12 +681,11 @@ def agents(conn: Connection, sites: frozenset[str] | None = None) -> list[dict[s
             }
         )
     out = []
-    registered = (
-        select(a)
-        .join(d, (d.c.agent_id == a.c.agent_id) & (d.c.site == a.c.site))
-        .where(d.c.revoked_at.is_(None))
-        .order_by(a.c.site, a.c.agent_id)
-    )
+    registered = select(a).order_by(a.c.site, a.c.agent_id)
+    if registered_only:
+        registered = registered.join(
+            d, (d.c.agent_id == a.c.agent_id) & (d.c.site == a.c.site)
+        ).where(d.c.revoked_at.is_(None))
     if sites is not None:
         registered = registered.where(a.c.site.in_(sorted(sites)))
     for row in conn.execute(registered):

@@ -81,7 +81,9 @@ def run_demo(
     catalog.seed(service.uow(), service.parser, locations, products)
     click.echo(f"catalog: {len(products)} products, {len(locations)} locations")
     configs = agent_configs(workdir, settings.mqtt_url)
-    password, token = demo_access(service, [(c.agent_id, c.site) for c in configs])
+    # and the device the README's tour publishes as with mosquitto_pub
+    registered = [(c.agent_id, c.site) for c in configs] + [(TOUR_AGENT, "WH1")]
+    password, token = demo_access(service, registered)
 
     broker = EmbeddedBroker(port=mqtt_port)
     broker.start()
@@ -129,6 +131,7 @@ def run_demo(
 
 
 DEMO_ADMIN = "demo-admin"
+TOUR_AGENT = "dock-door-1"  # docs/mqtt-contract.md's example agent
 
 
 def _now() -> datetime:
