@@ -76,6 +76,10 @@ def test_upgrade_seed_and_check(tmp_path: Path) -> None:
     seeded = warehouse("seed", str(DEMO_CATALOG), env=env)
     assert seeded.returncode == 0, seeded.stderr
     assert "24 locations, 36 products" in seeded.stdout
+    audit = sqlite3.connect(tmp_path / "w.db").execute("SELECT action, actor, after FROM audit_log")
+    (action, actor, after) = audit.fetchone()
+    assert (action, actor[:4]) == ("catalog.seed", "cli:")
+    assert "product:COF-250" in after
     csv_file = tmp_path / "more.csv"
     csv_file.write_text("sku,name,unit,gtins\nCSV-1,From a CSV,kg,96385074|4006381333931\n")
     assert "0 locations, 1 products" in warehouse("seed", str(csv_file), env=env).stdout

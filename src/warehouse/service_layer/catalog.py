@@ -207,19 +207,29 @@ def _audit(
 
 
 def seed(
-    uow: UnitOfWork, parser: CodeParser, locations: list[Location], products: list[Product]
+    uow: UnitOfWork,
+    parser: CodeParser,
+    locations: list[Location],
+    products: list[Product],
+    actor: str = "system",
+    source: str = "",
 ) -> tuple[int, int]:
-    """Create or update locations (parents first) and products; return how many of each."""
+    """Create or update locations (parents first) and products; return how many of each. The
+    audit log gets one entry naming the source and what it created and changed."""
+    created: list[str] = []
+    changed: list[str] = []
     with uow:
         for location in _parents_first(locations):
             current = uow.locations.get(location.code)
             if current is None:
                 _check_parent(uow, location)
                 uow.locations.add(location)
+                created.append(f"location:{location.code}")
             else:
                 _check_change(current, location)
                 location.id = current.id
                 uow.locations.update(location)
+                changed.append(f"location:{location.code}")
         for given in products:
             product = replace(given, gtins=normalise_gtins(parser, given.gtins))
             _check_codes_distinct(product)
@@ -227,10 +237,18 @@ def seed(
             _check_codes_free(uow, product, product.sku if current_product else None)
             if current_product is None:
                 uow.products.add(product)
+                created.append(f"product:{product.sku}")
             else:
                 product.id = current_product.id
                 uow.products.update(product)
+                changed.append(f"product:{product.sku}")
         uow.catalog_version.bump()
+        uow.audit.add(
+            AuditEntry(
+                datetime.now(UTC), actor, "catalog.seed", f"seed:{source}"[:256], None, None,
+                {"created": created, "updated": changed},
+            )
+        )  # fmt: skip
         uow.commit()
     return len(locations), len(products)
 

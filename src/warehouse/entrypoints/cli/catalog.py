@@ -8,6 +8,7 @@ import click
 
 from warehouse.config import Settings
 from warehouse.entrypoints.cli import main, open_service
+from warehouse.entrypoints.cli.access import ACTOR
 
 
 @main.command()
@@ -26,7 +27,9 @@ def seed(settings: Settings, files: tuple[Path, ...]) -> None:
         for path in files:
             try:
                 locations, products = load(path)
-                n_loc, n_prod = catalog.seed(service.uow(), service.parser, locations, products)
+                n_loc, n_prod = catalog.seed(
+                    service.uow(), service.parser, locations, products, ACTOR, str(path)
+                )
             except SeedFileError as exc:
                 raise click.ClickException(str(exc)) from exc
             except DomainError as exc:
