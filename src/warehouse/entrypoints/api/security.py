@@ -22,8 +22,8 @@ from typing import Annotated, Any
 import limits
 from fastapi import Depends, FastAPI, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
-from limits.strategies import MovingWindowRateLimiter
 from starlette.concurrency import run_in_threadpool
 
 from warehouse.adapters import queries
@@ -86,27 +86,33 @@ def public() -> dict[str, Any]:
 
 
 class Limiter:
-    """Rate limits in memory, or shared through Redis by every API process."""
+    """Rate limits in memory, or shared through Redis by every API process (``limits``, its
+    asyncio flavour: the in-memory storage of the threaded one starts a timer thread every few
+    milliseconds under load)."""
 
     def __init__(self, settings: Settings) -> None:
-        uri = settings.redis_url or "memory://"
-        self._limiter = MovingWindowRateLimiter(storage_from_string(uri))
+        if settings.redis_url:
+            storage = storage_from_string(f"async+{settings.redis_url}", implementation="redispy")
+        else:
+            storage = storage_from_string("async+memory://")
+        self._limiter = MovingWindowRateLimiter(storage)
         self.requests = limits.parse(settings.api_rate_limit)
         self.failed_logins = limits.parse(settings.login_address_limit)
         self._proxies = [ipaddress.ip_network(p, strict=False) for p in settings.trusted_proxies]
 
-    def hit(self, limit: limits.RateLimitItem, *keys: str) -> None:
+    async def hit(self, limit: limits.RateLimitItem, *keys: str) -> None:
         """Count one; TryLater when the limit is used up."""
-        if not self._limiter.hit(limit, *keys):
-            raise TryLater(f"more than {limit} requests; slow down", self._retry_after(limit, keys))
+        if not await self._limiter.hit(limit, *keys):
+            wait = await self._retry_after(limit, keys)
+            raise TryLater(f"more than {limit} requests; slow down", wait)
 
-    def check(self, limit: limits.RateLimitItem, *keys: str, message: str) -> None:
+    async def check(self, limit: limits.RateLimitItem, *keys: str, message: str) -> None:
         """TryLater if the limit is used up, counting nothing."""
-        if not self._limiter.test(limit, *keys):
-            raise TryLater(message, self._retry_after(limit, keys))
+        if not await self._limiter.test(limit, *keys):
+            raise TryLater(message, await self._retry_after(limit, keys))
 
-    def _retry_after(self, limit: limits.RateLimitItem, keys: tuple[str, ...]) -> float:
-        stats = self._limiter.get_window_stats(limit, *keys)
+    async def _retry_after(self, limit: limits.RateLimitItem, keys: tuple[str, ...]) -> float:
+        stats = await self._limiter.get_window_stats(limit, *keys)
         return max(1.0, stats.reset_time - time.time())
 
     def client_address(self, request: Request) -> str:
@@ -175,7 +181,7 @@ async def authenticate(request: Request, presented: str | None) -> Principal:
         except InvalidToken as exc:
             raise NotAuthenticated(str(exc)) from None
     limiter = limiter_of(request)
-    limiter.hit(limiter.requests, principal.kind, principal.id)
+    await limiter.hit(limiter.requests, principal.kind, principal.id)
     return principal
 
 

@@ -30,7 +30,7 @@ async def login(body: LoginIn, request: Request, service: ServiceDep) -> TokenOu
     token. Failed logins back off, then lock the account; too many from one address are a 429."""
     limiter = limiter_of(request)
     address = limiter.client_address(request)
-    limiter.check(
+    await limiter.check(
         limiter.failed_logins, "login", address,
         message="too many failed logins from this address; wait before trying again",
     )  # fmt: skip
@@ -41,7 +41,7 @@ async def login(body: LoginIn, request: Request, service: ServiceDep) -> TokenOu
             body.password, datetime.now(UTC), service.login_policy,
         )  # fmt: skip
     except NotAuthenticated:
-        limiter.hit(limiter.failed_logins, "login", address)
+        await limiter.hit(limiter.failed_logins, "login", address)
         raise
     return _tokens(session)
 
