@@ -28,7 +28,7 @@ from warehouse.bootstrap import Service, bootstrap
 from warehouse.contracts.topics import PREFIX
 from warehouse.entrypoints.cli import main
 from warehouse.entrypoints.ingest import IngestWorker
-from warehouse.service_layer import access
+from warehouse.service_layer import devices
 from warehouse_drivers.virtual import VirtualScanner
 from warehouse_edge.agent import Agent
 from warehouse_edge.config import AgentConfig
@@ -143,7 +143,7 @@ class Client:
 
 def register(service: Service, *agents: str) -> dict[str, str]:
     return {
-        a: access.register_device(service.uow, service.credentials, a, SITE, "test", NOW)[1]
+        a: devices.register_device(service.uow, service.credentials, a, SITE, "test", NOW)[1]
         for a in agents
     }
 
@@ -179,7 +179,7 @@ def test_each_agent_keeps_to_its_own_topics(
     seeded: Service, tmp_path: Path, mosquitto_binary: None
 ) -> None:
     passwords = register(seeded, "agent-a", "agent-b", "agent-c")
-    access.revoke_device(seeded.uow, "agent-c", "test", NOW)
+    devices.revoke_device(seeded.uow, "agent-c", "test", NOW)
     export(seeded.settings.database_url, tmp_path / "acl")
     acl = (tmp_path / "acl" / "acl").read_text()
     assert "agent-c" not in acl

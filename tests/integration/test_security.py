@@ -21,7 +21,7 @@ from warehouse.domain.access import ACTIONS, Grant, Role, Scope, parse_grant
 from warehouse.entrypoints.api.app import create_app
 from warehouse.entrypoints.api.security import PUBLIC, route_permissions, security_matrix
 from warehouse.entrypoints.ingest import translate
-from warehouse.service_layer import access
+from warehouse.service_layer import access, devices
 from warehouse.service_layer.ingest import ingest_batch
 
 PASSWORD = "correct horse battery staple"
@@ -355,7 +355,7 @@ def test_an_unregistered_agent_changes_no_stock(seeded: Service) -> None:
         make_settings(seeded.settings.database_url, require_registered_agents=True), catalog_ttl=0
     )
     site, known, stranger = "WH1", "dock-1", "intruder"
-    access.register_device(service.uow, service.credentials, known, site, "test", NOW)
+    devices.register_device(service.uow, service.credentials, known, site, "test", NOW)
 
     def ingest(agent: str, seq: int, qty: str = "5") -> None:
         payload = movement_payload(site, agent, seq, qty=qty)  # a receipt into WH1-DOCK-1
@@ -367,7 +367,7 @@ def test_an_unregistered_agent_changes_no_stock(seeded: Service) -> None:
 
     ingest(stranger, 1)
     ingest(known, 1)
-    access.revoke_device(service.uow, known, "test", NOW)
+    devices.revoke_device(service.uow, known, "test", NOW)
     ingest(known, 2, qty="7")
     with TestClient(create_app(service=service), headers=admin_headers(service)) as client:
         rejected = client.get("/api/v1/events/rejected?reason=unknown_agent").json()["items"]
@@ -386,7 +386,7 @@ def test_agents_lists_only_registered_agents(seeded: Service) -> None:
             seeded.uow(), seeded.catalog, [translate(events_topic("WH1", agent), payload, 65536)],
             datetime.now(UTC),
         )  # fmt: skip
-    access.register_device(seeded.uow, seeded.credentials, "reg-1", "WH1", "test", NOW)
+    devices.register_device(seeded.uow, seeded.credentials, "reg-1", "WH1", "test", NOW)
     with TestClient(create_app(service=seeded), headers=admin_headers(seeded)) as client:
         agents = client.get("/api/v1/agents").json()
         store = client.get("/api/v1/agents", headers=bearer(token_for(seeded, "manager@ST1")))
@@ -402,7 +402,7 @@ def test_no_secret_reaches_the_logs_at_debug(
     _, key = access.create_api_key(
         app_service.uow, app_service.credentials, "k", (Grant(Role.STAFF, "WH1"),), None, "t", NOW
     )
-    _, device_password = access.register_device(
+    _, device_password = devices.register_device(
         app_service.uow, app_service.credentials, "dev-9", "WH1", "t", NOW
     )
     with TestClient(create_app(service=app_service)) as client:

@@ -441,13 +441,6 @@ def stock_row(row: Any) -> dict[str, Any]:
 
 
 _SKU_SQL = text(
-    "SELECT sku, location_code AS location, lot, on_hand, reserved, version, updated_at "
-    "FROM stock WHERE sku = :sku AND (on_hand <> 0 OR reserved <> 0) "
-    "ORDER BY location_code, lot"
-).columns(updated_at=UTCDateTime)
-
-
-_SKU_PATHS_SQL = text(
     "SELECT sku, location_code AS location, lot, on_hand, reserved, version, updated_at, "
     "location_path FROM stock WHERE sku = :sku AND (on_hand <> 0 OR reserved <> 0) "
     "ORDER BY location_code, lot"
@@ -464,11 +457,10 @@ def stock_for_sku(
     ).first()
     if product is None:
         raise NotFound(f"sku {sku!r} is not a known product", field="sku")
-    if sites is None:
-        items = _stock_items(conn.execute(_SKU_SQL, {"sku": sku}))
-    else:
-        rows = conn.execute(_SKU_PATHS_SQL, {"sku": sku}).all()
-        items = _stock_items(r[:7] for r in rows if site_of_path(r.location_path) in sites)
+    rows = conn.execute(_SKU_SQL, {"sku": sku}).all()
+    if sites is not None:
+        rows = [r for r in rows if site_of_path(r.location_path) in sites]
+    items = _stock_items(r[:7] for r in rows)
     total = {
         name: sum((i[name] for i in items), Decimal(0))
         for name in ("on_hand", "reserved", "available")

@@ -47,6 +47,10 @@ class Action:
     scope: Scope
     summary: str
 
+    def allows(self, role: Role) -> bool:
+        """Whether ``role`` may take this action (an admin may take every action)."""
+        return role in self.roles or role is Role.ADMIN
+
 
 def _action(name: str, roles: str, scope: Scope, summary: str) -> Action:
     return Action(name, frozenset(Role(r) for r in roles.split()), scope, summary)
@@ -97,7 +101,7 @@ class Principal:
         return f"{self.kind}:{self.name if self.kind == 'user' else self.id}"
 
     def _grants_for(self, action: Action) -> list[Grant]:
-        return [g for g in self.grants if g.role in action.roles or g.role is Role.ADMIN]
+        return [g for g in self.grants if action.allows(g.role)]
 
     def may(self, action: Action) -> bool:
         """Whether some grant allows ``action`` where its scope says (before any site check)."""

@@ -24,7 +24,7 @@ from warehouse.entrypoints.api.app import create_app
 from warehouse.entrypoints.floor import Floor, agent_configs
 from warehouse.entrypoints.ingest import IngestWorker
 from warehouse.entrypoints.seedfile import load
-from warehouse.service_layer import access, catalog
+from warehouse.service_layer import access, catalog, devices
 from warehouse_drivers.virtual import VirtualScanner
 from warehouse_edge.agent import Agent
 
@@ -154,10 +154,12 @@ def demo_admin(service: Service) -> str:
 def demo_access(service: Service, agents: list[tuple[str, str]]) -> tuple[str, str]:
     """Register the demo's agents (their events are refused as unknown_agent otherwise) and
     sign the demo admin in; its password and access token."""
-    known = {d.agent_id for d in access.list_devices(service.uow) if d.revoked_at is None}
+    known = {d.agent_id for d in devices.list_devices(service.uow) if d.revoked_at is None}
     for agent_id, site in agents:
         if agent_id not in known:
-            access.register_device(service.uow, service.credentials, agent_id, site, "demo", _now())
+            devices.register_device(
+                service.uow, service.credentials, agent_id, site, "demo", _now()
+            )
     password = demo_admin(service)
     assert service.tokens is not None
     session = access.login(

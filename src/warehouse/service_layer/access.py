@@ -1,4 +1,5 @@
-"""Users, sign-in, refresh-token families, API keys and devices; every change audited.
+"""Users, sign-in, refresh-token families and API keys; every change audited (devices are in
+service_layer/devices.py).
 
 Sign-in failures back off per account: after the ``n``-th failure in a row the account cannot
 be tried for ``min(2**(n-1), backoff_max_s)`` seconds, and after ``max_failures`` it is locked
@@ -9,7 +10,7 @@ limit of its own (entrypoints/api/security.py).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -18,7 +19,6 @@ from warehouse.domain.errors import Conflict, NotAuthenticated, NotFound, RuleVi
 from warehouse.service_layer.ports import (
     ApiKeyRecord,
     AuditEntry,
-    DeviceRecord,
     RefreshRecord,
     UnitOfWork,
     UserRecord,
@@ -392,68 +392,6 @@ def principal_of_key(
             uow.access.update_key(key.id, last_used_at=now)
             uow.commit()
     return Principal("key", key.id, key.name, key.grants)
-
-
-# devices
-
-
-def register_device(
-    new_uow: Callable[[], UnitOfWork],
-    creds: Credentials,
-    agent_id: str,
-    site: str,
-    actor: str,
-    now: datetime,
-) -> tuple[DeviceRecord, str]:
-    """Register an agent at a site and make its MQTT password (shown once). Registering a
-    revoked agent again gives it a new password. The caller has checked that both ids are
-    single MQTT topic levels (contracts.topics.is_level)."""
-    password = creds.random_secret()
-    record = DeviceRecord(agent_id, site, creds.mosquitto_hash(password), actor, now, None)
-    with new_uow() as uow:
-        known = uow.access.device(agent_id)
-        if known is not None and known.revoked_at is None:
-            raise Conflict(
-                f"agent {agent_id!r} is registered already (at {known.site}); revoke it first",
-                field="agent_id",
-            )
-        if known is None:
-            uow.access.add_device(record)
-        else:
-            uow.access.update_device(
-                agent_id, site=site, password_hash=record.password_hash, created_by=actor,
-                created_at=now, revoked_at=None,
-            )  # fmt: skip
-        uow.catalog_version.bump()
-        uow.audit.add(
-            AuditEntry(now, actor, "device.register", f"device:{agent_id}", site, None,
-                       {"agent_id": agent_id, "site": site})
-        )  # fmt: skip
-        uow.commit()
-    return record, password
-
-
-def revoke_device(
-    new_uow: Callable[[], UnitOfWork], agent_id: str, actor: str, now: datetime
-) -> DeviceRecord:
-    with new_uow() as uow:
-        device = uow.access.device(agent_id)
-        if device is None:
-            raise NotFound(f"no registered agent {agent_id!r}", field="agent_id")
-        if device.revoked_at is None:
-            uow.access.update_device(agent_id, revoked_at=now)
-            uow.catalog_version.bump()
-            uow.audit.add(
-                AuditEntry(now, actor, "device.revoke", f"device:{agent_id}", device.site)
-            )
-            uow.commit()
-            device = replace(device, revoked_at=now)
-    return device
-
-
-def list_devices(new_uow: Callable[[], UnitOfWork]) -> list[DeviceRecord]:
-    with new_uow() as uow:
-        return uow.access.devices()
 
 
 def admin_grant() -> Grant:

@@ -192,16 +192,9 @@ async def current_principal(request: Request) -> Principal:
 
 
 def _refusal(action: Action) -> str:
-    roles = ", ".join(sorted(r.value for r in action.roles | {Role.ADMIN}))
+    roles = ", ".join(r.value for r in Role if action.allows(r))
     where = " for every site (*)" if action.scope is Scope.ALL else ""
     return f"{action.summary} needs one of the roles {roles}{where}"
-
-
-def require_site(principal: Principal, action_name: str, site: str | None) -> None:
-    """403 unless ``action_name`` is allowed at ``site``."""
-    action = ACTIONS[action_name]
-    if not principal.may_at(action, site):
-        raise Forbidden(f"{action.summary} at {site} is not among your grants")
 
 
 def default_site(principal: Principal, action_name: str) -> str | None:
@@ -226,7 +219,7 @@ async def location_in_scope(
     if principal.sites_for(ACTIONS[action_name]) is not None:
         sites = await reads.run(queries.location_sites, [location])
         if location in sites:  # an unknown one is the query's 404
-            require_site(principal, action_name, sites[location])
+            require_sites(principal, action_name, [sites[location]], every=True)
     return location
 
 
@@ -263,7 +256,7 @@ def security_matrix(app: FastAPI) -> str:
             where = "no credentials"
         else:
             action = ACTIONS[name]
-            cells = ["✓" if Role(r) in action.roles or r == "admin" else "—" for r in roles]
+            cells = ["✓" if action.allows(Role(r)) else "—" for r in roles]
             where = {
                 Scope.ANY: "a grant at any site",
                 Scope.SITE: "a grant at the site concerned",

@@ -236,7 +236,7 @@ def devices_register(settings: Settings, agent_id: str, site: str) -> None:
     """Register an agent and print its MQTT password once (then run `warehouse mqtt
     export-acl` and reload Mosquitto)."""
     from warehouse.contracts.topics import is_level
-    from warehouse.service_layer import access
+    from warehouse.service_layer import devices as registry
 
     for value, name in ((agent_id, "AGENT_ID"), (site, "--site")):
         if not is_level(value):
@@ -246,7 +246,7 @@ def devices_register(settings: Settings, agent_id: str, site: str) -> None:
                 param_hint=name,
             )
     with _service(settings) as service:
-        _, password = access.register_device(
+        _, password = registry.register_device(
             service.uow, service.credentials, agent_id, site, ACTOR, _now()
         )
     click.echo(f"agent {agent_id} registered at {site}. Its MQTT login, shown only now:", err=True)
@@ -258,10 +258,10 @@ def devices_register(settings: Settings, agent_id: str, site: str) -> None:
 @click.pass_obj
 def devices_list(settings: Settings) -> None:
     """Registered agents."""
-    from warehouse.service_layer import access
+    from warehouse.service_layer import devices as registry
 
     with _service(settings) as service:
-        found = access.list_devices(service.uow)
+        found = registry.list_devices(service.uow)
     for d in found:
         state = f"revoked {d.revoked_at:%Y-%m-%d}" if d.revoked_at else "active"
         click.echo(f"{d.agent_id:<24} {d.site:<12} {state:<18} by {d.created_by}")
@@ -275,10 +275,10 @@ def devices_list(settings: Settings) -> None:
 def devices_revoke(settings: Settings, agent_id: str) -> None:
     """Revoke an agent: its events are rejected (unknown_agent) and the next export leaves it
     out of the broker's files."""
-    from warehouse.service_layer import access
+    from warehouse.service_layer import devices as registry
 
     with _service(settings) as service:
-        access.revoke_device(service.uow, agent_id, ACTOR, _now())
+        registry.revoke_device(service.uow, agent_id, ACTOR, _now())
     click.echo(f"agent {agent_id} revoked; run `warehouse mqtt export-acl` and reload Mosquitto")
 
 
@@ -312,7 +312,7 @@ def mqtt_export_acl(
     from urllib.parse import unquote, urlsplit
 
     from warehouse.entrypoints.broker_files import acl_file, password_file
-    from warehouse.service_layer import access
+    from warehouse.service_layer import devices as registry
 
     if service_password_file is not None:
         service_password = service_password_file.read_text().strip()
@@ -324,7 +324,7 @@ def mqtt_export_acl(
             "WAREHOUSE_MQTT_URL=mqtt://USER:PASSWORD@host"
         )
     with _service(settings) as service:
-        found = [d for d in access.list_devices(service.uow) if d.revoked_at is None]
+        found = [d for d in registry.list_devices(service.uow) if d.revoked_at is None]
         service_hash = service.credentials.mosquitto_hash(service_password)
     directory.mkdir(parents=True, exist_ok=True)
     for name, text in (
