@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import require
 from warehouse.adapters import credentials
 from warehouse.adapters.credentials import InvalidToken, TokenSigner
 from warehouse.domain.access import Grant, Role
@@ -51,8 +52,7 @@ def test_our_mosquitto_hash_and_mosquitto_passwd_agree(tmp_path: Path) -> None:
     ours = credentials.mosquitto_hash("s3cret-device")
     assert credentials.mosquitto_verify(ours, "s3cret-device")
     assert not credentials.mosquitto_verify(ours, "other")
-    if shutil.which("mosquitto_passwd") is None:
-        pytest.skip("mosquitto_passwd is not installed")
+    require("mosquitto_passwd", shutil.which("mosquitto_passwd") is not None, "not installed")
     path = tmp_path / "passwd"
     subprocess.run(["mosquitto_passwd", "-c", "-b", str(path), "dev", "s3cret-device"], check=True)
     theirs = path.read_text().strip().split(":", 1)[1]
