@@ -36,6 +36,15 @@ MQTT_PORT = int(os.environ.get("WAREHOUSE_TEST_MQTT_PORT", "1883"))
 RUN_ID = uuid.uuid4().hex[:8]
 DEMO_CATALOG = Path(str(resources.files("warehouse.demo") / "catalog.yaml"))
 TABLES = (
+    "floor_exceptions",
+    "package_lines",
+    "packages",
+    "allocations",
+    "sales_order_lines",
+    "sales_orders",
+    "purchase_order_lines",
+    "purchase_orders",
+    "sscc_series",
     "audit_log",
     "devices",
     "api_keys",

@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, text
 
-from warehouse.adapters.orm import metadata
+from warehouse.adapters.orm_base import metadata
 
 
 def test_migrated_schema_matches_the_models(engine: Engine) -> None:

@@ -12,6 +12,8 @@ def parse_code(code: str) -> ParsedCode | None:
         decoded = decode_barcode(code)
     except DecodeError:
         return None
+    if decoded.sscc is not None:
+        return ParsedCode(sscc=decoded.sscc)
     if decoded.gtin is None:
         return None
     return ParsedCode(decoded.gtin, decoded.lot, decoded.serial, decoded.expiry)
@@ -23,4 +25,4 @@ def parse_epc(epc: str) -> ParsedEpc | None:
         decoded = decode_epc(epc)
     except DecodeError:
         return None
-    return ParsedEpc(decoded.hex, decoded.uri, decoded.gtin, decoded.serial)
+    return ParsedEpc(decoded.hex, decoded.uri, decoded.gtin, decoded.serial, decoded.sscc)

@@ -10,7 +10,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     LargeBinary,
-    MetaData,
     String,
     Table,
     Text,
@@ -18,16 +17,9 @@ from sqlalchemy import (
     text,
 )
 
+from warehouse.adapters import orm_orders
+from warehouse.adapters.orm_base import metadata
 from warehouse.adapters.types import BigId, Quantity, UTCDateTime
-
-metadata = MetaData(
-    naming_convention={
-        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
 
 products = Table(
     "products",
@@ -338,3 +330,15 @@ audit_log = Table(
     Column("after", Text),  # JSON
     Index(None, "site", "id"),
 )
+
+
+# the tables of orders and the exceptions queue, on the same metadata (orm_orders.py)
+allocations = orm_orders.allocations
+floor_exceptions = orm_orders.floor_exceptions
+package_lines = orm_orders.package_lines
+packages = orm_orders.packages
+purchase_order_lines = orm_orders.purchase_order_lines
+purchase_orders = orm_orders.purchase_orders
+sales_order_lines = orm_orders.sales_order_lines
+sales_orders = orm_orders.sales_orders
+sscc_series = orm_orders.sscc_series

@@ -8,7 +8,7 @@ from typing import Self
 from sqlalchemy import Connection, Engine, RootTransaction
 
 from warehouse.adapters import repositories as repo
-from warehouse.service_layer import ports
+from warehouse.service_layer import ports, ports_orders
 
 
 class SqlUnitOfWork:
@@ -28,6 +28,8 @@ class SqlUnitOfWork:
     catalog_version: ports.CatalogVersion
     access: ports.AccessRepository
     audit: ports.AuditRepository
+    orders: ports_orders.OrderRepository
+    exceptions: ports_orders.ExceptionRepository
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -50,6 +52,8 @@ class SqlUnitOfWork:
         self.catalog_version = repo.SqlCatalogVersion(conn)
         self.access = repo.SqlAccess(conn)
         self.audit = repo.SqlAudit(conn)
+        self.orders = repo.SqlOrders(conn)
+        self.exceptions = repo.SqlExceptions(conn)
         return self
 
     def __exit__(

@@ -141,6 +141,18 @@ def translate(topic: str, payload: bytes, max_bytes: int) -> FloorEvent | Undeco
     )
 
 
+def stored_event(payload: bytes) -> FloorEvent | None:
+    """An event kept in the inbox, decoded again (to re-apply it once what it lacked exists,
+    e.g. a code linked to a product from the exceptions queue); None if it never decoded."""
+    try:
+        event = contracts.decode_event(payload, max_bytes=len(payload) + 1)
+    except contracts.ContractError:
+        return None
+    topic = contracts.topic(event.site, event.agent_id, "events")
+    item = translate(topic, payload, len(payload) + 1)
+    return item if isinstance(item, FloorEvent) else None
+
+
 def translate_status(topic: str, payload: bytes) -> AgentStatus | None:
     """An agent's retained status, or None (logged) if it is not one the contract knows."""
     parsed = contracts.parse_topic(topic)

@@ -103,6 +103,19 @@ class ManualMovement:
     site: str | None = None  # the site it concerns, for the audit log
 
 
+@dataclass(frozen=True, slots=True)
+class Feedback:
+    """What to tell the operator at a station after a scan: ``ok``, ``warn`` or ``error`` with a
+    short text; published to the agent after the commit."""
+
+    site: str
+    agent_id: str
+    level: str
+    text: str
+    device: str | None = None
+    event_id: str | None = None
+
+
 @dataclass(slots=True)
 class IngestResult:
     """What one ingested batch did; ``acks`` maps (site, agent_id) to its contiguous seq."""
@@ -114,10 +127,12 @@ class IngestResult:
     conflicts: int = 0  # duplicates of an event id with a different body
     poison: int = 0  # events that failed their batch and were rejected on their own
     acks: dict[tuple[str, str], int] = field(default_factory=dict)
+    feedback: list[Feedback] = field(default_factory=list)
 
     def add(self, other: IngestResult) -> None:
         """Fold another result into this one (acks only rise)."""
         for name in ("applied", "duplicates", "rejected", "recorded", "conflicts", "poison"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.feedback += other.feedback
         for key, seq in other.acks.items():
             self.acks[key] = max(seq, self.acks.get(key, 0))

@@ -24,10 +24,11 @@ from datetime import datetime
 
 from warehouse.domain import ledger
 from warehouse.domain.errors import DomainError, NotFound, OutOfRange
-from warehouse.domain.model import Location, Movement
-from warehouse.service_layer import observations, posting
+from warehouse.domain.model import Location, Movement, MovementKind
+from warehouse.service_layer import dispatch, exceptions, observations, posting
 from warehouse.service_layer.commands import (
     AgentStatus,
+    Feedback,
     FloorEvent,
     IngestResult,
     Item,
@@ -41,6 +42,8 @@ from warehouse.service_layer.ports import (
     SeqReport,
     UnitOfWork,
 )
+from warehouse.service_layer.ports_orders import NewException
+from warehouse.service_layer.reconcile import Scan
 from warehouse.service_layer.resolve import Catalog, Provenance, build_movement
 
 log = logging.getLogger(__name__)
@@ -184,10 +187,9 @@ def ingest_batch(
         claimed = uow.inbox.claim(batch.entries)
         batch.compare_with_inbox(uow, claimed)
         movements = [m for eid, m in batch.movements if eid in claimed]
-        posting.post(uow, movements, now, enforce=False)
         rejections = batch.loose + [r for eid, r in batch.rejections if eid in claimed]
         rejections += batch.new_conflicts(uow)
-        uow.rejections.add(rejections)
+        movements = _post(uow, catalog, batch, claimed, movements, rejections, result)
         observations.observe_all(
             uow, catalog, [(e, loc) for e, loc in batch.observations if e.event_id in claimed], now
         )
@@ -228,6 +230,7 @@ class _Batch:
         self.rejections: list[tuple[str, Rejection]] = []
         self.loose: list[Rejection] = []  # no event id: cannot be deduplicated
         self.heartbeats: list[FloorEvent] = []
+        self.scans: list[Scan] = []  # those that concern orders (dispatch.py)
         self.observations: list[tuple[FloorEvent, Location]] = []
         self.statuses: list[AgentStatus] = []
         self.agents: dict[str, tuple[str, int]] = {}  # agent -> (site, highest boot)
@@ -329,9 +332,56 @@ class _Batch:
         self.conflicts = fresh
         return fresh
 
+    def site_of(self, event_id: str | None) -> str | None:
+        """The site of an event in this batch (None for an API movement)."""
+        item = self.items.get(event_id) if event_id else None
+        return item.site if item is not None else None
+
+    def exceptions(self, rejections: Sequence[Rejection]) -> list[NewException]:
+        """Every rejection is an exception for the queue (an unknown code waits to be
+        linked to a product); the edge sees it acked like any rejection."""
+        return [
+            exceptions.of_rejection(r, e if isinstance(e, FloorEvent) else None)
+            for r in rejections
+            for e in [self.items.get(r.event_id) if r.event_id else None]
+        ]
+
+    def refusal_feedback(self, rejections: Sequence[Rejection]) -> list[Feedback]:
+        """An ``error`` to the station of every rejected receive, pick or ship scan."""
+        out = []
+        for r in rejections:
+            event = self.items.get(r.event_id) if r.event_id else None
+            if (
+                isinstance(event, FloorEvent)
+                and event.station
+                and event.movement is not None
+                and event.movement.kind in dispatch.ORDER_KINDS
+                and r.reason != "conflicting_duplicate"
+            ):
+                out.append(
+                    Feedback(
+                        event.site,
+                        event.agent_id,
+                        "error",
+                        r.detail[:200],
+                        event.device,
+                        event.event_id,
+                    )
+                )
+        return out
+
     def decoded(self, uow: UnitOfWork, catalog: Catalog, event: FloorEvent) -> None:
         status = "recorded"
-        if event.type == "movement" and event.movement is not None:
+        request = event.movement
+        sscc = (
+            catalog.sscc(request)
+            if request is not None and request.kind in ("receive", "ship")
+            else None
+        )
+        if sscc is not None and request is not None:
+            station_at = request.to_location if request.kind == "receive" else request.from_location
+            self.scans.append(Scan(event, None, sscc, request.kind, station_at))
+        elif event.type == "movement" and event.movement is not None:
             source = Provenance(
                 event.occurred_at,
                 "mqtt",
@@ -361,6 +411,11 @@ class _Batch:
                     event.occurred_at, self.now, policy.clock_ahead_s, policy.clock_behind_s
                 )
                 self.movements.append((event.event_id, movement))
+                kind = movement.kind
+                if kind is MovementKind.RECEIVE or (
+                    kind is MovementKind.PICK and movement.order_ref
+                ):
+                    self.scans.append(Scan(event, movement))
         elif event.type == "observation" and event.observation is not None:
             code = event.observation.location or event.observation.zone
             try:
@@ -398,6 +453,34 @@ class _Batch:
     def _agent(self, agent_id: str, site: str, boot: int) -> None:
         _, known = self.agents.get(agent_id, (site, 0))
         self.agents[agent_id] = (site, max(known, boot))
+
+
+def _post(
+    uow: UnitOfWork,
+    catalog: Catalog,
+    batch: _Batch,
+    claimed: set[str],
+    movements: list[Movement],
+    rejections: list[Rejection],
+    result: IngestResult,
+) -> list[Movement]:
+    """Match the new order scans (dispatch.py), post what stands, record rejections and
+    exceptions, and collect the stations' feedback; return the movements posted."""
+    now = batch.now
+    orders = dispatch.floor_scans(
+        uow, catalog, [s for s in batch.scans if s.event.event_id in claimed], now
+    )
+    if orders.refused:
+        movements = [m for m in movements if m.event_id not in orders.refused]
+    movements += orders.post
+    posting.post(uow, movements, now, enforce=False)
+    uow.orders.reserve(orders.reserved, now)
+    uow.rejections.add(rejections)
+    found = orders.exceptions + batch.exceptions(rejections)
+    found += exceptions.of_negative(movements, lambda m: batch.site_of(m.event_id))
+    uow.exceptions.add(found, now)
+    result.feedback = orders.feedback + batch.refusal_feedback(rejections)
+    return movements
 
 
 def _reason(exc: DomainError) -> str:

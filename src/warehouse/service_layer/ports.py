@@ -15,6 +15,7 @@ from typing import Any, Literal, Protocol, Self
 
 from warehouse.domain.access import Grant
 from warehouse.domain.model import Location, Movement, Product, StockKey
+from warehouse.service_layer.ports_orders import ExceptionRepository, OrderRepository
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +26,7 @@ class ParsedCode:
     lot: str | None = None
     serial: str | None = None
     expiry: date | None = None
+    sscc: str | None = None  # an (00) SSCC: a package, not a product
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +37,7 @@ class ParsedEpc:
     uri: str | None = None
     gtin: str | None = None
     serial: str | None = None
+    sscc: str | None = None  # an SSCC-96 tag: a package
 
 
 #: What a failed store call means to the caller: ``unavailable`` (the database cannot be
@@ -133,6 +136,7 @@ class ProductRepository(Protocol):
 
 class LocationRepository(Protocol):
     def get(self, code: str) -> Location | None: ...
+    def by_id(self, location_id: int) -> Location | None: ...
     def add(self, location: Location) -> Location: ...
     def update(self, location: Location) -> Location: ...
     def has_children(self, code: str) -> bool: ...
@@ -319,6 +323,8 @@ class UnitOfWork(Protocol):
     catalog_version: CatalogVersion
     access: AccessRepository
     audit: AuditRepository
+    orders: OrderRepository
+    exceptions: ExceptionRepository
 
     def __enter__(self) -> Self: ...
     def __exit__(

@@ -16,6 +16,8 @@ from warehouse.service_layer.policies import DEFAULT_POLICY, StockPolicy
 from warehouse.service_layer.ports import CodeParser, EpcParser, ParsedCode, ParsedEpc, UnitOfWork
 
 T = TypeVar("T")
+#: How an SSCC barcode's data begins: AI (00) plain, in brackets, or after a GS1-128 prefix.
+_SSCC_PREFIXES = ("00", "(00)", "]C100", "]d200", "]Q300")
 
 
 @dataclass(slots=True)  # not frozen: one per ingested event (see service_layer/commands.py)
@@ -106,6 +108,22 @@ class Catalog:
         else:
             key = "C:" + (req.code or "") + "|E:" + (req.epc or "")
         return Decoded(parsed, epc, gtin, key)
+
+    def sscc(self, req: MovementRequest) -> str | None:
+        """The SSCC a request's code (an (00) element string) or EPC (an SSCC-96 tag) names:
+        a package rather than a product. Cheap prefix checks first: this runs per receipt."""
+        if req.sku or req.gtin:
+            return None
+        code = req.code
+        if code and code.startswith(_SSCC_PREFIXES):
+            parsed = self.parser(code)
+            if parsed is not None and parsed.sscc:
+                return parsed.sscc
+        if req.epc and req.epc[:2] == "31" and self.epc_parser is not None:  # SSCC-96 header
+            epc = self.epc_parser(req.epc)
+            if epc is not None and epc.sscc:
+                return epc.sscc
+        return None
 
     def route(self, uow: UnitOfWork, req: MovementRequest, decoded: Decoded) -> Route:
         """The request's kind, product and locations, checked against the ledger's routes; a

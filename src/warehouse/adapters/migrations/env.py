@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import pool
 
 from warehouse.adapters.db import create_engine
-from warehouse.adapters.orm import metadata
+from warehouse.adapters.orm_base import metadata
 
 config = context.config
 

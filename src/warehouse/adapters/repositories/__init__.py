@@ -5,6 +5,7 @@ from warehouse.adapters.repositories.access import SqlAccess, SqlAudit
 from warehouse.adapters.repositories.catalog import SqlCatalogVersion, SqlLocations, SqlProducts
 from warehouse.adapters.repositories.idempotency import SqlIdempotency
 from warehouse.adapters.repositories.ingest import SEQ_WINDOW, SqlAgents, SqlInbox, SqlRejections
+from warehouse.adapters.repositories.orders import SqlExceptions, SqlOrders
 from warehouse.adapters.repositories.stock import SqlLedger, SqlStock, SqlSweeps, SqlUnits
 
 __all__ = [
@@ -13,10 +14,12 @@ __all__ = [
     "SqlAgents",
     "SqlAudit",
     "SqlCatalogVersion",
+    "SqlExceptions",
     "SqlIdempotency",
     "SqlInbox",
     "SqlLedger",
     "SqlLocations",
+    "SqlOrders",
     "SqlProducts",
     "SqlRejections",
     "SqlStock",

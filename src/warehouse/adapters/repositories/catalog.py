@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Row, delete, exists, select, update
+from sqlalchemy.sql.elements import ColumnElement
 
 from warehouse.adapters import orm
 from warehouse.adapters.repositories._time import now
@@ -121,11 +122,17 @@ class SqlLocations:
         self.conn = conn
 
     def get(self, code: str) -> Location | None:
+        return self._one(orm.locations.c.code == code)
+
+    def by_id(self, location_id: int) -> Location | None:
+        return self._one(orm.locations.c.id == location_id)
+
+    def _one(self, where: ColumnElement[bool]) -> Location | None:
         loc, parent = orm.locations, orm.locations.alias("parent")
         row = self.conn.execute(
             select(loc, parent.c.code.label("parent_code"))
             .outerjoin(parent, parent.c.id == loc.c.parent_id)
-            .where(loc.c.code == code)
+            .where(where)
         ).first()
         if row is None:
             return None

@@ -1,0 +1,45 @@
+"""Floor events that concern orders, dispatched by kind to receiving and fulfilment inside
+the ingest transaction (ARCHITECTURE.md, "Growing the house")."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from warehouse.domain.model import MovementKind
+from warehouse.service_layer import fulfilment, receiving
+from warehouse.service_layer.ports import UnitOfWork
+from warehouse.service_layer.reconcile import Reconciled, Scan
+from warehouse.service_layer.resolve import Catalog
+
+#: Movement kinds whose floor events are matched to orders.
+ORDER_KINDS = frozenset(
+    {MovementKind.RECEIVE.value, MovementKind.PICK.value, MovementKind.SHIP.value}
+)
+
+
+def floor_scans(
+    uow: UnitOfWork, catalog: Catalog, scans: Sequence[Scan], now: datetime
+) -> Reconciled:
+    """Match a batch's order scans (each one new: only claimed events come here)."""
+    out = Reconciled()
+    if not scans:
+        return out
+    packages_in = [s for s in scans if s.sscc and s.kind == MovementKind.RECEIVE]
+    packages_out = [s for s in scans if s.sscc and s.kind == MovementKind.SHIP]
+    picks = [s for s in scans if s.movement is not None and s.movement.kind is MovementKind.PICK]
+    receipts = [
+        (s.movement, s)
+        for s in scans
+        if s.movement is not None and s.movement.kind is MovementKind.RECEIVE
+    ]
+    site_of = {id(m): s.event.site for m, s in receipts if m is not None}
+    expanded = receiving.receive_packages(uow, catalog, packages_in, out, now)
+    scan_of = {id(m): s for s in packages_in for m in out.post if m.event_id == s.event.event_id}
+    for movement, _ in expanded:
+        site_of[id(movement)] = scan_of[id(movement)].event.site
+    planned = [(m, s) for m, s in receipts if m is not None]
+    receiving.match_receipts(uow, [*planned, *expanded], site_of, out, now)
+    fulfilment.pick_scans(uow, picks, out, now)
+    fulfilment.ship_scans(uow, catalog, packages_out, out, now)
+    return out

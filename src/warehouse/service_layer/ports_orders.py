@@ -1,0 +1,231 @@
+"""Ports of orders, packages, reservations and the exceptions queue (see ports.py for the rest).
+
+Records read back are plain frozen dataclasses; the SQL implementations are in
+adapters/repositories/orders.py."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Protocol
+
+from warehouse.domain.model import StockKey
+from warehouse.domain.orders import Allocation, Bin, OpenLine
+
+
+@dataclass(frozen=True, slots=True)
+class NewException:
+    """Something for the exceptions queue, with whatever it concerns."""
+
+    kind: str
+    detail: str
+    suggestions: tuple[str, ...]
+    site: str | None = None
+    event_id: str | None = None
+    agent_id: str | None = None
+    station: str | None = None
+    order_ref: str | None = None
+    sku: str | None = None
+    location: str | None = None
+    lot: str | None = None
+    qty: Decimal | None = None
+    code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredException:
+    """An exception as the queue has it."""
+
+    id: int
+    kind: str
+    status: str
+    site: str | None
+    event_id: str | None
+    order_ref: str | None
+    sku: str | None
+    location: str | None
+    lot: str | None
+    qty: Decimal | None
+    code: str | None
+    detail: str
+    suggestions: tuple[str, ...]
+
+
+class ExceptionRepository(Protocol):
+    def add(self, records: Sequence[NewException], at: datetime) -> None: ...
+    def get(self, exception_id: int, *, lock: bool) -> StoredException | None: ...
+    def open_for_event(self, event_id: str, kind: str) -> list[int]: ...
+    def close(
+        self,
+        exception_id: int,
+        status: str,
+        resolution: str,
+        by: str,
+        note: str | None,
+        at: datetime,
+    ) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class OrderLine:
+    """A new order line: product, quantity, and for purchase orders an optional lot and expiry."""
+
+    product_id: int
+    qty: Decimal
+    lot: str = ""
+    expiry: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PurchaseLineView:
+    id: int
+    line_no: int
+    product_id: int
+    sku: str
+    qty: Decimal
+    received: Decimal
+    lot: str
+    expiry: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class PurchaseOrderView:
+    id: int
+    ref: str
+    site: str
+    supplier: str
+    status: str
+    expected_date: date | None
+    lines: tuple[PurchaseLineView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PackageLine:
+    """What a package holds (outbound: which allocation it came from, where it waits)."""
+
+    product_id: int
+    qty: Decimal
+    lot: str = ""
+    expiry: date | None = None
+    allocation_id: int | None = None
+    location_id: int | None = None
+    sku: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PackageView:
+    id: int
+    sscc: str
+    site: str
+    direction: str  # inbound | outbound
+    status: str
+    order_ref: str | None
+    lines: tuple[PackageLine, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SalesLineView:
+    id: int
+    line_no: int
+    product_id: int
+    sku: str
+    qty: Decimal
+    reserved: Decimal
+    picked: Decimal
+    packed: Decimal
+    shipped: Decimal
+    backordered: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class SalesOrderView:
+    id: int
+    ref: str
+    site: str
+    customer: str
+    status: str
+    shortage: str
+    reserve_minutes: int | None
+    reserved_until: datetime | None
+    lines: tuple[SalesLineView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AllocationRow:
+    """A pick task with where its picked goods wait."""
+
+    task: Allocation
+    picked: Decimal
+    staged_location_id: int | None
+    staged: Decimal
+    packed: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class NewAllocation:
+    line_id: int
+    product_id: int
+    location_id: int
+    lot: str
+    qty: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class NewPurchaseOrder:
+    ref: str
+    site: str
+    supplier: str
+    expected_date: date | None
+    lines: Sequence[OrderLine]
+    packages: Mapping[str, Sequence[OrderLine]] = field(default_factory=dict)  # SSCC -> contents
+
+
+@dataclass(frozen=True, slots=True)
+class NewSalesOrder:
+    ref: str
+    site: str
+    customer: str
+    requested_date: date | None
+    shortage: str
+    reserve_minutes: int | None
+    lines: Sequence[OrderLine]
+
+
+class OrderRepository(Protocol):
+    # purchase orders and inbound packages
+    def add_purchase_order(self, order: NewPurchaseOrder, by: str, at: datetime) -> int: ...
+    def purchase_order(self, ref: str, *, lock: bool) -> PurchaseOrderView | None: ...
+    def open_receipt_lines(
+        self, site: str, product_ids: Sequence[int], order_ref: str | None
+    ) -> dict[int, list[OpenLine]]: ...
+    def add_received(self, received: Mapping[int, Decimal], at: datetime) -> None: ...
+    def set_purchase_status(self, order_id: int, status: str, at: datetime) -> None: ...
+    # sales orders, reservations, picks
+    def add_sales_order(self, order: NewSalesOrder, by: str, at: datetime) -> int: ...
+    def sales_order(self, ref: str, *, lock: bool) -> SalesOrderView | None: ...
+    def update_sales_order(self, order_id: int, at: datetime, **values: Any) -> None: ...
+    def update_line(self, line_id: int, **values: Decimal) -> None: ...
+    def bins(self, product_id: int, site: str, *, lock: bool) -> list[Bin]: ...
+    def add_allocations(self, order_id: int, rows: Sequence[NewAllocation]) -> None: ...
+    def allocations(self, order_id: int, *, lock: bool) -> list[AllocationRow]: ...
+    def update_allocation(self, allocation_id: int, **values: Any) -> None: ...
+    def expired_orders(self, now: datetime, limit: int) -> list[str]: ...
+    def reserve(self, deltas: Mapping[StockKey, Decimal], at: datetime) -> None: ...
+    # packages
+    def add_package(
+        self,
+        sscc: str,
+        site: str,
+        direction: str,
+        status: str,
+        lines: Sequence[PackageLine],
+        at: datetime,
+        *,
+        purchase_order_id: int | None = None,
+        sales_order_id: int | None = None,
+    ) -> int: ...
+    def package(self, sscc: str, *, lock: bool) -> PackageView | None: ...
+    def set_package_status(self, package_id: int, status: str, at: datetime) -> None: ...
+    def next_sscc_ref(self, site: str, company_prefix: str) -> int: ...

@@ -1,0 +1,86 @@
+"""Floor events matched against orders inside the ingest transaction.
+
+The ingest hands over the movements of a batch that concern orders (receipts, picks and
+shipments, and scans of package SSCCs); receiving.py and fulfilment.py say what each one does
+to its order. What comes back is collected here: movements to post instead of (or besides) the
+scanned ones, reservation changes, exceptions for the queue, and feedback for the stations,
+which the ingest publishes after the commit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from warehouse.domain.exceptions import SUGGESTIONS, ExceptionKind
+from warehouse.domain.model import Movement, StockKey
+from warehouse.service_layer.commands import Feedback, FloorEvent
+from warehouse.service_layer.ports_orders import NewException
+
+
+@dataclass(slots=True)
+class Scan:
+    """A floor event that concerns an order: its event, and the movement it reported (None
+    for a package scan, which names an SSCC rather than a product)."""
+
+    event: FloorEvent
+    movement: Movement | None
+    sscc: str | None = None
+    kind: str = ""  # the movement kind the station reported (for a package scan)
+    location: str | None = None  # the station's location (for a package scan)
+
+
+@dataclass(slots=True)
+class Reconciled:
+    """What matching a batch to orders decided."""
+
+    post: list[Movement] = field(default_factory=list)
+    refused: set[str] = field(default_factory=set)  # event ids whose movement is not posted
+    reserved: dict[StockKey, Decimal] = field(default_factory=dict)
+    exceptions: list[NewException] = field(default_factory=list)
+    feedback: list[Feedback] = field(default_factory=list)
+
+    def tell(self, scan: Scan, level: str, text: str) -> None:
+        """Feedback to the station that sent ``scan``."""
+        event = scan.event
+        self.feedback.append(
+            Feedback(event.site, event.agent_id, level, text[:200], event.device, event.event_id)
+        )
+
+    def reserve(self, key: StockKey, delta: Decimal) -> None:
+        """Reserved stock at ``key`` changes by ``delta``."""
+        self.reserved[key] = self.reserved.get(key, Decimal(0)) + delta
+
+    def flag(
+        self,
+        kind: ExceptionKind,
+        detail: str,
+        scan: Scan | None = None,
+        *,
+        site: str | None = None,
+        order_ref: str | None = None,
+        sku: str | None = None,
+        location: str | None = None,
+        lot: str | None = None,
+        qty: Decimal | None = None,
+        code: str | None = None,
+    ) -> None:
+        """An exception for the queue, about ``scan`` when a scan caused it."""
+        event = scan.event if scan else None
+        movement = scan.movement if scan else None
+        self.exceptions.append(
+            NewException(
+                kind=kind.value,
+                detail=detail,
+                suggestions=tuple(r.value for r in SUGGESTIONS[kind]),
+                site=site or (event.site if event else None),
+                event_id=event.event_id if event else None,
+                agent_id=event.agent_id if event else None,
+                station=event.station if event else None,
+                order_ref=order_ref or (movement.order_ref if movement else None),
+                sku=sku or (movement.product.sku if movement else None),
+                location=location,
+                lot=lot or (movement.lot if movement else None) or None,
+                qty=qty,
+                code=code or (movement.code if movement else None) or (scan.sscc if scan else None),
+            )
+        )
