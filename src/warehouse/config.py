@@ -83,6 +83,18 @@ class Settings(BaseSettings):
     gap_resync_every_s: float = Field(
         60, gt=0, description="... and again this often, while the gap stays open"
     )
+    reservation_check_s: float = Field(
+        10, gt=0, le=3600, description="How often the ingest worker releases expired holds"
+    )
+    gs1_company_prefix: str = Field(
+        "0614141",
+        pattern=r"^\d{6,12}$",
+        description="GS1 company prefix of the SSCCs packed here (GS1's example by default)",
+    )
+    gs1_company_prefixes: dict[str, str] = Field(
+        default_factory=dict, description='Per site, e.g. {"WH1": "4012345"}; else the above'
+    )
+    sscc_extension: int = Field(0, ge=0, le=9, description="The SSCC's extension digit")
     ingest_http_port: int | None = Field(
         None,
         ge=0,

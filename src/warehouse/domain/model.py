@@ -117,6 +117,12 @@ class Location:
     parent_code: str | None = None
     negative_policy: NegativePolicy | None = None  # None: the product's policy applies
     id: int | None = None
+    site: str | None = None  # the root of its tree, as read from the database
+
+    @property
+    def site_code(self) -> str | None:
+        """The site this location belongs to: None for virtual ones (they belong to none)."""
+        return None if self.is_virtual else self.site
 
     @property
     def is_virtual(self) -> bool:

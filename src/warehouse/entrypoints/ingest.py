@@ -38,6 +38,7 @@ from warehouse.bootstrap import Service
 from warehouse.entrypoints.buffer import IngestBuffer
 from warehouse.entrypoints.readiness import database_ready
 from warehouse.entrypoints.receiver import Receiver, ReceiverSpec, run_process
+from warehouse.service_layer import fulfilment
 from warehouse.service_layer.agents import request_resyncs
 from warehouse.service_layer.commands import (
     AgentStatus,
@@ -215,6 +216,7 @@ class IngestWorker:
         self._receiver: Receiver | None = None  # thread mode
         self._conn: Connection | None = None  # process mode: our end of the pipe
         self._process: BaseProcess | None = None
+        self._next_hold_check = 0.0  # monotonic time of the next look for expired holds
 
     def readiness(self) -> tuple[bool, dict[str, Any]]:
         """For /readyz: the database ready and the broker subscribed."""
@@ -338,10 +340,12 @@ class IngestWorker:
 
     def _gaps(self, stop: threading.Event) -> None:
         """Ask agents for what stays missing: a gap open ``gap_resync_after_s`` gets a resync
-        command from its first seq, repeated every ``gap_resync_every_s`` until it closes."""
+        command from its first seq, repeated every ``gap_resync_every_s`` until it closes. The
+        same loop releases expired reservations."""
         settings = self.service.settings
-        interval = max(0.2, min(5.0, settings.gap_resync_after_s / 4))
+        interval = max(0.2, min(5.0, settings.gap_resync_after_s / 4, settings.reservation_check_s))
         while not stop.wait(interval):
+            self._release_holds()
             if not self.connected.is_set():
                 continue
             try:
@@ -368,6 +372,22 @@ class IngestWorker:
                     request.agent_id,
                     request.from_seq,
                 )
+
+    def _release_holds(self) -> None:
+        """Release the reservations of sales orders past their hold, every
+        ``reservation_check_s`` (nobody has to call the API for it)."""
+        now = time.monotonic()
+        if now < self._next_hold_check:
+            return
+        self._next_hold_check = now + self.service.settings.reservation_check_s
+        try:
+            released = fulfilment.release_expired(self.service.uow(), datetime.now(UTC))
+        except Exception as exc:  # the top of a loop: logged, and the next round retries
+            if self.service.classify(exc) != "unavailable":
+                log.exception("releasing expired reservations failed")
+            return
+        for ref in released:
+            log.info("sales order %s: its reservation expired and was released", ref)
 
     def command(self, site: str, agent_id: str, body: Any) -> None:
         """Publish a command to one agent (QoS 1, not retained)."""
@@ -466,6 +486,7 @@ class IngestWorker:
                 delay = min(delay * 2, 5.0)
         self.waiting_for_database.clear()
         self._publish_acks(result)
+        self._publish_feedback(result)
         with self._totals_lock:
             self.totals.add(IngestResult(**{k: getattr(result, k) for k in _COUNTS}))
         log.debug(
@@ -475,6 +496,18 @@ class IngestWorker:
             result.rejected,
             result.recorded,
         )
+
+    def _publish_feedback(self, result: IngestResult) -> None:
+        """What each station is told about its receive, pick and ship scans (after the commit,
+        so it never says ok about something that was rolled back)."""
+        for feedback in result.feedback:
+            body = contracts.FeedbackCommand(
+                level=feedback.level,
+                text=feedback.text,
+                device=feedback.device,
+                event_id=uuid.UUID(feedback.event_id) if feedback.event_id else None,
+            )
+            self.command(feedback.site, feedback.agent_id, body)
 
     def _publish_acks(self, result: IngestResult) -> None:
         now = datetime.now(UTC)

@@ -33,13 +33,9 @@ def floor_scans(
         for s in scans
         if s.movement is not None and s.movement.kind is MovementKind.RECEIVE
     ]
-    site_of = {id(m): s.event.site for m, s in receipts if m is not None}
     expanded = receiving.receive_packages(uow, catalog, packages_in, out, now)
-    scan_of = {id(m): s for s in packages_in for m in out.post if m.event_id == s.event.event_id}
-    for movement, _ in expanded:
-        site_of[id(movement)] = scan_of[id(movement)].event.site
     planned = [(m, s) for m, s in receipts if m is not None]
-    receiving.match_receipts(uow, [*planned, *expanded], site_of, out, now)
+    receiving.match_receipts(uow, [*planned, *expanded], out, now)
     fulfilment.pick_scans(uow, picks, out, now)
     fulfilment.ship_scans(uow, catalog, packages_out, out, now)
     return out

@@ -47,9 +47,7 @@ def of_rejection(rejection: Rejection, event: FloorEvent | None) -> NewException
     )
 
 
-def of_negative(
-    movements: Sequence[Movement], site_of: Callable[[Movement], str | None]
-) -> list[NewException]:
+def of_negative(movements: Sequence[Movement]) -> list[NewException]:
     """One exception per floor movement that took a location below zero."""
     kind = ExceptionKind.NEGATIVE_STOCK
     return [
@@ -57,7 +55,7 @@ def of_negative(
             kind=kind.value,
             detail=f"{m.kind} of {m.qty} x {m.product.sku} took {m.source.code} below zero",
             suggestions=tuple(r.value for r in SUGGESTIONS[kind]),
-            site=site_of(m),
+            site=m.source.site_code,
             event_id=m.event_id,
             agent_id=m.agent_id,
             station=m.station,

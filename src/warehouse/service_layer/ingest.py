@@ -332,11 +332,6 @@ class _Batch:
         self.conflicts = fresh
         return fresh
 
-    def site_of(self, event_id: str | None) -> str | None:
-        """The site of an event in this batch (None for an API movement)."""
-        item = self.items.get(event_id) if event_id else None
-        return item.site if item is not None else None
-
     def exceptions(self, rejections: Sequence[Rejection]) -> list[NewException]:
         """Every rejection is an exception for the queue (an unknown code waits to be
         linked to a product); the edge sees it acked like any rejection."""
@@ -477,7 +472,7 @@ def _post(
     uow.orders.reserve(orders.reserved, now)
     uow.rejections.add(rejections)
     found = orders.exceptions + batch.exceptions(rejections)
-    found += exceptions.of_negative(movements, lambda m: batch.site_of(m.event_id))
+    found += exceptions.of_negative(movements)
     uow.exceptions.add(found, now)
     result.feedback = orders.feedback + batch.refusal_feedback(rejections)
     return movements

@@ -163,7 +163,6 @@ def close_purchase_order(uow: UnitOfWork, ref: str, principal: str, now: datetim
 def match_receipts(
     uow: UnitOfWork,
     receipts: Sequence[tuple[Movement, Scan | None]],
-    site_of: Mapping[int, str],
     out: Reconciled,
     now: datetime,
 ) -> None:
@@ -172,10 +171,12 @@ def match_receipts(
     A receipt naming an order counts against that order only; one that names none goes to the
     open lines for its product, oldest expected date first, and is an unplanned receipt when
     there are none. An over-receipt, or a product the named order does not list, is applied
-    (the goods are at the dock) and is an exception. ``site_of`` maps id(movement) to its site."""
+    (the goods are at the dock) and is an exception. The site is the receiving location's."""
     by_site: dict[str, list[tuple[Movement, Scan | None]]] = defaultdict(list)
     for movement, scan in receipts:
-        by_site[site_of[id(movement)]].append((movement, scan))
+        site = movement.destination.site_code or (scan.event.site if scan else None)
+        if site:
+            by_site[site].append((movement, scan))
     received: dict[int, Decimal] = defaultdict(Decimal)
     touched: set[str] = set()
     for site, items in by_site.items():

@@ -142,6 +142,7 @@ class SqlLocations:
             kind=LocationKind(row.kind),
             parent_code=row.parent_code,
             negative_policy=NegativePolicy(row.negative_policy) if row.negative_policy else None,
+            site=row.path.strip("/").split("/", 1)[0] if row.parent_code else row.code,
             id=row.id,
         )
 
