@@ -38,6 +38,10 @@ class Sample:
 
 
 RECEIPT = {"kind": "receive", "sku": "TEA-GRN", "qty": "1", "to_location": "WH1-A-01"}
+ASN = "106141411234567897"
+LINES = [{"sku": "TEA-GRN", "qty": "2"}]
+PO = {"ref": "PO-NEW", "site": "WH1", "supplier": "Tea Co", "lines": LINES}
+SO = {"ref": "SO-NEW", "site": "WH1", "customer": "Cafe", "lines": LINES}
 
 SAMPLES: dict[tuple[str, str], Sample] = {
     ("GET", "/healthz"): Sample("/healthz"),
@@ -64,14 +68,59 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ("GET", "/api/v1/events/rejected"): Sample("/api/v1/events/rejected"),
     ("GET", "/api/v1/agents"): Sample("/api/v1/agents"),
     ("GET", "/api/v1/audit"): Sample("/api/v1/audit"),
+    ("POST", "/api/v1/purchase-orders"): Sample("/api/v1/purchase-orders", PO, names_wh1=True),
+    ("GET", "/api/v1/purchase-orders"): Sample("/api/v1/purchase-orders?site=WH1", names_wh1=True),
+    ("GET", "/api/v1/purchase-orders/{ref}"): Sample(
+        "/api/v1/purchase-orders/PO-S1", names_wh1=True
+    ),
+    ("POST", "/api/v1/purchase-orders/{ref}/close"): Sample(
+        "/api/v1/purchase-orders/PO-S1/close", names_wh1=True
+    ),
+    ("POST", "/api/v1/sales-orders"): Sample("/api/v1/sales-orders", SO, names_wh1=True),
+    ("GET", "/api/v1/sales-orders"): Sample("/api/v1/sales-orders?site=WH1", names_wh1=True),
+    ("GET", "/api/v1/sales-orders/{ref}"): Sample("/api/v1/sales-orders/SO-S1", names_wh1=True),
+    ("POST", "/api/v1/sales-orders/{ref}/confirm"): Sample(
+        "/api/v1/sales-orders/SO-S1/confirm", names_wh1=True
+    ),
+    ("POST", "/api/v1/sales-orders/{ref}/cancel"): Sample(
+        "/api/v1/sales-orders/SO-S1/cancel", names_wh1=True
+    ),
+    ("POST", "/api/v1/sales-orders/{ref}/packages"): Sample(
+        "/api/v1/sales-orders/SO-S1/packages", names_wh1=True
+    ),
+    ("GET", "/api/v1/packages/{sscc}"): Sample(f"/api/v1/packages/{ASN}", names_wh1=True),
+    ("GET", "/api/v1/packages/{sscc}/label"): Sample(
+        f"/api/v1/packages/{ASN}/label", names_wh1=True
+    ),
+    ("POST", "/api/v1/packages/{sscc}/ship"): Sample(
+        f"/api/v1/packages/{ASN}/ship", names_wh1=True
+    ),
+    ("GET", "/api/v1/exceptions"): Sample("/api/v1/exceptions?site=WH1", names_wh1=True),
+    ("GET", "/api/v1/exceptions/{exception_id}"): Sample("/api/v1/exceptions/1", names_wh1=True),
+    ("POST", "/api/v1/exceptions/{exception_id}/resolve"): Sample(
+        "/api/v1/exceptions/1/resolve", {"resolution": "dismiss", "note": "test"}, names_wh1=True
+    ),
 }
 
 
 @pytest.fixture
 def app_service(seeded: Service) -> Service:
-    """The seeded service with one movement (id 1, a receipt into WH1-A-01) to read."""
+    """The seeded service with one movement (id 1, a receipt into WH1-A-01) to read, purchase
+    order PO-S1 with package ASN, sales order SO-S1, and exception 1 (PO-S2 closed short)."""
     with TestClient(create_app(service=seeded), headers=admin_headers(seeded)) as client:
         assert client.post("/api/v1/movements", json=RECEIPT).status_code == 201
+        asn = {ASN: LINES}
+        assert (
+            client.post(
+                "/api/v1/purchase-orders", json={**PO, "ref": "PO-S1", "packages": asn}
+            ).status_code
+            == 201
+        )
+        assert (
+            client.post("/api/v1/purchase-orders", json={**PO, "ref": "PO-S2"}).status_code == 201
+        )
+        assert client.post("/api/v1/purchase-orders/PO-S2/close").status_code == 200
+        assert client.post("/api/v1/sales-orders", json={**SO, "ref": "SO-S1"}).status_code == 201
     return seeded
 
 

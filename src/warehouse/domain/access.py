@@ -69,6 +69,16 @@ ACTIONS: dict[str, Action] = {
         _action("operations.read", "manager admin", Scope.SITE, "see agents and their health"),
         _action("rejections.read", "manager admin", Scope.ALL, "see rejected events"),
         _action("audit.read", "manager admin", Scope.SITE, "read the audit log"),
+        _action("orders.read", "staff manager admin", Scope.SITE, "read orders and packages"),
+        _action("purchase_orders.write", "manager admin", Scope.SITE,
+                "create and close purchase orders"),
+        _action("sales_orders.write", "staff manager admin", Scope.SITE,
+                "create, confirm, cancel sales orders"),
+        _action("fulfilment.write", "staff manager admin", Scope.SITE,
+                "pack and ship packages"),
+        _action("exceptions.read", "staff manager admin", Scope.SITE,
+                "see the exceptions queue"),
+        _action("exceptions.resolve", "manager admin", Scope.SITE, "resolve exceptions"),
     )
 }  # fmt: skip
 

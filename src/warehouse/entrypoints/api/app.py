@@ -14,7 +14,7 @@ from warehouse.config import Settings
 from warehouse.entrypoints.api import problems
 from warehouse.entrypoints.api.deps import open_reads
 from warehouse.entrypoints.api.limits import BodyLimit
-from warehouse.entrypoints.api.routers import auth, catalog, operations, stock
+from warehouse.entrypoints.api.routers import auth, catalog, exceptions, operations, orders, stock
 from warehouse.entrypoints.api.security import check_routes
 from warehouse.entrypoints.startup import freeze_startup_objects
 
@@ -54,7 +54,14 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
     problems.install(app)
     limit = (service.settings if service else settings or Settings()).api_max_body_bytes
     app.add_middleware(BodyLimit, max_bytes=limit)
-    for router in (catalog.router, stock.router, operations.router, auth.router):
+    for router in (
+        catalog.router,
+        stock.router,
+        orders.router,
+        exceptions.router,
+        operations.router,
+        auth.router,
+    ):
         app.include_router(router, prefix="/api/v1", responses=problems.PROBLEM_RESPONSES)
     app.include_router(operations.health)
     check_routes(app)
