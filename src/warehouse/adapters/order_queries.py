@@ -144,6 +144,7 @@ def _sales_order(conn: Connection, row: Any) -> dict[str, Any]:
             "packed": r.packed,
             "shipped": r.shipped,
             "backordered": r.backordered,
+            "returned": r.returned,
         }
         for r in conn.execute(
             select(SOL, P.c.sku)

@@ -342,3 +342,7 @@ purchase_orders = orm_orders.purchase_orders
 sales_order_lines = orm_orders.sales_order_lines
 sales_orders = orm_orders.sales_orders
 sscc_series = orm_orders.sscc_series
+returns = orm_orders.returns
+return_lines = orm_orders.return_lines
+count_sessions = orm_orders.count_sessions
+count_lines = orm_orders.count_lines

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Date,
     ForeignKey,
@@ -91,6 +92,7 @@ sales_order_lines = Table(
     Column("packed", Quantity, nullable=False),
     Column("shipped", Quantity, nullable=False),
     Column("backordered", Quantity, nullable=False),
+    Column("returned", Quantity, nullable=False),
     UniqueConstraint("order_id", "line_no"),
 )
 
@@ -187,4 +189,66 @@ floor_exceptions = Table(
     Index(None, "status", "id"),
     Index(None, "site", "status", "id"),
     Index(None, "event_id"),
+)
+
+# Returns (RMA) against a sales order: what came back, and what became of each line.
+returns = Table(
+    "returns",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("ref", String(64), nullable=False, unique=True),
+    Column("site", String(64), nullable=False),
+    Column("sales_order_id", BigInteger, ForeignKey("sales_orders.id"), nullable=False),
+    Column("location_id", BigInteger, ForeignKey("locations.id"), nullable=False),
+    Column("created_by", String(128), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index(None, "sales_order_id"),
+)
+
+return_lines = Table(
+    "return_lines",
+    metadata,
+    Column("return_id", BigInteger, ForeignKey("returns.id", ondelete="CASCADE"), primary_key=True),
+    Column("line_no", Integer, primary_key=True),
+    Column("order_line_id", BigInteger, ForeignKey("sales_order_lines.id"), nullable=False),
+    Column("product_id", BigInteger, ForeignKey("products.id"), nullable=False),
+    Column("lot", String(64), nullable=False),
+    Column("qty", Quantity, nullable=False),
+    Column("disposition", String(12), nullable=False),  # restock | quarantine | scrap
+    Column("to_location_id", BigInteger, ForeignKey("locations.id")),
+)
+
+# Count sessions: a book snapshot of a location subtree, what was counted, the variance.
+count_sessions = Table(
+    "count_sessions",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("ref", String(64), nullable=False, unique=True),
+    Column("site", String(64), nullable=False),
+    Column("location_id", BigInteger, ForeignKey("locations.id"), nullable=False),
+    Column("blind", Boolean, nullable=False),
+    Column("status", String(12), nullable=False),  # open, approved, cancelled
+    Column("snapshot_movement_id", BigInteger, nullable=False),  # the ledger's last id then
+    Column("created_by", String(128), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("refreshed_at", UTCDateTime, nullable=False),
+    Column("approved_by", String(128)),
+    Column("approved_at", UTCDateTime),
+    Index(None, "site", "status"),
+)
+
+count_lines = Table(
+    "count_lines",
+    metadata,
+    Column(
+        "session_id",
+        BigInteger,
+        ForeignKey("count_sessions.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("product_id", BigInteger, ForeignKey("products.id"), primary_key=True),
+    Column("location_id", BigInteger, ForeignKey("locations.id"), primary_key=True),
+    Column("lot", String(64), primary_key=True),
+    Column("book", Quantity, nullable=False),
+    Column("counted", Quantity),  # None: not counted yet
 )

@@ -137,6 +137,7 @@ class SalesLineView:
     packed: Decimal
     shipped: Decimal
     backordered: Decimal
+    returned: Decimal
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import pool
 
 from warehouse.adapters.db import create_engine
-from warehouse.adapters.orm_base import metadata
+from warehouse.adapters import orm
 
 config = context.config
 
@@ -19,7 +19,7 @@ def run() -> None:
     with engine.connect() as connection:
         context.configure(
             connection=connection,
-            target_metadata=metadata,
+            target_metadata=orm.metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
         )

@@ -185,7 +185,7 @@ class SqlOrders:
                     "product_id": line.product_id,
                     "qty": line.qty,
                     **dict.fromkeys(
-                        ("reserved", "picked", "packed", "shipped", "backordered"), ZERO
+                        ("reserved", "picked", "packed", "shipped", "backordered", "returned"), ZERO
                     ),
                 }
                 for n, line in enumerate(order.lines, 1)
@@ -218,6 +218,7 @@ class SqlOrders:
                 r.packed,
                 r.shipped,
                 r.backordered,
+                r.returned,
             )
             for r in rows
         )

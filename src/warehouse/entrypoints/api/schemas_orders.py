@@ -138,6 +138,7 @@ class SalesLineOut(BaseModel):
     packed: Decimal
     shipped: Decimal
     backordered: Decimal
+    returned: Decimal
 
 
 class PickTaskOut(BaseModel):

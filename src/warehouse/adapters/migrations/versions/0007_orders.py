@@ -1,5 +1,5 @@
-"""Purchase and sales orders, allocations (pick tasks), packages and their SSCC series, the
-exceptions queue.
+"""Purchase and sales orders, allocations (pick tasks), packages and their SSCC series, returns,
+count sessions, the exceptions queue.
 
 Revision ID: 0007
 Revises: 0006
@@ -110,6 +110,31 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("site", "company_prefix", name=op.f("pk_sscc_series")),
     )
     op.create_table(
+        "count_sessions",
+        sa.Column("id", BigId, autoincrement=True, nullable=False),
+        sa.Column("ref", sa.String(length=64), nullable=False),
+        sa.Column("site", sa.String(length=64), nullable=False),
+        sa.Column("location_id", sa.BigInteger(), nullable=False),
+        sa.Column("blind", sa.Boolean(), nullable=False),
+        sa.Column("status", sa.String(length=12), nullable=False),
+        sa.Column("snapshot_movement_id", sa.BigInteger(), nullable=False),
+        sa.Column("created_by", sa.String(length=128), nullable=False),
+        sa.Column("created_at", UTCDateTime, nullable=False),
+        sa.Column("refreshed_at", UTCDateTime, nullable=False),
+        sa.Column("approved_by", sa.String(length=128), nullable=True),
+        sa.Column("approved_at", UTCDateTime, nullable=True),
+        sa.ForeignKeyConstraint(
+            ["location_id"], ["locations.id"], name=op.f("fk_count_sessions_location_id_locations")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_count_sessions")),
+        sa.UniqueConstraint("ref", name=op.f("uq_count_sessions_ref")),
+    )
+    with op.batch_alter_table("count_sessions", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_count_sessions_site_status"), ["site", "status"], unique=False
+        )
+
+    op.create_table(
         "packages",
         sa.Column("id", BigId, autoincrement=True, nullable=False),
         sa.Column("sscc", sa.String(length=18), nullable=False),
@@ -173,6 +198,31 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "returns",
+        sa.Column("id", BigId, autoincrement=True, nullable=False),
+        sa.Column("ref", sa.String(length=64), nullable=False),
+        sa.Column("site", sa.String(length=64), nullable=False),
+        sa.Column("sales_order_id", sa.BigInteger(), nullable=False),
+        sa.Column("location_id", sa.BigInteger(), nullable=False),
+        sa.Column("created_by", sa.String(length=128), nullable=False),
+        sa.Column("created_at", UTCDateTime, nullable=False),
+        sa.ForeignKeyConstraint(
+            ["location_id"], ["locations.id"], name=op.f("fk_returns_location_id_locations")
+        ),
+        sa.ForeignKeyConstraint(
+            ["sales_order_id"],
+            ["sales_orders.id"],
+            name=op.f("fk_returns_sales_order_id_sales_orders"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_returns")),
+        sa.UniqueConstraint("ref", name=op.f("uq_returns_ref")),
+    )
+    with op.batch_alter_table("returns", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_returns_sales_order_id"), ["sales_order_id"], unique=False
+        )
+
+    op.create_table(
         "sales_order_lines",
         sa.Column("id", BigId, autoincrement=True, nullable=False),
         sa.Column("order_id", sa.BigInteger(), nullable=False),
@@ -184,6 +234,7 @@ def upgrade() -> None:
         sa.Column("packed", Quantity, nullable=False),
         sa.Column("shipped", Quantity, nullable=False),
         sa.Column("backordered", Quantity, nullable=False),
+        sa.Column("returned", Quantity, nullable=False),
         sa.ForeignKeyConstraint(
             ["order_id"],
             ["sales_orders.id"],
@@ -238,6 +289,61 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_allocations_order_id"), ["order_id"], unique=False)
 
     op.create_table(
+        "count_lines",
+        sa.Column("session_id", sa.BigInteger(), nullable=False),
+        sa.Column("product_id", sa.BigInteger(), nullable=False),
+        sa.Column("location_id", sa.BigInteger(), nullable=False),
+        sa.Column("lot", sa.String(length=64), nullable=False),
+        sa.Column("book", Quantity, nullable=False),
+        sa.Column("counted", Quantity, nullable=True),
+        sa.ForeignKeyConstraint(
+            ["location_id"], ["locations.id"], name=op.f("fk_count_lines_location_id_locations")
+        ),
+        sa.ForeignKeyConstraint(
+            ["product_id"], ["products.id"], name=op.f("fk_count_lines_product_id_products")
+        ),
+        sa.ForeignKeyConstraint(
+            ["session_id"],
+            ["count_sessions.id"],
+            name=op.f("fk_count_lines_session_id_count_sessions"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint(
+            "session_id", "product_id", "location_id", "lot", name=op.f("pk_count_lines")
+        ),
+    )
+    op.create_table(
+        "return_lines",
+        sa.Column("return_id", sa.BigInteger(), nullable=False),
+        sa.Column("line_no", sa.Integer(), nullable=False),
+        sa.Column("order_line_id", sa.BigInteger(), nullable=False),
+        sa.Column("product_id", sa.BigInteger(), nullable=False),
+        sa.Column("lot", sa.String(length=64), nullable=False),
+        sa.Column("qty", Quantity, nullable=False),
+        sa.Column("disposition", sa.String(length=12), nullable=False),
+        sa.Column("to_location_id", sa.BigInteger(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["order_line_id"],
+            ["sales_order_lines.id"],
+            name=op.f("fk_return_lines_order_line_id_sales_order_lines"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["product_id"], ["products.id"], name=op.f("fk_return_lines_product_id_products")
+        ),
+        sa.ForeignKeyConstraint(
+            ["return_id"],
+            ["returns.id"],
+            name=op.f("fk_return_lines_return_id_returns"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["to_location_id"],
+            ["locations.id"],
+            name=op.f("fk_return_lines_to_location_id_locations"),
+        ),
+        sa.PrimaryKeyConstraint("return_id", "line_no", name=op.f("pk_return_lines")),
+    )
+    op.create_table(
         "package_lines",
         sa.Column("package_id", sa.BigInteger(), nullable=False),
         sa.Column("line_no", sa.Integer(), nullable=False),
@@ -270,12 +376,18 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("package_lines")
+    op.drop_table("return_lines")
+    op.drop_table("count_lines")
     with op.batch_alter_table("allocations", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_allocations_order_id"))
         batch_op.drop_index(batch_op.f("ix_allocations_line_id"))
 
     op.drop_table("allocations")
     op.drop_table("sales_order_lines")
+    with op.batch_alter_table("returns", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_returns_sales_order_id"))
+
+    op.drop_table("returns")
     with op.batch_alter_table("purchase_order_lines", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_purchase_order_lines_product_id"))
 
@@ -285,6 +397,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_packages_purchase_order_id"))
 
     op.drop_table("packages")
+    with op.batch_alter_table("count_sessions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_count_sessions_site_status"))
+
+    op.drop_table("count_sessions")
     op.drop_table("sscc_series")
     with op.batch_alter_table("sales_orders", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_sales_orders_status_reserved_until"))
