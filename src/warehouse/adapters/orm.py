@@ -17,9 +17,10 @@ from sqlalchemy import (
     text,
 )
 
-from warehouse.adapters import orm_orders
-from warehouse.adapters.orm_base import metadata
+from warehouse.adapters import orm_base, orm_orders
 from warehouse.adapters.types import BigId, Quantity, UTCDateTime
+
+metadata = orm_base.metadata
 
 products = Table(
     "products",

@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import pool
 
-from warehouse.adapters.db import create_engine
 from warehouse.adapters import orm
+from warehouse.adapters.db import create_engine
 
 config = context.config
 
