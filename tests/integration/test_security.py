@@ -42,6 +42,8 @@ ASN = "106141411234567897"
 LINES = [{"sku": "TEA-GRN", "qty": "2"}]
 PO = {"ref": "PO-NEW", "site": "WH1", "supplier": "Tea Co", "lines": LINES}
 SO = {"ref": "SO-NEW", "site": "WH1", "customer": "Cafe", "lines": LINES}
+RETURN = {"ref": "RMA-NEW", "order_ref": "SO-R", "location": "WH1-A-01",
+          "lines": [{"sku": "TEA-GRN", "qty": "1", "disposition": "restock"}]}  # fmt: skip
 
 SAMPLES: dict[tuple[str, str], Sample] = {
     ("GET", "/healthz"): Sample("/healthz"),
@@ -95,12 +97,56 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ("POST", "/api/v1/packages/{sscc}/ship"): Sample(
         f"/api/v1/packages/{ASN}/ship", names_wh1=True
     ),
+    ("POST", "/api/v1/returns"): Sample("/api/v1/returns", RETURN, names_wh1=True),
+    ("GET", "/api/v1/returns/{ref}"): Sample("/api/v1/returns/RMA-S1", names_wh1=True),
+    ("POST", "/api/v1/counts"): Sample(
+        "/api/v1/counts", {"ref": "CNT-NEW", "location": "WH1-A"}, names_wh1=True
+    ),
+    ("GET", "/api/v1/counts/{ref}"): Sample("/api/v1/counts/CNT-S1", names_wh1=True),
+    ("POST", "/api/v1/counts/{ref}/entries"): Sample(
+        "/api/v1/counts/CNT-S1/entries",
+        {"entries": [{"sku": "TEA-GRN", "location": "WH1-A-01", "qty": "1"}]},
+        names_wh1=True,
+    ),
+    ("POST", "/api/v1/counts/{ref}/refresh"): Sample(
+        "/api/v1/counts/CNT-S1/refresh", names_wh1=True
+    ),
+    ("POST", "/api/v1/counts/{ref}/approve"): Sample(
+        "/api/v1/counts/CNT-S1/approve", names_wh1=True
+    ),
     ("GET", "/api/v1/exceptions"): Sample("/api/v1/exceptions?site=WH1", names_wh1=True),
     ("GET", "/api/v1/exceptions/{exception_id}"): Sample("/api/v1/exceptions/1", names_wh1=True),
     ("POST", "/api/v1/exceptions/{exception_id}/resolve"): Sample(
         "/api/v1/exceptions/1/resolve", {"resolution": "dismiss", "note": "test"}, names_wh1=True
     ),
 }
+
+
+def shipped_and_returned(seeded: Service, client: TestClient) -> None:
+    """SO-R: one TEA-GRN shipped from WH1-A-01, then returned as RMA-S1."""
+    one = [{"sku": "TEA-GRN", "qty": "1"}]
+    assert client.post("/api/v1/movements", json=RECEIPT).status_code == 201
+    assert (
+        client.post("/api/v1/sales-orders", json={**SO, "ref": "SO-R", "lines": one}).status_code
+        == 201
+    )
+    assert client.post("/api/v1/sales-orders/SO-R/confirm").status_code == 200
+    pick = movement_payload(
+        "WH1",
+        "picker",
+        1,
+        lot=None,
+        kind="pick",
+        code="5901230001025",
+        from_location="WH1-A-01",
+        to_location="WH1-PACK",
+        order_ref="SO-R",
+    )
+    item = translate(events_topic("WH1", "picker"), pick, 256 * 1024)
+    ingest_batch(seeded.uow(), seeded.catalog, [item], datetime.now(UTC))
+    sscc = client.post("/api/v1/sales-orders/SO-R/packages").json()["sscc"]
+    assert client.post(f"/api/v1/packages/{sscc}/ship").status_code == 200
+    assert client.post("/api/v1/returns", json={**RETURN, "ref": "RMA-S1"}).status_code == 201
 
 
 @pytest.fixture
@@ -121,6 +167,11 @@ def app_service(seeded: Service) -> Service:
         )
         assert client.post("/api/v1/purchase-orders/PO-S2/close").status_code == 200
         assert client.post("/api/v1/sales-orders", json={**SO, "ref": "SO-S1"}).status_code == 201
+        shipped_and_returned(seeded, client)
+        assert (
+            client.post("/api/v1/counts", json={"ref": "CNT-S1", "location": "WH1-A"}).status_code
+            == 201
+        )
     return seeded
 
 

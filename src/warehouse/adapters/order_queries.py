@@ -300,3 +300,89 @@ def exception_row(r: Any) -> dict[str, Any]:
     }
     out["suggestions"] = [s for s in r.suggestions.split(",") if s]
     return out
+
+
+def return_doc(conn: Connection, ref: str) -> dict[str, Any]:
+    """One return: its order, where it arrived, and each line's disposition."""
+    r, rl, to = orm.returns, orm.return_lines, L.alias("to")
+    head = conn.execute(
+        select(r, SO.c.ref.label("order_ref"), L.c.code)
+        .join(SO, SO.c.id == r.c.sales_order_id)
+        .join(L, L.c.id == r.c.location_id)
+        .where(r.c.ref == ref)
+    ).first()
+    if head is None:
+        raise NotFound(f"return {ref!r} does not exist", field="ref")
+    lines = [
+        {
+            "sku": x.sku,
+            "qty": x.qty,
+            "lot": x.lot or None,
+            "disposition": x.disposition,
+            "to_location": x.to_code,
+        }
+        for x in conn.execute(
+            select(rl, P.c.sku, to.c.code.label("to_code"))
+            .join(P, P.c.id == rl.c.product_id)
+            .outerjoin(to, to.c.id == rl.c.to_location_id)
+            .where(rl.c.return_id == head.id)
+            .order_by(rl.c.line_no)
+        )
+    ]
+    return {
+        "ref": head.ref,
+        "site": head.site,
+        "order_ref": head.order_ref,
+        "location": head.code,
+        "created_at": head.created_at,
+        "created_by": head.created_by,
+        "lines": lines,
+    }
+
+
+def count_doc(conn: Connection, ref: str, *, show_book: bool) -> dict[str, Any]:
+    """One count: its lines with book, counted and variance (a blind count's book and
+    variance only for those who may approve it), and whether it went stale."""
+    from warehouse.adapters.repositories.counts import SqlCounts
+
+    counts = SqlCounts(conn)
+    session = counts.session(ref, lock=False)
+    if session is None:
+        raise NotFound(f"count {ref!r} does not exist", field="ref")
+    visible = show_book or not session.blind
+    lines = [
+        {
+            "sku": x.sku,
+            "location": x.location_code,
+            "lot": x.lot or None,
+            "book": x.book if visible else None,
+            "counted": x.counted,
+            "variance": (x.counted - x.book) if visible and x.counted is not None else None,
+        }
+        for x in session.lines
+        if visible or x.counted is not None
+    ]
+    row = conn.execute(
+        select(orm.count_sessions).where(orm.count_sessions.c.id == session.id)
+    ).one()
+    return {
+        "ref": session.ref,
+        "site": session.site,
+        "location": session.location_code,
+        "blind": session.blind,
+        "status": session.status,
+        "stale": session.status == "open" and counts.moved_since(session.id),
+        "created_at": row.created_at,
+        "refreshed_at": row.refreshed_at,
+        "approved_by": row.approved_by,
+        "lines": lines,
+    }
+
+
+def site_of(conn: Connection, table: str, ref: str) -> str:
+    """The site of a return or count by its ref; 404 naming it."""
+    t = orm.returns if table == "return" else orm.count_sessions
+    site = conn.execute(select(t.c.site).where(t.c.ref == ref)).scalar()
+    if site is None:
+        raise NotFound(f"{table} {ref!r} does not exist", field="ref")
+    return str(site)

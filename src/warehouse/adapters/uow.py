@@ -30,6 +30,7 @@ class SqlUnitOfWork:
     audit: ports.AuditRepository
     orders: ports_orders.OrderRepository
     exceptions: ports_orders.ExceptionRepository
+    counts: ports_orders.CountRepository
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -54,6 +55,7 @@ class SqlUnitOfWork:
         self.audit = repo.SqlAudit(conn)
         self.orders = repo.SqlOrders(conn)
         self.exceptions = repo.SqlExceptions(conn)
+        self.counts = repo.SqlCounts(conn)
         return self
 
     def __exit__(

@@ -79,6 +79,12 @@ ACTIONS: dict[str, Action] = {
         _action("exceptions.read", "staff manager admin", Scope.SITE,
                 "see the exceptions queue"),
         _action("exceptions.resolve", "manager admin", Scope.SITE, "resolve exceptions"),
+        _action("returns.write", "staff manager admin", Scope.SITE, "record customer returns"),
+        _action("counts.read", "staff manager admin", Scope.SITE, "see counts"),
+        _action("counts.write", "staff manager admin", Scope.SITE,
+                "start, enter and refresh counts"),
+        _action("counts.approve", "manager admin", Scope.SITE,
+                "approve a count's variance (and see a blind count's book)"),
     )
 }  # fmt: skip
 

@@ -47,6 +47,7 @@ from warehouse.service_layer.commands import (
     Item,
     MovementRequest,
     ObservationRequest,
+    ScanRequest,
     UndecodableEvent,
 )
 from warehouse.service_layer.ingest import ingest
@@ -96,7 +97,7 @@ def translate(topic: str, payload: bytes, max_bytes: int) -> FloorEvent | Undeco
             event.seq,
             digest,
         )
-    movement = heartbeat = observation = None
+    movement = heartbeat = observation = scan = None
     if isinstance(event, contracts.MovementEvent):
         d = event.data
         movement = MovementRequest(
@@ -124,6 +125,9 @@ def translate(topic: str, payload: bytes, max_bytes: int) -> FloorEvent | Undeco
         )
     elif isinstance(event, contracts.HeartbeatEvent):
         heartbeat = event.data.model_dump(mode="json")
+    elif isinstance(event, contracts.ScanEvent):
+        s = event.data
+        scan = ScanRequest(s.code, s.gtin, s.lot, s.serial, s.epc, s.location)
     return FloorEvent(
         event_id=str(event.event_id),
         agent_id=event.agent_id,
@@ -137,6 +141,7 @@ def translate(topic: str, payload: bytes, max_bytes: int) -> FloorEvent | Undeco
         movement=movement,
         heartbeat=heartbeat,
         observation=observation,
+        scan=scan,
         payload=payload,
         payload_hash=digest,
     )

@@ -43,6 +43,18 @@ class ObservationRequest:
     snapshot: tuple[str, ...] | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ScanRequest:
+    """A code read with no movement implied (counting and lookup stations)."""
+
+    code: str
+    gtin: str | None = None
+    lot: str | None = None
+    serial: str | None = None
+    epc: str | None = None
+    location: str | None = None
+
+
 @dataclass(slots=True)
 class FloorEvent:
     """A decoded event from an edge agent."""
@@ -59,6 +71,7 @@ class FloorEvent:
     movement: MovementRequest | None = None
     heartbeat: dict[str, Any] | None = None
     observation: ObservationRequest | None = None
+    scan: ScanRequest | None = None
     payload: bytes | None = None  # as received: kept in the inbox
     payload_hash: str | None = None  # tells a re-send from a different body with the same id
 

@@ -25,7 +25,7 @@ from datetime import datetime
 from warehouse.domain import ledger
 from warehouse.domain.errors import DomainError, NotFound, OutOfRange
 from warehouse.domain.model import Location, Movement, MovementKind
-from warehouse.service_layer import dispatch, exceptions, observations, posting
+from warehouse.service_layer import counts, dispatch, exceptions, observations, posting
 from warehouse.service_layer.commands import (
     AgentStatus,
     Feedback,
@@ -190,9 +190,9 @@ def ingest_batch(
         rejections = batch.loose + [r for eid, r in batch.rejections if eid in claimed]
         rejections += batch.new_conflicts(uow)
         movements = _post(uow, catalog, batch, claimed, movements, rejections, result)
-        observations.observe_all(
-            uow, catalog, [(e, loc) for e, loc in batch.observations if e.event_id in claimed], now
-        )
+        observed = [(e, loc) for e, loc in batch.observations if e.event_id in claimed]
+        observations.observe_all(uow, catalog, observed, now)
+        counts.count_sweeps(uow, catalog, [(e, loc.id or 0, loc.code) for e, loc in observed])
         for event in batch.heartbeats:
             if event.event_id in claimed and event.heartbeat is not None:
                 uow.agents.heartbeat(event.agent_id, event.site, event.heartbeat, now)
@@ -231,6 +231,7 @@ class _Batch:
         self.loose: list[Rejection] = []  # no event id: cannot be deduplicated
         self.heartbeats: list[FloorEvent] = []
         self.scans: list[Scan] = []  # those that concern orders (dispatch.py)
+        self.counted: list[FloorEvent] = []  # code scans: counted if a count covers them
         self.observations: list[tuple[FloorEvent, Location]] = []
         self.statuses: list[AgentStatus] = []
         self.agents: dict[str, tuple[str, int]] = {}  # agent -> (site, highest boot)
@@ -423,6 +424,8 @@ class _Batch:
                 self.observations.append((event, location))
         elif event.type == "heartbeat":
             self.heartbeats.append(event)
+        elif event.type == "scan" and event.scan is not None:
+            self.counted.append(event)
         self._entry(event, status)
 
     def unknown_agent(self, event: FloorEvent) -> None:
@@ -470,6 +473,7 @@ def _post(
     movements += orders.post
     posting.post(uow, movements, now, enforce=False)
     uow.orders.reserve(orders.reserved, now)
+    counts.count_scans(uow, catalog, [e for e in batch.counted if e.event_id in claimed], orders)
     uow.rejections.add(rejections)
     found = orders.exceptions + batch.exceptions(rejections)
     found += exceptions.of_negative(movements)

@@ -15,7 +15,11 @@ from typing import Any, Literal, Protocol, Self
 
 from warehouse.domain.access import Grant
 from warehouse.domain.model import Location, Movement, Product, StockKey
-from warehouse.service_layer.ports_orders import ExceptionRepository, OrderRepository
+from warehouse.service_layer.ports_orders import (
+    CountRepository,
+    ExceptionRepository,
+    OrderRepository,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,6 +329,7 @@ class UnitOfWork(Protocol):
     audit: AuditRepository
     orders: OrderRepository
     exceptions: ExceptionRepository
+    counts: CountRepository
 
     def __enter__(self) -> Self: ...
     def __exit__(

@@ -194,6 +194,16 @@ class NewSalesOrder:
     lines: Sequence[OrderLine]
 
 
+@dataclass(frozen=True, slots=True)
+class ReturnLine:
+    order_line_id: int
+    product_id: int
+    lot: str
+    qty: Decimal
+    disposition: str
+    to_location_id: int | None
+
+
 class OrderRepository(Protocol):
     # purchase orders and inbound packages
     def add_purchase_order(self, order: NewPurchaseOrder, by: str, at: datetime) -> int: ...
@@ -230,3 +240,61 @@ class OrderRepository(Protocol):
     def package(self, sscc: str, *, lock: bool) -> PackageView | None: ...
     def set_package_status(self, package_id: int, status: str, at: datetime) -> None: ...
     def next_sscc_ref(self, site: str, company_prefix: str) -> int: ...
+    # returns
+    def return_exists(self, ref: str) -> bool: ...
+    def add_return(
+        self,
+        ref: str,
+        site: str,
+        order_id: int,
+        location_id: int,
+        lines: Sequence[ReturnLine],
+        by: str,
+        at: datetime,
+    ) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CountLine:
+    product_id: int
+    sku: str
+    location_id: int
+    location_code: str
+    lot: str
+    book: Decimal
+    counted: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class CountView:
+    id: int
+    ref: str
+    site: str
+    location_id: int
+    location_code: str
+    blind: bool
+    status: str
+    snapshot_movement_id: int
+    lines: tuple[CountLine, ...]
+
+
+class CountRepository(Protocol):
+    def add_session(
+        self, ref: str, site: str, location_id: int, blind: bool, by: str, at: datetime
+    ) -> int: ...
+    def session(self, ref: str, *, lock: bool) -> CountView | None: ...
+    def snapshot(self, session_id: int, at: datetime) -> None: ...
+    def moved_since(self, session_id: int) -> bool: ...
+    def covering(self, location_id: int) -> list[tuple[int, str]]: ...
+    def any_open(self) -> bool: ...
+    def set_counted(
+        self,
+        session_id: int,
+        product_id: int,
+        location_id: int,
+        lot: str,
+        qty: Decimal,
+        *,
+        add: bool,
+    ) -> Decimal: ...
+    def set_status(self, session_id: int, status: str, by: str | None, at: datetime) -> None: ...

@@ -3,6 +3,7 @@ repository works on the one connection of its unit of work."""
 
 from warehouse.adapters.repositories.access import SqlAccess, SqlAudit
 from warehouse.adapters.repositories.catalog import SqlCatalogVersion, SqlLocations, SqlProducts
+from warehouse.adapters.repositories.counts import SqlCounts
 from warehouse.adapters.repositories.idempotency import SqlIdempotency
 from warehouse.adapters.repositories.ingest import SEQ_WINDOW, SqlAgents, SqlInbox, SqlRejections
 from warehouse.adapters.repositories.orders import SqlExceptions, SqlOrders
@@ -14,6 +15,7 @@ __all__ = [
     "SqlAgents",
     "SqlAudit",
     "SqlCatalogVersion",
+    "SqlCounts",
     "SqlExceptions",
     "SqlIdempotency",
     "SqlInbox",

@@ -24,6 +24,7 @@ from warehouse.service_layer.ports_orders import (
     PackageView,
     PurchaseLineView,
     PurchaseOrderView,
+    ReturnLine,
     SalesLineView,
     SalesOrderView,
     StoredException,
@@ -492,6 +493,51 @@ class SqlOrders:
         )
         self.conn.execute(update(series).where(where).values(next_ref=current + 1))
         return current
+
+    # --- returns ------------------------------------------------------------------------------
+
+    def return_exists(self, ref: str) -> bool:
+        r = orm.returns
+        return self.conn.execute(select(r.c.id).where(r.c.ref == ref)).first() is not None
+
+    def add_return(
+        self,
+        ref: str,
+        site: str,
+        order_id: int,
+        location_id: int,
+        lines: Sequence[ReturnLine],
+        by: str,
+        at: datetime,
+    ) -> None:
+        r = orm.returns
+        return_id = self.conn.execute(
+            insert(r).returning(r.c.id),
+            {
+                "ref": ref,
+                "site": site,
+                "sales_order_id": order_id,
+                "location_id": location_id,
+                "created_by": by,
+                "created_at": at,
+            },
+        ).scalar_one()
+        self.conn.execute(
+            insert(orm.return_lines),
+            [
+                {
+                    "return_id": return_id,
+                    "line_no": n,
+                    "order_line_id": x.order_line_id,
+                    "product_id": x.product_id,
+                    "lot": x.lot,
+                    "qty": x.qty,
+                    "disposition": x.disposition,
+                    "to_location_id": x.to_location_id,
+                }
+                for n, x in enumerate(lines, 1)
+            ],
+        )
 
 
 class SqlExceptions:

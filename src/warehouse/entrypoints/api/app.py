@@ -14,7 +14,15 @@ from warehouse.config import Settings
 from warehouse.entrypoints.api import problems
 from warehouse.entrypoints.api.deps import open_reads
 from warehouse.entrypoints.api.limits import BodyLimit
-from warehouse.entrypoints.api.routers import auth, catalog, exceptions, operations, orders, stock
+from warehouse.entrypoints.api.routers import (
+    auth,
+    catalog,
+    counts,
+    exceptions,
+    operations,
+    orders,
+    stock,
+)
 from warehouse.entrypoints.api.security import check_routes
 from warehouse.entrypoints.startup import freeze_startup_objects
 
@@ -59,6 +67,7 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
         stock.router,
         orders.router,
         exceptions.router,
+        counts.router,
         operations.router,
         auth.router,
     ):

@@ -264,3 +264,127 @@ class ResolvedOut(BaseModel):
 
     exception: ExceptionOut
     movement_ids: list[int]
+
+
+class ReturnLineIn(_In):
+    """A returned line: how many of which product (and lot), and what becomes of it:
+    ``restock`` (at the returns location, or ``to_location``), ``quarantine`` (to
+    ``to_location``) or ``scrap`` (written off to LOSS)."""
+
+    sku: Code
+    qty: Qty
+    disposition: Literal["restock", "quarantine", "scrap"]
+    lot: Text64 | None = None
+    to_location: Code | None = None
+
+
+class ReturnIn(_In):
+    """A customer return (RMA) against a sales order, arriving at ``location``."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "ref": "RMA-12",
+                    "order_ref": "SO-7",
+                    "location": "WH1-DOCK-2",
+                    "lines": [
+                        {
+                            "sku": "TEA-GRN",
+                            "qty": "2",
+                            "disposition": "restock",
+                            "to_location": "WH1-A-01",
+                        },
+                        {"sku": "TEA-GRN", "qty": "1", "disposition": "scrap"},
+                    ],
+                }
+            ]
+        },
+    )
+
+    ref: OrderRef
+    order_ref: OrderRef
+    location: Code
+    lines: Annotated[list[ReturnLineIn], Field(min_length=1, max_length=500)]
+
+
+class ReturnLineOut(BaseModel):
+    sku: str
+    qty: Decimal
+    lot: str | None
+    disposition: str
+    to_location: str | None
+
+
+class ReturnOut(BaseModel):
+    """A recorded return and the ledger rows it posted."""
+
+    ref: str
+    site: str
+    order_ref: str
+    location: str
+    created_at: datetime
+    created_by: str
+    lines: list[ReturnLineOut]
+    movement_ids: list[int] = []
+
+
+class CountIn(_In):
+    """Start counting ``location`` and everything under it; a blind count hides the book
+    from those who count."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"ref": "CNT-5", "location": "WH1-A", "blind": True}]},
+    )
+
+    ref: OrderRef
+    location: Code
+    blind: bool = False
+
+
+class CountEntryIn(_In):
+    sku: Code
+    location: Code
+    qty: Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=6)]
+    lot: Text64 | None = None
+
+
+class CountEntriesIn(_In):
+    """Counted quantities; each replaces what was counted for its product, location and lot."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"entries": [{"sku": "TEA-GRN", "location": "WH1-A-01", "qty": "7"}]}]
+        },
+    )
+
+    entries: Annotated[list[CountEntryIn], Field(min_length=1, max_length=5000)]
+
+
+class CountLineOut(BaseModel):
+    sku: str
+    location: str
+    lot: str | None
+    book: Decimal | None = Field(description="Hidden (null) in a blind count from counters")
+    counted: Decimal | None
+    variance: Decimal | None
+
+
+class CountOut(BaseModel):
+    """A count: its lines and whether stock moved in its location since the book was taken
+    (``stale``: refresh before approving)."""
+
+    ref: str
+    site: str
+    location: str
+    blind: bool
+    status: Literal["open", "approved", "cancelled"]
+    stale: bool
+    created_at: datetime
+    refreshed_at: datetime
+    approved_by: str | None
+    lines: list[CountLineOut]
+    movement_ids: list[int] = []
