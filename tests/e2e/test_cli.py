@@ -47,6 +47,8 @@ COMMANDS = [
     ["devices", "revoke"],
     ["mqtt"],
     ["mqtt", "export-acl"],
+    ["import"],
+    ["import", "purchase-orders"],
 ]
 
 
@@ -86,6 +88,37 @@ def test_upgrade_seed_and_check(tmp_path: Path) -> None:
     checked = warehouse("db", "check-projection", env=env)
     assert checked.returncode == 0
     assert "matches" in checked.stdout
+
+
+def test_import_purchase_orders_from_csv(tmp_path: Path) -> None:
+    env = {"WAREHOUSE_DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}"}
+    warehouse("db", "upgrade", env=env)
+    warehouse("seed", str(DEMO_CATALOG), env=env)
+    orders = tmp_path / "po.csv"
+    orders.write_text(
+        "ref,site,supplier,expected_date,sku,qty,lot,expiry,sscc\n"
+        "PO-1,WH1,Tea Co,2026-12-10,TEA-GRN,40,,,\n"
+        "PO-1,WH1,Tea Co,2026-12-10,COF-250,12,L7,2027-06-30,106141411234567897\n"
+        "PO-2,WH1,Rice Ltd,,RIC-1K,5,,,\n"
+    )
+    done = warehouse("import", "purchase-orders", str(orders), env=env)
+    assert done.returncode == 0, done.stderr
+    assert "2 purchase orders created, 0 skipped" in done.stdout
+    again = warehouse("import", "purchase-orders", str(orders), env=env)
+    assert "0 purchase orders created, 2 skipped" in again.stdout
+    assert "skipped PO-1: purchase order 'PO-1' exists already" in again.stderr
+    db = sqlite3.connect(tmp_path / "w.db")
+    assert db.execute("SELECT count(*) FROM purchase_order_lines").fetchone()[0] == 3
+    assert db.execute("SELECT sscc FROM packages").fetchone()[0] == "106141411234567897"
+    bad = tmp_path / "bad.csv"
+    bad.write_text("ref,site,supplier,sku,qty\nPO-3,WH1,X,TEA-GRN,many\n")
+    refused = warehouse("import", "purchase-orders", str(bad), env=env)
+    assert refused.returncode == 1
+    assert f"{bad}, row 2: qty 'many' is not a number" in refused.stderr
+    unknown = tmp_path / "unknown.csv"
+    unknown.write_text("ref,site,supplier,sku,qty\nPO-4,WH1,X,NOPE,1\n")
+    refused = warehouse("import", "purchase-orders", str(unknown), env=env)
+    assert "PO-4: lines[0].sku 'NOPE' is not a known product" in refused.stderr
 
 
 @pytest.mark.parametrize(

@@ -151,6 +151,15 @@ def main(
     ctx.obj = settings
 
 
-from warehouse.entrypoints.cli import access, catalog, database, run  # noqa: E402  registers them
+from warehouse.entrypoints.cli import access, catalog, database, orders, run  # noqa: E402  registers them
 
-__all__ = ["access", "catalog", "database", "main", "open_service", "run", "setup_logging"]
+__all__ = [
+    "access",
+    "catalog",
+    "database",
+    "main",
+    "open_service",
+    "orders",
+    "run",
+    "setup_logging",
+]
