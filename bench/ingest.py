@@ -1,6 +1,6 @@
 """Ingest benchmark: movements through Mosquitto into PostgreSQL, beside raw paho QoS 1.
 
-    .venv/bin/python bench/ingest.py [--events 50000] [--agents 4] [--window 1000]
+    .venv/bin/python bench/ingest.py [--events 50000] [--agents 4] [--window 1000] [--orders 50]
 
 Prints, for the same broker in the same run:
   raw     one paho publisher process → one paho subscriber process, QoS 1, same payloads
@@ -372,6 +372,7 @@ def measure_ingest(
     workers: int,
     broker_pid: int | None,
     flow: tuple[int, float],
+    orders: int = 0,
 ) -> dict[str, Any]:
     name = f"warehouse_bench_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(pg_admin, autocommit=True) as admin:
@@ -389,6 +390,8 @@ def measure_ingest(
     try:
         subprocess.run([*cli, "db", "upgrade"], env=env, check=True, capture_output=True)
         subprocess.run([*cli, "seed", str(CATALOG)], env=env, check=True, capture_output=True)
+        if orders:
+            open_orders(cli, env, orders)
         for agent in sorted({a for _, a, _, _ in items}):  # unregistered: unknown_agent
             subprocess.run(
                 [*cli, "devices", "register", agent, "--site", site],
@@ -452,6 +455,24 @@ def measure_ingest(
     }
 
 
+def open_orders(cli: list[str], env: dict[str, str], count: int) -> None:
+    """``count`` open purchase orders at WH1 for the products the mixes receive, each with
+    more than any run delivers: every receipt is matched to an order line (and its station
+    told how the line stands)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "orders.csv"
+        rows = ["ref,site,supplier,expected_date,sku,qty"]
+        for n in range(count):
+            for sku in ("TEA-GRN", "HDP-BT"):
+                rows.append(
+                    f"PO-BENCH-{n},WH1,Bench supplier,2026-12-{1 + n % 28:02d},{sku},1000000000"
+                )
+        path.write_text("\n".join(rows) + "\n")
+        subprocess.run(
+            [*cli, "import", "purchase-orders", str(path)], env=env, check=True, capture_output=True
+        )
+
+
 def start_mosquitto() -> tuple[subprocess.Popen[bytes], int, Path]:
     """A private Mosquitto on a free loopback port, stopped by the caller."""
     with socket.socket() as sock:
@@ -511,6 +532,12 @@ def main() -> None:
     )
     parser.add_argument("--seconds", type=float, default=20, help="length of each --rate run")
     parser.add_argument(
+        "--orders",
+        type=int,
+        default=0,
+        help="open this many purchase orders first: every receipt is matched to one",
+    )
+    parser.add_argument(
         "--mix",
         choices=MIXES,
         default="plain",
@@ -549,9 +576,10 @@ def run(args: argparse.Namespace, host: str, port: int, broker_pid: int | None) 
         return
     site = f"B{uuid.uuid4().hex[:8]}"
     items = payloads(site, args.agents, args.events // args.agents)
+    with_orders = f", {args.orders} open purchase orders" if args.orders else ""
     print(
-        f"{len(items)} events from {args.agents} agents ({args.mix}), raw run with plain "
-        f"payloads of ~{len(items[0][3])} bytes, {os.cpu_count()} CPUs"
+        f"{len(items)} events from {args.agents} agents ({args.mix}{with_orders}), raw run "
+        f"with plain payloads of ~{len(items[0][3])} bytes, {os.cpu_count()} CPUs"
     )
     raw = measure_raw(host, port, items, broker_pid)
     print(
@@ -570,6 +598,7 @@ def run(args: argparse.Namespace, host: str, port: int, broker_pid: int | None) 
             workers,
             broker_pid,
             (args.window, args.ack_timeout, 0),
+            args.orders,
         )
         label = f"{workers} worker" + ("s" if workers > 1 else " ")
         print(

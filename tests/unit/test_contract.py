@@ -174,3 +174,27 @@ def test_exported_members_are_pinned() -> None:
         "decode_epc_uri",
         "decode_ndef",
     ]
+
+
+def test_the_fast_feedback_encoding_is_the_models() -> None:
+    now = datetime(2026, 12, 2, 9, 14, 3, 200000, tzinfo=UTC)
+    event_id = str(uuid.uuid4())
+    fast = contracts.encode_feedback(
+        "warn", "PO-1 line 2: 12 of 40 — über", "scanner-1", event_id, now
+    )
+    command = contracts.Command.model_validate_json(fast)
+    model = contracts.Command(
+        command_id=command.command_id,
+        issued_at=now,
+        body=contracts.FeedbackCommand(
+            level="warn",
+            text="PO-1 line 2: 12 of 40 — über",
+            device="scanner-1",
+            event_id=uuid.UUID(event_id),
+        ),
+    )
+    assert fast == contracts.encode(model)
+    bare = contracts.Command.model_validate_json(
+        contracts.encode_feedback("ok", "x" * 300, None, None, now)
+    )
+    assert bare.body.text == "x" * 200  # type: ignore[union-attr]

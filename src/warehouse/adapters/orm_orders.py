@@ -189,6 +189,7 @@ floor_exceptions = Table(
     Index(None, "status", "id"),
     Index(None, "site", "status", "id"),
     Index(None, "event_id"),
+    Index(None, "kind", "status", "sku"),
 )
 
 # Returns (RMA) against a sales order: what came back, and what became of each line.

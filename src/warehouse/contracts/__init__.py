@@ -11,6 +11,7 @@ from warehouse.contracts.codec import (
     decode_event,
     describe_errors,
     encode,
+    encode_feedback,
 )
 from warehouse.contracts.messages import (
     CONTRACT_VERSION,
@@ -72,6 +73,7 @@ __all__ = [
     "decode_event",
     "describe_errors",
     "encode",
+    "encode_feedback",
     "parse_topic",
     "topic",
 ]

@@ -8,6 +8,9 @@ Exceptions::
 from __future__ import annotations
 
 import contextlib
+import json
+import uuid
+from datetime import UTC, datetime
 from typing import Any, Final, TypeVar
 from uuid import UUID
 
@@ -59,6 +62,21 @@ class ContractError(ValueError):
 def encode(message: BaseModel) -> bytes:
     """Encode any contract model as compact UTF-8 JSON, leaving out unset optional fields."""
     return message.model_dump_json(exclude_none=True, by_alias=True).encode()
+
+
+def encode_feedback(
+    level: str, text: str, device: str | None, event_id: str | None, issued_at: datetime
+) -> bytes:
+    """A ``feedback`` command, the same bytes :func:`encode` makes of the model, built without
+    it: the ingest worker sends one per reconciled scan (tests check the two agree)."""
+    body: dict[str, str] = {"type": "feedback", "level": level, "text": text[:200]}
+    if device is not None:
+        body["device"] = device
+    if event_id is not None:
+        body["event_id"] = event_id
+    stamp = issued_at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    command = {"v": 1, "command_id": str(uuid.uuid4()), "issued_at": stamp, "body": body}
+    return json.dumps(command, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def decode_event(payload: bytes, *, max_bytes: int = DEFAULT_MAX_PAYLOAD) -> Event:

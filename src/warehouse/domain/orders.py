@@ -69,34 +69,42 @@ class OpenLine:
         return max(self.expected - self.received, ZERO)
 
 
+def receipt_order(lines: Sequence[OpenLine]) -> list[OpenLine]:
+    """The order receipts fill lines in: oldest expected date first, then order and line."""
+    return sorted(
+        lines, key=lambda line: (line.expected_date or date.max, line.order_ref, line.line_no)
+    )
+
+
 def match_receipt(
     qty: Decimal, lot: str, lines: Sequence[OpenLine]
 ) -> tuple[list[tuple[OpenLine, Decimal]], Decimal]:
-    """Spread a received ``qty`` over the open lines for its product, oldest expected date
-    first; return (line, qty) pairs and the over-receipt.
+    """Spread a received ``qty`` over the open lines for its product, taken in the order given
+    (see :func:`receipt_order`); return (line, qty) pairs and the over-receipt.
 
     A line that names a lot takes only that lot. What no line expects still lands on the first
     matching line (its received passes its expected), so the order shows the over-receipt."""
-    fitting = sorted(
-        (line for line in lines if not line.lot or line.lot == lot),
-        key=lambda line: (line.expected_date or date.max, line.order_ref, line.line_no),
-    )
-    if not fitting:
-        return [], qty
     taken: list[tuple[OpenLine, Decimal]] = []
+    first: OpenLine | None = None
     left = qty
-    for line in fitting:
-        if left <= 0:
-            break
+    for line in lines:
+        if line.lot and line.lot != lot:
+            continue
+        if first is None:
+            first = line
         part = min(left, line.remaining)
         if part > 0:
             taken.append((line, part))
             left -= part
+            if left <= 0:
+                return taken, ZERO
+    if first is None:
+        return [], qty
     if left > 0:  # the over-receipt: booked on the first line that fits
-        if taken and taken[0][0] is fitting[0]:
-            taken[0] = (fitting[0], taken[0][1] + left)
+        if taken and taken[0][0] is first:
+            taken[0] = (first, taken[0][1] + left)
         else:
-            taken.insert(0, (fitting[0], left))
+            taken.insert(0, (first, left))
     return taken, left
 
 

@@ -505,14 +505,18 @@ class IngestWorker:
     def _publish_feedback(self, result: IngestResult) -> None:
         """What each station is told about its receive, pick and ship scans (after the commit,
         so it never says ok about something that was rolled back)."""
+        now = datetime.now(UTC)
         for feedback in result.feedback:
-            body = contracts.FeedbackCommand(
-                level=feedback.level,
-                text=feedback.text,
-                device=feedback.device,
-                event_id=uuid.UUID(feedback.event_id) if feedback.event_id else None,
+            payload = contracts.encode_feedback(
+                feedback.level, feedback.text, feedback.device, feedback.event_id, now
             )
-            self.command(feedback.site, feedback.agent_id, body)
+            try:
+                # an ok is advisory (the scanner beeped already): QoS 0; warn and error QoS 1
+                qos = 0 if feedback.level == "ok" else 1
+                topic = contracts.topic(feedback.site, feedback.agent_id, "commands")
+                self.publish(topic, payload, qos=qos)
+            except OSError:
+                log.warning("no receiver to publish feedback to %s", feedback.agent_id)
 
     def _publish_acks(self, result: IngestResult) -> None:
         now = datetime.now(UTC)

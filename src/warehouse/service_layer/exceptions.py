@@ -47,9 +47,18 @@ def of_rejection(rejection: Rejection, event: FloorEvent | None) -> NewException
     )
 
 
-def of_negative(movements: Sequence[Movement]) -> list[NewException]:
-    """One exception per floor movement that took a location below zero."""
+def of_negative(uow: UnitOfWork, movements: Sequence[Movement]) -> list[NewException]:
+    """One exception per product, location and lot that floor movements took below zero and
+    that has none open yet: a bin that stays negative is one thing to look at, not one per
+    movement. (The movements themselves carry the ``negative_stock`` flag.)"""
     kind = ExceptionKind.NEGATIVE_STOCK
+    first: dict[tuple[str, str, str], Movement] = {}
+    for m in movements:
+        if Flag.NEGATIVE_STOCK in m.flags:
+            first.setdefault((m.product.sku, m.source.code, m.lot), m)
+    if not first:
+        return []
+    known = uow.exceptions.open_keys(kind.value, list(first))
     return [
         NewException(
             kind=kind.value,
@@ -66,8 +75,8 @@ def of_negative(movements: Sequence[Movement]) -> list[NewException]:
             qty=m.qty,
             code=m.code,
         )
-        for m in movements
-        if Flag.NEGATIVE_STOCK in m.flags
+        for key, m in first.items()
+        if key not in known
     ]
 
 

@@ -43,7 +43,7 @@ from warehouse.service_layer.ports import (
     UnitOfWork,
 )
 from warehouse.service_layer.ports_orders import NewException
-from warehouse.service_layer.reconcile import Scan
+from warehouse.service_layer.reconcile import Scan, per_device
 from warehouse.service_layer.resolve import Catalog, Provenance, build_movement
 
 log = logging.getLogger(__name__)
@@ -476,9 +476,9 @@ def _post(
     counts.count_scans(uow, catalog, [e for e in batch.counted if e.event_id in claimed], orders)
     uow.rejections.add(rejections)
     found = orders.exceptions + batch.exceptions(rejections)
-    found += exceptions.of_negative(movements)
+    found += exceptions.of_negative(uow, movements)
     uow.exceptions.add(found, now)
-    result.feedback = orders.feedback + batch.refusal_feedback(rejections)
+    result.feedback = per_device(orders.feedback + batch.refusal_feedback(rejections))
     return movements
 
 

@@ -181,34 +181,17 @@ def match_receipts(
     touched: set[str] = set()
     for site, items in by_site.items():
         product_ids = sorted({m.product.id for m, _ in items if m.product.id is not None})
-        lines = uow.orders.open_receipt_lines(site, product_ids, None)
+        lines = {
+            product: orders.receipt_order(open_lines)
+            for product, open_lines in uow.orders.open_receipt_lines(
+                site, product_ids, None
+            ).items()
+        }
         for movement, scan in items:
-            assert movement.product.id is not None
-            mine = lines.get(movement.product.id, [])
-            ref = movement.order_ref
-            if ref:
-                mine = [line for line in mine if line.order_ref == ref]
-            if not mine:
-                if ref:
-                    _unexpected(uow, movement, scan, site, out)
-                elif scan is not None:
-                    out.tell(
-                        scan,
-                        "ok",
-                        f"received {movement.qty} x {movement.product.sku} (no open order)",
-                    )
-                continue
-            booked = _book(movement, scan, mine, site, out)
-            if not booked:
-                _unexpected(uow, movement, scan, site, out)
-                continue
-            for line, qty in booked:
+            for line, qty in _match_one(uow, movement, scan, lines, site, out):
                 received[line.line_id] += qty
-                touched.add(line.order_ref)
-            updated = {line.line_id: line for line, _ in booked}
-            lines[movement.product.id] = [
-                updated.get(line.line_id, line) for line in lines[movement.product.id]
-            ]
+                if line.received >= line.expected:  # its order may be complete now
+                    touched.add(line.order_ref)
     uow.orders.add_received(received, now)
     for ref in sorted(touched):
         order = uow.orders.purchase_order(ref, lock=False)
@@ -218,6 +201,30 @@ def match_receipts(
             and all(line.received >= line.qty for line in order.lines)
         ):
             uow.orders.set_purchase_status(order.id, PurchaseStatus.RECEIVED, now)
+
+
+def _match_one(
+    uow: UnitOfWork,
+    movement: Movement,
+    scan: Scan | None,
+    lines: dict[int, list[OpenLine]],
+    site: str,
+    out: Reconciled,
+) -> list[tuple[OpenLine, Decimal]]:
+    """Book one receipt on ``lines`` (updated in place, so the next receipt sees it)."""
+    assert movement.product.id is not None
+    current = lines.get(movement.product.id, [])
+    ref = movement.order_ref
+    mine = [line for line in current if line.order_ref == ref] if ref else current
+    booked = _book(movement, scan, mine, site, out) if mine else []
+    if not booked:  # unplanned without an order; unexpected against one
+        if ref:
+            _unexpected(uow, movement, scan, site, out)
+        return []
+    for line, _ in booked:
+        at = next(n for n, x in enumerate(current) if x.line_id == line.line_id)
+        current[at] = line
+    return booked
 
 
 def _book(

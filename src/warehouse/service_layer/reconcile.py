@@ -8,7 +8,8 @@ which the ingest publishes after the commit."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from warehouse.domain.exceptions import SUGGESTIONS, ExceptionKind
@@ -84,3 +85,26 @@ class Reconciled:
                 code=code or (movement.code if movement else None) or (scan.sscc if scan else None),
             )
         )
+
+
+_SEVERITY = {"ok": 0, "warn": 1, "error": 2}
+
+
+def per_device(feedback: Sequence[Feedback]) -> list[Feedback]:
+    """One command per device and batch. At the pace people scan a batch holds one scan per
+    device, so nothing changes; when a backlog arrives at once (an outbox replayed after an
+    outage) the station is told once: the worst level, with that scan's text and how many
+    more scans the command covers, instead of beeping hundreds of times."""
+    groups: dict[tuple[str, str, str | None], list[Feedback]] = {}
+    for item in feedback:
+        groups.setdefault((item.site, item.agent_id, item.device), []).append(item)
+    out = []
+    for items in groups.values():
+        if len(items) == 1:
+            out.append(items[0])
+            continue
+        worst = max(_SEVERITY.get(i.level, 2) for i in items)
+        last = [i for i in items if _SEVERITY.get(i.level, 2) == worst][-1]
+        text = f"{last.text} (+{len(items) - 1} more scans)"
+        out.append(replace(last, text=text[:200]))
+    return out

@@ -8,10 +8,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, func, insert, select, update
+from sqlalchemy import Connection, Select, and_, func, insert, select, type_coerce, update
 
 from warehouse.adapters import orm
 from warehouse.adapters.sql import insert as upsert
+from warehouse.adapters.types import Quantity
 from warehouse.domain.model import VIRTUAL_KINDS, LocationKind, StockKey
 from warehouse.domain.orders import Allocation, Bin, OpenLine, PurchaseStatus
 from warehouse.service_layer.ports_orders import (
@@ -142,11 +143,10 @@ class SqlOrders:
     def add_received(self, received: Mapping[int, Decimal], at: datetime) -> None:
         line = orm.purchase_order_lines
         for line_id, qty in sorted(received.items()):
-            current = self.conn.execute(
-                select(line.c.received).where(line.c.id == line_id)
-            ).scalar_one()
             self.conn.execute(
-                update(line).where(line.c.id == line_id).values(received=current + qty)
+                update(line)
+                .where(line.c.id == line_id)
+                .values(received=line.c.received + type_coerce(qty, Quantity))
             )
 
     def set_purchase_status(self, order_id: int, status: str, at: datetime) -> None:
@@ -385,11 +385,14 @@ class SqlOrders:
                 s.c.location_id == key.location_id,
                 s.c.lot == key.lot,
             )
-            current = self.conn.execute(select(s.c.reserved).where(where)).scalar_one()
             self.conn.execute(
                 update(s)
                 .where(where)
-                .values(reserved=current + delta, version=s.c.version + 1, updated_at=at)
+                .values(
+                    reserved=s.c.reserved + type_coerce(delta, Quantity),
+                    version=s.c.version + 1,
+                    updated_at=at,
+                )
             )
 
     # --- packages -----------------------------------------------------------------------------
@@ -595,6 +598,21 @@ class SqlExceptions:
             row.detail,
             tuple(s for s in row.suggestions.split(",") if s),
         )
+
+    def open_keys(
+        self, kind: str, keys: Sequence[tuple[str, str, str]]
+    ) -> set[tuple[str, str, str]]:
+        """Which (sku, location, lot) keys have an open exception of ``kind``."""
+        x = orm.floor_exceptions
+        found: set[tuple[str, str, str]] = set()
+        skus = sorted({k[0] for k in keys})
+        for row in self.conn.execute(
+            select(x.c.sku, x.c.location, x.c.lot).where(
+                x.c.kind == kind, x.c.status == "open", x.c.sku.in_(skus)
+            )
+        ):
+            found.add((row.sku or "", row.location or "", row.lot or ""))
+        return found & set(keys)
 
     def open_for_event(self, event_id: str, kind: str) -> list[int]:
         x = orm.floor_exceptions

@@ -49,6 +49,11 @@ def upgrade() -> None:
             batch_op.f("ix_floor_exceptions_event_id"), ["event_id"], unique=False
         )
         batch_op.create_index(
+            batch_op.f("ix_floor_exceptions_kind_status_sku"),
+            ["kind", "status", "sku"],
+            unique=False,
+        )
+        batch_op.create_index(
             batch_op.f("ix_floor_exceptions_site_status_id"), ["site", "status", "id"], unique=False
         )
         batch_op.create_index(
@@ -415,5 +420,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_floor_exceptions_status_id"))
         batch_op.drop_index(batch_op.f("ix_floor_exceptions_site_status_id"))
         batch_op.drop_index(batch_op.f("ix_floor_exceptions_event_id"))
+        batch_op.drop_index(batch_op.f("ix_floor_exceptions_kind_status_sku"))
 
     op.drop_table("floor_exceptions")
