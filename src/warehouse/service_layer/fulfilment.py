@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from warehouse.domain import orders
 from warehouse.domain.errors import Conflict, InsufficientStock, NotFound, RuleViolation
@@ -22,6 +23,7 @@ from warehouse.service_layer.ports_orders import (
     NewSalesOrder,
     PackageLine,
     PackageView,
+    SalesLineView,
     SalesOrderView,
 )
 from warehouse.service_layer.receiving import LineRequest, order_lines, require_site
@@ -250,9 +252,12 @@ def release_expired(uow: UnitOfWork, now: datetime, limit: int = 100) -> list[st
 
 
 def _status(uow: UnitOfWork, ref: str) -> SalesStatus:
-    order = _order(uow, ref, lock=False)
+    return _status_of(_order(uow, ref, lock=False).lines)
+
+
+def _status_of(lines: Sequence[SalesLineView]) -> SalesStatus:
     total = {
-        name: sum((getattr(x, name) for x in order.lines), ZERO)
+        name: sum((getattr(x, name) for x in lines), ZERO)
         for name in ("qty", "reserved", "picked", "packed", "shipped")
     }
     return orders.sales_status(
@@ -264,100 +269,121 @@ def pick_scans(uow: UnitOfWork, scans: Sequence[Scan], out: Reconciled, now: dat
     """Picks scanned against a sales order settle its pick tasks: the goods stay reserved
     where the pick put them. A pick that settles none (wrong item, wrong location or lot,
     more than is left) is not posted: it is an exception and an ``error`` to the station.
-    A pick naming no sales order is a plain movement, as before orders existed."""
-    tasks: dict[str, list[AllocationRow]] = {}
-    views: dict[str, SalesOrderView] = {}
-    for scan in sorted(scans, key=lambda s: s.movement.order_ref or "" if s.movement else ""):
+    A pick naming no sales order is a plain movement, as before orders existed.
+
+    Orders are read (and locked) once per batch and written back once: a pick station
+    scanning fast costs a few statements per batch, not per scan."""
+    if not scans:
+        return
+    refs = sorted({s.movement.order_ref for s in scans if s.movement and s.movement.order_ref})
+    found = uow.orders.sales_orders(refs, lock=True)
+    tasks = uow.orders.allocations_of([o.id for o in found.values()], lock=True)
+    picking = {ref: _Picking(o, tasks.get(o.id, [])) for ref, o in found.items()}
+    for scan in scans:
         movement = scan.movement
         assert movement is not None
-        assert movement.order_ref is not None
-        ref = movement.order_ref
-        if ref not in views:
-            order = uow.orders.sales_order(ref, lock=True)
-            if order is None:
-                continue
-            views[ref] = order
-            tasks[ref] = uow.orders.allocations(order.id, lock=True)
-        order = views[ref]
-        rows = tasks[ref]
-        product, source = movement.product, movement.source
+        state = picking.get(movement.order_ref or "")
+        if state is not None:
+            state.pick(scan, movement, out)
+    rows: list[dict[str, Any]] = []
+    lines: list[dict[str, Any]] = []
+    for state in picking.values():
+        state.store(uow, now, rows, lines)
+    uow.orders.update_allocations(rows)
+    uow.orders.update_lines(lines)
+
+
+class _Picking:
+    """One order's lines and pick tasks while a batch's picks settle them."""
+
+    def __init__(self, order: SalesOrderView, rows: list[AllocationRow]) -> None:
+        self.order = order
+        self.lines = {line.id: line for line in order.lines}
+        self.rows = {row.task.id: row for row in rows}
+        self.changed_rows: set[int] = set()
+        self.changed_lines: set[int] = set()
+
+    def pick(self, scan: Scan, movement: Movement, out: Reconciled) -> None:
+        ref, product, source = self.order.ref, movement.product, movement.source
         assert product.id is not None
         assert source.id is not None
-        if order.status not in RESERVING:
-            out.refused.add(scan.event.event_id)
-            text = f"{ref} is {order.status}; nothing to pick"
-            out.flag(ExceptionKind.WRONG_ITEM, text, scan, location=source.code, qty=movement.qty)
-            out.tell(scan, "error", text)
-            continue
+        if self.order.status not in RESERVING:
+            self._refuse(
+                scan,
+                movement,
+                out,
+                ExceptionKind.WRONG_ITEM,
+                f"{ref} is {self.order.status}; nothing to pick",
+            )
+            return
+        tasks = [row.task for row in self.rows.values()]
         plan = orders.plan_pick(
-            ref,
-            [r.task for r in rows],
-            product.id,
-            product.sku,
-            source.id,
-            source.code,
-            movement.lot,
-            movement.qty,
+            ref, tasks, product.id, product.sku, source.id, source.code, movement.lot, movement.qty
         )
         if isinstance(plan, orders.PickRefused):
-            out.refused.add(scan.event.event_id)
-            out.flag(
-                ExceptionKind(plan.problem.value),
-                plan.text,
-                scan,
-                location=source.code,
-                qty=movement.qty,
-            )
-            out.tell(scan, "error", plan.text)
-            continue
+            self._refuse(scan, movement, out, ExceptionKind(plan.problem.value), plan.text)
+            return
         destination = movement.destination
         assert destination.id is not None
-        by_id = {r.task.id: r for r in rows}
-        lines: dict[int, Decimal] = {}
+        line_id = 0
         for task, qty in plan:
-            row = by_id[task.id]
+            row = self.rows[task.id]
             out.reserve(StockKey(product.id, task.location_id, task.lot), -qty)
             out.reserve(StockKey(product.id, destination.id, movement.lot or task.lot), qty)
-            by_id[task.id] = AllocationRow(
+            line_id = task.line_id
+            line = self.lines[line_id]
+            self.lines[line_id] = line = replace(
+                line, reserved=line.reserved - qty, picked=line.picked + qty
+            )
+            self.rows[task.id] = AllocationRow(
                 replace(task, qty=task.qty - qty),
                 row.picked + qty,
                 destination.id,
                 row.staged + qty,
                 row.packed,
             )
-            lines[task.line_id] = lines.get(task.line_id, ZERO) + qty
-            uow.orders.update_allocation(
-                task.id,
-                qty=task.qty - qty,
-                picked=row.picked + qty,
-                staged=row.staged + qty,
-                staged_location_id=destination.id,
+            self.changed_rows.add(task.id)
+            self.changed_lines.add(line_id)
+        for task_id, row in self.rows.items():  # every task of the line sees its new total
+            if row.task.line_id == line_id:
+                picked = self.lines[line_id].picked
+                self.rows[task_id] = replace(row, task=replace(row.task, line_picked=picked))
+        line = self.lines[line_id]
+        out.tell(scan, "ok", orders.pick_text(ref, line.line_no, line.picked, line.qty))
+
+    def _refuse(
+        self, scan: Scan, movement: Movement, out: Reconciled, kind: ExceptionKind, text: str
+    ) -> None:
+        out.refused.add(scan.event.event_id)
+        out.flag(kind, text, scan, location=movement.source.code, qty=movement.qty)
+        out.tell(scan, "error", text)
+
+    def store(
+        self,
+        uow: UnitOfWork,
+        now: datetime,
+        rows: list[dict[str, Any]],
+        lines: list[dict[str, Any]],
+    ) -> None:
+        """Collect the changed tasks and lines (written for every order at once) and write
+        the order's new status."""
+        for task_id in sorted(self.changed_rows):
+            row = self.rows[task_id]
+            rows.append(
+                {
+                    "id": task_id,
+                    "qty": row.task.qty,
+                    "picked": row.picked,
+                    "staged": row.staged,
+                    "staged_location_id": row.staged_location_id,
+                }
             )
-        tasks[ref] = [by_id[r.task.id] for r in rows]
-        text = ""
-        for line_id, qty in lines.items():
-            line = next(x for x in order.lines if x.id == line_id)
-            line = replace(line, reserved=line.reserved - qty, picked=line.picked + qty)
-            uow.orders.update_line(line_id, reserved=line.reserved, picked=line.picked)
-            views[ref] = order = replace(
-                order, lines=tuple(line if x.id == line_id else x for x in order.lines)
-            )
-            text = orders.pick_text(ref, line.line_no, line.picked, line.qty)
-            tasks[ref] = [
-                AllocationRow(
-                    replace(r.task, line_picked=line.picked),
-                    r.picked,
-                    r.staged_location_id,
-                    r.staged,
-                    r.packed,
-                )
-                if r.task.line_id == line_id
-                else r
-                for r in tasks[ref]
-            ]
-        out.tell(scan, "ok", text)
-    for ref, view in views.items():
-        uow.orders.update_sales_order(view.id, now, status=_status(uow, ref).value)
+        for line_id in sorted(self.changed_lines):
+            line = self.lines[line_id]
+            lines.append({"id": line_id, "reserved": line.reserved, "picked": line.picked})
+        if self.changed_lines:
+            status = _status_of(tuple(self.lines.values()))
+            uow.orders.update_sales_order(self.order.id, now, status=status.value)
 
 
 def pack(uow: UnitOfWork, ref: str, series: SsccSeries, principal: str, now: datetime) -> str:

@@ -8,7 +8,17 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, func, insert, select, type_coerce, update
+from sqlalchemy import (
+    Connection,
+    Select,
+    and_,
+    bindparam,
+    func,
+    insert,
+    select,
+    type_coerce,
+    update,
+)
 
 from warehouse.adapters import orm
 from warehouse.adapters.sql import insert as upsert
@@ -195,45 +205,53 @@ class SqlOrders:
         return order_id
 
     def sales_order(self, ref: str, *, lock: bool) -> SalesOrderView | None:
+        return self.sales_orders([ref], lock=lock).get(ref)
+
+    def sales_orders(self, refs: Sequence[str], *, lock: bool) -> dict[str, SalesOrderView]:
         so, line, p = orm.sales_orders, orm.sales_order_lines, orm.products
-        head = self.conn.execute(
-            _locked(self.conn, select(so).where(so.c.ref == ref), lock)
-        ).first()
-        if head is None:
-            return None
-        rows = self.conn.execute(
+        heads = self.conn.execute(
+            _locked(
+                self.conn, select(so).where(so.c.ref.in_(sorted(set(refs)))).order_by(so.c.id), lock
+            )
+        ).all()
+        if not heads:
+            return {}
+        lines: dict[int, list[SalesLineView]] = defaultdict(list)
+        for r in self.conn.execute(
             select(line, p.c.sku)
             .join(p, p.c.id == line.c.product_id)
-            .where(line.c.order_id == head.id)
-            .order_by(line.c.line_no)
-        )
-        lines = tuple(
-            SalesLineView(
-                r.id,
-                r.line_no,
-                r.product_id,
-                r.sku,
-                r.qty,
-                r.reserved,
-                r.picked,
-                r.packed,
-                r.shipped,
-                r.backordered,
-                r.returned,
+            .where(line.c.order_id.in_([h.id for h in heads]))
+            .order_by(line.c.order_id, line.c.line_no)
+        ):
+            lines[r.order_id].append(
+                SalesLineView(
+                    r.id,
+                    r.line_no,
+                    r.product_id,
+                    r.sku,
+                    r.qty,
+                    r.reserved,
+                    r.picked,
+                    r.packed,
+                    r.shipped,
+                    r.backordered,
+                    r.returned,
+                )
             )
-            for r in rows
-        )
-        return SalesOrderView(
-            head.id,
-            head.ref,
-            head.site,
-            head.customer,
-            head.status,
-            head.shortage,
-            head.reserve_minutes,
-            head.reserved_until,
-            lines,
-        )
+        return {
+            h.ref: SalesOrderView(
+                h.id,
+                h.ref,
+                h.site,
+                h.customer,
+                h.status,
+                h.shortage,
+                h.reserve_minutes,
+                h.reserved_until,
+                tuple(lines[h.id]),
+            )
+            for h in heads
+        }
 
     def update_sales_order(self, order_id: int, at: datetime, **values: Any) -> None:
         so = orm.sales_orders
@@ -319,6 +337,11 @@ class SqlOrders:
         )
 
     def allocations(self, order_id: int, *, lock: bool) -> list[AllocationRow]:
+        return self.allocations_of([order_id], lock=lock).get(order_id, [])
+
+    def allocations_of(
+        self, order_ids: Sequence[int], *, lock: bool
+    ) -> dict[int, list[AllocationRow]]:
         a, line, p, loc = orm.allocations, orm.sales_order_lines, orm.products, orm.locations
         query = (
             select(
@@ -332,33 +355,59 @@ class SqlOrders:
             .join(line, line.c.id == a.c.line_id)
             .join(p, p.c.id == a.c.product_id)
             .join(loc, loc.c.id == a.c.location_id)
-            .where(a.c.order_id == order_id)
+            .where(a.c.order_id.in_(sorted(set(order_ids))))
             .order_by(a.c.id)
         )
         if lock and self.conn.dialect.name == "postgresql":
             query = query.with_for_update(of=a)
-        return [
-            AllocationRow(
-                Allocation(
-                    r.id,
-                    r.line_id,
-                    r.line_no,
-                    r.product_id,
-                    r.sku,
-                    r.location_id,
-                    r.code,
-                    r.lot,
-                    r.qty,
-                    r.line_qty,
-                    r.line_picked,
-                ),
-                r.picked,
-                r.staged_location_id,
-                r.staged,
-                r.packed,
+        out: dict[int, list[AllocationRow]] = defaultdict(list)
+        for r in self.conn.execute(query):
+            out[r.order_id].append(
+                AllocationRow(
+                    Allocation(
+                        r.id,
+                        r.line_id,
+                        r.line_no,
+                        r.product_id,
+                        r.sku,
+                        r.location_id,
+                        r.code,
+                        r.lot,
+                        r.qty,
+                        r.line_qty,
+                        r.line_picked,
+                    ),
+                    r.picked,
+                    r.staged_location_id,
+                    r.staged,
+                    r.packed,
+                )
             )
-            for r in self.conn.execute(query)
-        ]
+        return dict(out)
+
+    def update_allocations(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Many allocations at once: each dict has ``id`` and the same other columns."""
+        if rows:
+            a = orm.allocations
+            names = [k for k in rows[0] if k != "id"]
+            stmt = (
+                update(a)
+                .where(a.c.id == bindparam("b_id"))
+                .values({k: bindparam(f"b_{k}") for k in names})
+            )
+            self.conn.execute(stmt, [{f"b_{k}": v for k, v in r.items()} for r in rows])
+
+    def update_lines(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Many sales-order lines at once: each dict has ``id`` and the same other columns."""
+        if rows:
+            line = orm.sales_order_lines
+            names = [k for k in rows[0] if k != "id"]
+            stmt = (
+                update(line)
+                .where(line.c.id == bindparam("b_id"))
+                .values({k: bindparam(f"b_{k}") for k in names})
+            )
+            self.conn.execute(stmt, [{f"b_{k}": v for k, v in r.items()} for r in rows])
 
     def update_allocation(self, allocation_id: int, **values: Any) -> None:
         a = orm.allocations
