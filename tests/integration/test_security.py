@@ -114,6 +114,21 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ("POST", "/api/v1/counts/{ref}/approve"): Sample(
         "/api/v1/counts/CNT-S1/approve", names_wh1=True
     ),
+    ("GET", "/api/v1/reports/low-stock"): Sample(
+        "/api/v1/reports/low-stock?site=WH1", names_wh1=True
+    ),
+    ("GET", "/api/v1/reports/reorder"): Sample("/api/v1/reports/reorder?site=WH1", names_wh1=True),
+    ("GET", "/api/v1/reports/fill-rate"): Sample(
+        "/api/v1/reports/fill-rate?site=WH1", names_wh1=True
+    ),
+    ("GET", "/api/v1/reports/pick-accuracy"): Sample(
+        "/api/v1/reports/pick-accuracy?site=WH1", names_wh1=True
+    ),
+    ("GET", "/api/v1/reports/stock-as-of"): Sample(
+        "/api/v1/reports/stock-as-of?site=WH1&at=2026-01-01T00:00:00Z", names_wh1=True
+    ),
+    ("GET", "/api/v1/units"): Sample("/api/v1/units?site=WH1", names_wh1=True),
+    ("GET", "/api/v1/rfid-sweeps"): Sample("/api/v1/rfid-sweeps?site=WH1", names_wh1=True),
     ("GET", "/api/v1/exceptions"): Sample("/api/v1/exceptions?site=WH1", names_wh1=True),
     ("GET", "/api/v1/exceptions/{exception_id}"): Sample("/api/v1/exceptions/1", names_wh1=True),
     ("POST", "/api/v1/exceptions/{exception_id}/resolve"): Sample(

@@ -21,6 +21,7 @@ from warehouse.entrypoints.api.routers import (
     exceptions,
     operations,
     orders,
+    reports,
     stock,
 )
 from warehouse.entrypoints.api.security import check_routes
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
         orders.router,
         exceptions.router,
         counts.router,
+        reports.router,
         operations.router,
         auth.router,
     ):
