@@ -36,6 +36,8 @@ MQTT_PORT = int(os.environ.get("WAREHOUSE_TEST_MQTT_PORT", "1883"))
 RUN_ID = uuid.uuid4().hex[:8]
 DEMO_CATALOG = Path(str(resources.files("warehouse.demo") / "catalog.yaml"))
 TABLES = (
+    "transfer_lines",
+    "transfers",
     "count_lines",
     "count_sessions",
     "return_lines",

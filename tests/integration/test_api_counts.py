@@ -190,3 +190,48 @@ def test_an_unknown_code_scanned_in_a_count_is_an_exception(
     assert told.feedback[0].level == "error"
     items = client.get("/api/v1/exceptions", params={"kind": "unknown_code"}).json()["items"]
     assert [(x["code"], x["location"]) for x in items] == [("MYSTERY-1", "WH1-B-01")]
+
+
+def test_transfers_within_a_site_and_through_transit_with_a_discrepancy(
+    seeded: Service, client: TestClient
+) -> None:
+    move(seeded, kind="receive", code=TEA, qty=20, to_location="WH1-A-01")
+    local = {
+        "ref": "TO-1",
+        "from_location": "WH1-A-01",
+        "to_location": "WH1-B-01",
+        "lines": [{"sku": "TEA-GRN", "qty": "5"}],
+    }
+    assert client.post("/api/v1/transfers", json=local).status_code == 201
+    assert client.post("/api/v1/transfers/TO-1/ship").json()["status"] == "received"
+    assert stock(client, "TEA-GRN", "WH1-B-01") == "5"
+    away = {
+        **local,
+        "ref": "TO-2",
+        "to_location": "ST1-BACK",
+        "lines": [{"sku": "TEA-GRN", "qty": "10"}],
+    }
+    assert client.post("/api/v1/transfers", json=away).status_code == 201
+    assert client.post("/api/v1/transfers/TO-2/receive").status_code == 409  # not shipped
+    shipped = client.post("/api/v1/transfers/TO-2/ship").json()
+    assert (shipped["status"], shipped["lines"][0]["shipped"]) == ("in_transit", "10")
+    assert stock(client, "TEA-GRN", "WH1-A-01") == "5"
+    in_transit = client.get(
+        "/api/v1/stock", params={"sku": "TEA-GRN", "location": "TRANSIT", "include_virtual": True}
+    ).json()["items"]
+    assert in_transit[0]["on_hand"] == "10"
+    store = {"Authorization": f"Bearer {token_for(seeded, 'staff@ST1')}"}
+    arrived = client.post(
+        "/api/v1/transfers/TO-2/receive",
+        headers=store,
+        json={"lines": [{"sku": "TEA-GRN", "qty": "9"}]},
+    )
+    assert arrived.json()["lines"][0]["received"] == "9", arrived.text
+    assert stock(client, "TEA-GRN", "ST1-BACK") == "9"
+    (gap,) = client.get("/api/v1/exceptions", params={"kind": "transfer_discrepancy"}).json()[
+        "items"
+    ]
+    assert (gap["order_ref"], gap["qty"], gap["site"]) == ("TO-2", "1", "ST1")
+    too_much = {**local, "ref": "TO-3", "lines": [{"sku": "TEA-GRN", "qty": "500"}]}
+    client.post("/api/v1/transfers", json=too_much)
+    assert client.post("/api/v1/transfers/TO-3/ship").status_code == 409  # would oversell

@@ -42,6 +42,8 @@ ASN = "106141411234567897"
 LINES = [{"sku": "TEA-GRN", "qty": "2"}]
 PO = {"ref": "PO-NEW", "site": "WH1", "supplier": "Tea Co", "lines": LINES}
 SO = {"ref": "SO-NEW", "site": "WH1", "customer": "Cafe", "lines": LINES}
+TRANSFER = {"ref": "TO-NEW", "from_location": "WH1-A-01", "to_location": "WH1-B-01",
+            "lines": LINES}  # fmt: skip
 RETURN = {"ref": "RMA-NEW", "order_ref": "SO-R", "location": "WH1-A-01",
           "lines": [{"sku": "TEA-GRN", "qty": "1", "disposition": "restock"}]}  # fmt: skip
 
@@ -129,6 +131,14 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ),
     ("GET", "/api/v1/units"): Sample("/api/v1/units?site=WH1", names_wh1=True),
     ("GET", "/api/v1/rfid-sweeps"): Sample("/api/v1/rfid-sweeps?site=WH1", names_wh1=True),
+    ("POST", "/api/v1/transfers"): Sample("/api/v1/transfers", TRANSFER, names_wh1=True),
+    ("GET", "/api/v1/transfers/{ref}"): Sample("/api/v1/transfers/TO-S1", names_wh1=True),
+    ("POST", "/api/v1/transfers/{ref}/ship"): Sample(
+        "/api/v1/transfers/TO-S1/ship", names_wh1=True
+    ),
+    ("POST", "/api/v1/transfers/{ref}/receive"): Sample(
+        "/api/v1/transfers/TO-S1/receive", names_wh1=True
+    ),
     ("GET", "/api/v1/exceptions"): Sample("/api/v1/exceptions?site=WH1", names_wh1=True),
     ("GET", "/api/v1/exceptions/{exception_id}"): Sample("/api/v1/exceptions/1", names_wh1=True),
     ("POST", "/api/v1/exceptions/{exception_id}/resolve"): Sample(
@@ -183,6 +193,9 @@ def app_service(seeded: Service) -> Service:
         assert client.post("/api/v1/purchase-orders/PO-S2/close").status_code == 200
         assert client.post("/api/v1/sales-orders", json={**SO, "ref": "SO-S1"}).status_code == 201
         shipped_and_returned(seeded, client)
+        assert (
+            client.post("/api/v1/transfers", json={**TRANSFER, "ref": "TO-S1"}).status_code == 201
+        )
         assert (
             client.post("/api/v1/counts", json={"ref": "CNT-S1", "location": "WH1-A"}).status_code
             == 201

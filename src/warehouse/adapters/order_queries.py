@@ -386,3 +386,31 @@ def site_of(conn: Connection, table: str, ref: str) -> str:
     if site is None:
         raise NotFound(f"{table} {ref!r} does not exist", field="ref")
     return str(site)
+
+
+def transfer_doc(conn: Connection, ref: str) -> dict[str, Any]:
+    """One transfer: where from and to, its status, and each line shipped and received."""
+    from warehouse.adapters.repositories.transfers import SqlTransfers
+
+    found = SqlTransfers(conn).get(ref, lock=False)
+    if found is None:
+        raise NotFound(f"transfer {ref!r} does not exist", field="ref")
+    return {
+        "ref": found.ref,
+        "from_site": found.from_site,
+        "to_site": found.to_site,
+        "from_location": found.from_location,
+        "to_location": found.to_location,
+        "status": found.status,
+        "lines": [
+            {
+                "line": x.line_no,
+                "sku": x.sku,
+                "lot": x.lot or None,
+                "qty": x.qty,
+                "shipped": x.shipped,
+                "received": x.received,
+            }
+            for x in found.lines
+        ],
+    }

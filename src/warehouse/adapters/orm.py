@@ -347,3 +347,5 @@ returns = orm_orders.returns
 return_lines = orm_orders.return_lines
 count_sessions = orm_orders.count_sessions
 count_lines = orm_orders.count_lines
+transfers = orm_orders.transfers
+transfer_lines = orm_orders.transfer_lines

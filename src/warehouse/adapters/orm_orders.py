@@ -253,3 +253,36 @@ count_lines = Table(
     Column("book", Quantity, nullable=False),
     Column("counted", Quantity),  # None: not counted yet
 )
+
+
+# Transfers between locations, and between sites through TRANSIT.
+transfers = Table(
+    "transfers",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("ref", String(64), nullable=False, unique=True),
+    Column("from_site", String(64), nullable=False),
+    Column("to_site", String(64), nullable=False),
+    Column("from_location_id", BigInteger, ForeignKey("locations.id"), nullable=False),
+    Column("to_location_id", BigInteger, ForeignKey("locations.id"), nullable=False),
+    Column("status", String(12), nullable=False),  # draft, in_transit, received, cancelled
+    Column("created_by", String(128), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index(None, "from_site", "status"),
+    Index(None, "to_site", "status"),
+)
+
+transfer_lines = Table(
+    "transfer_lines",
+    metadata,
+    Column(
+        "transfer_id", BigInteger, ForeignKey("transfers.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("line_no", Integer, primary_key=True),
+    Column("product_id", BigInteger, ForeignKey("products.id"), nullable=False),
+    Column("lot", String(64), nullable=False),
+    Column("qty", Quantity, nullable=False),
+    Column("shipped", Quantity, nullable=False),
+    Column("received", Quantity, nullable=False),
+)

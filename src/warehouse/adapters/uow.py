@@ -31,6 +31,7 @@ class SqlUnitOfWork:
     orders: ports_orders.OrderRepository
     exceptions: ports_orders.ExceptionRepository
     counts: ports_orders.CountRepository
+    transfers: ports_orders.TransferRepository
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -56,6 +57,7 @@ class SqlUnitOfWork:
         self.orders = repo.SqlOrders(conn)
         self.exceptions = repo.SqlExceptions(conn)
         self.counts = repo.SqlCounts(conn)
+        self.transfers = repo.SqlTransfers(conn)
         return self
 
     def __exit__(

@@ -83,6 +83,8 @@ ACTIONS: dict[str, Action] = {
         _action("counts.read", "staff manager admin", Scope.SITE, "see counts"),
         _action("counts.write", "staff manager admin", Scope.SITE,
                 "start, enter and refresh counts"),
+        _action("transfers.write", "staff manager admin", Scope.SITE,
+                "create, ship and receive transfers"),
         _action("reports.read", "manager admin", Scope.SITE, "read and export reports"),
         _action("units.read", "staff manager admin", Scope.SITE,
                 "see serialized units and RFID sweeps"),

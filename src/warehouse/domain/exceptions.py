@@ -22,6 +22,7 @@ class ExceptionKind(StrEnum):
     WRONG_LOT = "wrong_lot"
     MISSING_TAG = "missing_tag"  # an RFID sweep did not see a unit the ledger places there
     UNEXPECTED_TAG = "unexpected_tag"  # a sweep saw a unit the ledger places elsewhere
+    TRANSFER_DISCREPANCY = "transfer_discrepancy"  # arrived other than it was shipped
 
 
 class Resolution(StrEnum):
@@ -50,6 +51,7 @@ SUGGESTIONS: dict[ExceptionKind, tuple[Resolution, ...]] = {
     ExceptionKind.WRONG_LOT: (Resolution.DISMISS,),
     ExceptionKind.MISSING_TAG: (Resolution.ADJUST, *_ANY),
     ExceptionKind.UNEXPECTED_TAG: (Resolution.ACCEPT, Resolution.DISMISS),
+    ExceptionKind.TRANSFER_DISCREPANCY: (Resolution.ACCEPT, Resolution.DISMISS),
 }
 
 

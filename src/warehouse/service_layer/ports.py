@@ -19,6 +19,7 @@ from warehouse.service_layer.ports_orders import (
     CountRepository,
     ExceptionRepository,
     OrderRepository,
+    TransferRepository,
 )
 
 
@@ -330,6 +331,7 @@ class UnitOfWork(Protocol):
     orders: OrderRepository
     exceptions: ExceptionRepository
     counts: CountRepository
+    transfers: TransferRepository
 
     def __enter__(self) -> Self: ...
     def __exit__(

@@ -307,3 +307,43 @@ class CountRepository(Protocol):
         add: bool,
     ) -> Decimal: ...
     def set_status(self, session_id: int, status: str, by: str | None, at: datetime) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class TransferLine:
+    line_no: int
+    product_id: int
+    sku: str
+    lot: str
+    qty: Decimal
+    shipped: Decimal
+    received: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class TransferView:
+    id: int
+    ref: str
+    from_site: str
+    to_site: str
+    from_location: str
+    to_location: str
+    status: str
+    lines: tuple[TransferLine, ...]
+
+
+class TransferRepository(Protocol):
+    def add(
+        self,
+        ref: str,
+        from_site: str,
+        to_site: str,
+        from_location_id: int,
+        to_location_id: int,
+        lines: Sequence[OrderLine],
+        by: str,
+        at: datetime,
+    ) -> None: ...
+    def get(self, ref: str, *, lock: bool) -> TransferView | None: ...
+    def update_line(self, transfer_id: int, line_no: int, **values: Decimal) -> None: ...
+    def set_status(self, transfer_id: int, status: str, at: datetime) -> None: ...

@@ -8,6 +8,7 @@ from warehouse.adapters.repositories.idempotency import SqlIdempotency
 from warehouse.adapters.repositories.ingest import SEQ_WINDOW, SqlAgents, SqlInbox, SqlRejections
 from warehouse.adapters.repositories.orders import SqlExceptions, SqlOrders
 from warehouse.adapters.repositories.stock import SqlLedger, SqlStock, SqlSweeps, SqlUnits
+from warehouse.adapters.repositories.transfers import SqlTransfers
 
 __all__ = [
     "SEQ_WINDOW",
@@ -26,5 +27,6 @@ __all__ = [
     "SqlRejections",
     "SqlStock",
     "SqlSweeps",
+    "SqlTransfers",
     "SqlUnits",
 ]

@@ -388,3 +388,62 @@ class CountOut(BaseModel):
     approved_by: str | None
     lines: list[CountLineOut]
     movement_ids: list[int] = []
+
+
+class TransferIn(_In):
+    """Move stock between two locations: within a site at once when shipped, between sites
+    through TRANSIT until the destination receives it."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "ref": "TO-8",
+                    "from_location": "WH1-A-01",
+                    "to_location": "ST1-BACK",
+                    "lines": [{"sku": "TEA-GRN", "qty": "12"}],
+                }
+            ]
+        },
+    )
+
+    ref: OrderRef
+    from_location: Code
+    to_location: Code
+    lines: Annotated[list[LineIn], Field(min_length=1, max_length=500)]
+
+
+class ArrivalLineIn(_In):
+    sku: Code
+    qty: Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=6)]
+
+
+class ArrivalIn(_In):
+    """What arrived, per SKU; without ``lines``, everything shipped arrived."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"lines": [{"sku": "TEA-GRN", "qty": "11"}]}, {}]},
+    )
+
+    lines: Annotated[list[ArrivalLineIn], Field(max_length=500)] | None = None
+
+
+class TransferLineOut(BaseModel):
+    line: int
+    sku: str
+    lot: str | None
+    qty: Decimal
+    shipped: Decimal
+    received: Decimal
+
+
+class TransferOut(BaseModel):
+    ref: str
+    from_site: str
+    to_site: str
+    from_location: str
+    to_location: str
+    status: Literal["draft", "in_transit", "received", "cancelled"]
+    lines: list[TransferLineOut]

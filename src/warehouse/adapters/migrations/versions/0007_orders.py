@@ -1,5 +1,5 @@
 """Purchase and sales orders, allocations (pick tasks), packages and their SSCC series, returns,
-count sessions, the exceptions queue.
+count sessions, transfers, the exceptions queue.
 
 Revision ID: 0007
 Revises: 0006
@@ -255,6 +255,37 @@ def upgrade() -> None:
         ),
     )
     op.create_table(
+        "transfers",
+        sa.Column("id", BigId, autoincrement=True, nullable=False),
+        sa.Column("ref", sa.String(length=64), nullable=False),
+        sa.Column("from_site", sa.String(length=64), nullable=False),
+        sa.Column("to_site", sa.String(length=64), nullable=False),
+        sa.Column("from_location_id", sa.BigInteger(), nullable=False),
+        sa.Column("to_location_id", sa.BigInteger(), nullable=False),
+        sa.Column("status", sa.String(length=12), nullable=False),
+        sa.Column("created_by", sa.String(length=128), nullable=False),
+        sa.Column("created_at", UTCDateTime, nullable=False),
+        sa.Column("updated_at", UTCDateTime, nullable=False),
+        sa.ForeignKeyConstraint(
+            ["from_location_id"],
+            ["locations.id"],
+            name=op.f("fk_transfers_from_location_id_locations"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["to_location_id"], ["locations.id"], name=op.f("fk_transfers_to_location_id_locations")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_transfers")),
+        sa.UniqueConstraint("ref", name=op.f("uq_transfers_ref")),
+    )
+    with op.batch_alter_table("transfers", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_transfers_from_site_status"), ["from_site", "status"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_transfers_to_site_status"), ["to_site", "status"], unique=False
+        )
+
+    op.create_table(
         "allocations",
         sa.Column("id", BigId, autoincrement=True, nullable=False),
         sa.Column("line_id", sa.BigInteger(), nullable=False),
@@ -349,6 +380,26 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("return_id", "line_no", name=op.f("pk_return_lines")),
     )
     op.create_table(
+        "transfer_lines",
+        sa.Column("transfer_id", sa.BigInteger(), nullable=False),
+        sa.Column("line_no", sa.Integer(), nullable=False),
+        sa.Column("product_id", sa.BigInteger(), nullable=False),
+        sa.Column("lot", sa.String(length=64), nullable=False),
+        sa.Column("qty", Quantity, nullable=False),
+        sa.Column("shipped", Quantity, nullable=False),
+        sa.Column("received", Quantity, nullable=False),
+        sa.ForeignKeyConstraint(
+            ["product_id"], ["products.id"], name=op.f("fk_transfer_lines_product_id_products")
+        ),
+        sa.ForeignKeyConstraint(
+            ["transfer_id"],
+            ["transfers.id"],
+            name=op.f("fk_transfer_lines_transfer_id_transfers"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("transfer_id", "line_no", name=op.f("pk_transfer_lines")),
+    )
+    op.create_table(
         "package_lines",
         sa.Column("package_id", sa.BigInteger(), nullable=False),
         sa.Column("line_no", sa.Integer(), nullable=False),
@@ -381,6 +432,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("package_lines")
+    op.drop_table("transfer_lines")
     op.drop_table("return_lines")
     op.drop_table("count_lines")
     with op.batch_alter_table("allocations", schema=None) as batch_op:
@@ -388,6 +440,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_allocations_line_id"))
 
     op.drop_table("allocations")
+    with op.batch_alter_table("transfers", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_transfers_to_site_status"))
+        batch_op.drop_index(batch_op.f("ix_transfers_from_site_status"))
+
+    op.drop_table("transfers")
     op.drop_table("sales_order_lines")
     with op.batch_alter_table("returns", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_returns_sales_order_id"))
@@ -419,7 +476,7 @@ def downgrade() -> None:
     with op.batch_alter_table("floor_exceptions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_floor_exceptions_status_id"))
         batch_op.drop_index(batch_op.f("ix_floor_exceptions_site_status_id"))
-        batch_op.drop_index(batch_op.f("ix_floor_exceptions_event_id"))
         batch_op.drop_index(batch_op.f("ix_floor_exceptions_kind_status_sku"))
+        batch_op.drop_index(batch_op.f("ix_floor_exceptions_event_id"))
 
     op.drop_table("floor_exceptions")
