@@ -313,6 +313,16 @@ def test_a_sweep_is_recorded_with_missing_and_unexpected_tags(seeded: Service) -
         ("WH1-DOCK-2", 1, 0, [TAGS[0x69]], []),
     ]
     assert units(seeded)[TAGS[0x68]] == ("4712", "WH1-A-01")  # seen in the sweep: moved there
+    x = orm.floor_exceptions
+    with seeded.engine.connect() as conn:
+        found = conn.execute(select(x.c.kind, x.c.location, x.c.qty).order_by(x.c.id)).all()
+    assert [tuple(r) for r in found] == [
+        ("unexpected_tag", "WH1-A-01", 2),
+        ("missing_tag", "WH1-DOCK-2", 1),
+    ]
+    run(seeded, observation_payload(5, "WH1-DOCK-2", snapshot=[]))  # the same again
+    with seeded.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(x)).scalar_one() == 2  # still open
 
 
 def test_an_observation_of_an_unknown_location_is_rejected(seeded: Service) -> None:

@@ -12,10 +12,10 @@ from decimal import Decimal
 
 from warehouse.domain.errors import Conflict, DomainError, NotFound, RuleViolation
 from warehouse.domain.exceptions import SUGGESTIONS, ExceptionKind, ExceptionStatus, Resolution
-from warehouse.domain.model import Flag, Movement, MovementKind
+from warehouse.domain.model import Flag, Location, Movement, MovementKind
 from warehouse.service_layer import posting
 from warehouse.service_layer.commands import FloorEvent, MovementRequest
-from warehouse.service_layer.ports import AuditEntry, Rejection, UnitOfWork
+from warehouse.service_layer.ports import AuditEntry, Rejection, Sweep, UnitOfWork
 from warehouse.service_layer.ports_orders import NewException
 from warehouse.service_layer.resolve import Catalog, Provenance, build_movement
 
@@ -78,6 +78,49 @@ def of_negative(uow: UnitOfWork, movements: Sequence[Movement]) -> list[NewExcep
         for key, m in first.items()
         if key not in known
     ]
+
+
+def of_sweeps(
+    uow: UnitOfWork, swept: Sequence[tuple[Sweep, FloorEvent, Location]]
+) -> list[NewException]:
+    """A sweep that missed units the ledger places at its location, or saw units placed
+    elsewhere, is an exception of each kind, unless one is open for that location already
+    (a counting station sweeps every minute; one open question per location is enough)."""
+    wanted: list[tuple[ExceptionKind, tuple[str, ...], Sweep, FloorEvent, Location]] = []
+    for sweep, event, location in swept:
+        for kind, tags in (
+            (ExceptionKind.MISSING_TAG, sweep.missing),
+            (ExceptionKind.UNEXPECTED_TAG, sweep.unexpected),
+        ):
+            if tags:
+                wanted.append((kind, tags, sweep, event, location))
+    out: list[NewException] = []
+    known: dict[str, set[tuple[str, str, str]]] = {}
+    for kind, tags, _sweep, event, location in wanted:
+        key = ("", location.code, "")
+        if kind.value not in known:
+            codes = [("", x[4].code, "") for x in wanted if x[0] is kind]
+            known[kind.value] = uow.exceptions.open_keys(kind.value, codes)
+        if key in known[kind.value]:
+            continue
+        known[kind.value].add(key)
+        shown = ", ".join(tags[:5]) + (f" and {len(tags) - 5} more" if len(tags) > 5 else "")
+        what = "not seen" if kind is ExceptionKind.MISSING_TAG else "seen and placed elsewhere"
+        out.append(
+            NewException(
+                kind=kind.value,
+                detail=f"sweep of {location.code}: {len(tags)} tags {what}: {shown}",
+                suggestions=tuple(r.value for r in SUGGESTIONS[kind]),
+                site=location.site_code,
+                event_id=event.event_id,
+                agent_id=event.agent_id,
+                station=event.station,
+                location=location.code,
+                qty=Decimal(len(tags)),
+                code=tags[0],
+            )
+        )
+    return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -191,7 +191,8 @@ def ingest_batch(
         rejections += batch.new_conflicts(uow)
         movements = _post(uow, catalog, batch, claimed, movements, rejections, result)
         observed = [(e, loc) for e, loc in batch.observations if e.event_id in claimed]
-        observations.observe_all(uow, catalog, observed, now)
+        swept = observations.observe_all(uow, catalog, observed, now)
+        uow.exceptions.add(exceptions.of_sweeps(uow, swept), now)
         counts.count_sweeps(uow, catalog, [(e, loc.id or 0, loc.code) for e, loc in observed])
         for event in batch.heartbeats:
             if event.event_id in claimed and event.heartbeat is not None:

@@ -27,10 +27,12 @@ def observe_all(
     catalog: Catalog,
     observed: Sequence[tuple[FloorEvent, Location]],
     now: datetime,
-) -> None:
-    """Apply a batch's observation events, in order, inside the caller's transaction."""
+) -> list[tuple[Sweep, FloorEvent, Location]]:
+    """Apply a batch's observation events, in order, inside the caller's transaction; return
+    the sweeps recorded."""
+    swept: list[tuple[Sweep, FloorEvent, Location]] = []
     if not observed:
-        return
+        return swept
     tags = {event.event_id: _tags(catalog, event) for event, _ in observed}
     book = UnitBook(uow, [], [epc for listed in tags.values() for epc in listed])
     for event, location in observed:
@@ -40,22 +42,23 @@ def observe_all(
             book.store(now)  # the sweep sees every placement before it
             seen = set(tags[event.event_id])
             expected = uow.units.epcs_at(location.id)
-            uow.sweeps.add(
-                Sweep(
-                    event.event_id,
-                    event.agent_id,
-                    location.id,
-                    event.occurred_at,
-                    len(expected),
-                    len(seen),
-                    tuple(sorted(expected - seen)),
-                    tuple(sorted(seen - expected)),
-                )
+            sweep = Sweep(
+                event.event_id,
+                event.agent_id,
+                location.id,
+                event.occurred_at,
+                len(expected),
+                len(seen),
+                tuple(sorted(expected - seen)),
+                tuple(sorted(seen - expected)),
             )
+            uow.sweeps.add(sweep)
+            swept.append((sweep, event, location))
             book = UnitBook(uow, [], [epc for listed in tags.values() for epc in listed])
         for epc in tags[event.event_id]:
             _arrive(uow, catalog, book, epc, location, event)
     book.store(now)
+    return swept
 
 
 def _tags(catalog: Catalog, event: FloorEvent) -> list[str]:

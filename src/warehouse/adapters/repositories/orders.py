@@ -654,10 +654,12 @@ class SqlExceptions:
         """Which (sku, location, lot) keys have an open exception of ``kind``."""
         x = orm.floor_exceptions
         found: set[tuple[str, str, str]] = set()
-        skus = sorted({k[0] for k in keys})
+        skus = sorted({k[0] for k in keys if k[0]})
+        places = sorted({k[1] for k in keys})
+        match = x.c.sku.in_(skus) if skus else x.c.location.in_(places)
         for row in self.conn.execute(
             select(x.c.sku, x.c.location, x.c.lot).where(
-                x.c.kind == kind, x.c.status == "open", x.c.sku.in_(skus)
+                x.c.kind == kind, x.c.status == "open", match
             )
         ):
             found.add((row.sku or "", row.location or "", row.lot or ""))
