@@ -23,6 +23,7 @@ class ExceptionKind(StrEnum):
     MISSING_TAG = "missing_tag"  # an RFID sweep did not see a unit the ledger places there
     UNEXPECTED_TAG = "unexpected_tag"  # a sweep saw a unit the ledger places elsewhere
     TRANSFER_DISCREPANCY = "transfer_discrepancy"  # arrived other than it was shipped
+    SEQUENCE_GAP = "sequence_gap"  # an agent's events missing (see GET /agents)
 
 
 class Resolution(StrEnum):
@@ -52,6 +53,7 @@ SUGGESTIONS: dict[ExceptionKind, tuple[Resolution, ...]] = {
     ExceptionKind.MISSING_TAG: (Resolution.ADJUST, *_ANY),
     ExceptionKind.UNEXPECTED_TAG: (Resolution.ACCEPT, Resolution.DISMISS),
     ExceptionKind.TRANSFER_DISCREPANCY: (Resolution.ACCEPT, Resolution.DISMISS),
+    ExceptionKind.SEQUENCE_GAP: (Resolution.ACCEPT, Resolution.DISMISS),
 }
 
 

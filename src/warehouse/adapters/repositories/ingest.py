@@ -270,9 +270,10 @@ class SqlAgents:
 
     def due_resyncs(
         self, opened_before: datetime, asked_before: datetime, at: datetime
-    ) -> list[tuple[str, str, int]]:
+    ) -> list[tuple[str, str, int, list[tuple[int, int]]]]:
         """Claim the gaps open since ``opened_before`` and not asked about since
-        ``asked_before``: (site, agent, first missing seq) to ask each agent for."""
+        ``asked_before``: (site, agent, first missing seq to ask for, the gaps asked about for
+        the first time)."""
         g, a = orm.seq_gaps, orm.agents
         claimed = self.conn.execute(
             update(g)
@@ -283,7 +284,7 @@ class SqlAgents:
                 or_(g.c.resync_requested_at.is_(None), g.c.resync_requested_at < asked_before),
             )
             .values(resync_requested_at=at, resync_count=g.c.resync_count + 1)
-            .returning(g.c.agent_id, g.c.first_seq)
+            .returning(g.c.agent_id, g.c.first_seq, g.c.last_seq, g.c.resync_count)
         ).all()
         if not claimed:
             return []
@@ -295,9 +296,36 @@ class SqlAgents:
             ).all()
         )
         first: dict[str, int] = {}
+        fresh: dict[str, list[tuple[int, int]]] = {}
         for row in claimed:
             first[row.agent_id] = min(row.first_seq, first.get(row.agent_id, row.first_seq))
-        return [(sites[agent], agent, seq) for agent, seq in sorted(first.items())]
+            if row.resync_count == 1:
+                fresh.setdefault(row.agent_id, []).append((row.first_seq, row.last_seq))
+        return [
+            (sites[agent], agent, seq, sorted(fresh.get(agent, [])))
+            for agent, seq in sorted(first.items())
+        ]
+
+    def _gaps_filled(self, filled: list[tuple[str, int, int]], at: datetime) -> None:
+        """A gap the agent filled resolves its ``sequence_gap`` exception: nothing is lost."""
+        x = orm.floor_exceptions
+        for agent_id, first, last in filled:
+            self.conn.execute(
+                update(x)
+                .where(
+                    x.c.kind == "sequence_gap",
+                    x.c.status == "open",
+                    x.c.agent_id == agent_id,
+                    x.c.code == f"{first}-{last}",
+                )
+                .values(
+                    status="resolved",
+                    resolution="accept",
+                    resolved_by="system:resync",
+                    resolved_at=at,
+                    note="the agent sent the missing events again",
+                )
+            )
 
     def _record_gaps(self, gaps: Mapping[str, list[tuple[int, int]]], at: datetime) -> None:
         g = orm.seq_gaps
@@ -313,6 +341,9 @@ class SqlAgents:
         closed = [r.id for r in open_rows if (r.agent_id, r.first_seq, r.last_seq) not in current]
         if closed:
             self.conn.execute(update(g).where(g.c.id.in_(closed)).values(closed_at=at))
+            self._gaps_filled(
+                [(r.agent_id, r.first_seq, r.last_seq) for r in open_rows if r.id in closed], at
+            )
         new = [
             {"agent_id": agent_id, "first_seq": f, "last_seq": last, "detected_at": at}
             for agent_id, f, last in sorted(current - known)
