@@ -58,8 +58,18 @@ def _answer(rows: list[dict[str, Any]], fmt: str, name: str) -> Response:
 
 
 def _period(since: datetime | None, until: datetime | None, days: int) -> tuple[datetime, datetime]:
+    """The period asked for: ``until`` (default now) and ``since`` (default ``days`` before)."""
     end = until or datetime.now(UTC)
-    return since or end - timedelta(days=days), end
+    if since is not None:
+        return since, end
+    try:
+        return end - timedelta(days=days), end
+    except OverflowError:
+        raise RuleViolation(
+            f"until {end.isoformat()} leaves no room for the default {days} days before it; "
+            "give since",
+            field="until",
+        ) from None
 
 
 @router.get(
