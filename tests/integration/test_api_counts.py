@@ -235,3 +235,18 @@ def test_transfers_within_a_site_and_through_transit_with_a_discrepancy(
     too_much = {**local, "ref": "TO-3", "lines": [{"sku": "TEA-GRN", "qty": "500"}]}
     client.post("/api/v1/transfers", json=too_much)
     assert client.post("/api/v1/transfers/TO-3/ship").status_code == 409  # would oversell
+
+
+def test_an_rfid_sweep_counts_the_units_it_saw(seeded: Service, client: TestClient) -> None:
+    tags = [f"3035682EB8001F40000012{n:02X}" for n in (0x67, 0x68, 0x69)]  # HDP-BT 4711..4713
+
+    def observe(**data: object) -> IngestResult:
+        doc = json.loads(movement_payload("WH1", "sweeper-1", next(SEQ)))
+        doc.update(type="observation", data={"zone": "WH1-B-02", "location": "WH1-B-02", **data})
+        return send(seeded, "sweeper-1", json.dumps(doc).encode())
+
+    observe(arrivals=[{"epc": t} for t in tags])  # three units arrive at WH1-B-02
+    client.post("/api/v1/counts", json={"ref": "CNT-RF", "location": "WH1-B-02"})
+    observe(snapshot=[{"epc": t} for t in tags[:2]])  # the sweep sees two of them
+    count = client.get("/api/v1/counts/CNT-RF").json()
+    assert [(x["sku"], x["book"], x["counted"]) for x in count["lines"]] == [("HDP-BT", "0", "2")]

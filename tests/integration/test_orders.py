@@ -337,3 +337,27 @@ def test_concurrent_confirmations_never_reserve_more_than_there_is(seeded: Servi
             )
         assert (held, reserved) == (10 * (round_ + 1), 10 * (round_ + 1))
         assert (len(confirmed), len(errors)) == (10, 10)
+
+
+def test_a_package_is_received_from_its_sscc_96_tag(seeded: Service) -> None:
+    sscc, tag = (
+        "106141412345678908",
+        "3114257BF4499602D2000000",
+    )  # urn:epc:id:sscc:0614141.1234567890
+    receiving.create_purchase_order(
+        seeded.uow(),
+        PurchaseOrderRequest(
+            "PO-RF",
+            SITE,
+            "Rice Ltd",
+            [LineRequest("RIC-1K", Decimal(6))],
+            packages={sscc: [LineRequest("RIC-1K", Decimal(6))]},
+        ),
+        datetime.now(UTC),
+    )
+    floor = Floor(seeded)
+    result = floor.send(DOCK, kind="receive", epc=tag, to_location="WH1-DOCK-1")
+    assert told(result) == [("ok", f"package {sscc}: 1 lines received for PO-RF")]
+    with seeded.engine.connect() as conn:
+        assert on_hand(conn, "RIC-1K", "WH1-DOCK-1") == (6, 0)
+        assert conn.execute(select(orm.purchase_orders.c.status)).scalar_one() == "received"
