@@ -361,3 +361,14 @@ def test_a_package_is_received_from_its_sscc_96_tag(seeded: Service) -> None:
     with seeded.engine.connect() as conn:
         assert on_hand(conn, "RIC-1K", "WH1-DOCK-1") == (6, 0)
         assert conn.execute(select(orm.purchase_orders.c.status)).scalar_one() == "received"
+
+
+def test_a_rejection_the_columns_cannot_hold_is_still_queued(seeded: Service) -> None:
+    floor = Floor(seeded)
+    result = floor.receive(TEA, 10**14)  # beyond what the contract (and a column) holds
+    assert (result.rejected, result.acks) == (1, {(SITE, DOCK): 1})
+    with seeded.engine.connect() as conn:
+        x = orm.floor_exceptions
+        (row,) = conn.execute(select(x.c.kind, x.c.qty, x.c.detail)).all()
+    assert (row.kind, row.qty) == ("rejected_event", None)
+    assert row.detail.startswith("invalid_message: field 'data.qty'")

@@ -23,7 +23,7 @@ from sqlalchemy import (
 from warehouse.adapters import orm
 from warehouse.adapters.sql import insert as upsert
 from warehouse.adapters.types import Quantity
-from warehouse.domain.model import VIRTUAL_KINDS, LocationKind, StockKey
+from warehouse.domain.model import MAX_BALANCE, VIRTUAL_KINDS, LocationKind, StockKey
 from warehouse.domain.orders import Allocation, Bin, OpenLine, PurchaseStatus
 from warehouse.service_layer.ports_orders import (
     AllocationRow,
@@ -592,6 +592,22 @@ class SqlOrders:
         )
 
 
+def _clip(value: str | None, size: int) -> str | None:
+    return value[:size].replace("\x00", "") or None if value else None
+
+
+def _storable_qty(qty: Decimal | None) -> Decimal | None:
+    """The quantity if the column can hold it (a rejected event's may be anything)."""
+    if (
+        qty is None
+        or not qty.is_finite()
+        or abs(qty) > MAX_BALANCE
+        or qty != qty.quantize(Decimal("0.000001"))
+    ):
+        return None
+    return qty
+
+
 class SqlExceptions:
     """The exceptions queue."""
 
@@ -607,16 +623,18 @@ class SqlExceptions:
                 {
                     "kind": r.kind,
                     "status": "open",
-                    "site": r.site,
-                    "event_id": r.event_id,
-                    "agent_id": r.agent_id,
-                    "station": r.station,
-                    "order_ref": r.order_ref,
-                    "sku": r.sku,
-                    "location": r.location,
-                    "lot": r.lot,
-                    "qty": r.qty,
-                    "code": (r.code or "")[:128] or None,
+                    # clipped to the columns: an exception is often about an event whose
+                    # fields the database refused, and must be storable all the same
+                    "site": _clip(r.site, 64),
+                    "event_id": _clip(r.event_id, 36),
+                    "agent_id": _clip(r.agent_id, 64),
+                    "station": _clip(r.station, 64),
+                    "order_ref": _clip(r.order_ref, 64),
+                    "sku": _clip(r.sku, 64),
+                    "location": _clip(r.location, 64),
+                    "lot": _clip(r.lot, 64),
+                    "qty": _storable_qty(r.qty),
+                    "code": _clip(r.code, 128),
                     "detail": r.detail,
                     "suggestions": ",".join(r.suggestions),
                     "created_at": at,
