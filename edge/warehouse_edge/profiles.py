@@ -9,7 +9,7 @@ Item reads become contract messages:
 | receiving | ``receive`` into the station's location (with the scanned PO, if any)       |
 | putaway   | ``transfer`` from the station's location to the last scanned location      |
 | picking   | ``pick`` from the scanned (or configured) location to the station, for the order |
-| packing   | ``scan`` at the station, for the order (packing checks; no stock moves)    |
+| packing   | ``scan`` at the station, for the order (the service checks it was picked)  |
 | shipping  | ``ship`` from the station to the customer, for the order                   |
 | pos       | ``sale`` from the register to the customer                                 |
 | counting  | ``scan`` at the counted location, one per unit (repeats count)             |
@@ -118,12 +118,19 @@ def _movement(
     return Outcome([data])
 
 
-def _scan(code: str, decoded: DecodedBarcode, location: str | None) -> Outcome:
+def _scan(
+    code: str, decoded: DecodedBarcode, location: str | None, order_ref: str | None = None
+) -> Outcome:
     symbology = decoded.symbology
     return Outcome(
         [
             ScanData.model_validate(
-                {**_item(code, decoded), "symbology": symbology, "location": location}
+                {
+                    **_item(code, decoded),
+                    "symbology": symbology,
+                    "location": location,
+                    "order_ref": order_ref,
+                }
             )
         ]
     )
@@ -158,7 +165,7 @@ def _picking(
 def _packing(
     st: Station, state: StationState, code: str, d: DecodedBarcode, qty: Decimal
 ) -> Outcome:
-    return _scan(code, d, st.location)
+    return _scan(code, d, st.location, state.order_ref)
 
 
 def _shipping(

@@ -93,6 +93,12 @@ def test_scan_modes(mode: str) -> None:
     assert scan.get("location") == (None if mode == "lookup" else "WH1-A-01")
 
 
+def test_a_packing_station_scans_items_for_the_order_it_scanned() -> None:
+    station = Station(name="s", mode="packing", location="WH1-PACK")  # type: ignore[arg-type]
+    (*_, (_, _, [scan])) = run(station, ["SO-5", LOT_CODE])
+    assert (scan["order_ref"], scan["location"]) == ("SO-5", "WH1-PACK")
+
+
 def test_bad_reads_and_labels_are_refused_with_a_reason() -> None:
     station = Station(name="s", mode="receiving", location="D")
     results = run(

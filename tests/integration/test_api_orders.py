@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -14,6 +15,7 @@ from warehouse.entrypoints.ingest import translate
 from warehouse.service_layer.ingest import ingest_batch
 
 ASN = "106141411234567897"
+PACK_SEQ = iter(range(1, 1000))
 TEA = "5901230001025"
 
 
@@ -29,6 +31,15 @@ def floor(service: Service, agent: str, seq: int, **data: object) -> None:
         256 * 1024,
     )
     ingest_batch(service.uow(), service.catalog, [item], datetime.now(UTC))
+
+
+def pack_check(service: Service, code: str) -> list[tuple[str, str]]:
+    """A packing station's scan of ``code`` for SO-7; what the station is told."""
+    doc = json.loads(movement_payload("WH1", "packer-1", next(PACK_SEQ)))
+    doc.update(type="scan", data={"code": code, "location": "WH1-PACK", "order_ref": "SO-7"})
+    item = translate(events_topic("WH1", "packer-1"), json.dumps(doc).encode(), 256 * 1024)
+    result = ingest_batch(service.uow(), service.catalog, [item], datetime.now(UTC))
+    return [(f.level, f.text) for f in result.feedback]
 
 
 def test_purchase_orders_are_created_listed_refused_and_closed(client: TestClient) -> None:
@@ -119,6 +130,8 @@ def test_a_sales_order_through_the_api_and_the_floor(seeded: Service, client: Te
         to_location="WH1-PACK",
         order_ref="SO-7",
     )
+    assert pack_check(seeded, TEA) == [("ok", "SO-7: TEA-GRN, 5 picked to pack")]
+    assert pack_check(seeded, "5901230001087") == [("error", "PST-500 is not on SO-7")]
     package = client.post("/api/v1/sales-orders/SO-7/packages")
     assert package.status_code == 201, package.text
     sscc = package.json()["sscc"]

@@ -109,6 +109,9 @@ class ScanData(_Model):
     epc: Annotated[str, Field(max_length=128)] | None = None
     uid: Annotated[str, Field(max_length=64)] | None = None
     location: Ref | None = None
+    order_ref: Ref | None = Field(
+        default=None, description="The order a packing station is checking items against"
+    )
 
 
 class TagSeen(_Model):

@@ -127,7 +127,7 @@ def translate(topic: str, payload: bytes, max_bytes: int) -> FloorEvent | Undeco
         heartbeat = event.data.model_dump(mode="json")
     elif isinstance(event, contracts.ScanEvent):
         s = event.data
-        scan = ScanRequest(s.code, s.gtin, s.lot, s.serial, s.epc, s.location)
+        scan = ScanRequest(s.code, s.gtin, s.lot, s.serial, s.epc, s.location, s.order_ref)
     return FloorEvent(
         event_id=str(event.event_id),
         agent_id=event.agent_id,

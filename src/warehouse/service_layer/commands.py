@@ -53,6 +53,7 @@ class ScanRequest:
     serial: str | None = None
     epc: str | None = None
     location: str | None = None
+    order_ref: str | None = None  # a packing station's order
 
 
 @dataclass(slots=True)

@@ -11,11 +11,18 @@ from decimal import Decimal
 from typing import Any
 
 from warehouse.domain import orders
-from warehouse.domain.errors import Conflict, InsufficientStock, NotFound, RuleViolation
+from warehouse.domain.errors import (
+    Conflict,
+    DomainError,
+    InsufficientStock,
+    NotFound,
+    RuleViolation,
+)
 from warehouse.domain.exceptions import ExceptionKind
 from warehouse.domain.model import Movement, MovementKind, StockKey
 from warehouse.domain.orders import RESERVING, SalesStatus, Shortage
 from warehouse.service_layer import posting
+from warehouse.service_layer.commands import FloorEvent, MovementRequest
 from warehouse.service_layer.ports import AuditEntry, UnitOfWork
 from warehouse.service_layer.ports_orders import (
     AllocationRow,
@@ -384,6 +391,67 @@ class _Picking:
         if self.changed_lines:
             status = _status_of(tuple(self.lines.values()))
             uow.orders.update_sales_order(self.order.id, now, status=status.value)
+
+
+def pack_scans(
+    uow: UnitOfWork, catalog: Catalog, events: Sequence[FloorEvent], out: Reconciled
+) -> None:
+    """Items scanned at a packing station against an order: checked against what was picked
+    for it and waits to be packed (no stock moves); the station hears ``ok`` with how the
+    product stands, or ``error`` — a product not on the order is a ``wrong_item`` too."""
+    if not events:
+        return
+    refs = sorted({e.scan.order_ref for e in events if e.scan and e.scan.order_ref})
+    found = uow.orders.sales_orders(refs, lock=False)
+    tasks = uow.orders.allocations_of([o.id for o in found.values()], lock=False)
+    for event in events:
+        scan = event.scan
+        assert scan is not None
+        assert scan.order_ref is not None
+        seen = Scan(event, None)
+        order = found.get(scan.order_ref)
+        if order is None:
+            out.tell(seen, "error", f"{scan.order_ref} is not a sales order")
+            continue
+        request = MovementRequest(
+            kind="adjust",
+            qty=Decimal(1),
+            code=scan.code,
+            gtin=scan.gtin,
+            epc=scan.epc,
+            lot=scan.lot,
+        )
+        try:
+            product = catalog.product(uow, request, catalog.decode(request))
+        except DomainError as exc:
+            out.flag(
+                ExceptionKind.UNKNOWN_CODE,
+                f"packing {order.ref}: {exc.message}",
+                seen,
+                order_ref=order.ref,
+                location=scan.location,
+                code=scan.code,
+            )
+            out.tell(seen, "error", exc.message)
+            continue
+        rows = [r for r in tasks.get(order.id, []) if r.task.product_id == product.id]
+        waiting = sum((r.staged - r.packed for r in rows), ZERO)
+        if not rows:
+            text = f"{product.sku} is not on {order.ref}"
+            out.flag(
+                ExceptionKind.WRONG_ITEM,
+                f"packing: {text}",
+                seen,
+                order_ref=order.ref,
+                sku=product.sku,
+                location=scan.location,
+                code=scan.code,
+            )
+            out.tell(seen, "error", text)
+        elif waiting <= 0:
+            out.tell(seen, "error", f"{order.ref}: no {product.sku} picked and waiting to pack")
+        else:
+            out.tell(seen, "ok", f"{order.ref}: {product.sku}, {waiting} picked to pack")
 
 
 def pack(uow: UnitOfWork, ref: str, series: SsccSeries, principal: str, now: datetime) -> str:

@@ -25,7 +25,14 @@ from datetime import datetime
 from warehouse.domain import ledger
 from warehouse.domain.errors import DomainError, NotFound, OutOfRange
 from warehouse.domain.model import Location, Movement, MovementKind
-from warehouse.service_layer import counts, dispatch, exceptions, observations, posting
+from warehouse.service_layer import (
+    counts,
+    dispatch,
+    exceptions,
+    fulfilment,
+    observations,
+    posting,
+)
 from warehouse.service_layer.commands import (
     AgentStatus,
     Feedback,
@@ -474,7 +481,9 @@ def _post(
     movements += orders.post
     posting.post(uow, movements, now, enforce=False)
     uow.orders.reserve(orders.reserved, now)
-    counts.count_scans(uow, catalog, [e for e in batch.counted if e.event_id in claimed], orders)
+    scans = [e for e in batch.counted if e.event_id in claimed and e.scan is not None]
+    fulfilment.pack_scans(uow, catalog, [e for e in scans if e.scan and e.scan.order_ref], orders)
+    counts.count_scans(uow, catalog, [e for e in scans if e.scan and not e.scan.order_ref], orders)
     uow.rejections.add(rejections)
     found = orders.exceptions + batch.exceptions(rejections)
     found += exceptions.of_negative(uow, movements)
