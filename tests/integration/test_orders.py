@@ -372,3 +372,20 @@ def test_a_rejection_the_columns_cannot_hold_is_still_queued(seeded: Service) ->
         (row,) = conn.execute(select(x.c.kind, x.c.qty, x.c.detail)).all()
     assert (row.kind, row.qty) == ("rejected_event", None)
     assert row.detail.startswith("invalid_message: field 'data.qty'")
+
+
+def test_packing_before_everything_is_picked_is_an_under_pick(seeded: Service) -> None:
+    now = datetime.now(UTC)
+    stock_in(seeded, TEA, "WH1-A-01", 5)
+    fulfilment.create_sales_order(
+        seeded.uow(),
+        SalesOrderRequest("SO-U", SITE, "Cafe", [LineRequest("TEA-GRN", Decimal(5))]),
+        now,
+    )
+    fulfilment.confirm(seeded.uow(), "SO-U", "u", now)
+    Floor(seeded).pick("SO-U", TEA, "WH1-A-01", 3)
+    fulfilment.pack(seeded.uow(), "SO-U", SERIES, "u", now)
+    with seeded.engine.connect() as conn:
+        assert open_exceptions(conn) == [("under_pick", "TEA-GRN")]
+        x = orm.floor_exceptions
+        assert conn.execute(select(x.c.qty)).scalar_one() == 2

@@ -18,6 +18,7 @@ class ExceptionKind(StrEnum):
     SHORT_RECEIPT = "short_receipt"  # an order closed with lines short
     WRONG_ITEM = "wrong_item"
     OVER_PICK = "over_pick"
+    UNDER_PICK = "under_pick"  # packed with reserved stock still unpicked
     WRONG_LOCATION = "wrong_location"
     WRONG_LOT = "wrong_lot"
     MISSING_TAG = "missing_tag"  # an RFID sweep did not see a unit the ledger places there
@@ -48,6 +49,7 @@ SUGGESTIONS: dict[ExceptionKind, tuple[Resolution, ...]] = {
     ExceptionKind.SHORT_RECEIPT: (Resolution.ACCEPT, Resolution.DISMISS),
     ExceptionKind.WRONG_ITEM: (Resolution.DISMISS,),
     ExceptionKind.OVER_PICK: (Resolution.DISMISS,),
+    ExceptionKind.UNDER_PICK: (Resolution.ACCEPT, Resolution.DISMISS),
     ExceptionKind.WRONG_LOCATION: (Resolution.DISMISS,),
     ExceptionKind.WRONG_LOT: (Resolution.DISMISS,),
     ExceptionKind.MISSING_TAG: (Resolution.ADJUST, *_ANY),

@@ -488,6 +488,19 @@ def pack(uow: UnitOfWork, ref: str, series: SsccSeries, principal: str, now: dat
         for line in order.lines:
             if line.id in lines:
                 uow.orders.update_line(line.id, packed=line.packed + lines[line.id])
+        short = Reconciled()
+        for line in order.lines:  # packed while reserved stock is still unpicked: under-picked
+            if line.reserved > 0:
+                short.flag(
+                    ExceptionKind.UNDER_PICK,
+                    f"{ref} line {line.line_no}: packed with {line.reserved} x "
+                    f"{line.sku} reserved and not picked",
+                    site=order.site,
+                    order_ref=ref,
+                    sku=line.sku,
+                    qty=line.reserved,
+                )
+        uow.exceptions.add(short.exceptions, now)
         uow.orders.update_sales_order(order.id, now, status=_status(uow, ref).value)
         uow.audit.add(
             AuditEntry(
