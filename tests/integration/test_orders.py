@@ -20,11 +20,12 @@ from warehouse.domain.exceptions import Resolution
 from warehouse.domain.orders import Shortage, gs1_check_digit
 from warehouse.entrypoints.ingest import stored_event, translate
 from warehouse.service_layer import exceptions as queue
-from warehouse.service_layer import fulfilment, receiving
+from warehouse.service_layer import fulfilment, receiving, shipping
 from warehouse.service_layer.commands import IngestResult
-from warehouse.service_layer.fulfilment import SalesOrderRequest, SsccSeries
+from warehouse.service_layer.fulfilment import SalesOrderRequest
 from warehouse.service_layer.ingest import ingest_batch
 from warehouse.service_layer.receiving import LineRequest, PurchaseOrderRequest
+from warehouse.service_layer.shipping import SsccSeries
 
 SITE, DOCK, PICKER = "WH1", "dock-1", "picker-1"
 ASN_SSCC = "106141411234567897"  # GS1's example SSCC
@@ -188,7 +189,7 @@ def test_a_sales_order_is_reserved_picked_by_scan_packed_and_shipped(seeded: Ser
         "error",
         "SO-1: TEA-GRN is picked in full",
     )
-    sscc = fulfilment.pack(seeded.uow(), "SO-1", SERIES, "user:packer", now)
+    sscc = shipping.pack(seeded.uow(), "SO-1", SERIES, "user:packer", now)
     assert sscc == "006141410000000012"
     assert gs1_check_digit(sscc[:17]) == int(sscc[17])
     with seeded.engine.connect() as conn:
@@ -384,7 +385,7 @@ def test_packing_before_everything_is_picked_is_an_under_pick(seeded: Service) -
     )
     fulfilment.confirm(seeded.uow(), "SO-U", "u", now)
     Floor(seeded).pick("SO-U", TEA, "WH1-A-01", 3)
-    fulfilment.pack(seeded.uow(), "SO-U", SERIES, "u", now)
+    shipping.pack(seeded.uow(), "SO-U", SERIES, "u", now)
     with seeded.engine.connect() as conn:
         assert open_exceptions(conn) == [("under_pick", "TEA-GRN")]
         x = orm.floor_exceptions

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from warehouse.domain.model import MovementKind
-from warehouse.service_layer import fulfilment, receiving
+from warehouse.service_layer import picking, receiving, shipping
 from warehouse.service_layer.ports import UnitOfWork
 from warehouse.service_layer.reconcile import Reconciled, Scan
 from warehouse.service_layer.resolve import Catalog
@@ -36,6 +36,6 @@ def floor_scans(
     expanded = receiving.receive_packages(uow, catalog, packages_in, out, now)
     planned = [(m, s) for m, s in receipts if m is not None]
     receiving.match_receipts(uow, [*planned, *expanded], out, now)
-    fulfilment.pick_scans(uow, picks, out, now)
-    fulfilment.ship_scans(uow, catalog, packages_out, out, now)
+    picking.pick_scans(uow, picks, out, now)
+    shipping.ship_scans(uow, catalog, packages_out, out, now)
     return out

@@ -29,8 +29,8 @@ from warehouse.service_layer import (
     counts,
     dispatch,
     exceptions,
-    fulfilment,
     observations,
+    picking,
     posting,
 )
 from warehouse.service_layer.commands import (
@@ -482,7 +482,7 @@ def _post(
     posting.post(uow, movements, now, enforce=False)
     uow.orders.reserve(orders.reserved, now)
     scans = [e for e in batch.counted if e.event_id in claimed and e.scan is not None]
-    fulfilment.pack_scans(uow, catalog, [e for e in scans if e.scan and e.scan.order_ref], orders)
+    picking.pack_scans(uow, catalog, [e for e in scans if e.scan and e.scan.order_ref], orders)
     counts.count_scans(uow, catalog, [e for e in scans if e.scan and not e.scan.order_ref], orders)
     uow.rejections.add(rejections)
     found = orders.exceptions + batch.exceptions(rejections)

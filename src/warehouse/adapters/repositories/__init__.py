@@ -4,9 +4,10 @@ repository works on the one connection of its unit of work."""
 from warehouse.adapters.repositories.access import SqlAccess, SqlAudit
 from warehouse.adapters.repositories.catalog import SqlCatalogVersion, SqlLocations, SqlProducts
 from warehouse.adapters.repositories.counts import SqlCounts
+from warehouse.adapters.repositories.exceptions import SqlExceptions
 from warehouse.adapters.repositories.idempotency import SqlIdempotency
 from warehouse.adapters.repositories.ingest import SEQ_WINDOW, SqlAgents, SqlInbox, SqlRejections
-from warehouse.adapters.repositories.orders import SqlExceptions, SqlOrders
+from warehouse.adapters.repositories.orders import SqlOrders
 from warehouse.adapters.repositories.stock import SqlLedger, SqlStock, SqlSweeps, SqlUnits
 from warehouse.adapters.repositories.transfers import SqlTransfers
 

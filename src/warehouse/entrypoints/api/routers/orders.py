@@ -28,9 +28,10 @@ from warehouse.entrypoints.api.schemas_orders import (
     Sscc,
 )
 from warehouse.entrypoints.api.security import PrincipalDep, permission, require_sites
-from warehouse.service_layer import fulfilment, receiving
-from warehouse.service_layer.fulfilment import SalesOrderRequest, SsccSeries
+from warehouse.service_layer import fulfilment, receiving, shipping
+from warehouse.service_layer.fulfilment import SalesOrderRequest
 from warehouse.service_layer.receiving import LineRequest, PurchaseOrderRequest
+from warehouse.service_layer.shipping import SsccSeries
 
 router = APIRouter()
 Limit = Annotated[int, Query(ge=1, le=500)]
@@ -276,7 +277,7 @@ def pack_sales_order(ref: RefPath, service: ServiceDep, principal: PrincipalDep)
     """Pack everything picked for the order and not packed yet into a new package, under the
     site's next SSCC; its label is at ``/packages/{sscc}/label``."""
     site = _sales_command(service, principal, ref, "fulfilment.write")
-    sscc = fulfilment.pack(service.uow(), ref, sscc_series(service, site), principal.actor, _now())
+    sscc = shipping.pack(service.uow(), ref, sscc_series(service, site), principal.actor, _now())
     with service.engine.connect() as conn:
         return Json(order_queries.package(conn, sscc), status_code=201)
 
@@ -335,6 +336,6 @@ def ship_package(sscc: SsccPath, service: ServiceDep, principal: PrincipalDep) -
     with service.engine.connect() as conn:
         site = order_queries.package(conn, sscc)["site"]
     require_sites(principal, "fulfilment.write", [site], every=True)
-    fulfilment.ship(service.uow(), service.catalog, sscc, principal.actor, _now())
+    shipping.ship(service.uow(), service.catalog, sscc, principal.actor, _now())
     with service.engine.connect() as conn:
         return Json(order_queries.package(conn, sscc))
