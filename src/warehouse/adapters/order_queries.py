@@ -10,6 +10,8 @@ from sqlalchemy import Connection, Table, select
 
 from warehouse.adapters import orm
 from warehouse.adapters.queries import Page, decode_cursor, encode_cursor
+from warehouse.adapters.repositories.counts import SqlCounts
+from warehouse.adapters.repositories.transfers import SqlTransfers
 from warehouse.domain.errors import NotFound
 
 PO, POL, SO, SOL = (
@@ -343,8 +345,6 @@ def return_doc(conn: Connection, ref: str) -> dict[str, Any]:
 def count_doc(conn: Connection, ref: str, *, show_book: bool) -> dict[str, Any]:
     """One count: its lines with book, counted and variance (a blind count's book and
     variance only for those who may approve it), and whether it went stale."""
-    from warehouse.adapters.repositories.counts import SqlCounts
-
     counts = SqlCounts(conn)
     session = counts.session(ref, lock=False)
     if session is None:
@@ -390,8 +390,6 @@ def site_of(conn: Connection, table: str, ref: str) -> str:
 
 def transfer_doc(conn: Connection, ref: str) -> dict[str, Any]:
     """One transfer: where from and to, its status, and each line shipped and received."""
-    from warehouse.adapters.repositories.transfers import SqlTransfers
-
     found = SqlTransfers(conn).get(ref, lock=False)
     if found is None:
         raise NotFound(f"transfer {ref!r} does not exist", field="ref")

@@ -126,12 +126,6 @@ def _open(uow: UnitOfWork, ref: str) -> CountView:
     return session
 
 
-def is_stale(uow: UnitOfWork, ref: str) -> bool:
-    """Whether stock moved in the count's location since its book was taken."""
-    with uow:
-        return uow.counts.moved_since(_session(uow, ref, lock=False).id)
-
-
 def refresh(uow: UnitOfWork, ref: str, principal: str, now: datetime) -> None:
     """Take the book again (what was counted stays): the count is current once more."""
     with uow:

@@ -113,16 +113,6 @@ class SqlExceptions:
             found.add((row.sku or "", row.location or "", row.lot or ""))
         return found & set(keys)
 
-    def open_for_event(self, event_id: str, kind: str) -> list[int]:
-        x = orm.floor_exceptions
-        return list(
-            self.conn.execute(
-                select(x.c.id).where(
-                    x.c.event_id == event_id, x.c.kind == kind, x.c.status == "open"
-                )
-            ).scalars()
-        )
-
     def close(
         self,
         exception_id: int,

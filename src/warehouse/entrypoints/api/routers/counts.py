@@ -86,9 +86,14 @@ async def get_return(ref: RefPath, reads: ReadsDep, principal: PrincipalDep) -> 
 
 
 def _count(
-    service: ServiceDep, principal: Principal, ref: str, ids: list[int] | None = None
+    service: ServiceDep,
+    principal: Principal,
+    ref: str,
+    site: str | None,
+    ids: list[int] | None = None,
 ) -> Json:
-    show = principal.may_at(ACTIONS["counts.approve"], _site(service, "count", ref))
+    """The count as the principal may see it (a blind count's book only for approvers)."""
+    show = principal.may_at(ACTIONS["counts.approve"], site)
     with service.engine.connect() as conn:
         doc = order_queries.count_doc(conn, ref, show_book=show)
     return Json({**doc, "movement_ids": ids or []})
@@ -116,7 +121,7 @@ def start_count(body: CountIn, service: ServiceDep, principal: PrincipalDep) -> 
         principal.actor,
         datetime.now(UTC),
     )
-    response = _count(service, principal, body.ref)
+    response = _count(service, principal, body.ref, sites.get(body.location))
     response.status_code = 201
     return response
 
@@ -124,8 +129,9 @@ def start_count(body: CountIn, service: ServiceDep, principal: PrincipalDep) -> 
 @router.get("/counts/{ref}", response_model=CountOut, tags=["counts"], **permission("counts.read"))
 def get_count(ref: RefPath, service: ServiceDep, principal: PrincipalDep) -> Json:
     """A count's lines (book, counted, variance) and whether it is stale."""
-    require_sites(principal, "counts.read", [_site(service, "count", ref)], every=True)
-    return _count(service, principal, ref)
+    site = _site(service, "count", ref)
+    require_sites(principal, "counts.read", [site], every=True)
+    return _count(service, principal, ref, site)
 
 
 @router.post(
@@ -138,7 +144,8 @@ def enter_counts(
     ref: RefPath, body: CountEntriesIn, service: ServiceDep, principal: PrincipalDep
 ) -> Json:
     """Enter counted quantities by hand (a scanner or a sweep counts by itself)."""
-    require_sites(principal, "counts.write", [_site(service, "count", ref)], every=True)
+    site = _site(service, "count", ref)
+    require_sites(principal, "counts.write", [site], every=True)
     counts.enter(
         service.uow(),
         service.catalog,
@@ -147,7 +154,7 @@ def enter_counts(
         principal.actor,
         datetime.now(UTC),
     )
-    return _count(service, principal, ref)
+    return _count(service, principal, ref, site)
 
 
 @router.post(
@@ -158,9 +165,10 @@ def enter_counts(
 )
 def refresh_count(ref: RefPath, service: ServiceDep, principal: PrincipalDep) -> Json:
     """Take the book again after stock moved during the count (what was counted stays)."""
-    require_sites(principal, "counts.write", [_site(service, "count", ref)], every=True)
+    site = _site(service, "count", ref)
+    require_sites(principal, "counts.write", [site], every=True)
     counts.refresh(service.uow(), ref, principal.actor, datetime.now(UTC))
-    return _count(service, principal, ref)
+    return _count(service, principal, ref, site)
 
 
 @router.post(
@@ -172,9 +180,10 @@ def refresh_count(ref: RefPath, service: ServiceDep, principal: PrincipalDep) ->
 def approve_count(ref: RefPath, service: ServiceDep, principal: PrincipalDep) -> Json:
     """Post the variance of every counted line against LOSS. A stale count is a 409 until it
     is refreshed."""
-    require_sites(principal, "counts.approve", [_site(service, "count", ref)], every=True)
+    site = _site(service, "count", ref)
+    require_sites(principal, "counts.approve", [site], every=True)
     ids = counts.approve(service.uow(), service.catalog, ref, principal.actor, datetime.now(UTC))
-    return _count(service, principal, ref, ids)
+    return _count(service, principal, ref, site, ids)
 
 
 def _transfer(service: ServiceDep, ref: str) -> dict[str, object]:

@@ -165,6 +165,17 @@ async def stock_as_of(
     return _answer(rows, fmt, f"stock-{site}-{at:%Y%m%dT%H%M%S}")
 
 
+def _listing_site(principal: Principal, site: str | None) -> str | None:
+    """The site a units or sweeps listing shows: the one asked for (if allowed), else one's
+    only site; None (every site) for one who may see all."""
+    sites = listing_sites(principal, "units.read", site)
+    if sites is None:
+        return site
+    if len(sites) != 1:
+        raise RuleViolation("name a site", field="site")
+    return next(iter(sites))
+
+
 @router.get("/units", tags=["units"], **permission("units.read"))
 async def list_units(
     reads: ReadsDep,
@@ -178,12 +189,7 @@ async def list_units(
     cursor: Cursor = None,
 ) -> Json:
     """Serialized units (by serial number, EPC or NFC UID) and where each one is now."""
-    sites = listing_sites(principal, "units.read", site)
-    chosen = (
-        site if site else (next(iter(sites)) if sites is not None and len(sites) == 1 else None)
-    )
-    if sites is not None and chosen is None:
-        raise RuleViolation("name a site", field="site")
+    chosen = _listing_site(principal, site)
     page = await reads.run(
         report_queries.units,
         site=chosen,
@@ -207,12 +213,7 @@ async def list_sweeps(
     cursor: Cursor = None,
 ) -> Json:
     """RFID sweeps of counting stations, newest first: expected, seen, missing, unexpected."""
-    sites = listing_sites(principal, "units.read", site)
-    chosen = (
-        site if site else (next(iter(sites)) if sites is not None and len(sites) == 1 else None)
-    )
-    if sites is not None and chosen is None:
-        raise RuleViolation("name a site", field="site")
+    chosen = _listing_site(principal, site)
     page = await reads.run(
         report_queries.sweeps, site=chosen, location=location, limit=limit, cursor=cursor
     )
