@@ -36,6 +36,19 @@ MQTT_PORT = int(os.environ.get("WAREHOUSE_TEST_MQTT_PORT", "1883"))
 RUN_ID = uuid.uuid4().hex[:8]
 DEMO_CATALOG = Path(str(resources.files("warehouse.demo") / "catalog.yaml"))
 TABLES = (
+    "stock_changes",
+    "pos_refund_lines",
+    "pos_tenders",
+    "pos_refunds",
+    "pos_sale_taxes",
+    "pos_sale_lines",
+    "pos_sales",
+    "register_sessions",
+    "registers",
+    "promotions",
+    "prices",
+    "price_lists",
+    "tax_rates",
     "transfer_lines",
     "transfers",
     "count_lines",

@@ -86,6 +86,14 @@ class Settings(BaseSettings):
     reservation_check_s: float = Field(
         10, gt=0, le=3600, description="How often the ingest worker releases expired holds"
     )
+    stream_poll_s: float = Field(
+        0.05, gt=0, le=10, description="How often the stock stream reads the change feed"
+    )
+    stock_feed_retention_s: float = Field(
+        7 * 86400,
+        ge=60,
+        description="How long the stock change feed keeps changes for clients that resume",
+    )
     gs1_company_prefix: str = Field(
         "0614141",
         pattern=r"^\d{6,12}$",

@@ -17,7 +17,7 @@ from sqlalchemy import (
     text,
 )
 
-from warehouse.adapters import orm_base, orm_orders
+from warehouse.adapters import orm_base, orm_orders, orm_pos
 from warehouse.adapters.types import BigId, Quantity, UTCDateTime
 
 metadata = orm_base.metadata
@@ -349,3 +349,18 @@ count_sessions = orm_orders.count_sessions
 count_lines = orm_orders.count_lines
 transfers = orm_orders.transfers
 transfer_lines = orm_orders.transfer_lines
+
+# the point of sale and the stock change feed (orm_pos.py)
+tax_rates = orm_pos.tax_rates
+price_lists = orm_pos.price_lists
+prices = orm_pos.prices
+promotions = orm_pos.promotions
+registers = orm_pos.registers
+register_sessions = orm_pos.register_sessions
+pos_sales = orm_pos.pos_sales
+pos_sale_lines = orm_pos.pos_sale_lines
+pos_sale_taxes = orm_pos.pos_sale_taxes
+pos_tenders = orm_pos.pos_tenders
+pos_refunds = orm_pos.pos_refunds
+pos_refund_lines = orm_pos.pos_refund_lines
+stock_changes = orm_pos.stock_changes

@@ -10,9 +10,9 @@ from decimal import Decimal
 
 from sqlalchemy import Connection, delete, func, select, type_coerce, union_all
 
-from warehouse.adapters import orm
+from warehouse.adapters import orm, stock_feed
 from warehouse.adapters.types import Quantity
-from warehouse.domain.model import VIRTUAL_KINDS
+from warehouse.domain.model import VIRTUAL_KINDS, StockKey
 
 Key = tuple[int, int, str]
 
@@ -105,4 +105,7 @@ def rebuild(conn: Connection) -> int:
     ]
     if rows:
         conn.execute(s.insert(), rows)
+        stock_feed.record(
+            conn, [StockKey(r["product_id"], r["location_id"], r["lot"]) for r in rows]
+        )
     return len(rows)

@@ -8,7 +8,7 @@ from typing import Self
 from sqlalchemy import Connection, Engine, RootTransaction
 
 from warehouse.adapters import repositories as repo
-from warehouse.service_layer import ports, ports_orders
+from warehouse.service_layer import ports, ports_orders, ports_pos
 
 
 class SqlUnitOfWork:
@@ -32,6 +32,7 @@ class SqlUnitOfWork:
     exceptions: ports_orders.ExceptionRepository
     counts: ports_orders.CountRepository
     transfers: ports_orders.TransferRepository
+    pos: ports_pos.PosRepository
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -58,6 +59,7 @@ class SqlUnitOfWork:
         self.exceptions = repo.SqlExceptions(conn)
         self.counts = repo.SqlCounts(conn)
         self.transfers = repo.SqlTransfers(conn)
+        self.pos = repo.SqlPos(conn)
         return self
 
     def __exit__(

@@ -137,21 +137,34 @@ class ObservationData(_Model):
     snapshot: list[TagSeen] | None = Field(default=None, max_length=100_000)
 
 
+Percent = Annotated[Decimal, Field(ge=0, le=100, max_digits=7, decimal_places=4)]
+
+
 class SaleLine(_Model):
-    """One line of a completed basket; money in integer minor units."""
+    """One line of a completed basket; money in integer minor units. ``unit_price_minor`` and
+    ``discount_minor`` are what the register charged; the rest is what the cashier did, so the
+    service can price the line again."""
 
     code: Code | None = None
     sku: Ref | None = None
     qty: Qty
     unit_price_minor: Minor | None = None
     discount_minor: Minor = 0
+    unit_price_override_minor: Minor | None = Field(
+        default=None, description="A price a manager set by hand"
+    )
+    embedded_price_minor: Minor | None = Field(
+        default=None, description="The amount a price-embedded barcode carried"
+    )
+    discount_percent: Percent | None = None
+    discount_amount_minor: Minor | None = None
 
 
 class Tender(_Model):
     """How (part of) a basket was paid."""
 
     kind: Literal["cash", "card", "voucher", "other"]
-    amount_minor: Minor
+    amount_minor: Minor = Field(description="What this tender paid (cash: net of the change)")
     reference: Ref | None = None
 
 
@@ -166,6 +179,14 @@ class SaleData(_Model):
     lines: Annotated[list[SaleLine], Field(min_length=1, max_length=1000)]
     total_minor: Minor
     tenders: list[Tender] = Field(default_factory=list, max_length=20)
+    receipt_no: int | None = Field(
+        default=None, ge=1, le=MAX_SEQ, description="The register's own gapless number"
+    )
+    cashier: Ref | None = None
+    basket_discount_percent: Percent | None = None
+    basket_discount_amount_minor: Minor | None = None
+    change_minor: Minor = 0
+    rounding_minor: Minor = Field(default=0, description="Cash rounding of the amount due")
 
 
 class HeartbeatData(_Model):

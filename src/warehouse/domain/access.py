@@ -90,6 +90,16 @@ ACTIONS: dict[str, Action] = {
                 "see serialized units and RFID sweeps"),
         _action("counts.approve", "manager admin", Scope.SITE,
                 "approve a count's variance (and see a blind count's book)"),
+        _action("pos.read", "cashier staff manager admin", Scope.SITE,
+                "read price books, registers, sessions, sales and receipts"),
+        _action("pos.sell", "cashier manager admin", Scope.SITE,
+                "ring up sales, open and close cashier sessions"),
+        _action("pos.refund", "cashier manager admin", Scope.SITE,
+                "refund against a receipt"),
+        _action("pos.override", "manager admin", Scope.SITE,
+                "override a price; refund without a receipt"),
+        _action("pos.manage", "manager admin", Scope.SITE,
+                "set price lists, tax rates, promotions and registers"),
     )
 }  # fmt: skip
 

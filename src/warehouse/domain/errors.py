@@ -72,6 +72,7 @@ class InsufficientStock(RuleViolation):
         )
         self.available = available
         self.requested = qty
+        self.sku = sku
 
 
 class OutOfRange(RuleViolation):

@@ -25,6 +25,8 @@ class ExceptionKind(StrEnum):
     UNEXPECTED_TAG = "unexpected_tag"  # a sweep saw a unit the ledger places elsewhere
     TRANSFER_DISCREPANCY = "transfer_discrepancy"  # arrived other than it was shipped
     SEQUENCE_GAP = "sequence_gap"  # an agent's events missing (see GET /agents)
+    PRICE_MISMATCH = "price_mismatch"  # a register charged other than the service's prices
+    UNKNOWN_ITEM = "unknown_item"  # a register sold a code no product has (no stock moved)
 
 
 class Resolution(StrEnum):
@@ -56,6 +58,8 @@ SUGGESTIONS: dict[ExceptionKind, tuple[Resolution, ...]] = {
     ExceptionKind.UNEXPECTED_TAG: (Resolution.ACCEPT, Resolution.DISMISS),
     ExceptionKind.TRANSFER_DISCREPANCY: (Resolution.ACCEPT, Resolution.DISMISS),
     ExceptionKind.SEQUENCE_GAP: (Resolution.ACCEPT, Resolution.DISMISS),
+    ExceptionKind.PRICE_MISMATCH: (Resolution.ACCEPT, Resolution.DISMISS),
+    ExceptionKind.UNKNOWN_ITEM: (Resolution.ADJUST, *_ANY),
 }
 
 

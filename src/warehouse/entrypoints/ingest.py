@@ -27,17 +27,19 @@ import socket
 import threading
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any
 
 from warehouse import contracts
+from warehouse.adapters import stock_feed
 from warehouse.adapters.mqtt import BrokerAddress
 from warehouse.bootstrap import Service
 from warehouse.entrypoints.buffer import IngestBuffer
 from warehouse.entrypoints.readiness import database_ready
 from warehouse.entrypoints.receiver import Receiver, ReceiverSpec, run_process
+from warehouse.pricing import TenderInput
 from warehouse.service_layer import fulfilment
 from warehouse.service_layer.agents import request_resyncs
 from warehouse.service_layer.commands import (
@@ -47,6 +49,8 @@ from warehouse.service_layer.commands import (
     Item,
     MovementRequest,
     ObservationRequest,
+    SaleLineRequest,
+    SaleRequest,
     ScanRequest,
     UndecodableEvent,
 )
@@ -97,7 +101,7 @@ def translate(topic: str, payload: bytes, max_bytes: int) -> FloorEvent | Undeco
             event.seq,
             digest,
         )
-    movement = heartbeat = observation = scan = None
+    movement = heartbeat = observation = scan = sale = None
     if isinstance(event, contracts.MovementEvent):
         d = event.data
         movement = MovementRequest(
@@ -128,6 +132,8 @@ def translate(topic: str, payload: bytes, max_bytes: int) -> FloorEvent | Undeco
     elif isinstance(event, contracts.ScanEvent):
         s = event.data
         scan = ScanRequest(s.code, s.gtin, s.lot, s.serial, s.epc, s.location, s.order_ref)
+    elif isinstance(event, contracts.SaleEvent):
+        sale = sale_request(event.data, event.occurred_at)
     return FloorEvent(
         event_id=str(event.event_id),
         agent_id=event.agent_id,
@@ -142,8 +148,41 @@ def translate(topic: str, payload: bytes, max_bytes: int) -> FloorEvent | Undeco
         heartbeat=heartbeat,
         observation=observation,
         scan=scan,
+        sale=sale,
         payload=payload,
         payload_hash=digest,
+    )
+
+
+def sale_request(d: contracts.SaleData, occurred_at: datetime) -> SaleRequest:
+    """A register's basket as the sale use case takes it."""
+    return SaleRequest(
+        sale_id=d.sale_id,
+        register=d.register_code,
+        lines=[
+            SaleLineRequest(
+                qty=x.qty,
+                sku=x.sku,
+                code=x.code,
+                unit_price_override_minor=x.unit_price_override_minor,
+                embedded_price_minor=x.embedded_price_minor,
+                discount_percent=x.discount_percent,
+                discount_amount_minor=x.discount_amount_minor,
+                reported_unit_price_minor=x.unit_price_minor,
+                reported_discount_minor=x.discount_minor,
+            )
+            for x in d.lines
+        ],
+        tenders=[TenderInput(t.kind, t.amount_minor, t.reference) for t in d.tenders],
+        cashier=d.cashier or "register",
+        basket_discount_percent=d.basket_discount_percent,
+        basket_discount_amount_minor=d.basket_discount_amount_minor,
+        occurred_at=occurred_at,
+        receipt_no=d.receipt_no,
+        reported_total_minor=d.total_minor,
+        change_minor=d.change_minor,
+        rounding_minor=d.rounding_minor,
+        currency=d.currency,
     )
 
 
@@ -222,6 +261,7 @@ class IngestWorker:
         self._conn: Connection | None = None  # process mode: our end of the pipe
         self._process: BaseProcess | None = None
         self._next_hold_check = 0.0  # monotonic time of the next look for expired holds
+        self._next_prune = 0.0
 
     def readiness(self) -> tuple[bool, dict[str, Any]]:
         """For /readyz: the database ready and the broker subscribed."""
@@ -351,6 +391,7 @@ class IngestWorker:
         interval = max(0.2, min(5.0, settings.gap_resync_after_s / 4, settings.reservation_check_s))
         while not stop.wait(interval):
             self._release_holds()
+            self._prune_feed()
             if not self.connected.is_set():
                 continue
             try:
@@ -393,6 +434,26 @@ class IngestWorker:
             return
         for ref in released:
             log.info("sales order %s: its reservation expired and was released", ref)
+
+    def _prune_feed(self) -> None:
+        """Number the stock change feed and drop what is older than its retention, once a
+        minute (numbered first: a change is pruned only once a client could have had it)."""
+        now = time.monotonic()
+        if now < self._next_prune:
+            return
+        self._next_prune = now + 60
+        cutoff = datetime.now(UTC) - timedelta(seconds=self.service.settings.stock_feed_retention_s)
+        try:
+            with self.service.engine.begin() as conn:
+                stock_feed.sequence(conn)
+            with self.service.engine.begin() as conn:
+                pruned = stock_feed.prune(conn, cutoff)
+        except Exception as exc:  # the top of a loop: logged, and the next round retries
+            if self.service.classify(exc) != "unavailable":
+                log.exception("pruning the stock change feed failed")
+            return
+        if pruned:
+            log.info("stock change feed: %d changes past their retention pruned", pruned)
 
     def command(self, site: str, agent_id: str, body: Any) -> None:
         """Publish a command to one agent (QoS 1, not retained)."""

@@ -8,10 +8,13 @@ building it. Nothing mutates them after construction.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+
+from warehouse.pricing import TenderInput
 
 
 @dataclass(slots=True)
@@ -56,6 +59,39 @@ class ScanRequest:
     order_ref: str | None = None  # a packing station's order
 
 
+@dataclass(frozen=True, slots=True)
+class SaleLineRequest:
+    """A line as rung up: a SKU or a scanned code, and what the cashier changed."""
+
+    qty: Decimal
+    sku: str | None = None
+    code: str | None = None
+    unit_price_override_minor: int | None = None
+    embedded_price_minor: int | None = None
+    discount_percent: Decimal | None = None
+    discount_amount_minor: int | None = None
+    reported_unit_price_minor: int | None = None  # what an edge register charged
+    reported_discount_minor: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class SaleRequest:
+    sale_id: str
+    register: str  # the register's code (its location's)
+    lines: Sequence[SaleLineRequest]
+    tenders: Sequence[TenderInput]
+    cashier: str
+    basket_discount_percent: Decimal | None = None
+    basket_discount_amount_minor: int | None = None
+    occurred_at: datetime | None = None
+    # from an edge register: what it numbered, charged and gave back
+    receipt_no: int | None = None
+    reported_total_minor: int | None = None
+    change_minor: int | None = None
+    rounding_minor: int | None = None
+    currency: str | None = None
+
+
 @dataclass(slots=True)
 class FloorEvent:
     """A decoded event from an edge agent."""
@@ -73,6 +109,7 @@ class FloorEvent:
     heartbeat: dict[str, Any] | None = None
     observation: ObservationRequest | None = None
     scan: ScanRequest | None = None
+    sale: SaleRequest | None = None
     payload: bytes | None = None  # as received: kept in the inbox
     payload_hash: str | None = None  # tells a re-send from a different body with the same id
 

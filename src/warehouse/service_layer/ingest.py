@@ -31,6 +31,7 @@ from warehouse.service_layer import (
     exceptions,
     observations,
     picking,
+    pos,
     posting,
 )
 from warehouse.service_layer.commands import (
@@ -240,6 +241,7 @@ class _Batch:
         self.heartbeats: list[FloorEvent] = []
         self.scans: list[Scan] = []  # those that concern orders (dispatch.py)
         self.counted: list[FloorEvent] = []  # code scans: counted if a count covers them
+        self.sales: list[FloorEvent] = []  # baskets from edge registers
         self.observations: list[tuple[FloorEvent, Location]] = []
         self.statuses: list[AgentStatus] = []
         self.agents: dict[str, tuple[str, int]] = {}  # agent -> (site, highest boot)
@@ -432,6 +434,9 @@ class _Batch:
                 self.observations.append((event, location))
         elif event.type == "heartbeat":
             self.heartbeats.append(event)
+        elif event.type == "sale" and event.sale is not None:
+            status = "applied"
+            self.sales.append(event)
         elif event.type == "scan" and event.scan is not None:
             self.counted.append(event)
         self._entry(event, status)
@@ -479,13 +484,17 @@ def _post(
     if orders.refused:
         movements = [m for m in movements if m.event_id not in orders.refused]
     movements += orders.post
+    sold = pos.floor_sales(
+        uow, catalog, [(e, e.sale) for e in batch.sales if e.event_id in claimed and e.sale], now
+    )
+    movements += sold.movements
     posting.post(uow, movements, now, enforce=False)
     uow.orders.reserve(orders.reserved, now)
     scans = [e for e in batch.counted if e.event_id in claimed and e.scan is not None]
     picking.pack_scans(uow, catalog, [e for e in scans if e.scan and e.scan.order_ref], orders)
     counts.count_scans(uow, catalog, [e for e in scans if e.scan and not e.scan.order_ref], orders)
     uow.rejections.add(rejections)
-    found = orders.exceptions + batch.exceptions(rejections)
+    found = orders.exceptions + sold.exceptions + batch.exceptions(rejections)
     found += exceptions.of_negative(uow, movements)
     uow.exceptions.add(found, now)
     result.feedback = per_device(orders.feedback + batch.refusal_feedback(rejections))

@@ -21,6 +21,7 @@ from warehouse.service_layer.ports_orders import (
     OrderRepository,
     TransferRepository,
 )
+from warehouse.service_layer.ports_pos import PosRepository
 
 
 @dataclass(frozen=True, slots=True)
@@ -332,6 +333,7 @@ class UnitOfWork(Protocol):
     exceptions: ExceptionRepository
     counts: CountRepository
     transfers: TransferRepository
+    pos: PosRepository
 
     def __enter__(self) -> Self: ...
     def __exit__(

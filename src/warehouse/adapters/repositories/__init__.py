@@ -8,6 +8,7 @@ from warehouse.adapters.repositories.exceptions import SqlExceptions
 from warehouse.adapters.repositories.idempotency import SqlIdempotency
 from warehouse.adapters.repositories.ingest import SEQ_WINDOW, SqlAgents, SqlInbox, SqlRejections
 from warehouse.adapters.repositories.orders import SqlOrders
+from warehouse.adapters.repositories.pos import SqlPos
 from warehouse.adapters.repositories.stock import SqlLedger, SqlStock, SqlSweeps, SqlUnits
 from warehouse.adapters.repositories.transfers import SqlTransfers
 
@@ -24,6 +25,7 @@ __all__ = [
     "SqlLedger",
     "SqlLocations",
     "SqlOrders",
+    "SqlPos",
     "SqlProducts",
     "SqlRejections",
     "SqlStock",

@@ -21,7 +21,7 @@ from sqlalchemy import (
     update,
 )
 
-from warehouse.adapters import orm
+from warehouse.adapters import orm, stock_feed
 from warehouse.adapters.types import Quantity
 from warehouse.domain.model import VIRTUAL_KINDS, LocationKind, StockKey
 from warehouse.domain.orders import Allocation, Bin
@@ -326,3 +326,4 @@ class SqlSales:
                     updated_at=at,
                 )
             )
+        stock_feed.record(self.conn, [k for k, d in deltas.items() if d])

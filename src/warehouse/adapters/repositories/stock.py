@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, bindparam, exists, or_, select, tuple_, update
 from sqlalchemy.sql.elements import ColumnElement
 
-from warehouse.adapters import orm, pg_bulk
+from warehouse.adapters import orm, pg_bulk, stock_feed
 from warehouse.adapters.sql import chunks, insert
 from warehouse.adapters.types import to_plain, to_scaled
 from warehouse.domain.model import Movement, StockKey
@@ -76,6 +76,7 @@ class SqlStock:
                     ),
                 },
             )
+            stock_feed.record(self.conn, deltas)
             return
         skus, places = self._names(deltas)
         rows = [
@@ -105,6 +106,7 @@ class SqlStock:
             },
         )
         self.conn.execute(stmt, rows)
+        stock_feed.record(self.conn, deltas)
 
     def _names(
         self, deltas: Mapping[StockKey, Decimal]

@@ -21,8 +21,10 @@ from warehouse.entrypoints.api.routers import (
     exceptions,
     operations,
     orders,
+    pos,
     reports,
     stock,
+    stream,
 )
 from warehouse.entrypoints.api.security import check_routes
 from warehouse.entrypoints.startup import freeze_startup_objects
@@ -69,6 +71,8 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
         orders.router,
         exceptions.router,
         counts.router,
+        pos.router,
+        stream.router,
         reports.router,
         operations.router,
         auth.router,

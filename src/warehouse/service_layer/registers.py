@@ -1,0 +1,362 @@
+"""Registers, cashier sessions with their X and Z reports, and refunds against a sale.
+
+A register is a location of kind ``register`` under a store. A session opens with a float and
+closes with a count of the drawer; its report gives totals by tender and tax rate, the number of
+sales and refunds, the discounts given, and cash expected against counted. Sales and refunds
+draw their receipt numbers from one gapless sequence per register (taken under the register's
+row lock, in the transaction that records them: a refused sale uses no number).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from warehouse import pricing
+from warehouse.domain.errors import Conflict, NotFound, RuleViolation
+from warehouse.domain.model import LocationKind, Movement
+from warehouse.service_layer import posting
+from warehouse.service_layer.commands import MovementRequest
+from warehouse.service_layer.ports import AuditEntry, UnitOfWork
+from warehouse.service_layer.ports_pos import NewRefund, RefundLine, SessionView
+from warehouse.service_layer.pos import book_or_refuse, register_or_404
+from warehouse.service_layer.resolve import Catalog, Provenance, build_movement
+
+
+def create_register(
+    uow: UnitOfWork, catalog: Catalog, location: str, principal: str, now: datetime
+) -> int:
+    """Make a register of a location of kind ``register``; its code is the location's."""
+    with uow:
+        catalog.refresh(uow)
+        place = catalog.location(uow, location, "location")
+        if place.kind is not LocationKind.REGISTER or place.id is None or place.site is None:
+            raise RuleViolation(
+                f"{location} is a {place.kind}; a register is a location of kind register",
+                field="location",
+            )
+        if uow.pos.register(place.code) is not None:
+            raise Conflict(f"register {place.code} exists already", field="location")
+        register_id = uow.pos.add_register(place.code, place.id, place.site, now)
+        uow.audit.add(
+            AuditEntry(now, principal, "register.create", f"register:{place.code}", place.site)
+        )
+        uow.commit()
+    return register_id
+
+
+def open_session(
+    uow: UnitOfWork, register: str, cashier: str, float_minor: int, now: datetime
+) -> int:
+    """Open a cashier session on a register with ``float_minor`` in the drawer."""
+    if float_minor < 0:
+        raise RuleViolation("the float is not negative", field="float_minor")
+    with uow:
+        found = register_or_404(uow, register)
+        uow.pos.lock(found.id)  # one open session at a time
+        current = uow.pos.open_session_of(found.id, now)
+        if current is not None:
+            raise Conflict(
+                f"register {found.code} has session {current.id} open (by {current.cashier}); "
+                "close it first",
+                field="register",
+            )
+        session_id = uow.pos.open_session(found.id, cashier, float_minor, now)
+        uow.commit()
+    return session_id
+
+
+def session_or_404(uow: UnitOfWork, session_id: int, *, lock: bool = False) -> SessionView:
+    session = uow.pos.session(session_id, lock=lock)
+    if session is None:
+        raise NotFound(f"session {session_id} does not exist", field="session_id")
+    return session
+
+
+def report(uow: UnitOfWork, session: SessionView, counted_minor: int | None) -> dict[str, Any]:
+    """The session's report as it stands (X), or with the drawer counted (Z)."""
+    totals = uow.pos.session_totals(session.id)
+    expected = session.float_minor + totals["tenders"].get("cash", 0)
+    return {
+        "session_id": session.id,
+        "register": session.register_code,
+        "site": session.site,
+        "cashier": session.cashier,
+        "opened_at": session.opened_at.isoformat(),
+        "closed_at": session.closed_at.isoformat() if session.closed_at else None,
+        "float_minor": session.float_minor,
+        **totals,
+        "net_minor": totals["sales_minor"] - totals["refunds_minor"],
+        "cash_expected_minor": expected,
+        "cash_counted_minor": counted_minor,
+        "cash_difference_minor": None if counted_minor is None else counted_minor - expected,
+    }
+
+
+def x_report(uow: UnitOfWork, session_id: int) -> dict[str, Any]:
+    with uow:
+        session = session_or_404(uow, session_id)
+        if session.z_report is not None:
+            return {"kind": "Z", **session.z_report}
+        return {"kind": "X", **report(uow, session, None)}
+
+
+def close_session(
+    uow: UnitOfWork, session_id: int, counted_minor: int, principal: str, now: datetime
+) -> dict[str, Any]:
+    """Close a session with the counted drawer; the Z report is frozen with it."""
+    if counted_minor < 0:
+        raise RuleViolation("the counted cash is not negative", field="counted_minor")
+    with uow:
+        session = session_or_404(uow, session_id, lock=True)
+        if session.status != "open":
+            raise Conflict(f"session {session_id} is closed already", field="session_id")
+        closed = SessionView(**{**asdict(session), "closed_at": now, "status": "closed"})
+        z = report(uow, closed, counted_minor)
+        uow.pos.close_session(session_id, counted_minor, z, now)
+        uow.audit.add(
+            AuditEntry(
+                now,
+                principal,
+                "session.close",
+                f"session:{session_id}",
+                session.site,
+                None,
+                {"counted_minor": counted_minor, "difference": z["cash_difference_minor"]},
+            )
+        )
+        uow.commit()
+    return {"kind": "Z", **z}
+
+
+class Disposition(StrEnum):
+    RESTOCK = "restock"  # back on the register's shelf
+    WRITE_OFF = "write_off"  # came back, not sellable: written off to LOSS
+
+
+@dataclass(frozen=True, slots=True)
+class RefundLineRequest:
+    qty: Decimal
+    disposition: Disposition
+    line_no: int | None = None  # the sale's line (with a receipt)
+    sku: str | None = None  # without a receipt
+
+
+@dataclass(frozen=True, slots=True)
+class RefundRequest:
+    refund_id: str
+    register: str
+    lines: Sequence[RefundLineRequest]
+    cashier: str
+    sale_id: str | None = None  # None: a return without a receipt
+    tender: str = "cash"  # without a receipt: how the money goes back
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RefundResult:
+    refund_id: str
+    receipt_no: int
+    total_minor: int
+    tenders: tuple[tuple[str, int, str | None], ...]
+    replay: bool
+
+
+def refund(
+    uow: UnitOfWork, catalog: Catalog, request: RefundRequest, now: datetime
+) -> RefundResult:
+    """Refund lines of a sale (or, without a receipt, products at today's price), back to the
+    sale's own tenders, and restock or write off what came back."""
+    print_ = hashlib.sha256(json.dumps(asdict(request), sort_keys=True, default=str).encode())
+    digest = print_.hexdigest()
+    if not request.lines:
+        raise RuleViolation("a refund has at least one line", field="lines")
+    with uow:
+        catalog.refresh(uow)
+        register = register_or_404(uow, request.register)
+        receipt_no = uow.pos.take_receipt_no(register.id)
+        seen = uow.pos.refund(request.refund_id)
+        if seen is not None:
+            if seen[1] != digest:
+                raise Conflict(
+                    f"refund {request.refund_id!r} exists with other lines", field="refund_id"
+                )
+            return RefundResult(request.refund_id, seen[0], 0, (), True)
+        session = uow.pos.open_session_of(register.id, now)
+        if session is None:
+            raise RuleViolation(f"register {register.code} has no open session", field="register")
+        sale_pk: int | None = None
+        if request.sale_id is not None:
+            lines, tenders, sale_pk = _against_sale(uow, request)
+        else:
+            lines, tenders = _without_receipt(uow, register.site, request, now)
+        total = sum(x.amount_minor for x in lines)
+        movements = _stock(uow, catalog, register.location_code, request, lines, now)
+        posting.post(uow, movements, now, enforce=False)
+        uow.pos.add_refund(
+            NewRefund(
+                request.refund_id,
+                digest,
+                sale_pk,
+                register.id,
+                session.id,
+                receipt_no,
+                request.cashier,
+                total,
+                sum(x.tax_minor for x in lines),
+                request.reason,
+                lines,
+                tenders,
+            ),
+            now,
+        )
+        if sale_pk is not None:
+            returned: dict[int, Decimal] = {}
+            for x in lines:
+                returned[x.line_no] = returned.get(x.line_no, Decimal(0)) + x.qty
+            uow.pos.mark_returned(sale_pk, returned)
+        uow.commit()
+    return RefundResult(request.refund_id, receipt_no, total, tuple(tenders), False)
+
+
+def _tax(amount: int, rate: Decimal, inclusive: bool) -> tuple[int, int]:
+    """(what is paid back, the tax in it) for a line share of ``amount``."""
+    if inclusive:
+        return amount, pricing.round_minor(amount * rate / (100 + rate))
+    tax = pricing.round_minor(amount * rate / 100)
+    return amount + tax, tax
+
+
+def _against_sale(
+    uow: UnitOfWork, request: RefundRequest
+) -> tuple[list[RefundLine], list[tuple[str, int, str | None]], int]:
+    assert request.sale_id is not None
+    sale = uow.pos.sale(request.sale_id, lock=True)
+    if sale is None:
+        raise NotFound(f"sale {request.sale_id!r} does not exist", field="sale_id")
+    by_no = {line.line_no: line for line in sale.lines}
+    asked: dict[int, Decimal] = {}
+    out: list[RefundLine] = []
+    for index, x in enumerate(request.lines):
+        sold = by_no.get(x.line_no or 0)
+        if sold is None or sold.product_id is None:
+            raise RuleViolation(
+                f"line {index + 1}: sale {sale.sale_id} has no line {x.line_no} to return",
+                field=f"lines[{index}].line_no",
+            )
+        asked[sold.line_no] = asked.get(sold.line_no, Decimal(0)) + x.qty
+        if asked[sold.line_no] > sold.qty - sold.returned:
+            raise RuleViolation(
+                f"line {index + 1}: {sold.qty} of {sold.sku} sold on line {sold.line_no}, "
+                f"{sold.returned} returned already; {asked[sold.line_no]} cannot come back",
+                field=f"lines[{index}].qty",
+            )
+        share = pricing.round_minor(sold.total_minor * x.qty / sold.qty)
+        amount, tax = _tax(share, sold.tax_rate, sale.tax_inclusive)
+        out.append(
+            RefundLine(
+                sold.line_no, sold.product_id, x.qty, amount, sold.tax_rate, tax, x.disposition
+            )
+        )
+    return out, _to_tenders(uow, sale.id, sale.tenders, sum(x.amount_minor for x in out)), sale.id
+
+
+def _to_tenders(
+    uow: UnitOfWork,
+    sale_pk: int,
+    tenders: Sequence[tuple[str, int, str | None]],
+    amount: int,
+) -> list[tuple[str, int, str | None]]:
+    """The refund spread over the sale's own tenders: card, voucher and other first (each up to
+    what it paid less what earlier refunds gave back to it), cash last."""
+    given = uow.pos.refunded_tenders(sale_pk)
+    ordered = sorted(tenders, key=lambda t: t[0] == "cash")
+    out = []
+    left = amount
+    for kind, paid, reference in ordered:
+        room = paid - given.get((kind, reference), 0)
+        take = min(room, left)
+        if take > 0:
+            out.append((kind, take, reference))
+            left -= take
+    if left > 0:  # rounding of partial returns can leave a cent: cash gives it
+        out.append(("cash", left, None))
+    return out
+
+
+def _without_receipt(
+    uow: UnitOfWork, site: str, request: RefundRequest, now: datetime
+) -> tuple[list[RefundLine], list[tuple[str, int, str | None]]]:
+    if request.tender not in pricing.TENDER_KINDS:
+        raise RuleViolation(f"unknown tender {request.tender!r}", field="tender")
+    source = book_or_refuse(uow, site, now)
+    out = []
+    for index, x in enumerate(request.lines):
+        item = source.book.item(x.sku or "")
+        if item is None or x.sku not in source.product_ids:
+            raise RuleViolation(
+                f"line {index + 1}: {x.sku!r} has no price at {site}", field=f"lines[{index}].sku"
+            )
+        rate = source.book.tax_rates.get(item.tax_category, Decimal(0))
+        amount, tax = _tax(
+            pricing.round_minor(item.unit_price_minor * x.qty), rate, source.book.tax_inclusive
+        )
+        out.append(
+            RefundLine(0, source.product_ids[item.sku], x.qty, amount, rate, tax, x.disposition)
+        )
+    return out, [(request.tender, sum(x.amount_minor for x in out), None)]
+
+
+def _stock(
+    uow: UnitOfWork,
+    catalog: Catalog,
+    register_location: str,
+    request: RefundRequest,
+    lines: Sequence[RefundLine],
+    now: datetime,
+) -> list[Movement]:
+    source = Provenance(now, "api", actor=request.cashier)
+    skus = {}
+    for x in lines:
+        product = uow.products.by_id(x.product_id)
+        assert product is not None  # sale lines and price rows reference products
+        skus[x.product_id] = product.sku
+    out = []
+    for x in lines:
+        back = build_movement(
+            uow,
+            catalog,
+            MovementRequest(
+                kind="return",
+                qty=x.qty,
+                sku=skus[x.product_id],
+                to_location=register_location,
+                order_ref=request.sale_id or request.refund_id,
+            ),
+            source,
+        )
+        back.origin = "api"
+        out.append(back)
+        if x.disposition == Disposition.WRITE_OFF:
+            scrap = build_movement(
+                uow,
+                catalog,
+                MovementRequest(
+                    kind="adjust",
+                    qty=x.qty,
+                    sku=skus[x.product_id],
+                    from_location=register_location,
+                    to_location="LOSS",
+                    order_ref=request.sale_id or request.refund_id,
+                ),
+                source,
+            )
+            scrap.origin = "api"
+            out.append(scrap)
+    return out
