@@ -26,10 +26,11 @@ from warehouse_drivers.errors import (
 )
 from warehouse_drivers.framing import LineFramer, Overlong
 from warehouse_drivers.keymap import KeyDecoder
-from warehouse_drivers.registry import BACKENDS, create_driver
+from warehouse_drivers.registry import BACKENDS, PRINTERS, create_driver, create_printer
 
 __all__ = [
     "BACKENDS",
+    "PRINTERS",
     "RCN_REGIONS",
     "DecodeError",
     "DecodedBarcode",
@@ -50,6 +51,7 @@ __all__ = [
     "TagReport",
     "VariableMeasure",
     "create_driver",
+    "create_printer",
     "decode_barcode",
     "decode_epc",
     "decode_epc_uri",

@@ -21,6 +21,27 @@ BACKENDS: dict[str, tuple[str, str]] = {
 }
 
 
+#: output devices: printer name -> (module, class)
+PRINTERS: dict[str, tuple[str, str]] = {
+    "escpos": ("warehouse_drivers.printer", "EscposPrinter"),
+}
+
+
+def create_printer(kind: str, name: str, **params: Any) -> Any:
+    """A receipt printer of ``kind`` named ``name`` (it connects when it first prints)."""
+    try:
+        module_name, class_name = PRINTERS[kind]
+    except KeyError:
+        known = ", ".join(sorted(PRINTERS))
+        raise DriverConfigError(f"unknown printer {kind!r}; known printers: {known}") from None
+    cls = getattr(importlib.import_module(module_name), class_name)
+    check_params(cls, kind, name, params)
+    try:
+        return cls(name, **params)
+    except TypeError as exc:
+        raise DriverConfigError(f"{kind} printer {name}: {exc}") from exc
+
+
 def create_driver(kind: str, name: str, **params: Any) -> Driver:
     """A driver of ``kind`` named ``name``; its hardware library loads when it opens."""
     try:

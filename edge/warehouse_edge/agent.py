@@ -14,7 +14,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from warehouse import contracts
+from warehouse import contracts, pricing
 from warehouse_drivers import (
     DecodeError,
     Driver,
@@ -22,6 +22,7 @@ from warehouse_drivers import (
     RejectedRead,
     TagReport,
     create_driver,
+    create_printer,
     decode_epc,
 )
 from warehouse_edge import __version__
@@ -32,6 +33,7 @@ from warehouse_edge.presence import Presence, PresenceAggregator, PresenceRules,
 from warehouse_edge.profiles import Message, StationState, interpret
 from warehouse_edge.publisher import Publisher
 from warehouse_edge.supervisor import Supervisor
+from warehouse_edge.till import PriceBooks, Till
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +60,15 @@ class Agent:
             for d in config.devices
         }
         self.publisher = Publisher(config, self.outbox, on_command=self.command, birth=self.birth)
+        printers = {
+            p.station: create_printer(p.driver, p.name, **p.params) for p in config.printers
+        }
+        self.books = PriceBooks(config)
+        self.tills = {
+            s.name: Till(config, s, self.outbox, printers.get(s.name))
+            for s in config.stations
+            if s.mode == "pos"
+        }
         self.locally_rejected = 0
         self._lock = threading.Lock()
         self.presence = {
@@ -88,6 +99,13 @@ class Agent:
 
     def run(self, stop: threading.Event) -> None:
         """Run until ``stop`` is set."""
+        if self.tills:
+            book = self.books.fetch() or self.books.load()
+            if book is None:
+                log.error("no price book (none fetched, none on disk): registers cannot sell yet")
+            for till in self.tills.values():
+                if book is not None:
+                    till.use(book)
         self.publisher.start()
         for supervisor in self.supervisors.values():
             supervisor.start()
@@ -137,6 +155,10 @@ class Agent:
         ):
             log.debug("device %s: repeat of %r suppressed", device.name, item.data)
             return
+        till = self.tills.get(station.name)
+        if till is not None:
+            self._ring(driver, device, till, item.data)
+            return
         with self._lock:  # station state is shared by the station's devices
             outcome = interpret(
                 station, self.states[station.name], item.data, self.config.rcn_region
@@ -158,6 +180,22 @@ class Agent:
             driver.feedback("error")
             return
         self.publisher.wake()
+        driver.feedback(outcome.level)
+
+    def _ring(self, driver: Driver, device: Device, till: Till, code: str) -> None:
+        """A scan at a register: the basket changes, or a sale completes (stored, printed)."""
+        try:
+            outcome = till.read(code, device.name)
+        except OutboxFull as exc:
+            log.error("device %s: sale REFUSED, %s", device.name, exc)
+            driver.feedback("error")
+            return
+        if outcome.level == "error":
+            self._reject(driver, device, outcome.text)
+            return
+        log.info("register %s: %s", till.station.location, outcome.text)
+        if outcome.completed is not None:
+            self.publisher.wake()
         driver.feedback(outcome.level)
 
     def _tag(self, device: Device, report: TagReport) -> None:
@@ -276,6 +314,17 @@ class Agent:
                 if name in self.supervisors:
                     self.supervisors[name].driver.feedback(body.level)
             log.info("feedback %s to %s: %s", body.level, ", ".join(targets), body.text)
+        elif isinstance(body, contracts.PriceBookCommand):
+            if body.site != self.config.site or not self.tills:
+                return
+            try:
+                book = pricing.PriceBook.from_dict(body.book)
+            except pricing.PricingError as exc:
+                log.error("price_book command %s ignored: %s", body.version, exc)
+                return
+            self.books.replace(book)
+            for till in self.tills.values():
+                till.use(book)
         elif isinstance(body, contracts.StationModeCommand):
             state = self.states.get(body.station)
             if state is None or body.mode not in MODES:

@@ -17,7 +17,14 @@ from pydantic_settings import (
 )
 
 from warehouse.contracts import ID_PATTERN
-from warehouse_drivers import BACKENDS, RCN_REGIONS, DriverConfigError, create_driver
+from warehouse_drivers import (
+    BACKENDS,
+    PRINTERS,
+    RCN_REGIONS,
+    DriverConfigError,
+    create_driver,
+    create_printer,
+)
 
 Mode = Literal[
     "receiving", "putaway", "picking", "packing", "shipping", "pos", "counting", "lookup"
@@ -74,6 +81,11 @@ class Station(_Section):
     presence_margin_db: float = Field(6.0, ge=0)
     presence_dwell_s: float = Field(2.0, ge=0)
     sweep_interval_s: float = Field(60.0, gt=0)
+    # point of sale: who rings up, and the cards that allow a price override
+    cashier: str | None = Field(None, max_length=64, description="Registers: the cashier")
+    manager_cards: list[SecretStr] = Field(
+        default_factory=list, description="Registers: codes of manager cards (MGR:<code>)"
+    )
 
     @model_validator(mode="after")
     def _pattern_compiles(self) -> Station:
@@ -105,6 +117,32 @@ class Device(_Section):
         return self
 
 
+class Printer(_Section):
+    """A receipt printer (and its cash drawer) at a register station."""
+
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    driver: str = "escpos"
+    station: str
+    params: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _known_printer(self) -> Printer:
+        if self.driver not in PRINTERS:
+            raise ValueError(
+                f"driver must be one of {', '.join(sorted(PRINTERS))}, not {self.driver!r}"
+            )
+        return self
+
+
+class Api(_Section):
+    """The service's HTTP API, for the price book a register sells from."""
+
+    url: str | None = Field(None, pattern=r"^https?://", description="e.g. https://stock.example")
+    key: SecretStr | None = Field(None, description="An API key with pos.read at the site")
+    timeout_s: float = Field(5.0, gt=0, le=120)
+    ca_file: Path | None = None
+
+
 class AgentConfig(BaseSettings):
     """Everything an agent needs to run."""
 
@@ -125,6 +163,8 @@ class AgentConfig(BaseSettings):
     )
     stations: list[Station] = Field(min_length=1)
     devices: list[Device] = Field(default_factory=list)
+    printers: list[Printer] = Field(default_factory=list)
+    api: Api = Api()
 
     @model_validator(mode="after")
     def _references(self) -> AgentConfig:
@@ -142,6 +182,12 @@ class AgentConfig(BaseSettings):
             if device.station not in names:
                 raise ValueError(
                     f"devices.{index}.station: {device.station!r} is not one of "
+                    f"the stations ({', '.join(names)})"
+                )
+        for index, printer in enumerate(self.printers):
+            if printer.station not in names:
+                raise ValueError(
+                    f"printers.{index}.station: {printer.station!r} is not one of "
                     f"the stations ({', '.join(names)})"
                 )
         return self
@@ -192,6 +238,12 @@ def load_config(path: Path) -> AgentConfig:
             create_driver(device.driver, device.name, **device.params)
         except DriverConfigError as exc:
             where = f"devices.{i}.params" + (f".{exc.field}" if exc.field else "")
+            problems.append(f"{where}: {exc}")
+    for i, printer in enumerate(config.printers):
+        try:
+            create_printer(printer.driver, printer.name, **printer.params)
+        except DriverConfigError as exc:
+            where = f"printers.{i}.params" + (f".{exc.field}" if exc.field else "")
             problems.append(f"{where}: {exc}")
     if problems:
         raise ConfigError(path, problems)

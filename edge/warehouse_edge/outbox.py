@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 
 #: render(seq) -> (event_id, topic, payload): the envelope is made once its seq is known.
 Render = Callable[[int], tuple[str, str, bytes]]
+#: (seq, number) -> what Render returns, for an event that takes a counter's next number
+NumberedRender = Callable[[int, int], tuple[str, str, bytes]]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -69,6 +71,9 @@ class _Append:
     done: threading.Event
     seq: int = 0
     error: BaseException | None = None
+    counter: str | None = None  # a meta counter to advance with this event (receipt numbers)
+    number: int = 0
+    numbered: NumberedRender | None = None
 
 
 class Outbox:
@@ -103,6 +108,26 @@ class Outbox:
             raise request.error
         return request.seq
 
+    def append_numbered(
+        self, render: NumberedRender, counter: str, timeout: float = 10.0
+    ) -> tuple[int, int]:
+        """Store one event that takes the next number of ``counter`` (a register's receipt
+        number) in the same transaction: the number is used exactly when the event is kept.
+        Return (seq, number)."""
+        request = _Append(lambda seq: ("", "", b""), threading.Event(), counter=counter)
+        request.numbered = render
+        self._queue.put(request)
+        if not request.done.wait(timeout):
+            raise TimeoutError("the outbox did not commit in time")
+        if request.error is not None:
+            raise request.error
+        return request.seq, request.number
+
+    def counter(self, name: str) -> int:
+        """The last number ``name`` gave out (0 for none)."""
+        with self._lock:
+            return self._meta(name)
+
     def _write_loop(self) -> None:
         while True:
             first = self._queue.get()
@@ -132,15 +157,24 @@ class Outbox:
                 try:
                     seq = self._last_seq()
                     now = time.time()
+                    numbers: dict[str, int] = {}
                     for request in batch:
                         seq += 1
-                        event_id, topic, payload = request.render(seq)
+                        if request.counter is not None and request.numbered is not None:
+                            key = request.counter
+                            numbers[key] = numbers.get(key, self._meta(key)) + 1
+                            request.number = numbers[key]
+                            event_id, topic, payload = request.numbered(seq, request.number)
+                        else:
+                            event_id, topic, payload = request.render(seq)
                         self._db.execute(
                             "INSERT INTO outbox (seq, event_id, topic, payload, created_at) "
                             "VALUES (?, ?, ?, ?, ?)",
                             (seq, event_id, topic, payload, now),
                         )
                         request.seq = seq
+                    for key, number in numbers.items():
+                        self._set_meta(key, number)
                     self._db.execute("COMMIT")
                 except BaseException:
                     self._db.execute("ROLLBACK")

@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     reservation_check_s: float = Field(
         10, gt=0, le=3600, description="How often the ingest worker releases expired holds"
     )
+    price_book_check_s: float = Field(
+        30, gt=0, le=3600, description="How often the ingest worker looks for changed price books"
+    )
     stream_poll_s: float = Field(
         0.05, gt=0, le=10, description="How often the stock stream reads the change feed"
     )

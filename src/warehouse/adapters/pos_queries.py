@@ -280,3 +280,17 @@ def tax_report(
         entry["tax_minor"] -= int(r[2])
         entry["base_minor"] -= int(r[1]) - int(r[2])
     return sorted(totals.values(), key=lambda t: Decimal(t["rate"]))
+
+
+def price_book_targets(conn: Connection) -> dict[str, list[str]]:
+    """Sites with registers -> the agents registered there (who get ``price_book`` commands)."""
+    sites = [s for (s,) in conn.execute(select(R.c.site).distinct().order_by(R.c.site))]
+    if not sites:
+        return {}
+    out: dict[str, list[str]] = {site: [] for site in sites}
+    a = orm.agents
+    for agent_id, site in conn.execute(
+        select(a.c.agent_id, a.c.site).where(a.c.site.in_(sites)).order_by(a.c.agent_id)
+    ):
+        out[site].append(agent_id)
+    return out

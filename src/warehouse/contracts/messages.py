@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Annotated, Final, Literal
+from typing import Annotated, Any, Final, Literal
 from uuid import UUID
 
 from pydantic import (
@@ -314,6 +314,16 @@ class ResyncCommand(_Model):
     from_seq: int = Field(ge=0, le=MAX_SEQ)
 
 
+class PriceBookCommand(_Model):
+    """A site's price book changed: registers sell from ``book`` from now on (the layout of
+    ``GET /api/v1/pos/price-book``, read by ``warehouse.pricing.PriceBook.from_dict``)."""
+
+    type: Literal["price_book"] = "price_book"
+    site: AgentId
+    version: Annotated[str, Field(max_length=64)]
+    book: dict[str, Any]
+
+
 class Command(_Model):
     """Service → edge on ``.../commands``."""
 
@@ -323,5 +333,6 @@ class Command(_Model):
 
     _in_window = field_validator("issued_at")(_utc)
     body: Annotated[
-        FeedbackCommand | StationModeCommand | ResyncCommand, Field(discriminator="type")
+        FeedbackCommand | StationModeCommand | ResyncCommand | PriceBookCommand,
+        Field(discriminator="type"),
     ]

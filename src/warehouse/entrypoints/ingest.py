@@ -33,7 +33,7 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 from warehouse import contracts
-from warehouse.adapters import stock_feed
+from warehouse.adapters import pos_queries, stock_feed
 from warehouse.adapters.mqtt import BrokerAddress
 from warehouse.bootstrap import Service
 from warehouse.entrypoints.buffer import IngestBuffer
@@ -262,6 +262,8 @@ class IngestWorker:
         self._process: BaseProcess | None = None
         self._next_hold_check = 0.0  # monotonic time of the next look for expired holds
         self._next_prune = 0.0
+        self._next_books = 0.0
+        self._books: dict[str, str] = {}  # site -> price book version published
 
     def readiness(self) -> tuple[bool, dict[str, Any]]:
         """For /readyz: the database ready and the broker subscribed."""
@@ -392,6 +394,7 @@ class IngestWorker:
         while not stop.wait(interval):
             self._release_holds()
             self._prune_feed()
+            self._publish_price_books()
             if not self.connected.is_set():
                 continue
             try:
@@ -454,6 +457,39 @@ class IngestWorker:
             return
         if pruned:
             log.info("stock change feed: %d changes past their retention pruned", pruned)
+
+    def _publish_price_books(self) -> None:
+        """Every ``price_book_check_s``: a site whose price book changed (a new list, rate or
+        promotion, or a new day) is sent to every agent registered there, so its registers sell
+        at the new prices even when they cannot reach the API."""
+        now = time.monotonic()
+        if now < self._next_books or not self.connected.is_set():
+            return
+        self._next_books = now + self.service.settings.price_book_check_s
+        today = datetime.now(UTC).date()
+        try:
+            with self.service.engine.connect() as conn:
+                targets = pos_queries.price_book_targets(conn)
+                books = {site: pos_queries.price_book(conn, site, today) for site in targets}
+        except Exception as exc:  # the top of a loop: logged, and the next round retries
+            if self.service.classify(exc) != "unavailable":
+                log.exception("reading the price books failed")
+            return
+        for site, source in books.items():
+            if source is None or self._books.get(site) == source.book.version:
+                continue
+            body = contracts.PriceBookCommand(
+                site=site, version=source.book.version, book=source.book.to_dict()
+            )
+            for agent_id in targets[site]:
+                self.command(site, agent_id, body)
+            self._books[site] = source.book.version
+            log.info(
+                "price book %s of site %s sent to %d agents",
+                source.book.version,
+                site,
+                len(targets[site]),
+            )
 
     def command(self, site: str, agent_id: str, body: Any) -> None:
         """Publish a command to one agent (QoS 1, not retained)."""
