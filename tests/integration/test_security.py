@@ -169,7 +169,7 @@ SAMPLES: dict[tuple[str, str], Sample] = {
             "price_minor": 500,
         },
         names_wh1=True,
-    ),  # fmt: skip
+    ),
     ("GET", "/api/v1/pos/price-book"): Sample("/api/v1/pos/price-book?site=WH1", names_wh1=True),
     ("POST", "/api/v1/pos/registers"): Sample(
         "/api/v1/pos/registers", {"location": "WH1-REG2"}, names_wh1=True
@@ -193,7 +193,7 @@ SAMPLES: dict[tuple[str, str], Sample] = {
             "lines": [{"line_no": 1, "qty": "1"}],
         },
         names_wh1=True,
-    ),  # fmt: skip
+    ),
     # an endless stream: the sample is refused by validation once the principal is let in
     ("GET", "/api/v1/stream/stock"): Sample("/api/v1/stream/stock?after=-1"),
 }
