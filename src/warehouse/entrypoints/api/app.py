@@ -53,6 +53,10 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
                 yield
         finally:
             app.state.reads = None
+            hub = getattr(app.state, "stock_hub", None)
+            if hub is not None:  # the stream's poller, started by its first subscriber
+                await hub.stop()
+                app.state.stock_hub = None
             if owned:
                 app.state.service.close()
 
