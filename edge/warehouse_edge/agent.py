@@ -150,14 +150,14 @@ class Agent:
         if len(item.data) > self.config.max_code_length:
             self._reject(driver, device, f"code of {len(item.data)} characters is too long")
             return
+        till = self.tills.get(station.name)
+        if till is not None:  # at a register a repeated scan is one more unit: no debounce
+            self._ring(driver, device, till, item.data)
+            return
         if not station.count_by_repeat and not self.debouncers[station.name].accept(
             device.name, item.data, time.monotonic()
         ):
             log.debug("device %s: repeat of %r suppressed", device.name, item.data)
-            return
-        till = self.tills.get(station.name)
-        if till is not None:
-            self._ring(driver, device, till, item.data)
             return
         with self._lock:  # station state is shared by the station's devices
             outcome = interpret(

@@ -32,7 +32,10 @@ CHECKS = [
     content_type_conformance,
     response_schema_conformance,
 ]
-EXAMPLES = 50
+EXAMPLES = 25
+#: An endless Server-Sent Events response cannot be read to its end in-process; its
+#: validation is tested in test_stream.py and test_security.py.
+UNFUZZED = {"/api/v1/stream/stock"}
 
 
 def fuzz(service: Service, examples: int = EXAMPLES) -> list[str]:
@@ -42,6 +45,8 @@ def fuzz(service: Service, examples: int = EXAMPLES) -> list[str]:
     exercised = []
     for result in schema.get_all_operations():
         operation = result.ok()
+        if operation.path in UNFUZZED:
+            continue
 
         @given(case=operation.as_strategy())
         @settings(
