@@ -129,6 +129,11 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ("GET", "/api/v1/reports/pick-accuracy"): Sample(
         "/api/v1/reports/pick-accuracy?site=WH1", names_wh1=True
     ),
+    ("GET", "/api/v1/reports/sales"): Sample("/api/v1/reports/sales?site=WH1", names_wh1=True),
+    ("GET", "/api/v1/reports/top-sellers"): Sample(
+        "/api/v1/reports/top-sellers?site=WH1", names_wh1=True
+    ),
+    ("GET", "/api/v1/reports/tax"): Sample("/api/v1/reports/tax?site=WH1", names_wh1=True),
     ("GET", "/api/v1/reports/stock-as-of"): Sample(
         "/api/v1/reports/stock-as-of?site=WH1&at=2026-01-01T00:00:00Z", names_wh1=True
     ),

@@ -178,7 +178,8 @@ def sales_report(
     limit: int | None = None,
 ) -> list[dict[str, Any]]:
     """Sales grouped by day, product, register or cashier: sales, quantity, net of discounts,
-    tax, and margin where the cost is known; refunds are subtracted where they fall."""
+    the discounts, the quantity returned since, and cost and margin where every line's cost is
+    known (refunds in money are in the tax report and the Z report)."""
     if group_by not in GROUPS:
         raise RuleViolation(f"group_by is one of {', '.join(GROUPS)}", field="group_by")
     where: list[Any] = []

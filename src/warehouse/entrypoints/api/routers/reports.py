@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import AwareDatetime
 
-from warehouse.adapters import report_queries
+from warehouse.adapters import pos_queries, report_queries
 from warehouse.domain.access import Principal
 from warehouse.domain.errors import RuleViolation
 from warehouse.entrypoints.api.deps import ReadsDep
@@ -163,6 +163,67 @@ async def stock_as_of(
     site = _site(principal, "reports.read", site)
     rows = await reads.run(report_queries.stock_as_of, site, at=at, sku=sku)
     return _answer(rows, fmt, f"stock-{site}-{at:%Y%m%dT%H%M%S}")
+
+
+SalesGroup = Literal["day", "product", "register", "cashier"]
+
+
+@router.get(
+    "/reports/sales", tags=["reports"], responses=CSV_RESPONSE, **permission("reports.read")
+)
+async def sales(
+    reads: ReadsDep,
+    principal: PrincipalDep,
+    group_by: SalesGroup = "day",
+    site: SiteQuery = None,
+    since: AwareDatetime | None = None,
+    until: AwareDatetime | None = None,
+    fmt: Format = "json",
+) -> Response:
+    """Point-of-sale sales over the period (default: 30 days) by day (UTC), product, register
+    or cashier: sales, quantity, net of discounts and promotions, the discounts given, the
+    quantity returned since, and cost and margin where every line's cost is known."""
+    site = _site(principal, "reports.read", site)
+    start, end = _period(since, until, 30)
+    rows = await reads.run(pos_queries.sales_report, group_by, [site], start, end)
+    return _answer(rows, fmt, f"sales-by-{group_by}-{site}")
+
+
+@router.get(
+    "/reports/top-sellers", tags=["reports"], responses=CSV_RESPONSE, **permission("reports.read")
+)
+async def top_sellers(
+    reads: ReadsDep,
+    principal: PrincipalDep,
+    site: SiteQuery = None,
+    since: AwareDatetime | None = None,
+    until: AwareDatetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 10,
+    fmt: Format = "json",
+) -> Response:
+    """The products sold most (by quantity) at the site's registers over the period
+    (default: 30 days), with the same figures as the sales report."""
+    site = _site(principal, "reports.read", site)
+    start, end = _period(since, until, 30)
+    rows = await reads.run(pos_queries.sales_report, "product", [site], start, end, limit)
+    return _answer(rows, fmt, f"top-sellers-{site}")
+
+
+@router.get("/reports/tax", tags=["reports"], responses=CSV_RESPONSE, **permission("reports.read"))
+async def tax(
+    reads: ReadsDep,
+    principal: PrincipalDep,
+    site: SiteQuery = None,
+    since: AwareDatetime | None = None,
+    until: AwareDatetime | None = None,
+    fmt: Format = "json",
+) -> Response:
+    """Tax per rate over the period (default: 30 days): the taxable base and the tax of the
+    sales, less what refunds in the period gave back."""
+    site = _site(principal, "reports.read", site)
+    start, end = _period(since, until, 30)
+    rows = await reads.run(pos_queries.tax_report, [site], start, end)
+    return _answer(rows, fmt, f"tax-{site}")
 
 
 def _listing_site(principal: Principal, site: str | None) -> str | None:
