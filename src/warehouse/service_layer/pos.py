@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from warehouse import pricing
 from warehouse.domain.errors import (
@@ -49,6 +50,7 @@ class SaleResult:
     receipt_no: int
     replay: bool
     movement_ids: list[int] = field(default_factory=list)
+    receipt: dict[str, Any] = field(default_factory=dict)  # see warehouse.receipts
 
 
 def fingerprint(request: SaleRequest) -> str:
@@ -76,8 +78,8 @@ def register_or_404(uow: UnitOfWork, code: str) -> RegisterView:
     return register
 
 
-def book_or_refuse(uow: UnitOfWork, site: str, at: datetime) -> BookSource:
-    source = uow.pos.price_book(site, at.date())
+def book_or_refuse(uow: UnitOfWork, catalog: Catalog, site: str, at: datetime) -> BookSource:
+    source = catalog.price_book(uow, site, at.date())
     if source is None:
         raise RuleViolation(
             f"site {site} has no price list valid on {at.date().isoformat()}", field="register"
@@ -129,13 +131,15 @@ def record_sale(
         receipt_no = uow.pos.take_receipt_no(register.id)  # from here on, one sale at a time
         seen = uow.pos.sale(request.sale_id)
         if seen is not None:
-            return _replay(seen, print_)
+            replayed = _replay(seen, print_)
+            replayed.receipt = uow.pos.receipt(request.sale_id)
+            return replayed
         session = uow.pos.open_session_of(register.id, now)
         if session is None:
             raise RuleViolation(
                 f"register {register.code} has no open session; open one first", field="register"
             )
-        source = book_or_refuse(uow, register.site, now)
+        source = book_or_refuse(uow, catalog, register.site, now)
         basket = price(source.book, request)
         try:
             settlement = pricing.settle(
@@ -170,8 +174,9 @@ def record_sale(
             ),
             now,
         )
+        doc = uow.pos.receipt(request.sale_id)
         uow.commit()
-    return SaleResult(request.sale_id, receipt_no, False, ids)
+    return SaleResult(request.sale_id, receipt_no, False, ids, doc)
 
 
 def _replay(seen: SaleRecord, print_: str) -> SaleResult:
@@ -268,7 +273,7 @@ def _floor_sale(
         return
     at = request.occurred_at or event.occurred_at
     receipt_no = uow.pos.take_receipt_no(register.id, request.receipt_no)
-    source = uow.pos.price_book(register.site, at.date())
+    source = catalog.price_book(uow, register.site, at.date())
     basket, problems = _reprice(source, register.site, at, request)
     for line in basket.lines:
         try:

@@ -65,6 +65,7 @@ def create_price_list(
                 {"prices": len(rows), "priority": price_list.priority},
             )
         )
+        uow.catalog_version.bump()  # cached price books are stale now
         uow.commit()
     return pk
 
@@ -89,6 +90,7 @@ def add_tax_rate(
                 {"rate": str(rate), "valid_from": valid_from.isoformat()},
             )
         )  # fmt: skip
+        uow.catalog_version.bump()  # cached price books are stale now
         uow.commit()
     return pk
 
@@ -122,5 +124,6 @@ def add_promotion(
                 None, {"kind": promotion.kind, "skus": list(promotion.skus)},
             )
         )  # fmt: skip
+        uow.catalog_version.bump()  # cached price books are stale now
         uow.commit()
     return pk

@@ -195,7 +195,7 @@ def refund(
         if request.sale_id is not None:
             lines, tenders, sale_pk = _against_sale(uow, request)
         else:
-            lines, tenders = _without_receipt(uow, register.site, request, now)
+            lines, tenders = _without_receipt(uow, catalog, register.site, request, now)
         total = sum(x.amount_minor for x in lines)
         movements = _stock(uow, catalog, register.location_code, request, lines, now)
         posting.post(uow, movements, now, enforce=False)
@@ -291,11 +291,11 @@ def _to_tenders(
 
 
 def _without_receipt(
-    uow: UnitOfWork, site: str, request: RefundRequest, now: datetime
+    uow: UnitOfWork, catalog: Catalog, site: str, request: RefundRequest, now: datetime
 ) -> tuple[list[RefundLine], list[tuple[str, int, str | None]]]:
     if request.tender not in pricing.TENDER_KINDS:
         raise RuleViolation(f"unknown tender {request.tender!r}", field="tender")
-    source = book_or_refuse(uow, site, now)
+    source = book_or_refuse(uow, catalog, site, now)
     out = []
     for index, x in enumerate(request.lines):
         item = source.book.item(x.sku or "")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import TypeVar
 
 from warehouse.domain import ledger
@@ -14,6 +14,7 @@ from warehouse.domain.model import Location, Movement, MovementKind, Product
 from warehouse.service_layer.commands import MovementRequest
 from warehouse.service_layer.policies import DEFAULT_POLICY, StockPolicy
 from warehouse.service_layer.ports import CodeParser, EpcParser, ParsedCode, ParsedEpc, UnitOfWork
+from warehouse.service_layer.ports_pos import BookSource
 
 T = TypeVar("T")
 #: How an SSCC barcode's data begins: AI (00) plain, in brackets, or after a GS1-128 prefix.
@@ -139,6 +140,11 @@ class Catalog:
         if found is None:
             raise NotFound(f"{field} {code!r} is not a known location", field=field)
         return found
+
+    def price_book(self, uow: UnitOfWork, site: str, on: date) -> BookSource | None:
+        """The site's price book on ``on`` (price, tax and promotion changes bump the catalog
+        version, which drops it)."""
+        return self._cached(("price_book", site, on), lambda: uow.pos.price_book(site, on))
 
     def agent_registered(self, uow: UnitOfWork, agent_id: str, site: str) -> bool:
         """Whether ``agent_id`` is registered at ``site`` and not revoked (device changes

@@ -261,14 +261,12 @@ def record_sale(body: SaleIn, service: ServiceDep, principal: PrincipalDep) -> J
         ),
         _now(),
     )
-    with service.engine.connect() as conn:
-        doc = pos_queries.receipt(conn, body.sale_id)
     return Json(
         {
             "sale_id": result.sale_id,
             "receipt_no": result.receipt_no,
             "replay": result.replay,
-            "receipt": doc,
+            "receipt": result.receipt,
         },
         status_code=200 if result.replay else 201,
     )
