@@ -153,6 +153,18 @@ def test_a_return_refunds_the_original_tender_and_restocks_never_beyond_what_was
     assert back["tenders"] == [{"kind": "card", "amount_minor": 998, "reference": "AUTH-9"}]
     assert back["receipt_no"] == 2  # refunds share the register's sequence
     assert stock_at(client, "TEA-GRN") == "19"
+    retried = client.post(
+        "/api/v1/pos/refunds",
+        json={
+            "refund_id": "R-1",
+            "register": "ST1-REG1",
+            "sale_id": "S-1",
+            "lines": [{"line_no": 1, "qty": "2"}],
+        },
+    )
+    assert retried.status_code == 200
+    assert {**retried.json(), "replay": False} == back  # the first answer, nothing refunded again
+    assert stock_at(client, "TEA-GRN") == "19"
     beyond = client.post(
         "/api/v1/pos/refunds",
         json={

@@ -79,6 +79,16 @@ class SoldLine:
 
 
 @dataclass(frozen=True, slots=True)
+class RefundRecord:
+    """A refund as recorded: what a retry of it answers."""
+
+    receipt_no: int
+    fingerprint: str
+    total_minor: int
+    tenders: tuple[tuple[str, int, str | None], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class SaleRecord:
     id: int
     sale_id: str
@@ -183,7 +193,7 @@ class PosRepository(PriceRepository, Protocol):
     def sale(self, sale_id: str, *, lock: bool = False) -> SaleRecord | None: ...
     def receipt(self, sale_id: str) -> dict[str, Any]: ...
     def add_sale(self, sale: NewSale, now: datetime) -> int: ...
-    def refund(self, refund_id: str) -> tuple[int, str] | None: ...
+    def refund(self, refund_id: str) -> RefundRecord | None: ...
     def add_refund(self, refund: NewRefund, now: datetime) -> int: ...
     def refunded_tenders(self, sale_pk: int) -> dict[tuple[str, str | None], int]:
         """What refunds of a sale gave back so far, per (tender kind, reference)."""

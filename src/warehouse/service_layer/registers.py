@@ -183,11 +183,13 @@ def refund(
         receipt_no = uow.pos.take_receipt_no(register.id)
         seen = uow.pos.refund(request.refund_id)
         if seen is not None:
-            if seen[1] != digest:
+            if seen.fingerprint != digest:
                 raise Conflict(
                     f"refund {request.refund_id!r} exists with other lines", field="refund_id"
                 )
-            return RefundResult(request.refund_id, seen[0], 0, (), True)
+            return RefundResult(
+                request.refund_id, seen.receipt_no, seen.total_minor, seen.tenders, True
+            )
         session = uow.pos.open_session_of(register.id, now)
         if session is None:
             raise RuleViolation(f"register {register.code} has no open session", field="register")

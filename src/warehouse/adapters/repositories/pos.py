@@ -19,6 +19,7 @@ from warehouse.service_layer.ports_pos import (
     NewPriceList,
     NewRefund,
     NewSale,
+    RefundRecord,
     RegisterView,
     SaleRecord,
     SessionView,
@@ -568,11 +569,23 @@ class SqlPos:
             )
         return pk
 
-    def refund(self, refund_id: str) -> tuple[int, str] | None:
+    def refund(self, refund_id: str) -> RefundRecord | None:
         row = self.conn.execute(
-            select(RF.c.receipt_no, RF.c.fingerprint).where(RF.c.refund_id == refund_id)
+            select(RF.c.id, RF.c.receipt_no, RF.c.fingerprint, RF.c.total_minor).where(
+                RF.c.refund_id == refund_id
+            )
         ).first()
-        return None if row is None else (int(row.receipt_no), row.fingerprint)
+        if row is None:
+            return None
+        tenders = tuple(
+            (t.kind, -int(t.amount_minor), t.reference)  # stored as negative payments
+            for t in self.conn.execute(
+                select(T.c.kind, T.c.amount_minor, T.c.reference)
+                .where(T.c.refund_pk == row.id)
+                .order_by(T.c.id)
+            )
+        )
+        return RefundRecord(int(row.receipt_no), row.fingerprint, int(row.total_minor), tenders)
 
     def add_refund(self, refund: NewRefund, now: datetime) -> int:
         pk = int(
