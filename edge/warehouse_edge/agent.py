@@ -28,6 +28,7 @@ from warehouse_drivers import (
 from warehouse_edge import __version__
 from warehouse_edge.config import MODES, AgentConfig, Device
 from warehouse_edge.debounce import Debouncer
+from warehouse_edge.health import Watchdog, serve_metrics
 from warehouse_edge.outbox import Outbox, OutboxFull
 from warehouse_edge.presence import Presence, PresenceAggregator, PresenceRules, TagRead
 from warehouse_edge.profiles import Message, StationState, interpret
@@ -70,6 +71,7 @@ class Agent:
             if s.mode == "pos"
         }
         self.locally_rejected = 0
+        self.metrics_port: int | None = None  # where /metrics is served, once running
         self._lock = threading.Lock()
         self.presence = {
             s.name: PresenceAggregator(
@@ -109,6 +111,11 @@ class Agent:
         self.publisher.start()
         for supervisor in self.supervisors.values():
             supervisor.start()
+        metrics = None
+        if self.config.metrics.port is not None:
+            metrics = serve_metrics(self, self.config.metrics.host, self.config.metrics.port)
+        self.metrics_port = metrics.server_port if metrics is not None else None
+        watchdog = Watchdog(lambda: self.publisher.loop_at)
         presence = threading.Thread(
             target=self._presence_loop, args=(stop,), name="presence", daemon=True
         )
@@ -121,14 +128,19 @@ class Agent:
             len(self.states),
             self.config.outbox.path,
         )
+        watchdog.ready(f"{len(self.supervisors)} devices, outbox {self.config.outbox.path}")
         next_beat = time.monotonic() + self.config.heartbeat_s
         try:
-            while not stop.wait(1.0):
+            while not stop.wait(watchdog.interval_s):
+                watchdog.tick()
                 if time.monotonic() >= next_beat:
                     next_beat = time.monotonic() + self.config.heartbeat_s
                     if self.publisher.connected.is_set():
                         self._heartbeat()
         finally:
+            watchdog.stopping()
+            if metrics is not None:
+                metrics.shutdown()
             for supervisor in self.supervisors.values():
                 supervisor.stop()
             self.publisher.stop()
@@ -346,6 +358,9 @@ class Agent:
             devices=list(self.supervisors),
             at=datetime.now(UTC),
         )
+
+    def uptime_s(self) -> float:
+        return time.monotonic() - self.started
 
     def health(self) -> dict[str, Any]:
         """Everything an operator wants to know, for heartbeats and the CLI."""

@@ -134,6 +134,13 @@ class Printer(_Section):
         return self
 
 
+class Metrics(_Section):
+    """The agent's Prometheus endpoint (``/metrics``); off unless ``port`` is set."""
+
+    host: str = Field("127.0.0.1", description="Where to listen (0.0.0.0 for every interface)")
+    port: int | None = Field(None, ge=0, le=65535, description="e.g. 9101; 0: any free port")
+
+
 class Api(_Section):
     """The service's HTTP API, for the price book a register sells from."""
 
@@ -165,6 +172,7 @@ class AgentConfig(BaseSettings):
     devices: list[Device] = Field(default_factory=list)
     printers: list[Printer] = Field(default_factory=list)
     api: Api = Api()
+    metrics: Metrics = Metrics()
 
     @model_validator(mode="after")
     def _references(self) -> AgentConfig:

@@ -76,6 +76,9 @@ class Publisher:
         # never goes down: the most an ack may cover
         self._highest_published = outbox.stats().last_acked_seq
         self.ignored_acks = 0
+        # for /metrics: plain counters (the GIL makes += safe enough for figures like these)
+        self.published = self.resent = self.acks = self.connects = 0
+        self.loop_at = time.monotonic()  # when the send loop last went round (the watchdog)
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stopping = threading.Event()
@@ -167,6 +170,7 @@ class Publisher:
             log.error("broker refused the connection: %s", reason)
             return
         self.outbox.next_boot()
+        self.connects += 1
         client.subscribe([(self.topic("acks"), 1), (self.topic("commands"), 1)])
         client.publish(self.topic("status"), contracts.encode(self.birth()), qos=1, retain=True)
         with self._lock:  # whatever was on the wire before is sent again
@@ -204,6 +208,7 @@ class Publisher:
                 )
                 return
             self.outbox.ack(ack.seq)
+            self.acks += 1
             with self._lock:
                 for seq in [s for s in self._inflight if s <= ack.seq]:
                     self._forget(seq)
@@ -236,6 +241,7 @@ class Publisher:
 
     def _send_loop(self) -> None:
         while not self._stopping.is_set():
+            self.loop_at = time.monotonic()
             self._wake.wait(0.5)
             self._wake.clear()
             if not self.connected.is_set():
@@ -278,6 +284,7 @@ class Publisher:
                 self._highest_published = max(self._highest_published, batch[-1].seq)
             for event in batch:
                 self.client.publish(event.topic, event.payload, qos=1)
+            self.published += len(batch)
             with self._lock:
                 for event in batch:
                     self._inflight[event.seq] = now
@@ -297,6 +304,7 @@ class Publisher:
             event = events.get(seq)
             if event is not None:
                 self.client.publish(event.topic, event.payload, qos=1)
+                self.resent += 1
         with self._lock:
             for seq in overdue:
                 if seq in self._inflight:

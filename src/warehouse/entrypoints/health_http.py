@@ -13,6 +13,8 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from warehouse.entrypoints import metrics
+
 log = logging.getLogger(__name__)
 
 #: () -> (ready, details): what /readyz reports.
@@ -32,8 +34,16 @@ class HealthServer:
                 elif self.path == "/readyz":
                     ready, details = probe()
                     self._send(200 if ready else 503, {"ready": ready, **details})
+                elif self.path == "/metrics":
+                    data = metrics.latest()
+                    self.send_response(200)
+                    self.send_header("Content-Type", metrics.CONTENT_TYPE)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
                 else:
-                    self._send(404, {"detail": "only /healthz and /readyz are served here"})
+                    detail = "only /healthz, /readyz and /metrics are served here"
+                    self._send(404, {"detail": detail})
 
             def _send(self, status: int, body: dict[str, Any]) -> None:
                 data = json.dumps(body).encode()

@@ -36,6 +36,7 @@ from warehouse import contracts
 from warehouse.adapters import pos_queries, stock_feed
 from warehouse.adapters.mqtt import BrokerAddress
 from warehouse.bootstrap import Service
+from warehouse.entrypoints import metrics
 from warehouse.entrypoints.buffer import IngestBuffer
 from warehouse.entrypoints.readiness import database_ready
 from warehouse.entrypoints.receiver import Receiver, ReceiverSpec, run_process
@@ -226,6 +227,7 @@ class IngestWorker:
         reconnect_delay: tuple[float, float] = (1, 30),
     ) -> None:
         self.service = service
+        metrics.watch(service.engine)
         settings = service.settings
         site = settings.mqtt_site
         self.spec = ReceiverSpec(
@@ -558,6 +560,7 @@ class IngestWorker:
             return
         service = self.service
         delay = 0.1
+        started = time.perf_counter()
         while True:
             try:
                 result = ingest(
@@ -587,6 +590,13 @@ class IngestWorker:
                 stop.wait(delay)
                 delay = min(delay * 2, 5.0)
         self.waiting_for_database.clear()
+        metrics.count_batch(
+            result,
+            len(items),
+            time.perf_counter() - started,
+            [i.occurred_at for i in items if isinstance(i, FloorEvent)],
+            datetime.now(UTC),
+        )
         self._publish_acks(result)
         self._publish_feedback(result)
         with self._totals_lock:

@@ -179,11 +179,14 @@ class IngestResult:
     poison: int = 0  # events that failed their batch and were rejected on their own
     acks: dict[tuple[str, str], int] = field(default_factory=dict)
     feedback: list[Feedback] = field(default_factory=list)
+    reasons: dict[str, int] = field(default_factory=dict)  # rejected events by reason
 
     def add(self, other: IngestResult) -> None:
         """Fold another result into this one (acks only rise)."""
         for name in ("applied", "duplicates", "rejected", "recorded", "conflicts", "poison"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.feedback += other.feedback
+        for reason, n in other.reasons.items():
+            self.reasons[reason] = self.reasons.get(reason, 0) + n
         for key, seq in other.acks.items():
             self.acks[key] = max(seq, self.acks.get(key, 0))

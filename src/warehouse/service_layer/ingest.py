@@ -217,6 +217,7 @@ def ingest_batch(
         uow.commit()
     result.applied = len(movements)
     result.rejected = len(rejections) - len(batch.conflicts)
+    result.reasons = _by_reason(rejections)
     result.conflicts = batch.conflicts_seen
     result.duplicates = batch.duplicates + len(batch.entries) - len(claimed) - batch.dup_conflicts
     result.recorded = sum(
@@ -499,6 +500,15 @@ def _post(
     uow.exceptions.add(found, now)
     result.feedback = per_device(orders.feedback + batch.refusal_feedback(rejections))
     return movements
+
+
+def _by_reason(rejections: Sequence[Rejection]) -> dict[str, int]:
+    """How many were rejected for each reason (conflicts are counted apart)."""
+    out: dict[str, int] = {}
+    for rejection in rejections:
+        if rejection.reason != "conflicting_duplicate":
+            out[rejection.reason] = out.get(rejection.reason, 0) + 1
+    return out
 
 
 def _reason(exc: DomainError) -> str:

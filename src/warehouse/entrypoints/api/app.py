@@ -11,6 +11,7 @@ from fastapi_offline import FastAPIOffline
 import warehouse
 from warehouse.bootstrap import Service, bootstrap
 from warehouse.config import Settings
+from warehouse.entrypoints import metrics
 from warehouse.entrypoints.api import problems
 from warehouse.entrypoints.api.deps import open_reads
 from warehouse.entrypoints.api.limits import BodyLimit
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
         app.state.service = service or bootstrap(settings or Settings())
         if app.state.service.tokens is None:
             raise RuntimeError(app.state.service.secret_problem or "no signing secret")
+        metrics.watch(app.state.service.engine)
         try:
             async with open_reads(app.state.service) as reads:
                 app.state.reads = reads
@@ -69,6 +71,7 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
     problems.install(app)
     limit = (service.settings if service else settings or Settings()).api_max_body_bytes
     app.add_middleware(BodyLimit, max_bytes=limit)
+    app.add_middleware(metrics.RequestMetrics)
     for router in (
         catalog.router,
         stock.router,

@@ -6,11 +6,12 @@ import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 
 from warehouse.adapters import queries
 from warehouse.domain.access import ACTIONS
+from warehouse.entrypoints import metrics
 from warehouse.entrypoints.api.deps import ReadsDep, ServiceDep
 from warehouse.entrypoints.api.params import Text64, Text128
 from warehouse.entrypoints.api.schemas import AgentOut, AuditPage, RejectedPage
@@ -86,6 +87,20 @@ def healthz(service: ServiceDep) -> JSONResponse:
         service_log.warning("health check: the database did not answer: %s", exc)
         return JSONResponse({"status": "unavailable", "database": "unavailable"}, status_code=503)
     return JSONResponse({"status": "ok", "database": "ok"})
+
+
+@health.get(
+    "/metrics",
+    tags=["operations"],
+    response_class=Response,
+    responses={200: {"content": {metrics.CONTENT_TYPE: {}}, "description": "Prometheus text"}},
+    **public(),
+)
+def prometheus_metrics(service: ServiceDep) -> Response:
+    """This process's Prometheus metrics (docs/operations.md lists them). Public like the
+    probes: keep it to the monitoring network at the proxy (deploy/server/nginx.conf does)."""
+    metrics.watch(service.engine)
+    return Response(metrics.latest(), media_type=metrics.CONTENT_TYPE)
 
 
 @health.get("/readyz", tags=["operations"], **public())
