@@ -53,6 +53,7 @@ POS_SALE = {"sale_id": "S-NEW", "register": "WH1-REG1", "lines": [{"sku": "TEA-G
 SAMPLES: dict[tuple[str, str], Sample] = {
     ("GET", "/healthz"): Sample("/healthz"),
     ("GET", "/readyz"): Sample("/readyz"),
+    ("GET", "/metrics"): Sample("/metrics"),
     ("POST", "/api/v1/auth/login"): Sample("/api/v1/auth/login", {}),
     ("POST", "/api/v1/auth/refresh"): Sample("/api/v1/auth/refresh", {}),
     ("POST", "/api/v1/auth/logout"): Sample("/api/v1/auth/logout", {}),

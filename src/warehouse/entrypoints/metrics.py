@@ -156,6 +156,7 @@ class RequestMetrics:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self._templates: dict[int, str] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -172,7 +173,23 @@ class RequestMetrics:
         try:
             await self.app(scope, receive, sending)
         finally:
-            route = scope.get("route")
-            path = getattr(route, "path", None) or "unmatched"
+            path = self._template(scope)
             REQUESTS.labels(scope["method"], path, str(status[0])).inc()
             REQUEST_SECONDS.labels(path).observe(time.perf_counter() - started)
+
+    def _template(self, scope: Scope) -> str:
+        """The matched route's path template with its router's prefix: FastAPI hands the
+        included router's own route, whose path lacks the prefix, which is found once per route
+        as the part of the request's path before what the route's pattern matches."""
+        route = scope.get("route")
+        pattern = getattr(route, "path_regex", None)
+        if route is None or pattern is None:
+            return "unmatched"
+        key = id(route)
+        template = self._templates.get(key)
+        if template is None:
+            path: str = scope["path"]
+            cuts = [i for i, ch in enumerate(path) if ch == "/"]
+            prefix = next((path[:i] for i in cuts if pattern.match(path[i:])), "")
+            template = self._templates[key] = prefix + str(route.path)
+        return template
