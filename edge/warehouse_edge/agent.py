@@ -14,7 +14,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from warehouse import contracts, pricing
+from warehouse import contracts, logs, pricing
 from warehouse_drivers import (
     DecodeError,
     Driver,
@@ -186,7 +186,13 @@ class Agent:
         try:
             for message in outcome.messages:
                 seq = self._append(message, device.name, station.name)
-                log.info("device %s: %s seq=%d", device.name, _describe(message), seq)
+                log.info(
+                    "device %s: %s seq=%d",
+                    device.name,
+                    _describe(message),
+                    seq,
+                    extra=logs.ids(agent_id=self.config.agent_id, seq=seq),
+                )
         except OutboxFull as exc:
             log.error("device %s: scan REFUSED, %s", device.name, exc)
             driver.feedback("error")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import signal
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -13,6 +12,7 @@ from typing import Any, TypeVar
 
 import click
 
+from warehouse import logs
 from warehouse_edge.config import AgentConfig, ConfigError, load_config
 
 log = logging.getLogger("warehouse_edge")
@@ -30,12 +30,6 @@ def config_option(required: bool = True) -> Callable[[F], F]:
         envvar="WAREHOUSE_EDGE_CONFIG",
         show_envvar=True,
         help="The agent's TOML config.",
-    )
-
-
-def _setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level, stream=sys.stderr, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s"
     )
 
 
@@ -67,10 +61,18 @@ def _stop_event() -> threading.Event:
     show_default=True,
     type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]),
 )
+@click.option(
+    "--log-format",
+    default="text",
+    show_default=True,
+    type=click.Choice(logs.FORMATS),
+    envvar="WAREHOUSE_EDGE_LOG_FORMAT",
+    help="json: one JSON object per line, with event_id, agent_id and seq as fields.",
+)
 @click.version_option(package_name="warehouse")
-def main(log_level: str) -> None:
+def main(log_level: str, log_format: str) -> None:
     """Warehouse edge agent: reads scanners, keeps every event until the service has it."""
-    _setup_logging(log_level)
+    logs.configure(log_level, log_format)
 
 
 @main.command()

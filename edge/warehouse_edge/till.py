@@ -22,7 +22,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from warehouse import contracts, pricing, receipts
+from warehouse import contracts, logs, pricing, receipts
 from warehouse_drivers import DeviceUnavailable
 from warehouse_edge.config import AgentConfig, Station
 from warehouse_edge.outbox import Outbox
@@ -145,6 +145,7 @@ class Till:
             number,
             done.basket.total_minor,
             seq,
+            extra=logs.ids(event_id, self.config.agent_id, seq),
         )
         doc = done.receipt(
             self.config.site, self.station.location, number, occurred_at.isoformat(), cashier

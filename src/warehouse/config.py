@@ -136,6 +136,9 @@ class Settings(BaseSettings):
         1024 * 1024, ge=1024, description="Larger request bodies are refused (413) as they stream"
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = Field(
+        "text", description="json: one JSON object per line (event_id, agent_id, seq as fields)"
+    )
     environment: Literal["development", "production"] = Field(
         "development",
         description="production: `warehouse serve` refuses to start without a signing secret of "

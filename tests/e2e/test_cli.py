@@ -424,3 +424,26 @@ def test_production_refuses_to_serve_without_a_signing_secret(tmp_path: Path) ->
     )
     assert from_file.returncode == 1
     assert "8 bytes" in from_file.stderr
+
+
+def test_json_logs_are_one_object_per_line_and_masked(tmp_path: Path) -> None:
+    env = {
+        "WAREHOUSE_DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}",
+        "WAREHOUSE_MQTT_URL": "mqtt://ingest:t0psecret@127.0.0.1:1/",
+    }
+    warehouse("db", "upgrade", env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "warehouse.entrypoints.cli", "--log-format", "json", "ingest"],
+        env={**os.environ, **env},
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        time.sleep(3)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=20)
+    lines = [json.loads(line) for line in err.splitlines()]  # every line is one JSON object
+    assert {"time", "level", "logger", "message"} <= lines[0].keys()
+    assert any("mqtt://ingest:***@127.0.0.1:1/" in line["message"] for line in lines)
+    assert "t0psecret" not in err

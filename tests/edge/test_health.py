@@ -3,6 +3,8 @@ pings withheld while the publisher thread is wedged, and /metrics parsed with pr
 
 from __future__ import annotations
 
+import json
+import logging
 import socket
 import threading
 import time
@@ -14,6 +16,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.helpers import wait_for
+from warehouse import logs
 from warehouse_drivers.virtual import VirtualScanner
 from warehouse_edge.agent import Agent
 from warehouse_edge.config import AgentConfig
@@ -162,3 +165,29 @@ def test_metrics_show_the_outbox_the_broker_and_each_device(tmp_path: Path) -> N
     assert (
         0 < value("warehouse_edge_outbox_used_bytes") < value("warehouse_edge_outbox_budget_bytes")
     )
+
+
+def test_json_log_lines_of_a_scan_carry_the_agent_and_seq(tmp_path: Path) -> None:
+    lines: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(self.format(record))
+
+    handler = Keep()
+    handler.setFormatter(logs.formatter("json"))
+    root = logging.getLogger("warehouse_edge")
+    root.addHandler(handler)
+    previous = root.level
+    root.setLevel(logging.INFO)
+    agent, scanner, stop = agent_for(tmp_path)
+    try:
+        scanner.inject("5901230001025")
+        wait_for(lambda: agent.outbox.stats().pending == 1, 10)
+    finally:
+        stop.set()
+        root.removeHandler(handler)
+        root.setLevel(previous)
+    docs = [json.loads(line) for line in lines]
+    scan = next(d for d in docs if d.get("seq") == 1)
+    assert (scan["agent_id"], scan["logger"]) == ("dock-9", "warehouse_edge.agent")

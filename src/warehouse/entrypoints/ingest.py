@@ -246,6 +246,7 @@ class IngestWorker:
                 self._subscription(f"warehouse/v1/{site}/+/status"),
             ),
             log_level=settings.log_level,
+            log_format=settings.log_format,
             reconnect_delay=reconnect_delay,
             buffer_messages=settings.ingest_buffer_messages,
             buffer_bytes=int(settings.ingest_buffer_mb * 1024 * 1024),

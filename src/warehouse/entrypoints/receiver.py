@@ -59,6 +59,7 @@ class ReceiverSpec:
     cert_file: Path | None = None  # a client certificate, when the broker requires one
     key_file: Path | None = None
     log_level: str = "INFO"
+    log_format: str = "text"
     reconnect_delay: tuple[float, float] = (1, 30)  # first and longest wait, seconds
     buffer_messages: int = 20_000
     buffer_bytes: int = 64 * 1024 * 1024
@@ -143,7 +144,7 @@ def run_process(spec: ReceiverSpec, conn: Connection) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     from warehouse.entrypoints.cli import setup_logging  # the worker's log format
 
-    setup_logging(spec.log_level)
+    setup_logging(spec.log_level, spec.log_format)
     send_lock = threading.Lock()
     done = threading.Event()
 

@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from warehouse import logs
 from warehouse.domain import ledger
 from warehouse.domain.errors import DomainError, NotFound, OutOfRange
 from warehouse.domain.model import Location, Movement, MovementKind
@@ -122,6 +123,7 @@ def ingest(
             item.seq,
             reason,
             detail,
+            extra=logs.ids(item.event_id, item.agent_id, item.seq),
         )
         result = run([Poisoned(item, reason, detail)])
         result.poison += 1
@@ -408,6 +410,7 @@ class _Batch:
                     event.seq,
                     reason,
                     exc.message,
+                    extra=logs.ids(event.event_id, event.agent_id, event.seq),
                 )
                 status = "rejected"
                 self._reject(event, reason, exc.message)
@@ -450,6 +453,7 @@ class _Batch:
             event.event_id,
             event.agent_id,
             event.seq,
+            extra=logs.ids(event.event_id, event.agent_id, event.seq),
         )
         self._reject(
             event,

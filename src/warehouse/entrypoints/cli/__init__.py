@@ -11,13 +11,13 @@ from __future__ import annotations
 import logging
 import re
 import signal
-import sys
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from warehouse import logs
 from warehouse.config import Settings, load_settings, masked
 
 if TYPE_CHECKING:
@@ -43,22 +43,10 @@ def mask_secrets(text: str) -> str:
     return text
 
 
-class MaskingFormatter(logging.Formatter):
-    """Formats as usual, tracebacks included, then masks every secret it recognises."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        return mask_secrets(super().format(record))
-
-
-LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
-
-
-def setup_logging(level: str) -> None:
-    """One line per event: time, level, logger, message; secrets masked (URL passwords,
-    tokens, keys), at every level and in tracebacks."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(MaskingFormatter(LOG_FORMAT))
-    logging.basicConfig(level=level, handlers=[handler])
+def setup_logging(level: str, fmt: str = "text") -> None:
+    """One line per event (text: time, level, logger, message; json: one object per line);
+    secrets masked (URL passwords, tokens, keys), at every level and in tracebacks."""
+    logs.configure(level, fmt, mask_secrets)
     if level != "DEBUG":  # Alembic tells every command which plugins and context it set up
         logging.getLogger("alembic").setLevel(logging.WARNING)
 
@@ -128,6 +116,11 @@ def _first_line(exc: BaseException) -> str:
 @click.option("--database-url", help="Overrides WAREHOUSE_DATABASE_URL.")
 @click.option("--mqtt-url", help="Overrides WAREHOUSE_MQTT_URL, e.g. mqtt://user:pass@host:1883.")
 @click.option("--log-level", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]))
+@click.option(
+    "--log-format",
+    type=click.Choice(logs.FORMATS),
+    help="text (default) or json: one JSON object per line (also WAREHOUSE_LOG_FORMAT).",
+)
 @click.version_option(package_name="warehouse")
 @click.pass_context
 def main(
@@ -136,6 +129,7 @@ def main(
     database_url: str | None,
     mqtt_url: str | None,
     log_level: str | None,
+    log_format: str | None,
 ) -> None:
     """Warehouse inventory service: MQTT ingest, stock ledger and API.
 
@@ -143,11 +137,15 @@ def main(
     """
     try:
         settings = load_settings(
-            config_file, database_url=database_url, mqtt_url=mqtt_url, log_level=log_level
+            config_file,
+            database_url=database_url,
+            mqtt_url=mqtt_url,
+            log_level=log_level,
+            log_format=log_format,
         )
     except (FileNotFoundError, ValueError) as exc:
         raise click.UsageError(str(exc)) from exc
-    setup_logging(settings.log_level)
+    setup_logging(settings.log_level, settings.log_format)
     ctx.obj = settings
 
 
