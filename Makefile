@@ -22,6 +22,7 @@ demo: install
 test: install
 	@bash scripts/services.sh
 	@bash scripts/browser.sh
+	@bash scripts/deploy-tools.sh
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/mypy

@@ -97,43 +97,82 @@ def check_config(config_path: Path) -> None:
 
 
 @main.command()
-def devices() -> None:
+@click.option(
+    "--udev",
+    is_flag=True,
+    help="Print a udev rule for each device instead: a stable /dev/warehouse/ link and its group.",
+)
+def devices(udev: bool) -> None:
     """List serial ports (with VID/PID/serial and stable by-id names) and input devices."""
+    from warehouse_edge.udev import rule
+
+    plugged = _serial_ports(show=not udev) + _input_devices(show=not udev)
+    if udev:
+        click.echo("# for /etc/udev/rules.d/70-warehouse-edge.rules (see deploy/raspberrypi/)")
+        if not plugged:
+            click.echo("# no USB serial or input devices are plugged in")
+        for found in plugged:
+            click.echo(rule(found))
+
+
+def _serial_ports(*, show: bool) -> list[Any]:
+    from warehouse_edge.udev import Plugged
+
     try:
         from serial.tools import list_ports
     except ImportError:
         click.echo("serial ports: pyserial is not installed (pip install 'warehouse[edge]')")
-    else:
-        by_id = (
-            {p.resolve(): p for p in Path("/dev/serial/by-id").glob("*")}
-            if Path("/dev/serial/by-id").is_dir()
-            else {}
-        )
-        ports = list(list_ports.comports())
+        return []
+    by_id_dir = Path("/dev/serial/by-id")
+    by_id = {p.resolve(): p for p in by_id_dir.glob("*")} if by_id_dir.is_dir() else {}
+    ports = list(list_ports.comports())
+    if show:
         click.echo(f"serial ports ({len(ports)}):")
-        for port in ports:
+    out = []
+    for port in ports:
+        if port.vid is not None and port.pid is not None:
+            out.append(
+                Plugged("serial", port.device, port.vid, port.pid, port.serial_number,
+                        port.description or "")
+            )  # fmt: skip
+        if show:
             ids = f"{port.vid:04x}:{port.pid:04x}" if port.vid is not None else "-"
             stable = by_id.get(Path(port.device).resolve())
             click.echo(
                 f"  {port.device}  {ids}  serial={port.serial_number or '-'}  "
                 f"{port.description}" + (f"\n    stable name: {stable}" if stable else "")
             )
+    return out
+
+
+def _input_devices(*, show: bool) -> list[Any]:
+    from warehouse_edge.udev import Plugged
+
     try:
         import evdev
     except ImportError:
         click.echo("input devices: evdev is not installed (Linux: pip install 'warehouse[edge]')")
-        return
+        return []
     paths = evdev.list_devices()
-    click.echo(f"input devices ({len(paths)}):")
+    if show:
+        click.echo(f"input devices ({len(paths)}):")
+    out = []
     for path in paths:
         try:
             device = evdev.InputDevice(path)
-            click.echo(
-                f"  {path}  {device.info.vendor:04x}:{device.info.product:04x}  "
-                f"{device.name}  phys={device.phys}"
-            )
         except OSError as exc:
-            click.echo(f"  {path}  (cannot open: {exc.strerror})")
+            if show:
+                click.echo(f"  {path}  (cannot open: {exc.strerror})")
+            continue
+        info = device.info
+        if info.vendor:
+            uniq = device.uniq or None
+            out.append(Plugged("input", path, info.vendor, info.product, uniq, device.name))
+        if show:
+            click.echo(
+                f"  {path}  {info.vendor:04x}:{info.product:04x}  {device.name}  phys={device.phys}"
+            )
+    return out
 
 
 @main.command()
