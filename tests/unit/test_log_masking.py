@@ -6,7 +6,10 @@ from __future__ import annotations
 import io
 import logging
 
-from warehouse.entrypoints.cli import LOG_FORMAT, MaskingFormatter, mask_secrets
+import pytest
+
+from warehouse import logs
+from warehouse.entrypoints.cli import mask_secrets
 
 URL = "postgresql://app:s3cr3t-pw@db.internal:5432/warehouse"
 KEY = "whk_3f9a2c4d5e6f7a8b.Jr2Lw8sQn0vV4pYx-_9kTz"
@@ -22,10 +25,11 @@ def test_each_kind_is_masked() -> None:
     assert "whk_3f9a2c4d5e6f7a8b.***" in text  # the key's id stays, to say which key
 
 
-def test_tracebacks_at_debug_are_masked() -> None:
+@pytest.mark.parametrize("fmt", logs.FORMATS)
+def test_tracebacks_at_debug_are_masked(fmt: str) -> None:
     out = io.StringIO()
     handler = logging.StreamHandler(out)
-    handler.setFormatter(MaskingFormatter(LOG_FORMAT))
+    handler.setFormatter(logs.formatter(fmt, mask_secrets))
     log = logging.getLogger("test.masking")
     log.addHandler(handler)
     log.setLevel(logging.DEBUG)
