@@ -4,7 +4,6 @@ ingest worker, every listed metric is there with the figures of that run."""
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
@@ -24,16 +23,11 @@ from tests.e2e.test_edge_agent import (
     wait_log,
     worker,
 )
+from tests.integration.test_broker_acl import free_port
 from warehouse.entrypoints.ingest import IngestWorker
 
 pytestmark = [pytest.mark.mosquitto, pytest.mark.slow]
 __all__ = ["worker"]  # the ingest worker fixture of test_edge_agent
-
-
-def spare_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def scrape(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -51,7 +45,7 @@ def test_the_agents_metrics_after_a_short_run(
 ) -> None:
     scanner = Scanner(tmp_path / "usb-Scanner_Co_SC100_77-if00")
     config = agent_config(tmp_path, site, private_broker.port, scanner.link)
-    port = spare_port()
+    port = free_port()
     config.write_text(config.read_text() + f"\n[metrics]\nport = {port}\n")
     log = tmp_path / "agent.log"
     agent = start_agent(config, log)

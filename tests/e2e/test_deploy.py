@@ -25,6 +25,7 @@ from tests.integration.test_broker_acl import (
     SITE,
     Client,
     export,
+    free_port,
     register,
     tls_files,
 )
@@ -210,12 +211,6 @@ def test_nginx_accepts_the_proxy_config(tmp_path: Path, tls_files: dict[str, Pat
     assert "proxy_buffering off" in site  # the stock stream is passed through as it comes
 
 
-def spare_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.mark.mosquitto
 def test_mosquitto_with_the_shipped_config_takes_an_agent_and_refuses_strangers(
     seeded: Service, tmp_path: Path, tls_files: dict[str, Path]
@@ -223,7 +218,7 @@ def test_mosquitto_with_the_shipped_config_takes_an_agent_and_refuses_strangers(
     mosquitto = tool("mosquitto", "/usr/sbin/mosquitto")
     passwords = register(seeded, "wh1-dock-1")
     export(seeded.settings.database_url, tmp_path / "acl")
-    local, agents = spare_port(), spare_port()
+    local, agents = free_port(), free_port()
     conf = (SERVER / "mosquitto/warehouse.conf").read_text()
     for shipped, here in (
         ("/etc/mosquitto/warehouse/passwd", tmp_path / "acl/passwd"),
