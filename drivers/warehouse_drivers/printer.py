@@ -10,6 +10,7 @@ which keeps the bytes it would have sent (``output``) for tests and dry runs.
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 from typing import Any, Literal
 
@@ -81,6 +82,9 @@ class EscposPrinter:
                     self.vendor_id, self.product_id, timeout=int(self.timeout_s * 1000)
                 )
             if self.connection == "network":
+                # python-escpos leaves the socket of a refused connection to the garbage
+                # collector: a printer that is off is found out here, with nothing left open
+                socket.create_connection((self.host, self.port), self.timeout_s).close()
                 return escpos.Network(host=self.host, port=self.port, timeout=self.timeout_s)
             return escpos.Dummy()
         except Exception as exc:  # the library raises its own kinds for each connection

@@ -141,6 +141,7 @@ class Agent:
             watchdog.stopping()
             if metrics is not None:
                 metrics.shutdown()
+                metrics.server_close()
             for supervisor in self.supervisors.values():
                 supervisor.stop()
             self.publisher.stop()

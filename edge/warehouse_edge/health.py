@@ -13,7 +13,10 @@ scraped, so nothing on the read path pays for it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import socket
 import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -33,28 +36,34 @@ class Watchdog:
     """READY=1 and WATCHDOG=1 for systemd, the pings only while every part is alive."""
 
     def __init__(self, publisher_loop_at: Callable[[], float]) -> None:
-        self._dog = WatchDog()
+        # the library opens a socket whether or not systemd listens: only make one when it does
+        self._sock: socket.socket | None = None
+        self._dog: WatchDog | None = None
+        if os.environ.get("NOTIFY_SOCKET"):
+            self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+            self._dog = WatchDog(sock=self._sock)
         self._publisher_loop_at = publisher_loop_at
         self._withheld = False
 
     @property
     def enabled(self) -> bool:
-        return self._dog.is_enabled
+        return self._dog is not None
 
     @property
     def interval_s(self) -> float:
         """How often the main loop should call :meth:`tick` (1 s when there is no watchdog)."""
-        if not self._dog.is_enabled or self._dog.timeout_td.days >= 1:
+        if self._dog is None or self._dog.timeout_td.days >= 1:
             return 1.0
         return min(1.0, self._dog.timeout / 4e6)
 
     def ready(self, status: str) -> None:
-        self._dog.ready()
-        self._dog.status(status)
+        if self._dog is not None:
+            self._dog.ready()
+            self._dog.status(status)
 
     def tick(self) -> None:
         """From the main loop: ping if the publisher is alive too."""
-        if not self._dog.is_enabled:
+        if self._dog is None:
             return
         limit = max(self._dog.timeout / 2e6, 1.0)
         stalled = time.monotonic() - self._publisher_loop_at()
@@ -74,8 +83,12 @@ class Watchdog:
         self._dog.ping()
 
     def stopping(self) -> None:
-        if self._dog.is_enabled:
-            self._dog._send("STOPPING=1\n")  # the library has no call for it
+        """STOPPING=1 (the library has no call for it), and the socket closed."""
+        if self._dog is not None and self._sock is not None:
+            with contextlib.suppress(OSError):
+                self._dog._send("STOPPING=1\n")
+            self._sock.close()
+            self._dog = self._sock = None
 
 
 class AgentCollector(Collector):

@@ -150,8 +150,6 @@ def test_each_sale_takes_the_next_receipt_number_prints_and_kicks_the_drawer_on_
     t.outbox.close()
 
 
-# python-escpos leaves the socket of a refused connection to the garbage collector
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_a_printer_that_is_away_does_not_undo_the_sale(tmp_path: Path) -> None:
     closed = socket.create_server(("127.0.0.1", 0))
     port = closed.getsockname()[1]
