@@ -100,13 +100,13 @@ def instrument_engine(engine: Engine) -> None:
 
     @event.listens_for(engine, "before_cursor_execute")
     def _start(conn: Any, _cursor: Any, _s: Any, _p: Any, _c: Any, _many: Any) -> None:
-        conn.info.setdefault("metrics_started", []).append(time.perf_counter())
+        conn.info["metrics_started"] = time.perf_counter()  # one statement at a time
 
     @event.listens_for(engine, "after_cursor_execute")
     def _end(conn: Any, _cursor: Any, _s: Any, _p: Any, _c: Any, _many: Any) -> None:
-        started = conn.info.get("metrics_started")
-        if started:
-            DB_SECONDS.observe(time.perf_counter() - started.pop())
+        started = conn.info.pop("metrics_started", None)
+        if started is not None:  # a statement that failed left nothing behind either
+            DB_SECONDS.observe(time.perf_counter() - started)
 
 
 class OpenExceptions(Collector):
