@@ -40,7 +40,8 @@ KICK = b"\x1bp"  # ESC p: the drawer's pulse
 
 
 class NetworkPrinter:
-    """A raw-9100 receipt printer on loopback: each connection's bytes are one job."""
+    """A raw-9100 receipt printer on loopback: each connection's bytes are one job (the driver
+    opens and closes one connection first to see that the printer is there)."""
 
     def __init__(self) -> None:
         self.server = socket.create_server(("127.0.0.1", 0))
@@ -62,7 +63,8 @@ class NetworkPrinter:
                 chunks = []
                 while chunk := conn.recv(65536):
                     chunks.append(chunk)
-                self.jobs.append(b"".join(chunks))
+                if chunks:  # like a real one, it prints nothing for a connection that sends none
+                    self.jobs.append(b"".join(chunks))
 
     def close(self) -> None:
         self._stop.set()
