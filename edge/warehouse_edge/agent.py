@@ -375,7 +375,7 @@ class Agent:
         healths = [s.health for s in self.supervisors.values()]
         devices = {name: s.health.as_dict() for name, s in self.supervisors.items()}
         return {
-            "uptime_s": round(time.monotonic() - self.started, 1),
+            "uptime_s": round(self.uptime_s(), 1),
             "reads": sum(h.reads for h in healths),
             "errors": sum(h.errors + h.rejected for h in healths) + self.locally_rejected,
             "outbox_depth": stats.pending,

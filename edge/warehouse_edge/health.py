@@ -46,10 +46,6 @@ class Watchdog:
         self._withheld = False
 
     @property
-    def enabled(self) -> bool:
-        return self._dog is not None
-
-    @property
     def interval_s(self) -> float:
         """How often the main loop should call :meth:`tick` (1 s when there is no watchdog)."""
         if self._dog is None or self._dog.timeout_td.days >= 1:

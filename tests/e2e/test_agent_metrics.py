@@ -3,8 +3,6 @@ ingest worker, every listed metric is there with the figures of that run."""
 
 from __future__ import annotations
 
-import signal
-import subprocess
 import time
 import urllib.request
 from pathlib import Path
@@ -20,6 +18,7 @@ from tests.e2e.test_edge_agent import (
     agent_config,
     pending,
     start_agent,
+    stop_agent,
     wait_log,
     worker,
 )
@@ -60,11 +59,7 @@ def test_the_agents_metrics_after_a_short_run(
             time.sleep(0.1)
         found: dict[Any, float] = scrape(port)
     finally:
-        agent.send_signal(signal.SIGTERM)
-        try:
-            agent.wait(15)
-        except subprocess.TimeoutExpired:
-            agent.kill()
+        stop_agent(agent)
         scanner.close()
 
     def value(name: str, **labels: str) -> float:

@@ -286,14 +286,11 @@ def test_alembic_is_quiet_and_the_database_is_named_masked(tmp_path: Path) -> No
     assert f"database sqlite:///{tmp_path / 'w.db'}" in seeded.stderr
 
 
-def test_the_ingest_worker_logs_its_broker_masked(tmp_path: Path) -> None:
-    env = {
-        "WAREHOUSE_DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}",
-        "WAREHOUSE_MQTT_URL": "mqtt://ingest:t0psecret@127.0.0.1:1/",
-    }
+def ingest_for_a_moment(env: dict[str, str], *options: str) -> str:
+    """Run `warehouse ingest` for 3 s on a fresh database; its standard error."""
     warehouse("db", "upgrade", env=env)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "warehouse.entrypoints.cli", "ingest"],
+        [sys.executable, "-m", "warehouse.entrypoints.cli", *options, "ingest"],
         env={**os.environ, **env},
         stderr=subprocess.PIPE,
         text=True,
@@ -303,6 +300,15 @@ def test_the_ingest_worker_logs_its_broker_masked(tmp_path: Path) -> None:
     finally:
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=20)
+    return err
+
+
+def test_the_ingest_worker_logs_its_broker_masked(tmp_path: Path) -> None:
+    env = {
+        "WAREHOUSE_DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}",
+        "WAREHOUSE_MQTT_URL": "mqtt://ingest:t0psecret@127.0.0.1:1/",
+    }
+    err = ingest_for_a_moment(env)
     assert "mqtt://ingest:***@127.0.0.1:1/" in err
     assert "t0psecret" not in err
 
@@ -431,18 +437,7 @@ def test_json_logs_are_one_object_per_line_and_masked(tmp_path: Path) -> None:
         "WAREHOUSE_DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}",
         "WAREHOUSE_MQTT_URL": "mqtt://ingest:t0psecret@127.0.0.1:1/",
     }
-    warehouse("db", "upgrade", env=env)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "warehouse.entrypoints.cli", "--log-format", "json", "ingest"],
-        env={**os.environ, **env},
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        time.sleep(3)
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=20)
+    err = ingest_for_a_moment(env, "--log-format", "json")
     lines = [json.loads(line) for line in err.splitlines()]  # every line is one JSON object
     assert {"time", "level", "logger", "message"} <= lines[0].keys()
     assert any("mqtt://ingest:***@127.0.0.1:1/" in line["message"] for line in lines)

@@ -109,6 +109,15 @@ def start_agent(config: Path, log: Path) -> subprocess.Popen[bytes]:
         )
 
 
+def stop_agent(agent: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, as systemd stops it; killed if it has not ended in 15 s."""
+    agent.send_signal(signal.SIGTERM)
+    try:
+        agent.wait(15)
+    except subprocess.TimeoutExpired:
+        agent.kill()
+
+
 def wait_log(log: Path, text: str, count: int, timeout: float = 20) -> None:
     deadline = time.monotonic() + timeout
     while log.read_text(errors="replace").count(text) < count:
@@ -155,11 +164,7 @@ def test_200_scans_through_a_broker_outage_and_a_sigkill(
         while pending(tmp_path / "outbox.db") and time.monotonic() < deadline:
             time.sleep(0.2)
     finally:
-        agent.send_signal(signal.SIGTERM)
-        try:
-            agent.wait(15)
-        except subprocess.TimeoutExpired:
-            agent.kill()
+        stop_agent(agent)
         scanner.close()
     assert movements(seeded) == (200, 200), log.read_text()[-3000:]
     assert pending(tmp_path / "outbox.db") == 0

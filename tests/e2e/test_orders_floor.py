@@ -8,8 +8,6 @@ back; a cycle count's variance is approved; an unknown code is linked from the q
 
 from __future__ import annotations
 
-import signal
-import subprocess
 import time
 from collections.abc import Callable
 from decimal import Decimal
@@ -18,7 +16,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.e2e.test_edge_agent import Scanner, start_agent, wait_log
+from tests.e2e.test_edge_agent import Scanner, start_agent, stop_agent, wait_log
 from tests.helpers import admin_headers
 from warehouse.bootstrap import Service
 from warehouse.entrypoints.api.app import create_app
@@ -219,11 +217,7 @@ def test_receive_pick_pack_ship_return_count_and_link(
         )
         assert len(linked.json()["movement_ids"]) == 1
     finally:
-        agent.send_signal(signal.SIGTERM)
-        try:
-            agent.wait(15)
-        except subprocess.TimeoutExpired:
-            agent.kill()
+        stop_agent(agent)
         for scanner in scanners.values():
             scanner.close()
 

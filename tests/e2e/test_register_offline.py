@@ -10,7 +10,6 @@ import re
 import signal
 import socket
 import sqlite3
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -23,7 +22,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.conftest import LiveApi, PrivateBroker, make_settings
-from tests.e2e.test_edge_agent import OK, Scanner, pending, start_agent, wait_log
+from tests.e2e.test_edge_agent import OK, Scanner, pending, start_agent, stop_agent, wait_log
 from tests.helpers import admin_headers
 from tests.integration.pos_fixtures import ok, open_store
 from warehouse.adapters import orm
@@ -194,11 +193,7 @@ def test_thirty_sales_through_an_outage_recorded_once_printed_gapless_and_in_the
             time.sleep(0.2)
         assert pending(tmp_path / "outbox.db") == 0, log.read_text()[-3000:]
     finally:
-        agent.send_signal(signal.SIGTERM)
-        try:
-            agent.wait(15)
-        except subprocess.TimeoutExpired:
-            agent.kill()
+        stop_agent(agent)
         scanner.close()
         worker.close()
     S = orm.pos_sales

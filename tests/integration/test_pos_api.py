@@ -203,3 +203,32 @@ def test_a_return_refunds_the_original_tender_and_restocks_never_beyond_what_was
     assert z["tenders"] == {"card": 1796 - 998 - 299, "cash": -349}
     assert (z["cash_expected_minor"], z["cash_difference_minor"]) == (10000 - 349, 0)
     assert ok(client.get(f"/api/v1/pos/sessions/{session}"), 200) == z
+
+
+def test_a_new_price_list_reaches_the_cached_price_book_at_once(seeded: Service) -> None:
+    """With the catalog cache on (as it runs in production), a price change bumps the catalog
+    version and the next sale is priced by the new list."""
+    from tests.conftest import make_settings
+    from warehouse.bootstrap import bootstrap
+
+    cached = bootstrap(make_settings(seeded.settings.database_url), catalog_ttl=300)
+    try:
+        client = TestClient(create_app(service=cached), headers=admin_headers(cached))
+        open_store(client)
+        card = [{"kind": "card", "amount_minor": 499}]
+        first = ok(client.post("/api/v1/pos/sales", json=sale("S-1", [{"sku": "TEA-GRN"}], card)))
+        assert first["receipt"]["total_minor"] == 499
+        week = {
+            "site": "ST1",
+            "name": "promotion week",
+            "currency": "EUR",
+            "cash_step_minor": 5,
+            "priority": 10,
+            "prices": [{"sku": "TEA-GRN", "unit_price_minor": 399, "tax_category": "reduced"}],
+        }
+        ok(client.post("/api/v1/pos/price-lists", json=week))
+        card = [{"kind": "card", "amount_minor": 399}]
+        second = ok(client.post("/api/v1/pos/sales", json=sale("S-2", [{"sku": "TEA-GRN"}], card)))
+        assert second["receipt"]["total_minor"] == 399
+    finally:
+        cached.close()

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Connection, Date, cast, func, select, type_coerce
 
 from warehouse.adapters import orm
-from warehouse.adapters.repositories.pos import price_book, receipt
+from warehouse.adapters.repositories.pos import plain_rate, price_book, receipt
 from warehouse.domain.errors import NotFound, RuleViolation
 from warehouse.pricing import plain
 
@@ -31,10 +31,6 @@ P, PL, PR, RF, RFL = (
 
 
 __all__ = ["price_book", "price_lists", "receipt", "registers", "sales_report", "tax_report"]
-
-
-def _rate(value: Any) -> str:
-    return plain(Decimal(value))
 
 
 def sale_site(conn: Connection, sale_id: str) -> str:
@@ -193,7 +189,11 @@ def tax_report(
         .where(*where)
         .group_by(ST.c.rate)
     ):
-        totals[_rate(r[0])] = {"rate": _rate(r[0]), "base_minor": int(r[1]), "tax_minor": int(r[2])}
+        totals[plain_rate(r[0])] = {
+            "rate": plain_rate(r[0]),
+            "base_minor": int(r[1]),
+            "tax_minor": int(r[2]),
+        }
     refund_where: list[Any] = [R.c.site.in_(list(sites))] if sites is not None else []
     if since is not None:
         refund_where.append(RF.c.created_at >= since)
@@ -207,7 +207,7 @@ def tax_report(
         .group_by(RFL.c.tax_rate)
     ):
         entry = totals.setdefault(
-            _rate(r[0]), {"rate": _rate(r[0]), "base_minor": 0, "tax_minor": 0}
+            plain_rate(r[0]), {"rate": plain_rate(r[0]), "base_minor": 0, "tax_minor": 0}
         )
         entry["tax_minor"] -= int(r[2])
         entry["base_minor"] -= int(r[1]) - int(r[2])

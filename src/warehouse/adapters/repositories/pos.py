@@ -165,7 +165,7 @@ def receipt(conn: Connection, sale_id: str) -> dict[str, Any]:
                 "promotion_minor": x.promotion_minor,
                 "discount_minor": x.discount_minor,
                 "total_minor": x.total_minor,
-                "tax_rate": _plain_rate(x.tax_rate),
+                "tax_rate": plain_rate(x.tax_rate),
                 "returned": str(x.returned),
                 "overridden": x.overridden,
             }
@@ -176,7 +176,7 @@ def receipt(conn: Connection, sale_id: str) -> dict[str, Any]:
         "taxes": [
             {
                 "category": t.category,
-                "rate": _plain_rate(t.rate),
+                "rate": plain_rate(t.rate),
                 "base_minor": t.base_minor,
                 "tax_minor": t.tax_minor,
             }
@@ -195,7 +195,8 @@ def receipt(conn: Connection, sale_id: str) -> dict[str, Any]:
     }
 
 
-def _plain_rate(value: Any) -> str:
+def plain_rate(value: Any) -> str:
+    """A stored tax rate as plain digits (``20``, ``7.5``)."""
     return pricing.plain(Decimal(value))
 
 
