@@ -31,8 +31,8 @@ from typing import Any
 
 import psycopg
 
-from warehouse.adapters.credentials import TokenSigner
-from warehouse.domain.access import ALL_SITES, Grant, Role
+from warehouse.access.adapters.credentials import TokenSigner
+from warehouse.access.domain import ALL_SITES, Grant, Role
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -95,7 +95,7 @@ def wrk(url: str, connections: int, seconds: float) -> dict[str, float]:
 
 def endpoints(url: str) -> list[tuple[str, str, dict[str, Any]]]:
     """(label, path and query, the queries function and its arguments) of what is measured."""
-    from warehouse.adapters.queries import encode_cursor
+    from warehouse.core.paging import encode_cursor
 
     with psycopg.connect(url) as conn:
         total = conn.execute("SELECT count(*) FROM stock WHERE on_hand <> 0").fetchone()[0]
@@ -163,8 +163,8 @@ def database_time(url: str, spec: dict[str, Any], explain: bool) -> float:
     """Median ms the endpoint's statements spend in the driver and database, in this process."""
     from sqlalchemy import event
 
-    from warehouse.adapters import queries
-    from warehouse.adapters.db import create_engine
+    from warehouse.core.db import create_engine
+    from warehouse.stock.adapters import movement_queries, stock_queries
 
     engine = create_engine(url)
     spent: list[float] = []
@@ -184,7 +184,11 @@ def database_time(url: str, spec: dict[str, Any], explain: bool) -> float:
         spent[-1] += time.perf_counter() - conn.info["t"]
 
     args = {k: v for k, v in spec.items() if k != "fn"}
-    function = getattr(queries, spec["fn"])
+    function = {
+        "stock": stock_queries.stock,
+        "stock_for_sku": stock_queries.stock_for_sku,
+        "movements": movement_queries.movements,
+    }[spec["fn"]]
     for _ in range(30):
         statements.clear()
         spent.append(0.0)
@@ -274,7 +278,7 @@ def main() -> None:
     procs = []
     try:
         api = serve(
-            [sys.executable, "-m", "warehouse.entrypoints.cli", "serve", "--port", str(api_port)],
+            [sys.executable, "-m", "warehouse.cli", "serve", "--port", str(api_port)],
             env,
             api_port,
             "/healthz",

@@ -170,7 +170,7 @@ station = "dock"
         "WAREHOUSE_LOG_LEVEL": "WARNING",
         "WAREHOUSE_REQUIRE_REGISTERED_AGENTS": "false",  # its agents are not registered
     }
-    cli = [sys.executable, "-m", "warehouse.entrypoints.cli"]
+    cli = [sys.executable, "-m", "warehouse.cli"]
     procs: list[subprocess.Popen[bytes]] = []
     try:
         subprocess.run([*cli, "db", "upgrade"], env=env, check=True, capture_output=True)

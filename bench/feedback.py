@@ -39,21 +39,22 @@ ORDERS = 20
 
 def prepare(url: str) -> None:
     """Schema, catalog, 10 million TEA-GRN at WH1-A-01, and confirmed orders to pick from."""
-    from warehouse.adapters.migrate import upgrade
     from warehouse.bootstrap import bootstrap
-    from warehouse.config import Settings
-    from warehouse.entrypoints.seedfile import load
-    from warehouse.service_layer import catalog, fulfilment
-    from warehouse.service_layer.commands import ManualMovement, MovementRequest
-    from warehouse.service_layer.fulfilment import SalesOrderRequest
-    from warehouse.service_layer.receiving import LineRequest
-    from warehouse.service_layer.stock import record_movement
+    from warehouse.core.config import Settings
+    from warehouse.core.migrate import upgrade
+    from warehouse.orders.service import fulfilment
+    from warehouse.orders.service.fulfilment import SalesOrderRequest
+    from warehouse.orders.service.receiving import LineRequest
+    from warehouse.stock.api.seedfile import load
+    from warehouse.stock.service.commands import ManualMovement, MovementRequest
+    from warehouse.stock.service.locations import seed
+    from warehouse.stock.service.movements import record_movement
 
     upgrade(url)
     service = bootstrap(Settings(database_url=url))
     try:
         locations, products = load(CATALOG)
-        catalog.seed(service.uow(), service.parser, locations, products)
+        seed(service.uow(), service.parser, locations, products)
         now = datetime.now(UTC)
         receipt = MovementRequest(
             kind="receive", qty=Decimal(10**7), sku="TEA-GRN", to_location="WH1-A-01"
@@ -98,7 +99,7 @@ def main() -> None:
             "WAREHOUSE_LOG_LEVEL": "WARNING",
         }
         worker = subprocess.Popen(
-            [sys.executable, "-m", "warehouse.entrypoints.cli", "--log-level", "INFO", "ingest"],
+            [sys.executable, "-m", "warehouse.cli", "--log-level", "INFO", "ingest"],
             env=env,
             stderr=subprocess.PIPE,
             text=True,

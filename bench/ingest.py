@@ -386,7 +386,7 @@ def measure_ingest(
         "WAREHOUSE_MQTT_SHARE_GROUP": f"bench-{site}",
         "WAREHOUSE_LOG_LEVEL": "WARNING",
     }
-    cli = [sys.executable, "-m", "warehouse.entrypoints.cli"]
+    cli = [sys.executable, "-m", "warehouse.cli"]
     try:
         subprocess.run([*cli, "db", "upgrade"], env=env, check=True, capture_output=True)
         subprocess.run([*cli, "seed", str(CATALOG)], env=env, check=True, capture_output=True)

@@ -146,7 +146,7 @@ def main() -> None:
         "WAREHOUSE_LOG_LEVEL": "WARNING",
         "WAREHOUSE_REQUIRE_REGISTERED_AGENTS": "false",  # its made-up agents are not registered
     }
-    cli = [sys.executable, "-m", "warehouse.entrypoints.cli"]
+    cli = [sys.executable, "-m", "warehouse.cli"]
     agents: list[Agent] = []
     worker = None
     try:

@@ -44,8 +44,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench.api import cpu, free_port, serve  # noqa: E402
 
-from warehouse.adapters.credentials import TokenSigner  # noqa: E402
-from warehouse.domain.access import ALL_SITES, Grant, Role  # noqa: E402
+from warehouse.access.adapters.credentials import TokenSigner  # noqa: E402
+from warehouse.access.domain import ALL_SITES, Grant, Role  # noqa: E402
 
 REGISTERS = [f"ST1-BR{n:02}" for n in range(1, 11)]
 SKUS = ["TEA-GRN", "TEA-BLK", "WTR-6", "PST-500", "RIC-1K"]
@@ -222,14 +222,14 @@ def bench_stream(
 ) -> None:
     from sqlalchemy import func, select
 
-    from warehouse.adapters import orm
     from warehouse.bootstrap import bootstrap
-    from warehouse.config import Settings
-    from warehouse.entrypoints.ingest import translate
-    from warehouse.service_layer.ingest import ingest_batch
+    from warehouse.core.config import Settings
+    from warehouse.ingest.service.ingest import ingest_batch
+    from warehouse.ingest.worker.translate import translate
+    from warehouse.stock.adapters import tables
 
     service = bootstrap(Settings(database_url=url, require_registered_agents=False))
-    feed = orm.stock_changes
+    feed = tables.stock_changes
 
     def changes() -> int:
         with service.engine.connect() as conn:
@@ -295,11 +295,11 @@ def main() -> None:
     parser.add_argument("--only", choices=["sales", "stream"])
     args = parser.parse_args()
 
-    from warehouse.adapters.migrate import upgrade
     from warehouse.bootstrap import bootstrap
-    from warehouse.config import Settings
-    from warehouse.entrypoints.seedfile import load
-    from warehouse.service_layer import catalog
+    from warehouse.core.config import Settings
+    from warehouse.core.migrate import upgrade
+    from warehouse.stock.api.seedfile import load
+    from warehouse.stock.service.locations import seed
 
     name = f"warehouse_pos_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(args.pg, autocommit=True) as admin:
@@ -312,7 +312,7 @@ def main() -> None:
         from importlib import resources
 
         locations, products = load(Path(str(resources.files("warehouse.demo") / "catalog.yaml")))
-        catalog.seed(seeded.uow(), seeded.parser, locations, products)
+        seed(seeded.uow(), seeded.parser, locations, products)
         seeded.close()
         port = free_port()
         secret = secrets.token_urlsafe(48)
@@ -328,7 +328,7 @@ def main() -> None:
         )
         headers = {"Authorization": f"Bearer {token}"}
         api = serve(
-            [sys.executable, "-m", "warehouse.entrypoints.cli", "serve", "--port", str(port)],
+            [sys.executable, "-m", "warehouse.cli", "serve", "--port", str(port)],
             env,
             port,
             "/healthz",

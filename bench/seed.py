@@ -38,7 +38,7 @@ def gtin13(n: int) -> str:
 
 def seed(url: str, movements: int, products: int, bins: int, progress: bool = True) -> None:
     """Create the schema at ``url`` and fill it."""
-    from warehouse.adapters.migrate import upgrade
+    from warehouse.core.migrate import upgrade
 
     started = time.monotonic()
 

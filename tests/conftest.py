@@ -24,10 +24,10 @@ import pytest
 from sqlalchemy import Engine, text
 
 from tests.helpers import admin_headers
-from warehouse.adapters.db import create_engine
-from warehouse.adapters.migrate import upgrade
 from warehouse.bootstrap import Service, bootstrap
-from warehouse.config import Settings
+from warehouse.core.config import Settings
+from warehouse.core.db import create_engine
+from warehouse.core.migrate import upgrade
 
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 PG_URL = os.environ.get("WAREHOUSE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
@@ -165,11 +165,11 @@ def service(clean_db: str) -> Iterator[Service]:
 @pytest.fixture
 def seeded(service: Service) -> Service:
     """The service with the demo catalog and location tree loaded."""
-    from warehouse.entrypoints.seedfile import load
-    from warehouse.service_layer import catalog
+    from warehouse.stock.api.seedfile import load
+    from warehouse.stock.service.locations import seed
 
     locations, products = load(DEMO_CATALOG)
-    catalog.seed(service.uow(), service.parser, locations, products)
+    seed(service.uow(), service.parser, locations, products)
     return service
 
 
@@ -200,7 +200,7 @@ def ingest(
 ) -> Iterator[object]:
     """An ingest worker thread on the real broker, subscribed to this test's site only; more
     settings by indirect parametrisation (``{"ingest_threads": 2}``)."""
-    from warehouse.entrypoints.ingest import IngestWorker
+    from warehouse.ingest.worker.worker import IngestWorker
 
     settings = make_settings(
         seeded.settings.database_url,
@@ -268,7 +268,7 @@ class LiveApi:
     def __init__(self, service: Service) -> None:
         import uvicorn
 
-        from warehouse.entrypoints.api.app import create_app
+        from warehouse.app import create_app
 
         self.sock = socket.create_server(("127.0.0.1", 0))
         self.base = f"http://127.0.0.1:{self.sock.getsockname()[1]}"

@@ -116,7 +116,7 @@ class ResendingPublisher:
 
 def token_for(service: Any, *grants: str, name: str = "tester") -> str:
     """An access token signed by ``service`` for ``grants`` (``ROLE@SITE``); no user row."""
-    from warehouse.domain.access import parse_grant
+    from warehouse.access.domain import parse_grant
 
     parsed = tuple(parse_grant(g) for g in grants)
     user_id = zlib.crc32(name.encode())  # a principal per name, as rate limits count them

@@ -16,23 +16,21 @@ from typing import Any
 
 from warehouse import contracts, logs, pricing
 from warehouse_drivers import (
-    DecodeError,
     Driver,
     Read,
     RejectedRead,
     TagReport,
     create_driver,
     create_printer,
-    decode_epc,
 )
 from warehouse_edge import __version__
 from warehouse_edge.config import MODES, AgentConfig, Device
 from warehouse_edge.debounce import Debouncer
 from warehouse_edge.health import Watchdog, serve_metrics
 from warehouse_edge.outbox import Outbox, OutboxFull
-from warehouse_edge.presence import Presence, PresenceAggregator, PresenceRules, TagRead
 from warehouse_edge.profiles import Message, StationState, interpret
 from warehouse_edge.publisher import Publisher
+from warehouse_edge.rfid import RfidStations
 from warehouse_edge.supervisor import Supervisor
 from warehouse_edge.till import PriceBooks, Till
 
@@ -73,25 +71,7 @@ class Agent:
         self.locally_rejected = 0
         self.metrics_port: int | None = None  # where /metrics is served, once running
         self._lock = threading.Lock()
-        self.presence = {
-            s.name: PresenceAggregator(
-                PresenceRules(
-                    k=s.presence_k,
-                    window_s=s.presence_window_s,
-                    min_rssi=s.presence_min_rssi,
-                    absence_s=s.presence_absence_s,
-                    margin_db=s.presence_margin_db,
-                    dwell_s=s.presence_dwell_s,
-                )
-            )
-            for s in config.stations
-        }
-        self._changes: dict[str, list[Presence]] = {s.name: [] for s in config.stations}
-        self._zones = {
-            s.name: {s.location}
-            | {z for d in config.devices if d.station == s.name for z in d.zones.values()}
-            for s in config.stations
-        }
+        self.rfid = RfidStations(config, self._append, self.publisher.wake)
 
     @staticmethod
     def _driver(device: Device) -> Driver:
@@ -117,7 +97,7 @@ class Agent:
         self.metrics_port = metrics.server_port if metrics is not None else None
         watchdog = Watchdog(lambda: self.publisher.loop_at)
         presence = threading.Thread(
-            target=self._presence_loop, args=(stop,), name="presence", daemon=True
+            target=self.rfid.run, args=(stop,), name="presence", daemon=True
         )
         presence.start()
         log.info(
@@ -154,7 +134,9 @@ class Agent:
         """One read from a device (called on that device's thread)."""
         driver = self.supervisors[device.name].driver
         if isinstance(item, TagReport):
-            self._tag(device, item)
+            if not self.rfid.read(device, item):
+                with self._lock:
+                    self.locally_rejected += 1
             return
         if isinstance(item, RejectedRead):
             self._reject(driver, device, f"{item.reason}: {item.detail}")
@@ -216,68 +198,6 @@ class Agent:
         if outcome.completed is not None:
             self.publisher.wake()
         driver.feedback(outcome.level)
-
-    def _tag(self, device: Device, report: TagReport) -> None:
-        """An RFID read: into the station's presence aggregation, never sent one by one."""
-        try:
-            epc = decode_epc(report.epc).hex
-        except DecodeError as exc:
-            with self._lock:
-                self.locally_rejected += 1
-            log.debug("device %s: tag %r rejected: %s", device.name, report.epc, exc)
-            return
-        zone = device.zones.get(str(report.antenna)) or self.config.station(device.station).location
-        read = TagRead(epc, zone, report.rssi, report.at, report.antenna)
-        with self._lock:
-            self._changes[device.station] += self.presence[device.station].read(read)
-
-    def _presence_loop(self, stop: threading.Event) -> None:
-        """Departures on time, arrivals batched per zone, sweeps at counting stations."""
-        next_sweep = {s.name: time.time() + s.sweep_interval_s for s in self.config.stations}
-        while not stop.wait(0.25):
-            now = time.time()
-            for station in self.config.stations:
-                with self._lock:
-                    changes = self._changes[station.name] + self.presence[station.name].tick(now)
-                    self._changes[station.name] = []
-                    sweep = None
-                    if station.mode == "counting" and now >= next_sweep[station.name]:
-                        next_sweep[station.name] = now + station.sweep_interval_s
-                        sweep = self.presence[station.name].snapshot()
-                try:
-                    self._send_presence(station.name, changes, sweep)
-                except OutboxFull as exc:
-                    log.error("station %s: RFID observations REFUSED, %s", station.name, exc)
-
-    def _send_presence(
-        self, station: str, changes: list[Presence], sweep: dict[str, set[str]] | None
-    ) -> None:
-        by_zone: dict[str, dict[str, list[contracts.TagSeen]]] = {}
-        for change in changes:
-            seen = contracts.TagSeen(
-                epc=change.epc,
-                antenna=change.antenna,
-                rssi=change.peak_rssi,
-                reads=change.reads,
-                first_seen=datetime.fromtimestamp(change.first_seen, UTC),
-                last_seen=datetime.fromtimestamp(change.last_seen, UTC),
-            )
-            lists = by_zone.setdefault(change.zone, {"arrivals": [], "departures": []})
-            lists["arrivals" if change.kind == "arrival" else "departures"].append(seen)
-        for zone, lists in by_zone.items():
-            self._append(
-                contracts.ObservationData(zone=zone, location=zone, **lists), None, station
-            )
-        if sweep is not None:
-            for zone in sorted(self._zones[station] | set(sweep)):
-                tags = [contracts.TagSeen(epc=epc) for epc in sorted(sweep.get(zone, set()))]
-                self._append(
-                    contracts.ObservationData(zone=zone, location=zone, snapshot=tags),
-                    None,
-                    station,
-                )
-        if by_zone or sweep is not None:
-            self.publisher.wake()
 
     def _reject(self, driver: Driver, device: Device, why: str) -> None:
         with self._lock:

@@ -19,7 +19,7 @@ import os
 import socket
 import time
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -27,7 +27,10 @@ from prometheus_client.registry import Collector
 from systemd_watchdog.systemd_watchdog import WatchDog
 
 if TYPE_CHECKING:
-    from warehouse_edge.agent import Agent
+    from warehouse_edge.config import Device
+    from warehouse_edge.outbox import Outbox
+    from warehouse_edge.publisher import Publisher
+    from warehouse_edge.supervisor import Supervisor
 
 log = logging.getLogger(__name__)
 
@@ -87,10 +90,21 @@ class Watchdog:
             self._dog = self._sock = None
 
 
+class Observed(Protocol):
+    """What the metrics read of an agent (``warehouse_edge.agent.Agent``)."""
+
+    outbox: Outbox
+    publisher: Publisher
+    supervisors: dict[str, Supervisor]
+    devices: dict[str, Device]
+
+    def uptime_s(self) -> float: ...
+
+
 class AgentCollector(Collector):
     """The agent's state as Prometheus metrics, read when scraped."""
 
-    def __init__(self, agent: Agent) -> None:
+    def __init__(self, agent: Observed) -> None:
         self.agent = agent
 
     def collect(self) -> Iterator[Metric]:
@@ -150,7 +164,7 @@ def _counter(name: str, doc: str, value: float) -> CounterMetricFamily:
     return CounterMetricFamily(f"warehouse_edge_{name}", doc, value=value)
 
 
-def serve_metrics(agent: Agent, host: str, port: int) -> Any:
+def serve_metrics(agent: Observed, host: str, port: int) -> Any:
     """Serve ``/metrics`` on ``host:port`` in a thread; return the server (``.shutdown()``)."""
     registry = CollectorRegistry(auto_describe=True)
     registry.register(AgentCollector(agent))

@@ -1,4 +1,9 @@
-"""Composition root: builds the engine, unit of work, caches and policies from settings."""
+"""Composition root: builds the engine, the unit of work, caches and policies from settings.
+
+It is the one module besides the app factory, the CLI and the demo that knows every area: the
+unit of work here has every area's repositories, and the service built here is what each
+area's API and the ingest worker ask for through a protocol of their own (``core.service``).
+"""
 
 from __future__ import annotations
 
@@ -6,19 +11,65 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from types import TracebackType
+from typing import TYPE_CHECKING, Self
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, RootTransaction
 
-from warehouse.adapters.barcodes import parse_code, parse_epc
-from warehouse.adapters.credentials import Credentials, TokenSigner
-from warehouse.adapters.db import create_engine
-from warehouse.adapters.failures import classify
-from warehouse.adapters.uow import SqlUnitOfWork
-from warehouse.config import Settings, signing_secret
-from warehouse.service_layer.access import LoginPolicy
-from warehouse.service_layer.policies import StockPolicy
-from warehouse.service_layer.ports import CodeParser, FailureClassifier, UnitOfWork
-from warehouse.service_layer.resolve import Catalog
+from warehouse.access.adapters.credentials import Credentials, TokenSigner
+from warehouse.access.adapters.repository import SqlAccess, SqlAudit
+from warehouse.access.service.accounts import LoginPolicy
+from warehouse.access.service.ports import AccessRepository, AuditRepository
+from warehouse.catalog.adapters.barcodes import parse_code, parse_epc
+from warehouse.catalog.adapters.repository import SqlProducts
+from warehouse.catalog.service.ports import CodeParser, ProductRepository
+from warehouse.core.config import Settings, signing_secret
+from warehouse.core.db import create_engine
+from warehouse.core.failures import classify
+from warehouse.core.repositories import SqlCatalogVersion, SqlIdempotency
+from warehouse.core.unit_of_work import CatalogVersion, FailureClassifier, IdempotencyRepository
+from warehouse.counts.adapters.repository import SqlCounts
+from warehouse.counts.service.ports import CountRepository
+from warehouse.exceptions.adapters.repository import SqlExceptions
+from warehouse.exceptions.service.ports import ExceptionRepository
+from warehouse.exceptions.service.queue import EventDecoder
+from warehouse.ingest.adapters.agents import SqlAgents
+from warehouse.ingest.adapters.inbox import SqlInbox
+from warehouse.ingest.adapters.rejections import SqlRejections
+from warehouse.ingest.service.ports import (
+    AgentRepository,
+    InboxRepository,
+    IngestUnitOfWork,
+    RejectionRepository,
+)
+from warehouse.ingest.worker.translate import stored_event
+from warehouse.orders.adapters.repository import SqlOrders
+from warehouse.orders.adapters.transfers import SqlTransfers
+from warehouse.orders.service.ports import OrderRepository, TransferRepository
+from warehouse.pos.adapters.repository import SqlPos
+from warehouse.pos.service.ports import PosRepository
+from warehouse.stock.adapters.ledger import SqlLedger, SqlStock
+from warehouse.stock.adapters.locations import SqlLocations
+from warehouse.stock.adapters.units import SqlSweeps, SqlUnits
+from warehouse.stock.service.policies import StockPolicy
+from warehouse.stock.service.ports import (
+    LedgerRepository,
+    LocationRepository,
+    StockRepository,
+    SweepRepository,
+    UnitRepository,
+)
+from warehouse.stock.service.resolve import Catalog
+
+if TYPE_CHECKING:
+    from warehouse.access.api.deps import AccessService
+    from warehouse.catalog.api.deps import CatalogService
+    from warehouse.counts.api.deps import CountsService
+    from warehouse.exceptions.api.deps import ExceptionsService
+    from warehouse.ingest.worker.deps import IngestService
+    from warehouse.orders.api.deps import OrdersService
+    from warehouse.pos.api.deps import PosService
+    from warehouse.stock.api.deps import StockService
 
 
 @dataclass
@@ -28,11 +79,14 @@ class Service:
 
     settings: Settings
     engine: Engine
-    uow: Callable[[], UnitOfWork]
+    uow: Callable[[], SqlUnitOfWork]
     parser: CodeParser
     catalog: Catalog
     policy: StockPolicy
     classify: FailureClassifier
+    #: an event kept in the inbox, decoded again (the exceptions queue applies it once the
+    #: product its code names exists)
+    waiting_event: EventDecoder = stored_event
     credentials: Credentials = field(default_factory=Credentials)
     #: None when the settings name no usable signing secret (``secret_problem`` says why)
     tokens: TokenSigner | None = None
@@ -86,3 +140,97 @@ def bootstrap(settings: Settings, *, catalog_ttl: float = 300.0) -> Service:
             refresh_ttl=timedelta(days=settings.refresh_token_days),
         ),
     )
+
+
+class SqlUnitOfWork:
+    """Opens a connection and a transaction on enter; rolls back on exit unless committed.
+
+    It has the repositories of every area, so it is every area's unit of work (the widest of
+    them is the ingest's, which mypy checks ``SqlUnitOfWork`` against below)."""
+
+    # typed as the ports, so mypy checks that each SQL repository implements its port
+    products: ProductRepository
+    locations: LocationRepository
+    stock: StockRepository
+    ledger: LedgerRepository
+    units: UnitRepository
+    inbox: InboxRepository
+    agents: AgentRepository
+    rejections: RejectionRepository
+    idempotency: IdempotencyRepository
+    sweeps: SweepRepository
+    catalog_version: CatalogVersion
+    access: AccessRepository
+    audit: AuditRepository
+    orders: OrderRepository
+    exceptions: ExceptionRepository
+    counts: CountRepository
+    transfers: TransferRepository
+    pos: PosRepository
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._conn: Connection | None = None
+        self._tx: RootTransaction | None = None
+
+    def __enter__(self) -> Self:
+        conn = self._conn = self.engine.connect()
+        self._tx = conn.begin()
+        self.products = SqlProducts(conn)
+        self.locations = SqlLocations(conn)
+        self.stock = SqlStock(conn)
+        self.ledger = SqlLedger(conn)
+        self.units = SqlUnits(conn)
+        self.inbox = SqlInbox(conn)
+        self.agents = SqlAgents(conn, SqlInbox(conn))
+        self.rejections = SqlRejections(conn)
+        self.idempotency = SqlIdempotency(conn)
+        self.sweeps = SqlSweeps(conn)
+        self.catalog_version = SqlCatalogVersion(conn)
+        self.access = SqlAccess(conn)
+        self.audit = SqlAudit(conn)
+        self.orders = SqlOrders(conn)
+        self.exceptions = SqlExceptions(conn)
+        self.counts = SqlCounts(conn)
+        self.transfers = SqlTransfers(conn)
+        self.pos = SqlPos(conn)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if self._tx is not None and self._tx.is_active:
+                self._tx.rollback()
+        finally:
+            if self._conn is not None:
+                self._conn.close()
+            self._conn = self._tx = None
+
+    def commit(self) -> None:
+        assert self._tx is not None, "commit outside the unit of work"
+        self._tx.commit()
+
+    def rollback(self) -> None:
+        if self._tx is not None and self._tx.is_active:
+            self._tx.rollback()
+
+
+if TYPE_CHECKING:  # mypy checks here that the root provides what every area asks of it
+
+    def _every_area(service: Service) -> tuple[object, ...]:
+        uow: IngestUnitOfWork = SqlUnitOfWork(service.engine)
+        areas: tuple[
+            AccessService,
+            CatalogService,
+            StockService,
+            ExceptionsService,
+            OrdersService,
+            CountsService,
+            PosService,
+            IngestService,
+        ] = (service, service, service, service, service, service, service, service)
+        return (uow, *areas)

@@ -23,7 +23,7 @@ from tests.e2e.test_edge_agent import (
     worker,
 )
 from tests.integration.test_broker_acl import free_port
-from warehouse.entrypoints.ingest import IngestWorker
+from warehouse.ingest.worker.worker import IngestWorker
 
 pytestmark = [pytest.mark.mosquitto, pytest.mark.slow]
 __all__ = ["worker"]  # the ingest worker fixture of test_edge_agent

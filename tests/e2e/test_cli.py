@@ -56,7 +56,7 @@ def warehouse(
     *args: str, env: dict[str, str] | None = None, timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "warehouse.entrypoints.cli", *args],
+        [sys.executable, "-m", "warehouse.cli", *args],
         check=False,
         capture_output=True,
         text=True,
@@ -177,7 +177,7 @@ def test_demo_runs_prints_curl_commands_and_stops_on_ctrl_c(tmp_path: Path) -> N
         [
             sys.executable,
             "-m",
-            "warehouse.entrypoints.cli",
+            "warehouse.cli",
             "demo",
             "--dir",
             str(tmp_path),
@@ -290,7 +290,7 @@ def ingest_for_a_moment(env: dict[str, str], *options: str) -> str:
     """Run `warehouse ingest` for 3 s on a fresh database; its standard error."""
     warehouse("db", "upgrade", env=env)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "warehouse.entrypoints.cli", *options, "ingest"],
+        [sys.executable, "-m", "warehouse.cli", *options, "ingest"],
         env={**os.environ, **env},
         stderr=subprocess.PIPE,
         text=True,
@@ -330,7 +330,7 @@ def test_users_keys_and_devices_from_the_command_line(tmp_path: Path) -> None:
 
     def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "warehouse.entrypoints.cli", *args],
+            [sys.executable, "-m", "warehouse.cli", *args],
             check=False, capture_output=True, text=True, timeout=60, input=stdin,
             env={**os.environ, **env},
         )  # fmt: skip
@@ -399,7 +399,7 @@ def test_users_keys_and_devices_from_the_command_line(tmp_path: Path) -> None:
     # mosquitto_passwd's own check of our hash, when it is installed
     if shutil.which("mosquitto_passwd"):
         line = next(x for x in passwd.splitlines() if x.startswith("dock-1:"))
-        from warehouse.adapters.credentials import mosquitto_verify
+        from warehouse.access.adapters.credentials import mosquitto_verify
 
         assert mosquitto_verify(line.split(":", 1)[1], password)
     audit = (

@@ -16,9 +16,10 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import PrivateBroker, make_settings
-from warehouse.adapters import orm, queries
 from warehouse.bootstrap import Service, bootstrap
-from warehouse.entrypoints.ingest import IngestWorker
+from warehouse.ingest.adapters import queries
+from warehouse.ingest.worker.worker import IngestWorker
+from warehouse.stock.adapters import tables
 
 pytestmark = [pytest.mark.mosquitto, pytest.mark.slow]
 OK, ERROR = b"\x06", b"\x15"
@@ -126,7 +127,7 @@ def wait_log(log: Path, text: str, count: int, timeout: float = 20) -> None:
 
 
 def movements(service: Service) -> tuple[int, int]:
-    m = orm.movements
+    m = tables.movements
     with service.engine.connect() as conn:
         return (
             conn.execute(select(func.count()).select_from(m)).scalar_one(),

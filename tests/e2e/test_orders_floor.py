@@ -18,8 +18,8 @@ from fastapi.testclient import TestClient
 
 from tests.e2e.test_edge_agent import Scanner, start_agent, stop_agent, wait_log
 from tests.helpers import admin_headers
+from warehouse.app import create_app
 from warehouse.bootstrap import Service
-from warehouse.entrypoints.api.app import create_app
 
 pytestmark = [pytest.mark.mosquitto, pytest.mark.slow]
 TEA, PASTA, RICE, WATER = "5901230001025", "5901230001087", "5901230001094", "5901230001070"

@@ -25,12 +25,12 @@ from tests.conftest import LiveApi, PrivateBroker, make_settings
 from tests.e2e.test_edge_agent import OK, Scanner, pending, start_agent, stop_agent, wait_log
 from tests.helpers import admin_headers
 from tests.integration.pos_fixtures import ok, open_store
-from warehouse.adapters import orm
+from warehouse.access.domain import Grant, Role
+from warehouse.access.service import accounts as access
+from warehouse.app import create_app
 from warehouse.bootstrap import Service, bootstrap
-from warehouse.domain.access import Grant, Role
-from warehouse.entrypoints.api.app import create_app
-from warehouse.entrypoints.ingest import IngestWorker
-from warehouse.service_layer import access
+from warehouse.ingest.worker.worker import IngestWorker
+from warehouse.pos.adapters import tables
 
 pytestmark = [pytest.mark.mosquitto, pytest.mark.slow]
 GTINS = {"TEA-GRN": "5901230001025", "TEA-BLK": "5901230001032", "WTR-6": "5901230001070"}
@@ -196,7 +196,7 @@ def test_thirty_sales_through_an_outage_recorded_once_printed_gapless_and_in_the
         stop_agent(agent)
         scanner.close()
         worker.close()
-    S = orm.pos_sales
+    S = tables.pos_sales
     with seeded.engine.connect() as conn:
         sales = conn.execute(select(S.c.receipt_no, S.c.total_minor).order_by(S.c.receipt_no)).all()
     assert [r.receipt_no for r in sales] == list(range(1, 31))  # once each, gapless

@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.helpers import ResendingPublisher, movement_payload
-from warehouse.adapters import orm
-from warehouse.adapters.projection import differences
 from warehouse.bootstrap import Service
+from warehouse.stock.adapters import tables
+from warehouse.stock.adapters.projection import differences
 
 pytestmark = [pytest.mark.mosquitto, pytest.mark.slow]
 TOTAL = 2000
@@ -35,7 +35,7 @@ def start_worker(
     }
     with log.open("ab") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "warehouse.entrypoints.cli", "ingest"],
+            [sys.executable, "-m", "warehouse.cli", "ingest"],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -118,7 +118,7 @@ def test_sigkill_mid_stream_loses_and_doubles_nothing(
             worker.wait(15)
         except subprocess.TimeoutExpired:
             worker.kill()
-    m = orm.movements
+    m = tables.movements
     with seeded.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(m)).scalar_one() == TOTAL
         assert conn.execute(select(func.count(func.distinct(m.c.event_id)))).scalar_one() == TOTAL
@@ -156,7 +156,7 @@ def test_a_dead_receiver_is_replaced_and_nothing_is_lost(
             worker.kill()
     text = log.read_text(errors="replace")
     assert "the MQTT receiver ended unexpectedly; starting a new one" in text
-    m = orm.movements
+    m = tables.movements
     with seeded.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(m)).scalar_one() == total
         assert differences(conn) == {}

@@ -15,8 +15,9 @@ from sqlalchemy import func, select
 
 from tests.e2e.test_worker_crash import start_worker, wait_connected
 from tests.helpers import ResendingPublisher, movement_payload
-from warehouse.adapters import orm
 from warehouse.bootstrap import Service
+from warehouse.ingest.adapters import tables as ingest_tables
+from warehouse.stock.adapters import tables as stock_tables
 
 pytestmark = [pytest.mark.mosquitto, pytest.mark.slow]
 
@@ -61,14 +62,16 @@ def test_the_payloads_that_ended_the_worker_leave_it_running(
         worker.wait(15)
     assert worker.returncode == 0
     with seeded.engine.connect() as conn:
-        assert conn.execute(select(func.count()).select_from(orm.movements)).scalar_one() == 1
-        reasons = set(conn.execute(select(orm.rejected_events.c.reason)).scalars())
+        assert (
+            conn.execute(select(func.count()).select_from(stock_tables.movements)).scalar_one() == 1
+        )
+        reasons = set(conn.execute(select(ingest_tables.rejected_events.c.reason)).scalars())
     assert reasons == {"too_deep", "invalid_message"}
 
 
 def test_no_schema_is_exit_1_with_one_line_saying_what_to_run(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "warehouse.entrypoints.cli", "ingest"],
+        [sys.executable, "-m", "warehouse.cli", "ingest"],
         env={"WAREHOUSE_DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}", "PATH": "/usr/bin"},
         capture_output=True,
         text=True,

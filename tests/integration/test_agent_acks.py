@@ -16,9 +16,9 @@ from sqlalchemy import func, select
 from tests.conftest import make_settings
 from tests.helpers import wait_for
 from warehouse import contracts
-from warehouse.adapters import orm
 from warehouse.bootstrap import Service, bootstrap
-from warehouse.entrypoints.ingest import IngestWorker
+from warehouse.ingest.worker.worker import IngestWorker
+from warehouse.stock.adapters import tables
 from warehouse_drivers.virtual import VirtualScanner
 from warehouse_edge.agent import Agent
 from warehouse_edge.config import AgentConfig
@@ -46,7 +46,7 @@ def forge(client: mqtt.Client, site: str, agent: str, seq: int, *, retain: bool)
 
 def ledger_rows(service: Service) -> int:
     with service.engine.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(orm.movements)).scalar_one())
+        return int(conn.execute(select(func.count()).select_from(tables.movements)).scalar_one())
 
 
 def test_forged_acks_above_what_was_published_drop_nothing(

@@ -20,9 +20,10 @@ from sqlalchemy import func, select
 
 from tests.helpers import wait_for
 from warehouse import contracts
-from warehouse.adapters import orm, queries
 from warehouse.bootstrap import Service
-from warehouse.entrypoints.ingest import IngestWorker
+from warehouse.ingest.adapters import queries
+from warehouse.ingest.worker.worker import IngestWorker
+from warehouse.stock.adapters import tables
 from warehouse_drivers.virtual import VirtualScanner
 from warehouse_edge.agent import Agent
 from warehouse_edge.config import AgentConfig
@@ -113,7 +114,7 @@ def test_commands_feedback_station_mode_and_resync(
     command(site, {"type": "resync", "from_seq": 1})  # both events are sent again ...
     wait_for(lambda: ingest.totals.duplicates >= before + 2)
     with seeded.engine.connect() as conn:  # ... and applied only once
-        assert conn.execute(select(func.count()).select_from(orm.movements)).scalar_one() == 2
+        assert conn.execute(select(func.count()).select_from(tables.movements)).scalar_one() == 2
     wait_for(lambda: running.outbox.stats().pending == 0)
 
 

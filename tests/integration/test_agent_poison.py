@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import wait_for
-from warehouse.adapters import queries
 from warehouse.bootstrap import Service
+from warehouse.ingest.adapters import queries
+from warehouse.stock.adapters import stock_queries
 from warehouse_drivers.virtual import VirtualScanner
 from warehouse_edge.agent import Agent
 from warehouse_edge.config import AgentConfig
@@ -71,8 +72,8 @@ def test_the_tenth_huge_receipt_is_rejected_and_the_other_agent_flows(
         (rejected,) = queries.rejected_events(
             conn, reason=None, agent_id="big-dock", limit=5, cursor=None
         ).items
-        tea = queries.stock_for_sku(conn, "TEA-GRN")["on_hand"]
-        coffee = queries.stock_for_sku(conn, "COF-250")["on_hand"]
+        tea = stock_queries.stock_for_sku(conn, "TEA-GRN")["on_hand"]
+        coffee = stock_queries.stock_for_sku(conn, "COF-250")["on_hand"]
     assert (rejected["reason"], rejected["seq"]) == ("quantity_out_of_range", 10)
     assert "WH1-DOCK-1" in rejected["detail"]
     assert tea == Decimal(999_999_999_999) * 9

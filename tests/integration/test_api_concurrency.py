@@ -12,8 +12,8 @@ import httpx2
 import pytest
 
 from tests.conftest import LiveApi
-from warehouse.adapters import queries
 from warehouse.bootstrap import Service
+from warehouse.stock.adapters import stock_queries
 
 API = "/api/v1"
 
@@ -26,7 +26,7 @@ def post(api: LiveApi, body: dict[str, Any], **headers: str) -> httpx2.Response:
 
 def on_hand(service: Service, location: str) -> Any:
     with service.engine.connect() as conn:
-        rows = queries.stock(conn, sku="TEA-GRN", location=location, include_zero=True).items
+        rows = stock_queries.stock(conn, sku="TEA-GRN", location=location, include_zero=True).items
     return sum(r["on_hand"] for r in rows)
 
 
@@ -70,7 +70,7 @@ def test_twenty_concurrent_posts_with_one_idempotency_key(
 def test_pool_exhaustion_is_a_503_with_retry_after(seeded: Service) -> None:
     """Every pooled connection held elsewhere: a request waits the configured time, then 503."""
     from warehouse.bootstrap import bootstrap
-    from warehouse.config import Settings
+    from warehouse.core.config import Settings
 
     service = bootstrap(
         Settings(

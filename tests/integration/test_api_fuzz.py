@@ -22,8 +22,8 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.conftest import make_settings
 from tests.helpers import admin_headers
+from warehouse.app import create_app
 from warehouse.bootstrap import Service, bootstrap
-from warehouse.entrypoints.api.app import create_app
 
 pytestmark = pytest.mark.slow
 CHECKS = [

@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.helpers import admin_headers
+from warehouse.app import create_app
 from warehouse.bootstrap import Service
-from warehouse.entrypoints.api.app import create_app
 
 API = "/api/v1"
 PROBLEM = "application/problem+json"
@@ -120,7 +120,7 @@ def test_a_huge_body_is_refused_before_it_is_read(api: TestClient) -> None:
 
 def test_health_says_nothing_of_the_driver(seeded: Service) -> None:
     from warehouse.bootstrap import bootstrap
-    from warehouse.config import Settings
+    from warehouse.core.config import Settings
 
     broken = bootstrap(Settings(database_url="postgresql://nobody:secret@127.0.0.1:1/none"))
     with TestClient(create_app(service=broken)) as client:
@@ -155,7 +155,7 @@ def test_readyz(api: TestClient, tmp_path: object) -> None:
         {"ready": True, "database": "ok", "schema": "ok"},
     )
     from warehouse.bootstrap import bootstrap
-    from warehouse.config import Settings
+    from warehouse.core.config import Settings
 
     empty = bootstrap(Settings(database_url=f"sqlite:///{tmp_path}/empty.db"))
     with TestClient(create_app(service=empty)) as client:

@@ -24,11 +24,11 @@ from paho.mqtt.enums import CallbackAPIVersion
 from tests.conftest import make_settings, require
 from tests.helpers import wait_for
 from warehouse import contracts
+from warehouse.access.service import devices
 from warehouse.bootstrap import Service, bootstrap
+from warehouse.cli.root import main
 from warehouse.contracts.topics import PREFIX
-from warehouse.entrypoints.cli import main
-from warehouse.entrypoints.ingest import IngestWorker
-from warehouse.service_layer import devices
+from warehouse.ingest.worker.worker import IngestWorker
 from warehouse_drivers.virtual import VirtualScanner
 from warehouse_edge.agent import Agent
 from warehouse_edge.config import AgentConfig
@@ -329,9 +329,9 @@ def test_over_tls_the_agent_and_the_ingest_worker_work_and_strangers_do_not(
         wait_for(lambda: agent.outbox.stats().last_acked_seq >= 1, timeout=20)
         assert agent.outbox.stats().pending == 0
         with seeded.engine.connect() as conn:
-            from warehouse.adapters import queries
+            from warehouse.stock.adapters import movement_queries
 
-            moved = queries.movements(conn, agent_id="agent-a", limit=10).items
+            moved = movement_queries.movements(conn, agent_id="agent-a", limit=10).items
         assert len(moved) == 1
     finally:
         stop.set()

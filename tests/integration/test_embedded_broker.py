@@ -14,7 +14,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from tests.conftest import require
 from tests.helpers import wait_for
-from warehouse.adapters.embedded_broker import EmbeddedBroker
+from warehouse.core.embedded_broker import EmbeddedBroker
 
 
 @pytest.fixture

@@ -15,9 +15,11 @@ from sqlalchemy import select
 
 from tests.conftest import make_settings
 from tests.helpers import wait_for
-from warehouse.adapters import orm, queries
 from warehouse.bootstrap import Service, bootstrap
-from warehouse.entrypoints.ingest import IngestWorker
+from warehouse.exceptions.adapters import tables
+from warehouse.ingest.adapters import queries
+from warehouse.ingest.worker.worker import IngestWorker
+from warehouse.stock.adapters import movement_queries
 from warehouse_drivers.virtual import VirtualScanner
 from warehouse_edge.agent import Agent
 from warehouse_edge.config import AgentConfig
@@ -123,8 +125,8 @@ def test_a_gap_from_dropped_messages_closes_by_itself(
     row = agent_row(seeded)
     assert (row["gaps"], row["missing"]) == ([], 0)
     with seeded.engine.connect() as conn:
-        assert len(queries.movements(conn, agent_id="dock-g", limit=50).items) == 9
-        x = orm.floor_exceptions
+        assert len(movement_queries.movements(conn, agent_id="dock-g", limit=50).items) == 9
+        x = tables.floor_exceptions
         statuses = conn.execute(select(x.c.kind, x.c.status, x.c.resolved_by)).all()
     # asked for it once (an exception), then it was filled (resolved by itself)
     assert [tuple(r) for r in statuses] in ([], [("sequence_gap", "resolved", "system:resync")])
@@ -148,7 +150,7 @@ def test_a_gap_the_agent_cannot_fill_is_unrecoverable_and_the_ack_moves_on(
     assert gap["resync_count"] >= 1
     assert row["acked_seq"] == row["max_seq"]  # the heartbeat that told it, and what follows
     assert row["missing"] == 3
-    x = orm.floor_exceptions
+    x = tables.floor_exceptions
     with seeded.engine.connect() as conn:
         found = conn.execute(select(x.c.kind, x.c.agent_id, x.c.code)).all()
     assert [tuple(r) for r in found] == [("sequence_gap", "dock-g", "4-6")]  # asked once: one

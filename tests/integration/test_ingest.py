@@ -9,11 +9,16 @@ from decimal import Decimal
 from sqlalchemy import Connection, func, select
 
 from tests.helpers import events_topic, movement_payload
-from warehouse.adapters import orm, queries
-from warehouse.adapters.projection import differences
+from warehouse import tables as warehouse_tables
 from warehouse.bootstrap import Service
-from warehouse.entrypoints.ingest import translate
-from warehouse.service_layer.ingest import ingest_batch
+from warehouse.exceptions.adapters import tables as exceptions_tables
+from warehouse.ingest.adapters import queries
+from warehouse.ingest.adapters import tables as ingest_tables
+from warehouse.ingest.service.ingest import ingest_batch
+from warehouse.ingest.worker.translate import translate
+from warehouse.stock.adapters import movement_queries, stock_queries
+from warehouse.stock.adapters import tables as stock_tables
+from warehouse.stock.adapters.projection import differences
 
 SITE, AGENT = "WH1", "dock-1"
 TOPIC = events_topic(SITE, AGENT)
@@ -25,7 +30,7 @@ def run(service: Service, *payloads: bytes, topic: str = TOPIC):  # type: ignore
 
 
 def on_hand(conn: Connection, sku: str, location: str) -> Decimal:
-    rows = queries.stock(
+    rows = stock_queries.stock(
         conn, sku=sku, location=location, include_zero=True, include_virtual=True
     ).items
     return sum((r["on_hand"] for r in rows), Decimal(0))
@@ -33,7 +38,9 @@ def on_hand(conn: Connection, sku: str, location: str) -> Decimal:
 
 def count(conn: Connection, table: str) -> int:
     return int(
-        conn.execute(select(func.count()).select_from(orm.metadata.tables[table])).scalar_one()
+        conn.execute(
+            select(func.count()).select_from(warehouse_tables.metadata.tables[table])
+        ).scalar_one()
     )
 
 
@@ -46,7 +53,7 @@ def test_a_movement_is_applied_once_however_often_it_arrives(seeded: Service) ->
     with seeded.engine.connect() as conn:
         assert on_hand(conn, "COF-250", "WH1-DOCK-1") == 12
         assert count(conn, "movements") == 1
-        row = queries.movements(conn, sku="COF-250", limit=5).items[0]
+        row = movement_queries.movements(conn, sku="COF-250", limit=5).items[0]
     assert (row["lot"], row["from_location"], row["agent_id"], row["flags"]) == (
         "L1",
         "SUPPLIER",
@@ -58,7 +65,7 @@ def test_a_movement_is_applied_once_however_often_it_arrives(seeded: Service) ->
 def test_gs1_code_gives_lot_and_product(seeded: Service) -> None:
     run(seeded, movement_payload(SITE, AGENT, 1, code="]C1010590123000100110LOT9", lot=None, qty=3))
     with seeded.engine.connect() as conn:
-        page = queries.stock(conn, sku="COF-250", location="WH1", lot="LOT9", limit=10)
+        page = stock_queries.stock(conn, sku="COF-250", location="WH1", lot="LOT9", limit=10)
     assert [(r["location"], r["lot"], r["on_hand"]) for r in page.items] == [
         ("WH1-DOCK-1", "LOT9", Decimal(3))
     ]
@@ -166,7 +173,7 @@ def test_floor_events_are_never_refused_for_stock(seeded: Service) -> None:
     )
     with seeded.engine.connect() as conn:
         assert on_hand(conn, "COF-250", "WH1-A-01") == -4
-        row = queries.movements(conn, kind="pick", limit=1).items[0]
+        row = movement_queries.movements(conn, kind="pick", limit=1).items[0]
     assert row["flags"] == ["negative_stock"]
 
 
@@ -198,11 +205,15 @@ def test_serialized_units_follow_their_movements(seeded: Service) -> None:
     )
     with seeded.engine.connect() as conn:
         units = conn.execute(
-            select(orm.serial_units.c.serial, orm.locations.c.code).join(
-                orm.locations, orm.locations.c.id == orm.serial_units.c.location_id
+            select(stock_tables.serial_units.c.serial, stock_tables.locations.c.code).join(
+                stock_tables.locations,
+                stock_tables.locations.c.id == stock_tables.serial_units.c.location_id,
             )
         ).all()
-        flags = [m["flags"] for m in reversed(queries.movements(conn, sku="HDP-BT", limit=5).items)]
+        flags = [
+            m["flags"]
+            for m in reversed(movement_queries.movements(conn, sku="HDP-BT", limit=5).items)
+        ]
     assert [tuple(u) for u in units] == [("SN-1", "WH1-A-03")]
     # the third move names a source the unit had already left
     assert flags == [[], [], ["negative_stock", "serial_elsewhere"]]
@@ -217,7 +228,9 @@ def test_non_movement_events_are_recorded_with_payload(seeded: Service) -> None:
     assert (result.recorded, result.applied, result.acks) == (2, 0, {(SITE, AGENT): 2})
     with seeded.engine.connect() as conn:
         stored = conn.execute(
-            select(orm.inbox.c.type, orm.inbox.c.payload).order_by(orm.inbox.c.seq)
+            select(ingest_tables.inbox.c.type, ingest_tables.inbox.c.payload).order_by(
+                ingest_tables.inbox.c.seq
+            )
         ).all()
         (agent,) = queries.agents(conn, registered_only=False)
     assert stored[0].type == "scan"
@@ -267,7 +280,7 @@ def observation_payload(
 
 
 def units(service: Service) -> dict[str, tuple[str | None, str]]:
-    u, loc = orm.serial_units, orm.locations
+    u, loc = stock_tables.serial_units, stock_tables.locations
     with service.engine.connect() as conn:
         rows = conn.execute(
             select(u.c.epc, u.c.serial, loc.c.code).join(loc, loc.c.id == u.c.location_id)
@@ -298,7 +311,7 @@ def test_a_sweep_is_recorded_with_missing_and_unexpected_tags(seeded: Service) -
         observation_payload(3, "WH1-A-01", snapshot=[TAGS[0x67], TAGS[0x68], RAW_TAG]),
         observation_payload(4, "WH1-DOCK-2", snapshot=[]),
     )
-    s, loc = orm.rfid_sweeps, orm.locations
+    s, loc = stock_tables.rfid_sweeps, stock_tables.locations
     with seeded.engine.connect() as conn:
         rows = conn.execute(
             select(loc.c.code, s.c.expected, s.c.observed, s.c.missing, s.c.unexpected)
@@ -313,7 +326,7 @@ def test_a_sweep_is_recorded_with_missing_and_unexpected_tags(seeded: Service) -
         ("WH1-DOCK-2", 1, 0, [TAGS[0x69]], []),
     ]
     assert units(seeded)[TAGS[0x68]] == ("4712", "WH1-A-01")  # seen in the sweep: moved there
-    x = orm.floor_exceptions
+    x = exceptions_tables.floor_exceptions
     with seeded.engine.connect() as conn:
         found = conn.execute(select(x.c.kind, x.c.location, x.c.qty).order_by(x.c.id)).all()
     assert [tuple(r) for r in found] == [
@@ -343,8 +356,8 @@ def test_a_movement_naming_only_an_epc_finds_its_product_by_the_sgtin(seeded: Se
     result = run(seeded, movement_payload(SITE, AGENT, 1, code=None, lot=None, epc=SGTIN_HDP))
     assert result.applied == 1
     with seeded.engine.connect() as conn:
-        (row,) = queries.movements(conn, sku="HDP-BT", limit=5).items
-        unit = conn.execute(select(orm.serial_units)).one()
+        (row,) = movement_queries.movements(conn, sku="HDP-BT", limit=5).items
+        unit = conn.execute(select(stock_tables.serial_units)).one()
     assert (row["epc"], row["serial"], row["flags"]) == (SGTIN_HDP, "1234", [])
     assert (unit.epc, unit.serial) == (SGTIN_HDP, "1234")
 
@@ -379,10 +392,13 @@ def test_units_moved_twice_in_one_batch_end_where_the_second_move_put_them(
     )
     assert result.applied == 3
     with seeded.engine.connect() as conn:
-        flags = [m["flags"] for m in reversed(queries.movements(conn, sku="HDP-BT", limit=5).items)]
-        units = conn.execute(select(orm.serial_units.c.location_id)).scalars().all()
+        flags = [
+            m["flags"]
+            for m in reversed(movement_queries.movements(conn, sku="HDP-BT", limit=5).items)
+        ]
+        units = conn.execute(select(stock_tables.serial_units.c.location_id)).scalars().all()
         a02 = conn.execute(
-            select(orm.locations.c.id).where(orm.locations.c.code == "WH1-A-02")
+            select(stock_tables.locations.c.id).where(stock_tables.locations.c.code == "WH1-A-02")
         ).scalar_one()
     assert flags == [[], [], ["negative_stock", "serial_elsewhere"]]
     assert units == [a02]

@@ -11,12 +11,13 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from tests.helpers import events_topic, movement_payload
-from warehouse.adapters import queries
-from warehouse.adapters.failures import classify
 from warehouse.bootstrap import Service
-from warehouse.entrypoints.ingest import translate
-from warehouse.service_layer.commands import FloorEvent
-from warehouse.service_layer.ingest import ingest
+from warehouse.core.failures import classify
+from warehouse.floor.events import FloorEvent
+from warehouse.ingest.adapters import queries
+from warehouse.ingest.service.ingest import ingest
+from warehouse.ingest.worker.translate import translate
+from warehouse.stock.adapters import stock_queries
 
 SITE, AGENT = "WH1", "iso-1"
 
@@ -38,7 +39,7 @@ def rejected(service: Service) -> list[dict[str, Any]]:
 
 def on_hand(service: Service) -> Any:
     with service.engine.connect() as conn:
-        return queries.stock_for_sku(conn, "COF-250")["on_hand"]
+        return stock_queries.stock_for_sku(conn, "COF-250")["on_hand"]
 
 
 def test_a_value_the_database_refuses_is_rejected_alone(seeded: Service) -> None:

@@ -13,11 +13,12 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.helpers import ResendingPublisher, admin_headers, events_topic, movement_payload
+from warehouse.app import create_app
 from warehouse.bootstrap import Service
-from warehouse.entrypoints.api.app import create_app
-from warehouse.entrypoints.health_http import HealthServer
-from warehouse.entrypoints.ingest import IngestWorker, translate
-from warehouse.service_layer.ingest import ingest_batch
+from warehouse.core.health_http import HealthServer
+from warehouse.ingest.service.ingest import ingest_batch
+from warehouse.ingest.worker.translate import translate
+from warehouse.ingest.worker.worker import IngestWorker
 
 pytestmark = [pytest.mark.mosquitto]
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]

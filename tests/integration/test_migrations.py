@@ -6,13 +6,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, text
 
-from warehouse.adapters import orm
+from warehouse import tables
 
 
 def test_migrated_schema_matches_the_models(engine: Engine) -> None:
     with engine.connect() as conn:
         diff = compare_metadata(
-            MigrationContext.configure(conn, opts={"compare_type": True}), orm.metadata
+            MigrationContext.configure(conn, opts={"compare_type": True}), tables.metadata
         )
     assert diff == []
 

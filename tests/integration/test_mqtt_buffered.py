@@ -14,13 +14,7 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from tests.helpers import wait_for
-from warehouse.adapters.mqtt import (
-    BrokerAddress,
-    BufferedClient,
-    BufferedSocket,
-    connect,
-    make_client,
-)
+from warehouse.core.mqtt import BrokerAddress, BufferedClient, BufferedSocket, connect, make_client
 
 pytestmark = pytest.mark.mosquitto
 COUNT = 3000

@@ -15,9 +15,12 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.helpers import ResendingPublisher, events_topic, movement_payload, wait_for
-from warehouse.adapters import orm, queries
-from warehouse.adapters.projection import differences
 from warehouse.bootstrap import Service
+from warehouse.ingest.adapters import queries
+from warehouse.ingest.adapters import tables as ingest_tables
+from warehouse.stock.adapters import stock_queries
+from warehouse.stock.adapters import tables as stock_tables
+from warehouse.stock.adapters.projection import differences
 
 pytestmark = pytest.mark.mosquitto
 DOC = Path(__file__).resolve().parents[2] / "docs" / "mqtt-contract.md"
@@ -25,12 +28,12 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "mqtt-contract.md"
 
 def dock_stock(service: Service) -> Decimal:
     with service.engine.connect() as conn:
-        return queries.stock_for_sku(conn, "COF-250")["on_hand"]  # type: ignore[no-any-return]
+        return stock_queries.stock_for_sku(conn, "COF-250")["on_hand"]  # type: ignore[no-any-return]
 
 
 def inbox_count(service: Service) -> int:
     with service.engine.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(orm.inbox)).scalar_one())
+        return int(conn.execute(select(func.count()).select_from(ingest_tables.inbox)).scalar_one())
 
 
 def documented_movement() -> dict[str, object]:
@@ -107,7 +110,10 @@ def test_four_concurrent_publishers_leave_a_consistent_projection(
         t.join(90)
     assert results == [True] * 4
     with seeded.engine.connect() as conn:
-        assert conn.execute(select(func.count()).select_from(orm.movements)).scalar_one() == 1000
+        assert (
+            conn.execute(select(func.count()).select_from(stock_tables.movements)).scalar_one()
+            == 1000
+        )
         assert differences(conn) == {}
         agents = queries.agents(conn, registered_only=False)
     assert [(a["acked_seq"], a["gaps"]) for a in agents] == [(per_agent, [])] * 4
@@ -173,7 +179,7 @@ def test_the_ingest_health_endpoint(ingest: object) -> None:
     import urllib.error
     import urllib.request
 
-    from warehouse.entrypoints.health_http import HealthServer
+    from warehouse.core.health_http import HealthServer
 
     worker: Any = ingest
     server = HealthServer("127.0.0.1", 0, worker.readiness)

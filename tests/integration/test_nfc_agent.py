@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from tests.edge.nfc_tags import EmulatedTag, free_udp_port, text_message, uri_message
 from tests.helpers import wait_for
-from warehouse.adapters import orm, queries
 from warehouse.bootstrap import Service
+from warehouse.stock.adapters import movement_queries, tables
 from warehouse_edge.agent import Agent
 from warehouse_edge.config import AgentConfig
 
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.mosquitto
 def movements(service: Service) -> list[dict[str, object]]:
     """The ledger, oldest first, as the API lists it (the fields this test checks)."""
     with service.engine.connect() as conn:
-        page = queries.movements(conn, limit=10)
+        page = movement_queries.movements(conn, limit=10)
     return [
         {
             "kind": m["kind"],
@@ -81,8 +81,8 @@ def test_a_digital_link_tag_reaches_the_ledger_with_gtin_and_serial(
     }
     with seeded.engine.connect() as conn:
         unit = conn.execute(
-            select(orm.serial_units.c.serial, orm.locations.c.code).join(
-                orm.locations, orm.locations.c.id == orm.serial_units.c.location_id
+            select(tables.serial_units.c.serial, tables.locations.c.code).join(
+                tables.locations, tables.locations.c.id == tables.serial_units.c.location_id
             )
         ).one()
     assert tuple(unit) == ("HDP-7731", "WH1-A-01")

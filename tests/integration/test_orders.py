@@ -12,20 +12,22 @@ import pytest
 from sqlalchemy import Connection, select
 
 from tests.helpers import events_topic, movement_payload
-from warehouse.adapters import orm, queries
-from warehouse.adapters.projection import differences
 from warehouse.bootstrap import Service
-from warehouse.domain.errors import Conflict, InsufficientStock, RuleViolation
-from warehouse.domain.exceptions import Resolution
-from warehouse.domain.orders import Shortage, gs1_check_digit
-from warehouse.entrypoints.ingest import stored_event, translate
-from warehouse.service_layer import exceptions as queue
-from warehouse.service_layer import fulfilment, receiving, shipping
-from warehouse.service_layer.commands import IngestResult
-from warehouse.service_layer.fulfilment import SalesOrderRequest
-from warehouse.service_layer.ingest import ingest_batch
-from warehouse.service_layer.receiving import LineRequest, PurchaseOrderRequest
-from warehouse.service_layer.shipping import SsccSeries
+from warehouse.core.errors import Conflict, InsufficientStock, RuleViolation
+from warehouse.exceptions.adapters import tables as exceptions_tables
+from warehouse.exceptions.domain import Resolution
+from warehouse.exceptions.service import queue
+from warehouse.ingest.service.commands import IngestResult
+from warehouse.ingest.service.ingest import ingest_batch
+from warehouse.ingest.worker.translate import stored_event, translate
+from warehouse.orders.adapters import tables as orders_tables
+from warehouse.orders.domain import Shortage, gs1_check_digit
+from warehouse.orders.service import fulfilment, receiving, shipping
+from warehouse.orders.service.fulfilment import SalesOrderRequest
+from warehouse.orders.service.receiving import LineRequest, PurchaseOrderRequest
+from warehouse.orders.service.shipping import SsccSeries
+from warehouse.stock.adapters import stock_queries
+from warehouse.stock.adapters.projection import differences
 
 SITE, DOCK, PICKER = "WH1", "dock-1", "picker-1"
 ASN_SSCC = "106141411234567897"  # GS1's example SSCC
@@ -64,7 +66,7 @@ class Floor:
 
 
 def on_hand(conn: Connection, sku: str, location: str) -> tuple[Decimal, Decimal]:
-    rows = queries.stock(
+    rows = stock_queries.stock(
         conn, sku=sku, location=location, include_zero=True, include_virtual=True, limit=100
     ).items
     return (
@@ -74,7 +76,7 @@ def on_hand(conn: Connection, sku: str, location: str) -> tuple[Decimal, Decimal
 
 
 def open_exceptions(conn: Connection) -> list[tuple[str, str | None]]:
-    x = orm.floor_exceptions
+    x = exceptions_tables.floor_exceptions
     return [
         (r.kind, r.sku)
         for r in conn.execute(
@@ -121,9 +123,9 @@ def test_receipts_match_the_purchase_order_and_its_packages(seeded: Service) -> 
     assert told(floor.receive(unknown)) == [("error", "unknown package 106141410000000019")]
     assert receiving.close_purchase_order(seeded.uow(), "PO-1", "user:boss", now) == 1
     with seeded.engine.connect() as conn:
-        order = orm.purchase_orders
+        order = orders_tables.purchase_orders
         assert conn.execute(select(order.c.status)).scalar_one() == "closed"
-        lines = orm.purchase_order_lines
+        lines = orders_tables.purchase_order_lines
         assert [
             r.received for r in conn.execute(select(lines.c.received).order_by(lines.c.line_no))
         ] == [10, 3, 4]
@@ -156,7 +158,9 @@ def test_a_receipt_without_an_order_goes_to_the_oldest_open_line(seeded: Service
     assert told(floor.receive(TEA, 4)) == [("warn", "PO-LATE line 1: 6 of 5 (1 over)")]
     with seeded.engine.connect() as conn:
         statuses = dict(
-            conn.execute(select(orm.purchase_orders.c.ref, orm.purchase_orders.c.status)).all()
+            conn.execute(
+                select(orders_tables.purchase_orders.c.ref, orders_tables.purchase_orders.c.status)
+            ).all()
         )
         assert statuses == {"PO-SOON": "received", "PO-LATE": "received"}
         assert open_exceptions(conn) == [("over_receipt", "TEA-GRN")]
@@ -195,7 +199,7 @@ def test_a_sales_order_is_reserved_picked_by_scan_packed_and_shipped(seeded: Ser
     with seeded.engine.connect() as conn:
         assert on_hand(conn, "TEA-GRN", "WH1-PACK") == (6, 6)
         assert on_hand(conn, "TEA-GRN", "WH1-A") == (8, 0)
-        status = conn.execute(select(orm.sales_orders.c.status)).scalar_one()
+        status = conn.execute(select(orders_tables.sales_orders.c.status)).scalar_one()
         assert status == "packed"
         kinds = [k for k, _ in open_exceptions(conn)]
         assert kinds == ["wrong_item", "wrong_location", "over_pick", "over_pick"]
@@ -204,7 +208,7 @@ def test_a_sales_order_is_reserved_picked_by_scan_packed_and_shipped(seeded: Ser
     with seeded.engine.connect() as conn:
         assert on_hand(conn, "TEA-GRN", "WH1-PACK") == (0, 0)
         assert on_hand(conn, "TEA-GRN", "CUSTOMER")[0] == 6
-        assert conn.execute(select(orm.sales_orders.c.status)).scalar_one() == "shipped"
+        assert conn.execute(select(orders_tables.sales_orders.c.status)).scalar_one() == "shipped"
         assert differences(conn) == {}
 
 
@@ -223,7 +227,7 @@ def test_short_stock_backorders_or_refuses(seeded: Service) -> None:
     with pytest.raises(InsufficientStock, match=r"lines\[0\]: TEA-GRN is short by 5"):
         fulfilment.confirm(seeded.uow(), "SO-R", "u", now)
     with seeded.engine.connect() as conn:
-        line = orm.sales_order_lines
+        line = orders_tables.sales_order_lines
         rows = conn.execute(select(line.c.reserved, line.c.backordered).order_by(line.c.id)).all()
         assert [tuple(r) for r in rows] == [(3, 2), (0, 0)]
     with pytest.raises(Conflict):
@@ -245,7 +249,7 @@ def test_a_reservation_past_its_hold_is_released(seeded: Service) -> None:
     assert fulfilment.release_expired(seeded.uow(), now + timedelta(minutes=31)) == ["SO-X"]
     with seeded.engine.connect() as conn:
         assert on_hand(conn, "TEA-GRN", "WH1-A-01") == (5, 0)
-        assert conn.execute(select(orm.sales_orders.c.status)).scalar_one() == "expired"
+        assert conn.execute(select(orders_tables.sales_orders.c.status)).scalar_one() == "expired"
     fulfilment.confirm(seeded.uow(), "SO-X", "u", now)  # an expired order can be confirmed again
     with seeded.engine.connect() as conn:
         assert on_hand(conn, "TEA-GRN", "WH1-A-01") == (5, 5)
@@ -257,7 +261,7 @@ def test_an_unknown_code_linked_from_the_queue_applies_its_event(seeded: Service
     assert result.rejected == 1
     assert told(result)[0][0] == "error"
     with seeded.engine.connect() as conn:
-        (exception_id,) = conn.execute(select(orm.floor_exceptions.c.id)).scalars()
+        (exception_id,) = conn.execute(select(exceptions_tables.floor_exceptions.c.id)).scalars()
     with pytest.raises(RuleViolation, match="resolved by link_code, dismiss"):
         queue.resolve(
             seeded.uow(),
@@ -329,8 +333,9 @@ def test_concurrent_confirmations_never_reserve_more_than_there_is(seeded: Servi
             held, reserved = on_hand(conn, "WTR-6", "WH1-B")
             confirmed = (
                 conn.execute(
-                    select(orm.sales_orders.c.ref).where(
-                        orm.sales_orders.c.status == "confirmed", orm.sales_orders.c.ref.in_(refs)
+                    select(orders_tables.sales_orders.c.ref).where(
+                        orders_tables.sales_orders.c.status == "confirmed",
+                        orders_tables.sales_orders.c.ref.in_(refs),
                     )
                 )
                 .scalars()
@@ -361,7 +366,9 @@ def test_a_package_is_received_from_its_sscc_96_tag(seeded: Service) -> None:
     assert told(result) == [("ok", f"package {sscc}: 1 lines received for PO-RF")]
     with seeded.engine.connect() as conn:
         assert on_hand(conn, "RIC-1K", "WH1-DOCK-1") == (6, 0)
-        assert conn.execute(select(orm.purchase_orders.c.status)).scalar_one() == "received"
+        assert (
+            conn.execute(select(orders_tables.purchase_orders.c.status)).scalar_one() == "received"
+        )
 
 
 def test_a_rejection_the_columns_cannot_hold_is_still_queued(seeded: Service) -> None:
@@ -369,7 +376,7 @@ def test_a_rejection_the_columns_cannot_hold_is_still_queued(seeded: Service) ->
     result = floor.receive(TEA, 10**14)  # beyond what the contract (and a column) holds
     assert (result.rejected, result.acks) == (1, {(SITE, DOCK): 1})
     with seeded.engine.connect() as conn:
-        x = orm.floor_exceptions
+        x = exceptions_tables.floor_exceptions
         (row,) = conn.execute(select(x.c.kind, x.c.qty, x.c.detail)).all()
     assert (row.kind, row.qty) == ("rejected_event", None)
     assert row.detail.startswith("invalid_message: field 'data.qty'")
@@ -388,5 +395,5 @@ def test_packing_before_everything_is_picked_is_an_under_pick(seeded: Service) -
     shipping.pack(seeded.uow(), "SO-U", SERIES, "u", now)
     with seeded.engine.connect() as conn:
         assert open_exceptions(conn) == [("under_pick", "TEA-GRN")]
-        x = orm.floor_exceptions
+        x = exceptions_tables.floor_exceptions
         assert conn.execute(select(x.c.qty)).scalar_one() == 2

@@ -21,9 +21,10 @@ from tests.conftest import make_settings
 from tests.helpers import ResendingPublisher, movement_payload, wait_for
 from tests.tcp_proxy import TcpProxy
 from warehouse import contracts
-from warehouse.adapters import orm, queries
 from warehouse.bootstrap import Service, bootstrap
-from warehouse.entrypoints.ingest import IngestWorker
+from warehouse.ingest.adapters import queries
+from warehouse.ingest.worker.worker import IngestWorker
+from warehouse.stock.adapters import tables
 
 pytestmark = [pytest.mark.mosquitto, pytest.mark.postgres, pytest.mark.slow]
 
@@ -65,7 +66,7 @@ def worker(
 
 def count(service: Service) -> int:
     with service.engine.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(orm.movements)).scalar_one())
+        return int(conn.execute(select(func.count()).select_from(tables.movements)).scalar_one())
 
 
 def test_status_and_events_while_the_database_is_down(

@@ -17,8 +17,9 @@ from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import func, select
 
 from tests.helpers import events_topic, movement_payload, wait_for
-from warehouse.adapters import orm, queries
 from warehouse.bootstrap import Service
+from warehouse.ingest.adapters import queries
+from warehouse.stock.adapters import stock_queries, tables
 
 pytestmark = pytest.mark.mosquitto
 
@@ -110,7 +111,9 @@ def reasons(service: Service) -> list[str]:
 def applied(service: Service, agent: str) -> int:
     with service.engine.connect() as conn:
         query = (
-            select(func.count()).select_from(orm.movements).where(orm.movements.c.agent_id == agent)
+            select(func.count())
+            .select_from(tables.movements)
+            .where(tables.movements.c.agent_id == agent)
         )
         return int(conn.execute(query).scalar_one())
 
@@ -161,7 +164,7 @@ def test_a_balance_overflow_is_rejected_alone_and_the_rest_of_its_batch_applies(
     wait_for(lambda: applied(seeded, "small-1") == 10 and applied(seeded, "big-1") == 9)
     wait_for(lambda: reasons(seeded) == ["quantity_out_of_range"])
     with seeded.engine.connect() as conn:
-        stock = queries.stock_for_sku(conn, "TEA-GRN")
+        stock = stock_queries.stock_for_sku(conn, "TEA-GRN")
         agents = {
             a["agent_id"]: a["acked_seq"] for a in queries.agents(conn, registered_only=False)
         }
@@ -191,7 +194,7 @@ def test_a_conflicting_duplicate_is_recorded_once_with_both_bodies(
         (row,) = queries.rejected_events(
             conn, reason="conflicting_duplicate", agent_id=None, limit=5, cursor=None
         ).items
-        stock = queries.stock_for_sku(conn, "COF-250")["on_hand"]
+        stock = stock_queries.stock_for_sku(conn, "COF-250")["on_hand"]
     assert row["event_id"] == event_id
     assert json.loads(row["payload"])["data"]["qty"] == 200
     assert json.loads(row["original_payload"])["data"]["qty"] == 2

@@ -7,8 +7,8 @@ from fastapi.testclient import TestClient
 
 from tests.helpers import admin_headers, token_for
 from tests.integration.pos_fixtures import ok, open_store, sale
+from warehouse.app import create_app
 from warehouse.bootstrap import Service
-from warehouse.entrypoints.api.app import create_app
 
 
 @pytest.fixture

@@ -14,13 +14,14 @@ from sqlalchemy import select
 from tests.helpers import admin_headers, events_topic
 from tests.integration.pos_fixtures import ok, open_store
 from tests.integration.test_pos_pricing import sale_event
-from warehouse.adapters import orm
+from warehouse.app import create_app
 from warehouse.bootstrap import Service
-from warehouse.entrypoints.api.app import create_app
-from warehouse.entrypoints.ingest import translate
-from warehouse.service_layer.ingest import IngestResult, ingest_batch
+from warehouse.exceptions.adapters import tables
+from warehouse.ingest.service.commands import IngestResult
+from warehouse.ingest.service.ingest import ingest_batch
+from warehouse.ingest.worker.translate import translate
 
-FE = orm.floor_exceptions
+FE = tables.floor_exceptions
 
 
 @pytest.fixture

@@ -17,11 +17,11 @@ from tests.helpers import admin_headers, events_topic
 from tests.integration.pos_fixtures import ok
 from tests.pricing_table import CASES, CHEESE_CODE, DELI_CODE, ITEMS, PROMOTIONS, TAX_RATES, Case
 from warehouse import pricing
-from warehouse.adapters import orm
+from warehouse.app import create_app
 from warehouse.bootstrap import Service
-from warehouse.entrypoints.api.app import create_app
-from warehouse.entrypoints.ingest import translate
-from warehouse.service_layer.ingest import ingest_batch
+from warehouse.exceptions.adapters import tables
+from warehouse.ingest.service.ingest import ingest_batch
+from warehouse.ingest.worker.translate import translate
 from warehouse_edge.register import Register
 
 VARIABLE = {DELI_CODE: ("DELI", "se"), CHEESE_CODE: ("CHEESE", "fi")}
@@ -175,6 +175,8 @@ def test_the_table_to_the_cent_through_the_api_and_the_edge_register(seeded: Ser
         assert recorded["total_minor"] == case.total, case.name
         with seeded.engine.connect() as conn:
             problems = conn.execute(
-                select(orm.floor_exceptions.c.detail).where(orm.floor_exceptions.c.site == site)
+                select(tables.floor_exceptions.c.detail).where(
+                    tables.floor_exceptions.c.site == site
+                )
             ).all()
         assert problems == [], (case.name, problems)

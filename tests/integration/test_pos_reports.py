@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 
 from tests.helpers import admin_headers, token_for
 from tests.integration.pos_fixtures import ok, open_store, sale
+from warehouse.app import create_app
 from warehouse.bootstrap import Service
-from warehouse.entrypoints.api.app import create_app
 
 
 def test_sales_margin_and_tax_reports_add_up_to_the_sales(seeded: Service) -> None:

@@ -11,10 +11,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.helpers import admin_headers, events_topic, movement_payload, token_for
+from warehouse.app import create_app
 from warehouse.bootstrap import Service
-from warehouse.entrypoints.api.app import create_app
-from warehouse.entrypoints.ingest import translate
-from warehouse.service_layer.ingest import ingest_batch
+from warehouse.ingest.service.ingest import ingest_batch
+from warehouse.ingest.worker.translate import translate
 
 TEA, PASTA = "5901230001025", "5901230001087"
 

@@ -9,13 +9,15 @@ import pytest
 from sqlalchemy import select, update
 
 from tests.helpers import wait_for
-from warehouse.adapters import orm, queries
+from warehouse.access.adapters import tables as access_tables
 from warehouse.bootstrap import Service
-from warehouse.service_layer import fulfilment
-from warehouse.service_layer.commands import ManualMovement, MovementRequest
-from warehouse.service_layer.fulfilment import SalesOrderRequest
-from warehouse.service_layer.receiving import LineRequest
-from warehouse.service_layer.stock import record_movement
+from warehouse.orders.adapters import tables as orders_tables
+from warehouse.orders.service import fulfilment
+from warehouse.orders.service.fulfilment import SalesOrderRequest
+from warehouse.orders.service.receiving import LineRequest
+from warehouse.stock.adapters import stock_queries
+from warehouse.stock.service.commands import ManualMovement, MovementRequest
+from warehouse.stock.service.movements import record_movement
 
 pytestmark = pytest.mark.mosquitto
 
@@ -34,7 +36,7 @@ def test_the_worker_releases_a_hold_that_ran_out(seeded: Service, ingest: object
             now,
         )
         fulfilment.confirm(seeded.uow(), ref, "test", now)
-    so = orm.sales_orders
+    so = orders_tables.sales_orders
     with seeded.engine.begin() as conn:  # SO-HOLD's hour is up
         conn.execute(
             update(so)
@@ -49,10 +51,10 @@ def test_the_worker_releases_a_hold_that_ran_out(seeded: Service, ingest: object
     wait_for(lambda: status("SO-HOLD") == "expired", timeout=15)
     assert status("SO-KEEP") == "confirmed"
     with seeded.engine.connect() as conn:
-        tea = queries.stock_for_sku(conn, "TEA-GRN")
+        tea = stock_queries.stock_for_sku(conn, "TEA-GRN")
         audit = conn.execute(
-            select(orm.audit_log.c.actor, orm.audit_log.c.action).where(
-                orm.audit_log.c.action == "sales_order.expire"
+            select(access_tables.audit_log.c.actor, access_tables.audit_log.c.action).where(
+                access_tables.audit_log.c.action == "sales_order.expire"
             )
         ).all()
     assert (tea["on_hand"], tea["reserved"], tea["available"]) == (5, 2, 3)

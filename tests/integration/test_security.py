@@ -16,13 +16,14 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import make_settings
 from tests.helpers import admin_headers, events_topic, movement_payload, token_for
+from warehouse.access.api.security import PUBLIC, route_permissions, security_matrix
+from warehouse.access.domain import ACTIONS, Grant, Role, Scope, parse_grant
+from warehouse.access.service import accounts as access
+from warehouse.access.service import devices
+from warehouse.app import create_app
 from warehouse.bootstrap import Service, bootstrap
-from warehouse.domain.access import ACTIONS, Grant, Role, Scope, parse_grant
-from warehouse.entrypoints.api.app import create_app
-from warehouse.entrypoints.api.security import PUBLIC, route_permissions, security_matrix
-from warehouse.entrypoints.ingest import translate
-from warehouse.service_layer import access, devices
-from warehouse.service_layer.ingest import ingest_batch
+from warehouse.ingest.service.ingest import ingest_batch
+from warehouse.ingest.worker.translate import translate
 
 PASSWORD = "correct horse battery staple"
 NOW = datetime.now(UTC)
@@ -489,7 +490,7 @@ def test_failed_logins_per_address_and_requests_per_principal_are_limited(clean_
 def test_forwarded_for_is_believed_only_from_trusted_proxies(clean_db: str) -> None:
     from starlette.requests import Request
 
-    from warehouse.entrypoints.api.security import Limiter
+    from warehouse.access.api.security import Limiter
 
     def request(peer: str, forwarded: str) -> Request:
         headers = [(b"x-forwarded-for", forwarded.encode())]

@@ -15,9 +15,9 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
 from tests.helpers import admin_headers
+from warehouse.app import create_app
 from warehouse.bootstrap import Service
-from warehouse.entrypoints.api.app import create_app
-from warehouse.entrypoints.api.schemas import MovementOut, MovementPage, SkuStock, StockPage
+from warehouse.stock.api.schemas import MovementOut, MovementPage, SkuStock, StockPage
 
 API = "/api/v1"
 Key = tuple[str, str, str | None]

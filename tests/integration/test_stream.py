@@ -16,10 +16,11 @@ from sqlalchemy import func, select
 
 from tests.conftest import LiveApi
 from tests.integration.pos_fixtures import open_store, sale
-from warehouse.adapters import orm, stock_feed
 from warehouse.bootstrap import Service
+from warehouse.stock.adapters import feed as stock_feed
+from warehouse.stock.adapters import tables
 
-C = orm.stock_changes
+C = tables.stock_changes
 SKUS = ("TEA-GRN", "TEA-BLK", "WTR-6")
 
 

@@ -9,12 +9,13 @@ from typing import Any, cast
 
 import pytest
 
-from warehouse.adapters.barcodes import parse_code
-from warehouse.domain.errors import NotFound, RuleViolation
-from warehouse.domain.model import Flag, Location, LocationKind, Product, Tracking
-from warehouse.service_layer.commands import MovementRequest
-from warehouse.service_layer.ports import UnitOfWork
-from warehouse.service_layer.resolve import Catalog, Provenance, build_movement
+from warehouse.catalog.adapters.barcodes import parse_code
+from warehouse.catalog.domain import Product, Tracking
+from warehouse.core.errors import NotFound, RuleViolation
+from warehouse.core.unit_of_work import UnitOfWork
+from warehouse.stock.domain.model import Flag, Location, LocationKind
+from warehouse.stock.service.commands import MovementRequest
+from warehouse.stock.service.resolve import Catalog, Provenance, build_movement
 
 GTIN = "05901230001025"
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import require
-from warehouse.adapters import credentials
-from warehouse.adapters.credentials import InvalidToken, TokenSigner
-from warehouse.domain.access import Grant, Role
+from warehouse.access.adapters import credentials
+from warehouse.access.adapters.credentials import InvalidToken, TokenSigner
+from warehouse.access.domain import Grant, Role
 
 ADMIN = (Grant(Role.ADMIN, "*"),)
 

@@ -7,8 +7,8 @@ import sqlite3
 import pytest
 from sqlalchemy import exc as sa_exc
 
-from warehouse.adapters.failures import classify
-from warehouse.domain.errors import OutOfRange
+from warehouse.core.errors import OutOfRange
+from warehouse.core.failures import classify
 
 
 class PgError(Exception):

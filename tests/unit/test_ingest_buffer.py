@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from warehouse.entrypoints.buffer import IngestBuffer
+from warehouse.ingest.worker.buffer import IngestBuffer
 
 
 def test_fifo_and_takes_at_most_what_is_asked() -> None:

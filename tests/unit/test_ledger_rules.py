@@ -7,18 +7,17 @@ from decimal import Decimal
 
 import pytest
 
-from warehouse.domain import ledger, sequences
-from warehouse.domain.errors import InsufficientStock, RuleViolation
-from warehouse.domain.model import (
+from warehouse.catalog.domain import NegativePolicy, Product, Tracking
+from warehouse.core.errors import InsufficientStock, RuleViolation
+from warehouse.ingest import domain as sequences
+from warehouse.stock.domain import ledger
+from warehouse.stock.domain.model import (
     Flag,
     Location,
     LocationKind,
     Movement,
     MovementKind,
-    NegativePolicy,
-    Product,
     StockKey,
-    Tracking,
 )
 
 K = LocationKind

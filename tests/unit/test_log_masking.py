@@ -9,7 +9,7 @@ import logging
 import pytest
 
 from warehouse import logs
-from warehouse.entrypoints.cli import mask_secrets
+from warehouse.core.process import mask_secrets
 
 URL = "postgresql://app:s3cr3t-pw@db.internal:5432/warehouse"
 KEY = "whk_3f9a2c4d5e6f7a8b.Jr2Lw8sQn0vV4pYx-_9kTz"

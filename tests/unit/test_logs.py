@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from warehouse import logs
-from warehouse.entrypoints.cli import mask_secrets
+from warehouse.core.process import mask_secrets
 
 
 def record(message: str, *args: object, **extra: object) -> logging.LogRecord:

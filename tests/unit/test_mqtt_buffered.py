@@ -12,7 +12,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import MQTTErrorCode
 
-from warehouse.adapters.mqtt import (
+from warehouse.core.mqtt import (
     BrokerAddress,
     BufferedClient,
     BufferedSocket,

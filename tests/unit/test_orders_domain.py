@@ -8,10 +8,9 @@ from decimal import Decimal
 
 import pytest
 
-from warehouse.domain import orders
-from warehouse.domain.orders import Allocation, Bin, OpenLine, PickProblem, PickRefused
-from warehouse.service_layer.commands import Feedback
-from warehouse.service_layer.reconcile import per_device
+from warehouse.floor.outcome import Feedback, per_device
+from warehouse.orders import domain as orders
+from warehouse.orders.domain import Allocation, Bin, OpenLine, PickProblem, PickRefused
 
 D = Decimal
 

@@ -1,0 +1,1 @@
+"""Use cases of access: users, sign-in and API keys; devices."""

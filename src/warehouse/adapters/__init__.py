@@ -1,1 +1,0 @@
-"""Adapters: SQLAlchemy persistence, MQTT clients, barcode parsing. They implement the ports."""

@@ -1,0 +1,1 @@
+"""Products in SQL, their listing, and barcode and EPC parsing."""

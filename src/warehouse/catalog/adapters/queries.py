@@ -1,0 +1,88 @@
+"""The products' read side, keyset-paginated."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    func,
+    or_,
+    select,
+)
+
+from warehouse.catalog.adapters import tables as catalog_tables
+from warehouse.core.errors import NotFound
+from warehouse.core.paging import Page, decode_cursor, encode_cursor
+
+P, C = catalog_tables.products, catalog_tables.product_codes
+
+
+def _product_id(conn: Connection, sku: str | None, gtin: str | None) -> int | None:
+    if sku:
+        found = conn.execute(select(P.c.id).where(P.c.sku == sku)).scalar()
+        if found is None:
+            raise NotFound(f"sku {sku!r} is not a known product", field="sku")
+        return int(found)
+    if gtin:
+        found = conn.execute(select(C.c.product_id).where(C.c.code == gtin)).scalar()
+        if found is None:
+            raise NotFound(f"gtin {gtin!r} matches no product", field="gtin")
+        return int(found)
+    return None
+
+
+def list_products(
+    conn: Connection, *, search: str | None, active: bool | None, limit: int, cursor: str | None
+) -> Page:
+    """Products by SKU, optionally filtered by a name or SKU fragment."""
+    query = select(P).order_by(P.c.sku).limit(limit + 1)
+    if search:
+        pattern = f"%{search.lower()}%"
+        query = query.where(
+            or_(func.lower(P.c.sku).like(pattern), func.lower(P.c.name).like(pattern))
+        )
+    if active is not None:
+        query = query.where(P.c.active == active)
+    if cursor:
+        (after,) = decode_cursor(cursor, str)
+        query = query.where(P.c.sku > after)
+    rows = conn.execute(query).all()
+    page = rows[:limit]
+    codes: dict[int, dict[str, list[str]]] = {r.id: {"gtin": [], "alias": []} for r in page}
+    for code in conn.execute(  # one query for the codes of the whole page
+        select(C.c.product_id, C.c.code, C.c.kind)
+        .where(C.c.product_id.in_(list(codes)))
+        .order_by(C.c.code)
+    ):
+        codes[code.product_id][code.kind].append(code.code)
+    items = [
+        {
+            "sku": r.sku,
+            "name": r.name,
+            "unit": r.unit,
+            "tracking": r.tracking,
+            "negative_policy": r.negative_policy,
+            "reorder_point": r.reorder_point,
+            "gtins": codes[r.id]["gtin"],
+            "aliases": codes[r.id]["alias"],
+            "active": r.active,
+        }
+        for r in page
+    ]
+    return Page(items, encode_cursor([rows[limit - 1].sku]) if len(rows) > limit else None)
+
+
+def product_dict(product: Any) -> dict[str, Any]:
+    """The API shape of a domain product."""
+    return {
+        "sku": product.sku,
+        "name": product.name,
+        "unit": product.unit,
+        "tracking": product.tracking.value,
+        "negative_policy": product.negative_policy.value,
+        "reorder_point": product.reorder_point,
+        "gtins": product.gtins,
+        "aliases": product.aliases,
+        "active": product.active,
+    }

@@ -1,0 +1,68 @@
+"""Request and response bodies of products, with OpenAPI examples."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from warehouse.core.api.params import Code, RequestBody, Storable, Text128, Text200
+
+
+class ProductUpdate(RequestBody):
+    """Everything of a product but its SKU, which is in the path."""
+
+    name: Text200
+    unit: Annotated[str, Field(min_length=1, max_length=16), Storable] = "ea"
+    tracking: Literal["none", "lot", "serial"] = "none"
+    negative_policy: Literal["block", "allow"] = "block"
+    reorder_point: Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=6)] | None = None
+    gtins: Annotated[list[Annotated[str, Field(pattern=r"^\d{8,14}$")]], Field(max_length=50)] = []
+    aliases: Annotated[list[Text128], Field(max_length=50)] = []
+    active: bool = True
+
+
+class ProductIn(ProductUpdate):
+    """A product: its SKU, how it is counted and tracked, and every code that finds it."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "sku": "COF-250",
+                    "name": "Coffee beans 250 g",
+                    "unit": "ea",
+                    "tracking": "lot",
+                    "negative_policy": "block",
+                    "reorder_point": "24",
+                    "gtins": ["5901234123457"],
+                    "aliases": ["COFFEE-250"],
+                }
+            ]
+        },
+    )
+
+    sku: Code
+
+
+class ProductOut(BaseModel):
+    """A product; GTINs are shown as GTIN-14."""
+
+    sku: str
+    name: str
+    unit: str
+    tracking: str
+    negative_policy: str
+    reorder_point: Decimal | None
+    gtins: list[str]
+    aliases: list[str]
+    active: bool
+
+
+class ProductPage(BaseModel):
+    """A page of products."""
+
+    items: list[ProductOut]
+    next_cursor: str | None

@@ -1,0 +1,48 @@
+"""Products: what we stock, how it is counted and told apart, and what may happen when it runs
+out. Standard library only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+
+
+class Tracking(StrEnum):
+    """How units of a product are told apart."""
+
+    NONE = "none"
+    LOT = "lot"
+    SERIAL = "serial"
+
+
+class NegativePolicy(StrEnum):
+    """What happens when a movement would take stock below zero."""
+
+    BLOCK = "block"  # commands are refused; floor events are applied and flagged
+    ALLOW = "allow"  # applied and flagged
+
+
+#: Units of measure whose quantities may be fractional (weighed, measured goods).
+MEASURE_UNITS = frozenset({"kg", "g", "lb", "oz", "l", "ml", "m", "cm", "mm", "m2", "m3", "ft"})
+
+
+@dataclass(slots=True)
+class Product:
+    """A thing we stock, named by SKU and found by any of its codes."""
+
+    sku: str
+    name: str
+    unit: str = "ea"
+    tracking: Tracking = Tracking.NONE
+    negative_policy: NegativePolicy = NegativePolicy.BLOCK
+    reorder_point: Decimal | None = None
+    gtins: list[str] = field(default_factory=list)
+    aliases: list[str] = field(default_factory=list)
+    active: bool = True
+    id: int | None = None
+
+    @property
+    def allows_fraction(self) -> bool:
+        """Weighed and measured goods move in decimals; counted goods in whole units."""
+        return self.unit.lower() in MEASURE_UNITS

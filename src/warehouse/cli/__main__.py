@@ -1,0 +1,5 @@
+"""``python -m warehouse.cli``."""
+
+from warehouse.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Count sessions in SQL and their read side."""

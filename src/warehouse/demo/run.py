@@ -1,0 +1,189 @@
+"""``warehouse demo``: SQLite, an in-process broker, the ingest worker, the API and three real
+edge agents whose virtual scanners are fed by a simulated floor, in one process, on a machine
+with nothing else running."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import socket
+import threading
+import time
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+
+import click
+import uvicorn
+
+from warehouse.access.service import accounts as access
+from warehouse.access.service import devices
+from warehouse.app import create_app
+from warehouse.bootstrap import Service, bootstrap
+from warehouse.core.config import Settings
+from warehouse.core.embedded_broker import EmbeddedBroker
+from warehouse.core.migrate import upgrade
+from warehouse.demo.floor import Floor, agent_configs
+from warehouse.ingest.worker.worker import IngestWorker
+from warehouse.stock.api.seedfile import load
+from warehouse.stock.service.locations import seed
+from warehouse_drivers.virtual import VirtualScanner
+from warehouse_edge.agent import Agent
+
+log = logging.getLogger(__name__)
+
+
+def free_port(preferred: int) -> int:
+    """``preferred`` if it can be bound on 127.0.0.1, else raise; 0 picks any free port."""
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", preferred))
+        except OSError as exc:
+            raise click.ClickException(
+                f"port {preferred} is in use on 127.0.0.1; pass another with --port "
+                "or --mqtt-port (0 picks a free one)"
+            ) from exc
+        return int(sock.getsockname()[1])
+
+
+def _thread(name: str, target: object, *args: object) -> threading.Thread:
+    thread = threading.Thread(target=target, args=args, name=name, daemon=True)  # type: ignore[arg-type]
+    thread.start()
+    return thread
+
+
+def run_demo(
+    workdir: Path,
+    *,
+    api_port: int,
+    mqtt_port: int,
+    rate: float,
+    duration: float,
+    stop: threading.Event,
+) -> None:
+    """Run the demo until ``stop`` is set (Ctrl-C) or ``duration`` seconds have passed."""
+    for noisy in ("amqtt", "transitions"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    workdir.mkdir(parents=True, exist_ok=True)
+    db_url = f"sqlite:///{(workdir / 'warehouse.db').resolve()}"
+    api_port, mqtt_port = free_port(api_port), free_port(mqtt_port)
+    click.echo(f"setting up {workdir}/warehouse.db ...")
+    upgrade(db_url)
+    settings = Settings(
+        database_url=db_url,
+        mqtt_url=f"mqtt://127.0.0.1:{mqtt_port}",
+        mqtt_protocol="3.1.1",
+        mqtt_share_group="",
+        api_port=api_port,
+        access_token_minutes=12 * 60,  # the demo's token lasts the afternoon
+    )
+    service = bootstrap(settings)
+    with resources.as_file(resources.files("warehouse.demo") / "catalog.yaml") as path:
+        locations, products = load(path)
+    seed(service.uow(), service.parser, locations, products)
+    click.echo(f"catalog: {len(products)} products, {len(locations)} locations")
+    configs = agent_configs(workdir, settings.mqtt_url)
+    # and the device the README's tour publishes as with mosquitto_pub
+    registered = [(c.agent_id, c.site) for c in configs] + [(TOUR_AGENT, "WH1")]
+    password, token = demo_access(service, registered)
+
+    broker = EmbeddedBroker(port=mqtt_port)
+    broker.start()
+    worker = IngestWorker(service, client_id="demo-ingest")
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(service=service), host="127.0.0.1", port=api_port, log_level="warning"
+        )
+    )
+    scanners: dict[str, VirtualScanner] = {}
+    agents = []
+    for config in configs:
+        drivers = {d.name: VirtualScanner(d.name) for d in config.devices}
+        scanners |= drivers
+        agents.append(Agent(config, drivers=drivers))  # type: ignore[arg-type]
+    floor = Floor(products, scanners, rate=rate)
+    threads = [_thread("ingest", worker.run, stop), _thread("api", server.run)]
+    if not worker.connected.wait(10):
+        log.warning("the ingest worker has not connected to the embedded broker yet")
+    threads += [_thread(f"agent-{a.config.agent_id}", a.run, stop) for a in agents]
+    threads.append(_thread("floor", floor.run, stop))
+    _banner(api_port, mqtt_port, password, token)
+    started = time.monotonic()
+    try:
+        while not stop.wait(10 if duration == 0 else min(10, max(0.1, duration))):
+            t = worker.totals
+            pending = sum(a.outbox.stats().pending for a in agents)
+            log.info(
+                "scans %d; ingested %d, rejected %d; edge outboxes awaiting ack %d",
+                floor.scans,
+                t.applied,
+                t.rejected,
+                pending,
+            )
+            if duration and time.monotonic() - started >= duration:
+                break
+    finally:
+        stop.set()
+        server.should_exit = True
+        for thread in threads:
+            thread.join(10)
+        broker.stop()
+        service.close()
+        click.echo("demo stopped")
+
+
+DEMO_ADMIN = "demo-admin"
+TOUR_AGENT = "dock-door-1"  # docs/mqtt-contract.md's example agent
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def demo_admin(service: Service) -> str:
+    """The demo's admin (admin at every site), with a new random password each run."""
+    password = secrets.token_urlsafe(12)
+    if any(u.username == DEMO_ADMIN for u in access.list_users(service.uow)):
+        access.set_password(service.uow, service.credentials, DEMO_ADMIN, password, "demo", _now())
+    else:
+        access.create_user(
+            service.uow, service.credentials, DEMO_ADMIN, password, (access.admin_grant(),),
+            "demo", _now(),
+        )  # fmt: skip
+    return password
+
+
+def demo_access(service: Service, agents: list[tuple[str, str]]) -> tuple[str, str]:
+    """Register the demo's agents (their events are refused as unknown_agent otherwise) and
+    sign the demo admin in; its password and access token."""
+    known = {d.agent_id for d in devices.list_devices(service.uow) if d.revoked_at is None}
+    for agent_id, site in agents:
+        if agent_id not in known:
+            devices.register_device(
+                service.uow, service.credentials, agent_id, site, "demo", _now()
+            )
+    password = demo_admin(service)
+    assert service.tokens is not None
+    session = access.login(
+        service.uow, service.credentials, service.tokens, DEMO_ADMIN, password, _now(),
+        service.login_policy,
+    )  # fmt: skip
+    return password, session.access_token
+
+
+def _banner(api_port: int, mqtt_port: int, password: str, token: str) -> None:
+    base = f"http://127.0.0.1:{api_port}"
+    click.echo(f"""
+warehouse demo is running.
+  API        {base}/api/v1   (interactive docs: {base}/docs)
+  MQTT       mqtt://127.0.0.1:{mqtt_port}  (MQTT 3.1.1, in-process broker)
+  Sign-in    user {DEMO_ADMIN}, password {password} (new each run; admin at every site)
+
+Every API call needs a token. In another terminal:
+  export TOKEN={token}
+  curl -s -H "Authorization: Bearer $TOKEN" '{base}/api/v1/stock?location=WH1&limit=5'
+  curl -s -H "Authorization: Bearer $TOKEN" '{base}/api/v1/stock/COF-250'
+  curl -s -H "Authorization: Bearer $TOKEN" '{base}/api/v1/movements?limit=5'
+
+Press Ctrl-C to stop.
+""")

@@ -1,1 +1,0 @@
-"""Pure domain: products, locations, the ledger's rules. Standard library only."""

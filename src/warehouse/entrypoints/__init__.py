@@ -1,1 +1,0 @@
-"""Entrypoints: the HTTP API, the ingest worker, the CLI and the demo."""

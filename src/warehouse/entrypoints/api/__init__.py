@@ -1,1 +1,0 @@
-"""The HTTP API (FastAPI) under /api/v1."""

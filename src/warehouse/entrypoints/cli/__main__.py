@@ -1,5 +1,0 @@
-"""``python -m warehouse.entrypoints.cli``."""
-
-from warehouse.entrypoints.cli import main
-
-main()

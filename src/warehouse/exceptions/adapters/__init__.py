@@ -1,0 +1,1 @@
+"""The exceptions queue in SQL, its listing and its gauge."""

@@ -1,0 +1,1 @@
+"""What the ingest keeps, in SQL: the inbox, agents and their sequences, rejected events."""

@@ -1,0 +1,1 @@
+"""The operations API of the ingest: rejected events and agents."""

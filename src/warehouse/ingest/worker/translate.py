@@ -1,0 +1,191 @@
+"""MQTT messages to use-case inputs: an ``events`` payload decoded by the contract into a
+FloorEvent (or an UndecodableEvent that keeps whatever ids it still says), a retained status
+into an AgentStatus."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from datetime import datetime
+
+from warehouse import contracts
+from warehouse.floor.events import (
+    FloorEvent,
+    ObservationRequest,
+    SaleLineRequest,
+    SaleRequest,
+    ScanRequest,
+)
+from warehouse.ingest.service.commands import AgentStatus, UndecodableEvent
+from warehouse.pricing import TenderInput
+from warehouse.stock.service.commands import MovementRequest
+
+log = logging.getLogger(__name__)
+
+
+def body_hash(payload: bytes) -> str:
+    """What tells a re-send (same bytes) from a conflicting body under the same event id."""
+    return hashlib.blake2b(payload, digest_size=16).hexdigest()
+
+
+def translate(topic: str, payload: bytes, max_bytes: int) -> FloorEvent | UndecodableEvent:
+    """Decode an ``events`` payload into a use-case input; a refusal becomes an UndecodableEvent
+    that keeps whatever ids the envelope, or else the topic, still says."""
+    digest = body_hash(payload)
+    try:
+        event = contracts.decode_event(payload, max_bytes=max_bytes)
+    except contracts.ContractError as exc:
+        parsed = contracts.parse_topic(topic)
+        return UndecodableEvent(
+            topic,
+            payload,
+            exc.reason,
+            exc.detail,
+            str(exc.event_id) if exc.event_id else None,
+            exc.agent_id or (parsed.agent_id if parsed else None),
+            exc.site or (parsed.site if parsed else None),
+            exc.seq,
+            digest,
+        )
+    parsed = contracts.parse_topic(topic)
+    if parsed is None or (parsed.site, parsed.agent_id) != (event.site, event.agent_id):
+        shown = topic if len(topic) <= 120 else topic[:117] + "..."
+        return UndecodableEvent(
+            topic,
+            payload,
+            "topic_mismatch",
+            f"envelope says site {event.site!r} agent {event.agent_id!r}; topic is {shown!r}",
+            str(event.event_id),
+            event.agent_id,
+            event.site,
+            event.seq,
+            digest,
+        )
+    movement = heartbeat = observation = scan = sale = None
+    if isinstance(event, contracts.MovementEvent):
+        d = event.data
+        movement = MovementRequest(
+            kind=d.kind,
+            qty=d.qty,
+            code=d.code,
+            sku=d.sku,
+            gtin=d.gtin,
+            lot=d.lot,
+            serial=d.serial,
+            expiry=d.expiry,
+            epc=d.epc,
+            from_location=d.from_location,
+            to_location=d.to_location,
+            order_ref=d.order_ref,
+        )
+    elif isinstance(event, contracts.ObservationEvent):
+        o = event.data
+        observation = ObservationRequest(
+            zone=o.zone,
+            location=o.location,
+            arrivals=tuple(t.epc for t in o.arrivals),
+            departures=tuple(t.epc for t in o.departures),
+            snapshot=tuple(t.epc for t in o.snapshot) if o.snapshot is not None else None,
+        )
+    elif isinstance(event, contracts.HeartbeatEvent):
+        heartbeat = event.data.model_dump(mode="json")
+    elif isinstance(event, contracts.ScanEvent):
+        s = event.data
+        scan = ScanRequest(s.code, s.gtin, s.lot, s.serial, s.epc, s.location, s.order_ref)
+    elif isinstance(event, contracts.SaleEvent):
+        sale = sale_request(event.data, event.occurred_at)
+    return FloorEvent(
+        event_id=str(event.event_id),
+        agent_id=event.agent_id,
+        site=event.site,
+        seq=event.seq,
+        boot=event.boot,
+        occurred_at=event.occurred_at,
+        type=event.type,
+        device=event.device,
+        station=event.station,
+        movement=movement,
+        heartbeat=heartbeat,
+        observation=observation,
+        scan=scan,
+        sale=sale,
+        payload=payload,
+        payload_hash=digest,
+    )
+
+
+def sale_request(d: contracts.SaleData, occurred_at: datetime) -> SaleRequest:
+    """A register's basket as the sale use case takes it."""
+    return SaleRequest(
+        sale_id=d.sale_id,
+        register=d.register_code,
+        lines=[
+            SaleLineRequest(
+                qty=x.qty,
+                sku=x.sku,
+                code=x.code,
+                unit_price_override_minor=x.unit_price_override_minor,
+                embedded_price_minor=x.embedded_price_minor,
+                discount_percent=x.discount_percent,
+                discount_amount_minor=x.discount_amount_minor,
+                reported_unit_price_minor=x.unit_price_minor,
+                reported_discount_minor=x.discount_minor,
+            )
+            for x in d.lines
+        ],
+        tenders=[TenderInput(t.kind, t.amount_minor, t.reference) for t in d.tenders],
+        cashier=d.cashier or "register",
+        basket_discount_percent=d.basket_discount_percent,
+        basket_discount_amount_minor=d.basket_discount_amount_minor,
+        occurred_at=occurred_at,
+        receipt_no=d.receipt_no,
+        reported_total_minor=d.total_minor,
+        change_minor=d.change_minor,
+        rounding_minor=d.rounding_minor,
+        currency=d.currency,
+    )
+
+
+def stored_event(payload: bytes) -> FloorEvent | None:
+    """An event kept in the inbox, decoded again (to re-apply it once what it lacked exists,
+    e.g. a code linked to a product from the exceptions queue); None if it never decoded."""
+    try:
+        event = contracts.decode_event(payload, max_bytes=len(payload) + 1)
+    except contracts.ContractError:
+        return None
+    topic = contracts.topic(event.site, event.agent_id, "events")
+    item = translate(topic, payload, len(payload) + 1)
+    return item if isinstance(item, FloorEvent) else None
+
+
+def translate_status(topic: str, payload: bytes) -> AgentStatus | None:
+    """An agent's retained status, or None (logged) if it is not one the contract knows."""
+    parsed = contracts.parse_topic(topic)
+    if parsed is None:
+        log.info("ignored status on a topic outside the contract: %.120s", topic)
+        return None
+    try:
+        status = contracts.decode(contracts.Status, payload)
+    except contracts.ContractError as exc:
+        log.info("ignored status on %s: %s", topic, exc)
+        return None
+    if parsed.agent_id != status.agent_id:
+        log.info("ignored status on %s: it names agent %r", topic, status.agent_id)
+        return None
+    return AgentStatus(status.agent_id, parsed.site, status.state)
+
+
+def internal_error(topic: str, payload: bytes, exc: Exception) -> UndecodableEvent:
+    error_id = uuid.uuid4().hex[:12]
+    log.exception("internal error %s decoding a message on %.120s", error_id, topic)
+    parsed = contracts.parse_topic(topic)
+    return UndecodableEvent(
+        topic,
+        payload,
+        "internal_error",
+        f"{type(exc).__name__}: {str(exc)[:300]} (error id {error_id})",
+        agent_id=parsed.agent_id if parsed else None,
+        site=parsed.site if parsed else None,
+        payload_hash=body_hash(payload),
+    )

@@ -1,0 +1,1 @@
+"""Orders in SQL, their read side, shipping labels and CSV imports."""

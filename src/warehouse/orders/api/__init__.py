@@ -1,0 +1,1 @@
+"""The orders API: purchase and sales orders, packages, returns and transfers."""

@@ -1,0 +1,1 @@
+"""The point of sale in SQL and its read side."""

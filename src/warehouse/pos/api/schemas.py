@@ -1,0 +1,232 @@
+"""Request and response bodies of the point of sale. Money is integer minor units (cents)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from warehouse.core.api.params import Code, Ref, Text64, Text200
+
+Minor = Annotated[int, Field(ge=0, le=10**15, description="Money in minor units (cents)")]
+Percent = Annotated[Decimal, Field(ge=0, le=100, max_digits=7, decimal_places=4)]
+Qty = Annotated[Decimal, Field(gt=0, le=100_000, max_digits=18, decimal_places=6)]
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217")]
+Category = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[a-z0-9_]+$")]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class PriceIn(_In):
+    sku: Code
+    unit_price_minor: Minor
+    tax_category: Category = "standard"
+    unit_cost_minor: Minor | None = None
+
+
+class PriceListIn(_In):
+    """A site's price list. Several may be valid on a day: each product takes its price from
+    the highest ``priority`` list that has it (a promotion week above the everyday list)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "site": "ST1",
+                    "name": "everyday",
+                    "currency": "EUR",
+                    "tax_inclusive": True,
+                    "cash_step_minor": 5,
+                    "prices": [
+                        {"sku": "TEA-GRN", "unit_price_minor": 499, "tax_category": "reduced"}
+                    ],
+                }
+            ]
+        },
+    )
+
+    site: Code
+    name: Text64
+    currency: Currency
+    tax_inclusive: bool = True
+    cash_step_minor: Annotated[int, Field(ge=1, le=10_000)] = 1
+    priority: Annotated[int, Field(ge=0, le=1000)] = 0
+    valid_from: date | None = None
+    valid_to: date | None = None
+    prices: Annotated[list[PriceIn], Field(max_length=50_000)]
+
+
+class TaxRateIn(_In):
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+        json_schema_extra={
+            "examples": [
+                {"site": "ST1", "category": "reduced", "rate": "7", "valid_from": "2026-01-01"}
+            ]
+        },
+    )
+
+    site: Code
+    category: Category
+    rate: Percent
+    valid_from: date
+    valid_to: date | None = None
+
+
+class PromotionIn(_In):
+    """``multibuy``: every ``qty`` units of ``skus`` cost ``price_minor``; ``buy_x_get_y``: of
+    every ``qty + get`` units the ``get`` cheapest are free; ``bundle``: one of each of ``skus``
+    costs ``price_minor``."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "site": "ST1",
+                    "code": "TEA3FOR10",
+                    "kind": "multibuy",
+                    "skus": ["TEA-GRN", "TEA-BLK"],
+                    "qty": 3,
+                    "price_minor": 1000,
+                    "valid_from": "2026-12-07",
+                    "valid_to": "2026-12-13",
+                }
+            ]
+        },
+    )
+
+    site: Code
+    code: Code
+    kind: Literal["multibuy", "buy_x_get_y", "bundle"]
+    skus: Annotated[list[Code], Field(min_length=1, max_length=100)]
+    qty: Annotated[int, Field(ge=1, le=1000)] = 1
+    get: Annotated[int, Field(ge=0, le=1000)] = 0
+    price_minor: Minor = 0
+    valid_from: date | None = None
+    valid_to: date | None = None
+
+
+class RegisterIn(_In):
+    location: Code = Field(description="A location of kind register; the register's code")
+
+
+class SessionIn(_In):
+    float_minor: Minor = Field(description="Cash in the drawer at the start")
+
+
+class CloseIn(_In):
+    counted_minor: Minor = Field(description="Cash counted in the drawer at the end")
+
+
+class SaleLineIn(_In):
+    sku: Code | None = None
+    code: Annotated[str, Field(min_length=1, max_length=128)] | None = Field(
+        default=None, description="A scanned code instead of the SKU"
+    )
+    qty: Qty = Decimal(1)
+    unit_price_override_minor: Minor | None = Field(
+        default=None, description="A price set by hand: the manager role only"
+    )
+    embedded_price_minor: Minor | None = Field(
+        default=None, description="The amount a price-embedded barcode carried"
+    )
+    discount_percent: Percent | None = None
+    discount_amount_minor: Minor | None = None
+
+
+class TenderIn(_In):
+    kind: Literal["cash", "card", "voucher", "other"]
+    amount_minor: Annotated[int, Field(gt=0, le=10**15)] = Field(
+        description="Cash: what the customer handed over (change is given back); others: "
+        "what was charged"
+    )
+    reference: Ref | None = None
+
+
+class SaleIn(_In):
+    """A sale through the API: priced by the service's book, refused (409 naming the line)
+    when it would sell stock the register's location does not have. Retrying with the same
+    ``sale_id`` and body returns the first result; another body under it is a 409."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "sale_id": "7c1e5d2a-2f7b-4bd8-9f3e-0a4f6b1c9e11",
+                    "register": "ST1-REG1",
+                    "lines": [{"sku": "TEA-GRN", "qty": "2"}],
+                    "tenders": [{"kind": "cash", "amount_minor": 1000}],
+                }
+            ]
+        },
+    )
+
+    sale_id: Ref = Field(description="Made by the client; the idempotency key")
+    register_code: Code = Field(alias="register", description="The register's code")
+    lines: Annotated[list[SaleLineIn], Field(min_length=1, max_length=500)]
+    tenders: Annotated[list[TenderIn], Field(min_length=1, max_length=20)]
+    basket_discount_percent: Percent | None = None
+    basket_discount_amount_minor: Minor | None = None
+
+
+class RefundLineIn(_In):
+    line_no: Annotated[int, Field(ge=1)] | None = Field(
+        default=None, description="The sale's line (with a receipt)"
+    )
+    sku: Code | None = Field(default=None, description="Without a receipt")
+    qty: Qty
+    disposition: Literal["restock", "write_off"] = "restock"
+
+
+class RefundIn(_In):
+    """A refund against a sale (``sale_id``), partial or whole, back to the sale's tenders;
+    without ``sale_id`` (no receipt) the manager role is needed and products are refunded at
+    today's price in ``tender``."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "refund_id": "R-7c1e5d2a",
+                    "register": "ST1-REG1",
+                    "sale_id": "7c1e5d2a-2f7b-4bd8-9f3e-0a4f6b1c9e11",
+                    "lines": [{"line_no": 1, "qty": "1", "disposition": "restock"}],
+                }
+            ]
+        },
+    )
+
+    refund_id: Ref
+    register_code: Code = Field(alias="register", description="The register's code")
+    sale_id: Ref | None = None
+    lines: Annotated[list[RefundLineIn], Field(min_length=1, max_length=500)]
+    tender: Literal["cash", "card", "voucher", "other"] = "cash"
+    reason: Text200 | None = None
+
+
+class SaleOut(BaseModel):
+    sale_id: str
+    receipt_no: int
+    replay: bool = False
+    receipt: dict[str, Any]
+
+
+class RefundOut(BaseModel):
+    refund_id: str
+    receipt_no: int
+    total_minor: int
+    tenders: list[dict[str, Any]]
+    replay: bool = False

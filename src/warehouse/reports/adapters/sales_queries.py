@@ -1,0 +1,145 @@
+"""Sales and tax reports of the point of sale: by day, product, register or cashier, top sellers,
+margin where the cost is known, tax per rate net of refunds."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import BigInteger, Connection, Date, cast, func, select, type_coerce
+
+from warehouse.core.errors import RuleViolation
+from warehouse.pos.adapters import tables as pos_tables
+from warehouse.pos.adapters.prices import plain_rate
+from warehouse.pricing import plain
+
+S, SL, ST, R = (
+    pos_tables.pos_sales,
+    pos_tables.pos_sale_lines,
+    pos_tables.pos_sale_taxes,
+    pos_tables.registers,
+)
+RF, RFL = pos_tables.pos_refunds, pos_tables.pos_refund_lines
+
+
+GROUPS = ("day", "product", "register", "cashier")
+
+
+def sales_report(
+    conn: Connection,
+    group_by: str,
+    sites: Iterable[str] | None,
+    since: datetime | None,
+    until: datetime | None,
+    limit: int | None = None,
+) -> list[dict[str, Any]]:
+    """Sales grouped by day, product, register or cashier: sales, quantity, net of discounts,
+    the discounts, the quantity returned since, and cost and margin where every line's cost is
+    known (refunds in money are in the tax report and the Z report)."""
+    if group_by not in GROUPS:
+        raise RuleViolation(f"group_by is one of {', '.join(GROUPS)}", field="group_by")
+    where: list[Any] = []
+    if sites is not None:
+        where.append(S.c.site.in_(list(sites)))
+    if since is not None:
+        where.append(S.c.occurred_at >= since)
+    if until is not None:
+        where.append(S.c.occurred_at < until)
+    key: Any
+    if group_by == "day":
+        key = (
+            cast(S.c.occurred_at, Date)
+            if conn.dialect.name == "postgresql"
+            else func.date(S.c.occurred_at)
+        )
+    elif group_by == "register":
+        key = R.c.code
+    elif group_by == "cashier":
+        key = S.c.cashier
+    else:
+        key = SL.c.sku
+    raw_qty = type_coerce(SL.c.qty, BigInteger)  # stored in millionths
+    cost = func.sum(SL.c.unit_cost_minor * raw_qty)
+    query = (
+        select(
+            key.label("key"),
+            func.count(func.distinct(S.c.id)).label("sales"),
+            func.sum(raw_qty).label("qty"),
+            func.sum(SL.c.total_minor).label("net_minor"),
+            func.sum(SL.c.discount_minor + SL.c.promotion_minor).label("discount_minor"),
+            cost.label("cost"),
+            func.count(SL.c.unit_cost_minor).label("costed"),
+            func.count(SL.c.id).label("lines"),
+            func.sum(type_coerce(SL.c.returned, BigInteger)).label("returned"),
+        )
+        .select_from(S.join(SL, SL.c.sale_pk == S.c.id).join(R, R.c.id == S.c.register_id))
+        .where(*where)
+        .group_by(key)
+    )
+    if limit is not None:  # top sellers: by quantity
+        query = query.order_by(func.sum(raw_qty).desc(), key).limit(limit)
+    else:
+        query = query.order_by(key)
+    out = []
+    for r in conn.execute(query):
+        qty = Decimal(r.qty or 0).scaleb(-6)
+        entry: dict[str, Any] = {
+            group_by: r.key.isoformat() if isinstance(r.key, date) else str(r.key),
+            "sales": r.sales,
+            "qty": plain(qty),
+            "net_minor": int(r.net_minor or 0),
+            "discount_minor": int(r.discount_minor or 0),
+            "returned_qty": plain(Decimal(r.returned or 0).scaleb(-6)),
+            "cost_minor": None,
+            "margin_minor": None,
+        }
+        if r.costed and r.costed == r.lines:
+            entry["cost_minor"] = int(Decimal(r.cost).scaleb(-6).to_integral_value())
+            entry["margin_minor"] = entry["net_minor"] - entry["cost_minor"]
+        out.append(entry)
+    return out
+
+
+def tax_report(
+    conn: Connection, sites: Iterable[str] | None, since: datetime | None, until: datetime | None
+) -> list[dict[str, Any]]:
+    """Tax collected per rate, net of refunds."""
+    where: list[Any] = []
+    if sites is not None:
+        where.append(S.c.site.in_(list(sites)))
+    if since is not None:
+        where.append(S.c.occurred_at >= since)
+    if until is not None:
+        where.append(S.c.occurred_at < until)
+    totals: dict[str, dict[str, Any]] = {}
+    for r in conn.execute(
+        select(ST.c.rate, func.sum(ST.c.base_minor), func.sum(ST.c.tax_minor), func.count())
+        .join(S, S.c.id == ST.c.sale_pk)
+        .where(*where)
+        .group_by(ST.c.rate)
+    ):
+        totals[plain_rate(r[0])] = {
+            "rate": plain_rate(r[0]),
+            "base_minor": int(r[1]),
+            "tax_minor": int(r[2]),
+        }
+    refund_where: list[Any] = [R.c.site.in_(list(sites))] if sites is not None else []
+    if since is not None:
+        refund_where.append(RF.c.created_at >= since)
+    if until is not None:
+        refund_where.append(RF.c.created_at < until)
+    for r in conn.execute(
+        select(RFL.c.tax_rate, func.sum(RFL.c.amount_minor), func.sum(RFL.c.tax_minor))
+        .join(RF, RF.c.id == RFL.c.refund_pk)
+        .join(R, R.c.id == RF.c.register_id)
+        .where(*refund_where)
+        .group_by(RFL.c.tax_rate)
+    ):
+        entry = totals.setdefault(
+            plain_rate(r[0]), {"rate": plain_rate(r[0]), "base_minor": 0, "tax_minor": 0}
+        )
+        entry["tax_minor"] -= int(r[2])
+        entry["base_minor"] -= int(r[1]) - int(r[2])
+    return sorted(totals.values(), key=lambda t: Decimal(t["rate"]))

@@ -1,0 +1,1 @@
+"""The reports API (JSON or CSV)."""

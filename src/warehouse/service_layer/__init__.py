@@ -1,1 +1,0 @@
-"""Use cases over the domain, and the ports (unit of work, repositories) they need."""
