@@ -61,8 +61,8 @@ def test_a_promotion_takes_each_unit_once_and_spreads_its_discount_to_the_cent()
 
 
 def test_spreading_keeps_every_cent() -> None:
-    assert pricing._spread(100, [1, 1, 1]) == [34, 33, 33]
-    assert sum(pricing._spread(347, [998, 349])) == 347
+    assert pricing.money.spread(100, [1, 1, 1]) == [34, 33, 33]
+    assert sum(pricing.money.spread(347, [998, 349])) == 347
 
 
 def test_only_cash_gives_change_and_short_tenders_are_refused() -> None:
