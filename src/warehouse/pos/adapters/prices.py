@@ -5,18 +5,16 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, and_, or_, select
+from sqlalchemy import Connection, and_, insert, or_, select
 
 from warehouse import pricing
 from warehouse.catalog.adapters import tables as catalog_tables
 from warehouse.pos.adapters import tables as pos_tables
-from warehouse.pos.service.ports import (
-    BookSource,
-)
+from warehouse.pos.service.ports import BookSource, NewPriceList
 
 PL, PR, TR, PM, P, PC = (
     pos_tables.price_lists,
@@ -45,38 +43,8 @@ def price_book(conn: Connection, site: str, on: date) -> BookSource | None:
     ).all()
     if not lists:
         return None
-    rank = {row.id: n for n, row in enumerate(lists)}
-    rows = conn.execute(
-        select(PR, P.c.sku, P.c.name)
-        .join(P, P.c.id == PR.c.product_id)
-        .where(PR.c.price_list_id.in_(rank), P.c.active)
-    ).all()
-    chosen: dict[int, Any] = {}
-    for row in sorted(rows, key=lambda r: rank[r.price_list_id]):
-        chosen.setdefault(row.product_id, row)
-    codes: dict[int, list[str]] = {}
-    if chosen:
-        for code, product_id in conn.execute(
-            select(PC.c.code, PC.c.product_id)
-            .where(PC.c.product_id.in_(chosen))
-            .order_by(PC.c.code)
-        ):
-            codes.setdefault(product_id, []).append(code)
-    taxes: dict[str, Decimal] = {}
-    for row in conn.execute(
-        select(TR.c.category, TR.c.rate)
-        .where(TR.c.site == site, _valid(TR, on))
-        .order_by(TR.c.category, TR.c.valid_from.desc(), TR.c.id.desc())
-    ):
-        taxes.setdefault(row.category, Decimal(row.rate).normalize())
-    promotions = tuple(
-        pricing.Promotion(
-            row.code, row.kind, tuple(json.loads(row.skus)), row.qty, row.get_qty, row.price_minor
-        )
-        for row in conn.execute(
-            select(PM).where(PM.c.site == site, _valid(PM, on)).order_by(PM.c.id)
-        )
-    )
+    chosen = _chosen_prices(conn, {row.id: n for n, row in enumerate(lists)})
+    codes = _codes(conn, list(chosen))
     head = lists[0]
     items = {
         row.sku: pricing.Item(
@@ -91,10 +59,10 @@ def price_book(conn: Connection, site: str, on: date) -> BookSource | None:
     book = pricing.PriceBook(
         currency=head.currency,
         items=items,
-        tax_rates=taxes,
+        tax_rates=_tax_rates(conn, site, on),
         tax_inclusive=head.tax_inclusive,
         cash_step_minor=head.cash_step_minor,
-        promotions=promotions,
+        promotions=_promotions(conn, site, on),
         valid_on=on,
     )
     version = hashlib.sha256(book.to_json().encode()).hexdigest()[:16]
@@ -109,6 +77,129 @@ def price_book(conn: Connection, site: str, on: date) -> BookSource | None:
     )
 
 
+def _chosen_prices(conn: Connection, rank: dict[int, int]) -> dict[int, Any]:
+    """Product id -> its price row from the best-ranked list that has it (active products)."""
+    rows = conn.execute(
+        select(PR, P.c.sku, P.c.name)
+        .join(P, P.c.id == PR.c.product_id)
+        .where(PR.c.price_list_id.in_(rank), P.c.active)
+    ).all()
+    chosen: dict[int, Any] = {}
+    for row in sorted(rows, key=lambda r: rank[r.price_list_id]):
+        chosen.setdefault(row.product_id, row)
+    return chosen
+
+
+def _codes(conn: Connection, product_ids: list[int]) -> dict[int, list[str]]:
+    """Product id -> the codes it is scanned by."""
+    codes: dict[int, list[str]] = {}
+    if product_ids:
+        for code, product_id in conn.execute(
+            select(PC.c.code, PC.c.product_id)
+            .where(PC.c.product_id.in_(product_ids))
+            .order_by(PC.c.code)
+        ):
+            codes.setdefault(product_id, []).append(code)
+    return codes
+
+
+def _tax_rates(conn: Connection, site: str, on: date) -> dict[str, Decimal]:
+    """Tax category -> the rate valid on ``on`` (the latest to start, when several are)."""
+    taxes: dict[str, Decimal] = {}
+    for row in conn.execute(
+        select(TR.c.category, TR.c.rate)
+        .where(TR.c.site == site, _valid(TR, on))
+        .order_by(TR.c.category, TR.c.valid_from.desc(), TR.c.id.desc())
+    ):
+        taxes.setdefault(row.category, Decimal(row.rate).normalize())
+    return taxes
+
+
+def _promotions(conn: Connection, site: str, on: date) -> tuple[pricing.Promotion, ...]:
+    """The site's promotions valid on ``on``, in the order they were made (the order they apply)."""
+    return tuple(
+        pricing.Promotion(
+            row.code, row.kind, tuple(json.loads(row.skus)), row.qty, row.get_qty, row.price_minor
+        )
+        for row in conn.execute(
+            select(PM).where(PM.c.site == site, _valid(PM, on)).order_by(PM.c.id)
+        )
+    )
+
+
 def plain_rate(value: Any) -> str:
     """A stored tax rate as plain digits (``20``, ``7.5``)."""
     return pricing.plain(Decimal(value))
+
+
+class SqlPrices:
+    """Price lists, tax rates and promotions of the point of sale's repository."""
+
+    conn: Connection
+
+    def price_list_exists(self, site: str, name: str) -> bool:
+        found = select(PL.c.id).where(PL.c.site == site, PL.c.name == name)
+        return self.conn.execute(found).first() is not None
+
+    def add_price_list(self, price_list: NewPriceList, now: datetime) -> int:
+        pk = int(
+            self.conn.execute(
+                insert(PL).returning(PL.c.id),
+                {
+                    "site": price_list.site,
+                    "name": price_list.name,
+                    "currency": price_list.currency,
+                    "tax_inclusive": price_list.tax_inclusive,
+                    "cash_step_minor": price_list.cash_step_minor,
+                    "priority": price_list.priority,
+                    "valid_from": price_list.valid_from,
+                    "valid_to": price_list.valid_to,
+                    "created_at": now,
+                },
+            ).scalar_one()
+        )
+        if price_list.prices:
+            self.conn.execute(
+                insert(PR),
+                [
+                    {
+                        "price_list_id": pk,
+                        "product_id": x.product_id,
+                        "unit_price_minor": x.unit_price_minor,
+                        "tax_category": x.tax_category,
+                        "unit_cost_minor": x.unit_cost_minor,
+                    }
+                    for x in price_list.prices
+                ],
+            )
+        return pk
+
+    def add_tax_rate(
+        self, site: str, category: str, rate: Decimal, valid_from: date, valid_to: date | None
+    ) -> int:
+        row = {"site": site, "category": category, "rate": rate}
+        row |= {"valid_from": valid_from, "valid_to": valid_to}
+        return int(self.conn.execute(insert(TR).returning(TR.c.id), row).scalar_one())
+
+    def promotion_exists(self, site: str, code: str) -> bool:
+        found = select(PM.c.id).where(PM.c.site == site, PM.c.code == code)
+        return self.conn.execute(found).first() is not None
+
+    def add_promotion(
+        self, site: str, promotion: pricing.Promotion, valid: tuple[date | None, date | None]
+    ) -> int:
+        row = {
+            "site": site,
+            "code": promotion.code,
+            "kind": promotion.kind,
+            "skus": json.dumps(list(promotion.skus)),
+            "qty": promotion.qty,
+            "get_qty": promotion.get,
+            "price_minor": promotion.price_minor,
+            "valid_from": valid[0],
+            "valid_to": valid[1],
+        }
+        return int(self.conn.execute(insert(PM).returning(PM.c.id), row).scalar_one())
+
+    def price_book(self, site: str, on: date) -> BookSource | None:
+        return price_book(self.conn, site, on)

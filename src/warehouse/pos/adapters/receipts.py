@@ -49,34 +49,10 @@ def receipt(conn: Connection, sale_id: str) -> dict[str, Any]:
         "currency": row.currency,
         "exponent": 2,
         "session_id": row.session_id,
-        "lines": [
-            {
-                "line_no": x.line_no,
-                "sku": x.sku,
-                "name": x.name or x.sku,
-                "qty": str(x.qty),
-                "unit_price_minor": x.unit_price_minor,
-                "gross_minor": x.gross_minor,
-                "promotion_minor": x.promotion_minor,
-                "discount_minor": x.discount_minor,
-                "total_minor": x.total_minor,
-                "tax_rate": plain_rate(x.tax_rate),
-                "returned": str(x.returned),
-                "overridden": x.overridden,
-            }
-            for x in lines
-        ],
+        "lines": [_line(x) for x in lines],
         "subtotal_minor": row.subtotal_minor,
         "discount_minor": row.discount_minor,
-        "taxes": [
-            {
-                "category": t.category,
-                "rate": plain_rate(t.rate),
-                "base_minor": t.base_minor,
-                "tax_minor": t.tax_minor,
-            }
-            for t in taxes
-        ],
+        "taxes": [_tax(t) for t in taxes],
         "tax_minor": row.tax_minor,
         "total_minor": row.total_minor,
         "tax_inclusive": row.tax_inclusive,
@@ -87,4 +63,30 @@ def receipt(conn: Connection, sale_id: str) -> dict[str, Any]:
         "change_minor": row.change_minor,
         "rounding_minor": row.rounding_minor,
         "reported_total_minor": row.reported_total_minor,
+    }
+
+
+def _line(x: Any) -> dict[str, Any]:
+    return {
+        "line_no": x.line_no,
+        "sku": x.sku,
+        "name": x.name or x.sku,
+        "qty": str(x.qty),
+        "unit_price_minor": x.unit_price_minor,
+        "gross_minor": x.gross_minor,
+        "promotion_minor": x.promotion_minor,
+        "discount_minor": x.discount_minor,
+        "total_minor": x.total_minor,
+        "tax_rate": plain_rate(x.tax_rate),
+        "returned": str(x.returned),
+        "overridden": x.overridden,
+    }
+
+
+def _tax(t: Any) -> dict[str, Any]:
+    return {
+        "category": t.category,
+        "rate": plain_rate(t.rate),
+        "base_minor": t.base_minor,
+        "tax_minor": t.tax_minor,
     }

@@ -15,7 +15,7 @@ from warehouse.core.errors import DomainError, RuleViolation
 from warehouse.exceptions.domain import SUGGESTIONS, ExceptionKind
 from warehouse.exceptions.service.ports import NewException
 from warehouse.floor.events import FloorEvent, SaleRequest
-from warehouse.pos.service.ports import BookSource, NewSale, PosUnitOfWork
+from warehouse.pos.service.ports import BookSource, NewSale, PosUnitOfWork, RegisterView
 from warehouse.pos.service.sales import fingerprint, price, price_book, register_or_404
 from warehouse.stock.domain.model import Movement
 from warehouse.stock.service.commands import MovementRequest
@@ -57,13 +57,7 @@ def _floor_sale(
     now: datetime,
     out: FloorSales,
 ) -> None:
-    register = uow.pos.register(request.register)
-    if register is None:
-        location = catalog.location(uow, request.register, "register")
-        if location.id is None or location.site_code is None:
-            raise RuleViolation(f"{request.register} is not a register", field="register")
-        uow.pos.add_register(location.code, location.id, location.site_code, now)
-        register = register_or_404(uow, location.code)
+    register = _register(uow, catalog, request.register, now)
     seen = uow.pos.sale(request.sale_id)
     if seen is not None:  # the same sale under another event id: a register's double send
         log.warning("sale %s reported again by event %s: ignored", request.sale_id, event.event_id)
@@ -72,22 +66,10 @@ def _floor_sale(
     receipt_no = uow.pos.take_receipt_no(register.id, request.receipt_no)
     source = price_book(uow, catalog, register.site, at.date())
     basket, problems = _reprice(source, register.site, at, request)
+    source_of = Provenance(at, "mqtt", event.event_id, event.agent_id, event.device, event.station)
     for line in basket.lines:
         try:
-            movement = build_movement(
-                uow,
-                catalog,
-                MovementRequest(
-                    kind="sale",
-                    qty=line.qty,
-                    sku=line.sku,
-                    code=None,
-                    from_location=register.location_code,
-                    to_location="CUSTOMER",
-                    order_ref=request.sale_id,
-                ),
-                Provenance(at, "mqtt", event.event_id, event.agent_id, event.device, event.station),
-            )
+            movement = _sale_movement(uow, catalog, register, request.sale_id, line, source_of)
         except DomainError as exc:
             out.exceptions.append(
                 _exception(
@@ -96,12 +78,6 @@ def _floor_sale(
             )
             continue
         out.movements.append(movement)
-    settlement = pricing.Settlement(
-        tuple(request.tenders),
-        request.change_minor or 0,
-        request.rounding_minor or 0,
-        sum(t.amount_minor for t in request.tenders),
-    )
     session = uow.pos.open_session_of(register.id, at)
     product_ids = dict(source.product_ids) if source else {}
     for m in out.movements:
@@ -119,7 +95,7 @@ def _floor_sale(
             request.cashier,
             at,
             basket,
-            settlement,
+            _settlement(request),
             product_ids,
             source.costs if source else {},
             request.reported_total_minor,
@@ -135,6 +111,49 @@ def _floor_sale(
                 f"sale {request.sale_id}: " + "; ".join(problems),
             )
         )
+
+
+def _settlement(request: SaleRequest) -> pricing.Settlement:
+    """How the register says the sale was paid."""
+    return pricing.Settlement(
+        tuple(request.tenders),
+        request.change_minor or 0,
+        request.rounding_minor or 0,
+        sum(t.amount_minor for t in request.tenders),
+    )
+
+
+def _register(uow: PosUnitOfWork, catalog: Catalog, code: str, now: datetime) -> RegisterView:
+    """The register a sale names; a register location that has sold nothing yet becomes one."""
+    register = uow.pos.register(code)
+    if register is None:
+        location = catalog.location(uow, code, "register")
+        if location.id is None or location.site_code is None:
+            raise RuleViolation(f"{code} is not a register", field="register")
+        uow.pos.add_register(location.code, location.id, location.site_code, now)
+        register = register_or_404(uow, location.code)
+    return register
+
+
+def _sale_movement(
+    uow: PosUnitOfWork,
+    catalog: Catalog,
+    register: RegisterView,
+    sale_id: str,
+    line: pricing.PricedLine,
+    source: Provenance,
+) -> Movement:
+    """A sold line as the movement from the register to the customer."""
+    request = MovementRequest(
+        kind="sale",
+        qty=line.qty,
+        sku=line.sku,
+        code=None,
+        from_location=register.location_code,
+        to_location="CUSTOMER",
+        order_ref=sale_id,
+    )
+    return build_movement(uow, catalog, request, source)
 
 
 def _reprice(

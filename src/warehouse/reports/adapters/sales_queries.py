@@ -40,26 +40,8 @@ def sales_report(
     known (refunds in money are in the tax report and the Z report)."""
     if group_by not in GROUPS:
         raise RuleViolation(f"group_by is one of {', '.join(GROUPS)}", field="group_by")
-    where: list[Any] = []
-    if sites is not None:
-        where.append(S.c.site.in_(list(sites)))
-    if since is not None:
-        where.append(S.c.occurred_at >= since)
-    if until is not None:
-        where.append(S.c.occurred_at < until)
-    key: Any
-    if group_by == "day":
-        key = (
-            cast(S.c.occurred_at, Date)
-            if conn.dialect.name == "postgresql"
-            else func.date(S.c.occurred_at)
-        )
-    elif group_by == "register":
-        key = R.c.code
-    elif group_by == "cashier":
-        key = S.c.cashier
-    else:
-        key = SL.c.sku
+    where = _sales_between(sites, since, until)
+    key = _group_key(conn, group_by)
     raw_qty = type_coerce(SL.c.qty, BigInteger)  # stored in millionths
     cost = func.sum(SL.c.unit_cost_minor * raw_qty)
     query = (
@@ -82,30 +64,13 @@ def sales_report(
         query = query.order_by(func.sum(raw_qty).desc(), key).limit(limit)
     else:
         query = query.order_by(key)
-    out = []
-    for r in conn.execute(query):
-        qty = Decimal(r.qty or 0).scaleb(-6)
-        entry: dict[str, Any] = {
-            group_by: r.key.isoformat() if isinstance(r.key, date) else str(r.key),
-            "sales": r.sales,
-            "qty": plain(qty),
-            "net_minor": int(r.net_minor or 0),
-            "discount_minor": int(r.discount_minor or 0),
-            "returned_qty": plain(Decimal(r.returned or 0).scaleb(-6)),
-            "cost_minor": None,
-            "margin_minor": None,
-        }
-        if r.costed and r.costed == r.lines:
-            entry["cost_minor"] = int(Decimal(r.cost).scaleb(-6).to_integral_value())
-            entry["margin_minor"] = entry["net_minor"] - entry["cost_minor"]
-        out.append(entry)
-    return out
+    return [_sales_row(group_by, r) for r in conn.execute(query)]
 
 
-def tax_report(
-    conn: Connection, sites: Iterable[str] | None, since: datetime | None, until: datetime | None
-) -> list[dict[str, Any]]:
-    """Tax collected per rate, net of refunds."""
+def _sales_between(
+    sites: Iterable[str] | None, since: datetime | None, until: datetime | None
+) -> list[Any]:
+    """The conditions on sales of ``sites`` (None: all) made in ``[since, until)``."""
     where: list[Any] = []
     if sites is not None:
         where.append(S.c.site.in_(list(sites)))
@@ -113,6 +78,47 @@ def tax_report(
         where.append(S.c.occurred_at >= since)
     if until is not None:
         where.append(S.c.occurred_at < until)
+    return where
+
+
+def _group_key(conn: Connection, group_by: str) -> Any:
+    """The column sales are grouped by."""
+    if group_by == "day":
+        return (
+            cast(S.c.occurred_at, Date)
+            if conn.dialect.name == "postgresql"
+            else func.date(S.c.occurred_at)
+        )
+    if group_by == "register":
+        return R.c.code
+    if group_by == "cashier":
+        return S.c.cashier
+    return SL.c.sku
+
+
+def _sales_row(group_by: str, r: Any) -> dict[str, Any]:
+    """One group of the sales report, with cost and margin only when every line's cost is known."""
+    entry: dict[str, Any] = {
+        group_by: r.key.isoformat() if isinstance(r.key, date) else str(r.key),
+        "sales": r.sales,
+        "qty": plain(Decimal(r.qty or 0).scaleb(-6)),
+        "net_minor": int(r.net_minor or 0),
+        "discount_minor": int(r.discount_minor or 0),
+        "returned_qty": plain(Decimal(r.returned or 0).scaleb(-6)),
+        "cost_minor": None,
+        "margin_minor": None,
+    }
+    if r.costed and r.costed == r.lines:
+        entry["cost_minor"] = int(Decimal(r.cost).scaleb(-6).to_integral_value())
+        entry["margin_minor"] = entry["net_minor"] - entry["cost_minor"]
+    return entry
+
+
+def tax_report(
+    conn: Connection, sites: Iterable[str] | None, since: datetime | None, until: datetime | None
+) -> list[dict[str, Any]]:
+    """Tax collected per rate, net of refunds."""
+    where = _sales_between(sites, since, until)
     totals: dict[str, dict[str, Any]] = {}
     for r in conn.execute(
         select(ST.c.rate, func.sum(ST.c.base_minor), func.sum(ST.c.tax_minor), func.count())

@@ -207,38 +207,44 @@ async def stream_stock(
     live_from = hub.subscribe(sub)
     first = live_from if start is None else start
 
-    async def events() -> AsyncIterator[bytes | dict[str, Any]]:
-        sent = first
-        try:
-            while sent < live_from:  # what it missed, from the table
-                page = await asyncio.to_thread(_backlog, service.engine, sent, live_from, sub)
-                missed = [frame(c).data for c in page if sub.wants(c)]
-                if missed:
-                    yield b"".join(missed)
-                if len(page) < PAGE:
-                    break
-                sent = page[-1].position
-            sent = max(sent, live_from)
-            while True:
-                live = [await sub.queue.get()]
-                while not sub.queue.empty() and len(live) < PAGE:
-                    live.append(sub.queue.get_nowait())
-                chunk: list[bytes] = []
-                for item in live:
-                    if item is None:
-                        if chunk:
-                            yield b"".join(chunk)
-                        yield {"event": "reset", "data": "too slow: reconnect with Last-Event-ID"}
-                        return
-                    if item.position > sent:
-                        sent = item.position
-                        chunk.append(item.data)
-                if chunk:
-                    yield b"".join(chunk)
-        finally:
-            hub.subscribers.discard(sub)
+    return EventSourceResponse(_events(service.engine, hub, sub, first, live_from), ping=15)
 
-    return EventSourceResponse(events(), ping=15)
+
+async def _events(
+    engine: Engine, hub: StockHub, sub: Subscriber, first: int, live_from: int
+) -> AsyncIterator[bytes | dict[str, Any]]:
+    """What a subscriber is sent: the changes after ``first`` it missed, read from the feed's
+    table up to where the hub took it on (``live_from``), then the hub's live changes; a
+    subscriber too slow for the hub is told to reconnect."""
+    sent = first
+    try:
+        while sent < live_from:  # what it missed, from the table
+            page = await asyncio.to_thread(_backlog, engine, sent, live_from, sub)
+            missed = [frame(c).data for c in page if sub.wants(c)]
+            if missed:
+                yield b"".join(missed)
+            if len(page) < PAGE:
+                break
+            sent = page[-1].position
+        sent = max(sent, live_from)
+        while True:
+            live = [await sub.queue.get()]
+            while not sub.queue.empty() and len(live) < PAGE:
+                live.append(sub.queue.get_nowait())
+            chunk: list[bytes] = []
+            for item in live:
+                if item is None:
+                    if chunk:
+                        yield b"".join(chunk)
+                    yield {"event": "reset", "data": "too slow: reconnect with Last-Event-ID"}
+                    return
+                if item.position > sent:
+                    sent = item.position
+                    chunk.append(item.data)
+            if chunk:
+                yield b"".join(chunk)
+    finally:
+        hub.subscribers.discard(sub)
 
 
 def _bounds(engine: Engine) -> tuple[int, int]:

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from warehouse.access.service.ports import AuditEntry
 from warehouse.core.errors import Conflict, RuleViolation
-from warehouse.stock.domain.model import Flag, MovementKind
+from warehouse.stock.domain.model import Flag, Movement, MovementKind
 from warehouse.stock.service import posting
 from warehouse.stock.service.commands import ManualMovement
 from warehouse.stock.service.policies import DEFAULT_POLICY, StockPolicy
@@ -59,38 +59,56 @@ def record_movement(
                 f"kind must be one of {kinds} through the API, not {command.request.kind!r}",
                 field="kind",
             )
-        source = Provenance(command.occurred_at or now, "api", actor=command.actor)
-        movement = build_movement(uow, catalog, command.request, source, policy)
-        if Flag.MISSING_LOT in movement.flags:
-            raise RuleViolation(f"{movement.product.sku} is lot-tracked; give a lot", field="lot")
-        if Flag.MISSING_SERIAL in movement.flags:
-            raise RuleViolation(
-                f"{movement.product.sku} is serial-tracked; give a serial", field="serial"
-            )
+        movement = _checked(uow, catalog, command, now, policy)
         (movement_id,) = posting.post(uow, [movement], now, enforce=True)
-        req = command.request
-        uow.audit.add(
-            AuditEntry(
-                now,
-                command.principal,
-                "movement.post",
-                f"movement:{movement_id}",
-                command.site,
-                None,
-                {
-                    "kind": req.kind,
-                    "sku": movement.product.sku,
-                    "qty": req.qty,
-                    "lot": movement.lot or None,
-                    "serial": movement.serial,
-                    "from_location": movement.source.code,
-                    "to_location": movement.destination.code,
-                    "order_ref": req.order_ref,
-                    "note": command.note,
-                },
-            )
-        )
+        uow.audit.add(_audit_entry(command, movement, movement_id, now))
         if idempotency_key:
             uow.idempotency.complete(idempotency_key, 201, {"movement_id": movement_id})
         uow.commit()
     return movement_id, False
+
+
+def _checked(
+    uow: StockUnitOfWork,
+    catalog: Catalog,
+    command: ManualMovement,
+    now: datetime,
+    policy: StockPolicy,
+) -> Movement:
+    """The command's movement, refused when it names a tracked product without its lot or
+    serial."""
+    source = Provenance(command.occurred_at or now, "api", actor=command.actor)
+    movement = build_movement(uow, catalog, command.request, source, policy)
+    if Flag.MISSING_LOT in movement.flags:
+        raise RuleViolation(f"{movement.product.sku} is lot-tracked; give a lot", field="lot")
+    if Flag.MISSING_SERIAL in movement.flags:
+        raise RuleViolation(
+            f"{movement.product.sku} is serial-tracked; give a serial", field="serial"
+        )
+    return movement
+
+
+def _audit_entry(
+    command: ManualMovement, movement: Movement, movement_id: int, now: datetime
+) -> AuditEntry:
+    """The audit log's entry of a posted manual movement."""
+    req = command.request
+    return AuditEntry(
+        now,
+        command.principal,
+        "movement.post",
+        f"movement:{movement_id}",
+        command.site,
+        None,
+        {
+            "kind": req.kind,
+            "sku": movement.product.sku,
+            "qty": req.qty,
+            "lot": movement.lot or None,
+            "serial": movement.serial,
+            "from_location": movement.source.code,
+            "to_location": movement.destination.code,
+            "order_ref": req.order_ref,
+            "note": command.note,
+        },
+    )
