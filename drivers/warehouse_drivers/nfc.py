@@ -26,8 +26,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from warehouse_drivers.base import Driver, Item, Read, RejectedRead
-from warehouse_drivers.decoding.barcode import DecodeError
 from warehouse_drivers.decoding.ndef import NdefRecord, decode_ndef, preferred
+from warehouse_drivers.decoding.results import DecodeError
 from warehouse_drivers.errors import DeviceUnavailable, DriverConfigError, DriverNotInstalled
 
 log = logging.getLogger(__name__)

@@ -25,7 +25,7 @@ from warehouse_drivers.decoding import (
     decode_epc_uri,
     decode_ndef,
 )
-from warehouse_drivers.decoding import barcode as barcode_module
+from warehouse_drivers.decoding import gs1 as barcode_module
 from warehouse_drivers.decoding.epc import NOT_GS1_KEYS, SCHEMES
 
 # --- NDEF --------------------------------------------------------------------------------

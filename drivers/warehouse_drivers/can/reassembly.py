@@ -94,54 +94,63 @@ class Reassembler:
             current = None
         if tid == self._failed:
             return out
+        refused = self._refuse_start(tid, index, count, length, current, data, at)
+        if refused is not None:
+            return [*out, refused]
+        if current is None:
+            self._failed = None
+            current = self._current = _Transfer(tid, count, at)
+        placed = self._place(current, index, count, payload, at)
+        return out if placed is None else [*out, placed]
+
+    def _refuse_start(
+        self,
+        tid: int,
+        index: int,
+        count: int,
+        length: int,
+        current: _Transfer | None,
+        data: bytes,
+        at: float,
+    ) -> RejectedRead | None:
+        """A chunk that cannot be read, or a transfer that does not start at its first chunk:
+        the rest of that transfer is refused with it."""
         if count == 0 or index >= count or not 1 <= length <= 5:
             self._failed = tid
             self._current = None
-            return [
-                *out,
-                self._reject(
-                    "corrupt_frame", f"chunk {index} of {count}, length {length}", data, at
-                ),
-            ]
-        if current is None:
-            if index != 0:
-                self._failed = tid
-                return [
-                    *out,
-                    self._reject(
-                        "missing_chunks", f"transfer {tid} starts at chunk {index}", data, at
-                    ),
-                ]
-            self._failed = None
-            current = self._current = _Transfer(tid, count, at)
-        expected = len(current.chunks)
+            return self._reject(
+                "corrupt_frame", f"chunk {index} of {count}, length {length}", data, at
+            )
+        if current is None and index != 0:
+            self._failed = tid
+            return self._reject(
+                "missing_chunks", f"transfer {tid} starts at chunk {index}", data, at
+            )
+        return None
+
+    def _place(
+        self, current: _Transfer, index: int, count: int, payload: bytes, at: float
+    ) -> RejectedRead | None:
+        """The next chunk of the transfer in progress, or why the transfer fails here."""
+        tid, expected = current.transfer_id, len(current.chunks)
         if count != current.count:
-            return [
-                *out,
-                self._fail(
-                    f"transfer {tid}: chunk count changed from {current.count} to {count}",
-                    at,
-                    "corrupt_frame",
-                ),
-            ]
+            return self._fail(
+                f"transfer {tid}: chunk count changed from {current.count} to {count}",
+                at,
+                "corrupt_frame",
+            )
         if index == expected:
             current.chunks.append(payload)
             current.started = at
-            return out
+            return None
         if index < expected:
             reason = "duplicated_chunk" if current.chunks[index] == payload else "corrupt_frame"
-            return [
-                *out,
-                self._fail(
-                    f"transfer {tid}: chunk {index} again after chunk {expected - 1}", at, reason
-                ),
-            ]
-        return [
-            *out,
-            self._fail(
-                f"transfer {tid}: chunk {index} arrived before chunk {expected}", at, "reordered"
-            ),
-        ]
+            return self._fail(
+                f"transfer {tid}: chunk {index} again after chunk {expected - 1}", at, reason
+            )
+        return self._fail(
+            f"transfer {tid}: chunk {index} arrived before chunk {expected}", at, "reordered"
+        )
 
     def _on_done(self, f: dict[str, int], data: bytes, at: float) -> list[Item]:
         tid = int(f["TransferId"])

@@ -25,152 +25,47 @@ dropped before parsing.
 from __future__ import annotations
 
 import functools
-import re
-from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
-from typing import Any, Literal
 
 from biip import ParseConfig, ParseError
-from biip.gs1_application_identifiers import GS1ApplicationIdentifier
-from biip.gs1_digital_link_uris import GS1DigitalLinkURI
-from biip.gs1_messages import GS1Message
 from biip.gtin import Gtin
 from biip.rcn import Rcn, RcnRegion
 
-GS = "\x1d"
+from warehouse_drivers.decoding.gs1 import digital_link, element_string, looks_like_element_string
+from warehouse_drivers.decoding.results import (
+    GS,
+    DecodedBarcode,
+    DecodeError,
+    Measure,
+    VariableMeasure,
+)
+
+__all__ = [
+    "GS1_SYMBOLOGIES",
+    "GTIN_SYMBOLOGIES",
+    "LINK_SYMBOLOGIES",
+    "RCN_REGIONS",
+    "DecodeError",
+    "DecodedBarcode",
+    "Measure",
+    "VariableMeasure",
+    "decode_barcode",
+    "split_symbology",
+]
+
 #: AIM identifiers of symbologies that carry GS1 element strings.
 GS1_SYMBOLOGIES = frozenset({"]C1", "]e0", "]e1", "]e2", "]d2", "]Q3", "]J1"})
+
+
 #: ... and of those that may carry a GS1 Digital Link URI.
 LINK_SYMBOLOGIES = frozenset({"]d1", "]d2", "]Q1", "]Q3"})
+
+
 #: EAN/UPC and ITF-14: identifier -> the digit counts their GTIN may have.
 GTIN_SYMBOLOGIES = {"]E0": (12, 13), "]E4": (8,), "]I1": (14,)}
+
+
 #: The names of the regional rule sets for price- and weight-embedded numbers.
 RCN_REGIONS = tuple(region.value for region in RcnRegion)
-Kind = Literal["gtin", "gs1", "digital_link", "text"]
-
-# AI prefix (3 digits, the 4th is the decimal point) -> (what is measured, unit)
-_MEASURES = {
-    "310": ("net weight", "kg"),
-    "311": ("length", "m"),
-    "312": ("width", "m"),
-    "313": ("depth", "m"),
-    "314": ("area", "m2"),
-    "315": ("net volume", "l"),
-    "316": ("net volume", "m3"),
-    "320": ("net weight", "lb"),
-    "321": ("length", "in"),
-    "322": ("length", "ft"),
-    "323": ("length", "yd"),
-    "324": ("width", "in"),
-    "325": ("width", "ft"),
-    "326": ("width", "yd"),
-    "327": ("depth", "in"),
-    "328": ("depth", "ft"),
-    "329": ("depth", "yd"),
-    "330": ("gross weight", "kg"),
-    "331": ("logistic length", "m"),
-    "332": ("logistic width", "m"),
-    "333": ("logistic depth", "m"),
-    "334": ("logistic area", "m2"),
-    "335": ("logistic volume", "l"),
-    "336": ("logistic volume", "m3"),
-    "337": ("area density", "kg/m2"),
-    "340": ("gross weight", "lb"),
-    "341": ("logistic length", "in"),
-    "342": ("logistic length", "ft"),
-    "343": ("logistic length", "yd"),
-    "344": ("logistic width", "in"),
-    "345": ("logistic width", "ft"),
-    "346": ("logistic width", "yd"),
-    "347": ("logistic depth", "in"),
-    "348": ("logistic depth", "ft"),
-    "349": ("logistic depth", "yd"),
-    "350": ("area", "in2"),
-    "351": ("area", "ft2"),
-    "352": ("area", "yd2"),
-    "353": ("logistic area", "in2"),
-    "354": ("logistic area", "ft2"),
-    "355": ("logistic area", "yd2"),
-    "356": ("net weight", "troy oz"),
-    "357": ("net weight or volume", "oz"),
-    "360": ("net volume", "qt"),
-    "361": ("net volume", "gal"),
-    "362": ("logistic volume", "qt"),
-    "363": ("logistic volume", "gal"),
-    "364": ("net volume", "in3"),
-    "365": ("net volume", "ft3"),
-    "366": ("net volume", "yd3"),
-    "367": ("logistic volume", "in3"),
-    "368": ("logistic volume", "ft3"),
-    "369": ("logistic volume", "yd3"),
-}
-_DATES = {
-    "11": "production_date",
-    "13": "packaging_date",
-    "15": "best_before",
-    "16": "sell_by",
-    "17": "expiry",
-}
-
-
-class DecodeError(ValueError):
-    """Barcode data that claims a format and breaks it; ``reason`` is a stable code."""
-
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(f"{reason}: {detail}")
-        self.reason = reason
-        self.detail = detail
-
-
-@dataclass(frozen=True, slots=True)
-class Measure:
-    """A trade measure from AIs 310n-369n: what, how much, in which unit."""
-
-    ai: str
-    quantity: str  # "net weight", "length", ...
-    value: Decimal
-    unit: str  # "kg", "m", "lb", ...
-
-
-@dataclass(frozen=True, slots=True)
-class VariableMeasure:
-    """A restricted circulation number (prefix 02, 20-29) read with a region's rules.
-
-    ``item`` is the number with its variable part zeroed: the code the product is found by.
-    ``price`` is in the region's currency; ``weight`` in kilograms."""
-
-    region: str
-    item: str
-    price: Decimal | None = None
-    weight: Decimal | None = None
-    count: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class DecodedBarcode:
-    """What a read says. ``gtin`` is always 14 digits; ``kind`` is ``text`` for non-GS1 data."""
-
-    data: str
-    kind: Kind
-    symbology: str | None = None
-    gtin: str | None = None
-    lot: str | None = None
-    serial: str | None = None
-    expiry: date | None = None
-    sscc: str | None = None
-    elements: tuple[tuple[str, str], ...] = ()
-    production_date: date | None = None
-    packaging_date: date | None = None
-    best_before: date | None = None
-    sell_by: date | None = None
-    measures: tuple[Measure, ...] = ()
-    variable_count: int | None = None  # AI 30
-    count: int | None = None  # AI 37: trade items contained
-    gln: str | None = None  # AI 414: a physical location
-    gln_extension: str | None = None  # AI 254
-    addon: str | None = None  # an EAN/UPC add-on (]E3)
-    variable: VariableMeasure | None = None  # price or weight embedded in an RCN
 
 
 def split_symbology(text: str) -> tuple[str | None, str]:
@@ -210,17 +105,17 @@ def decode_barcode(text: str, rcn_region: str | None = None) -> DecodedBarcode:
             )
         return _gtin(data, symbology, rcn_region)
     if data.startswith(("https://", "http://")) and symbology in LINK_SYMBOLOGIES:
-        return _digital_link(data, symbology)
+        return digital_link(data, symbology)
     if symbology in GS1_SYMBOLOGIES:
-        return _element_string(data, symbology)
+        return element_string(data, symbology)
     return DecodedBarcode(data, "text", symbology)
 
 
 def _unmarked(data: str, rcn_region: str | None) -> DecodedBarcode:
     if data.startswith(("https://", "http://")):
-        return _digital_link(data, None)
-    if _looks_like_element_string(data):
-        return _element_string(data, None)
+        return digital_link(data, None)
+    if looks_like_element_string(data):
+        return element_string(data, None)
     if data.isdigit() and len(data) in (8, 12, 13, 14):
         return _gtin(data, None, rcn_region)
     return DecodedBarcode(data, "text", None)
@@ -257,199 +152,4 @@ def _with_addon(data: str, rcn_region: str | None) -> DecodedBarcode:
     main = _gtin(data[:13], "]E3", rcn_region)
     return DecodedBarcode(
         data, "gtin", "]E3", gtin=main.gtin, addon=data[13:], variable=main.variable
-    )
-
-
-def _looks_like_element_string(data: str) -> bool:
-    # (01) GTIN or (02) content GTIN followed by more AIs, or an (00) SSCC
-    return (data[:2] in ("01", "02") and len(data) > 16 and data[2:16].isdigit()) or (
-        data[:2] == "00" and len(data) == 20 and data.isdigit()
-    )
-
-
-def _element_string(data: str, symbology: str | None) -> DecodedBarcode:
-    fast = _item_label(data, symbology)
-    if fast is not None:
-        return fast
-    return _parsed_element_string(data, symbology)
-
-
-def _parsed_element_string(data: str, symbology: str | None) -> DecodedBarcode:
-    try:
-        message = GS1Message.parse(data)
-    except ParseError as exc:
-        raise DecodeError("invalid_gs1", str(exc)) from exc
-    _check_separators(message.element_strings)
-    return _from_elements(data, "gs1", symbology, message.element_strings)
-
-
-# --- the item-label fast path -------------------------------------------------------------
-#
-# Every serialized item's label is a new code, so no cache helps, and biip takes about 45 µs to
-# parse one: at an RFID dock door or a serial-numbered receipt that was most of the ingest's
-# work. The labels almost always have one layout: (01) GTIN, then (10) lot, (21) serial and the
-# dates (11, 13, 15, 16, 17). That layout is read here with biip's own patterns, check digit and
-# date rules (each memoised: GTINs and dates repeat, serials do not). Anything else, or anything
-# in which a dropped separator could be hiding, goes to biip as before; a property test holds the
-# two paths to the same answers (tests/unit/test_decoding_standards.py).
-
-_VARIABLE = {
-    ai: re.compile(GS1ApplicationIdentifier.extract(ai).pattern[len(ai) + 1 : -1])
-    for ai in ("10", "21")
-}
-_FIXED_DATES = ("11", "13", "15", "16", "17")
-
-
-def _item_label(data: str, symbology: str | None) -> DecodedBarcode | None:
-    """The fast reading of ``(01) GTIN`` + lot, serial and dates, or None to let biip read it."""
-    if len(data) < 16 or data[:2] != "01" or not data[2:16].isdigit():
-        return None
-    values: dict[str, str] = {"01": data[2:16]}
-    pos, end = 16, len(data)
-    while pos < end:
-        ai = data[pos : pos + 2]
-        if ai in values:
-            return None
-        if ai in _FIXED_DATES:
-            value = data[pos + 2 : pos + 8]
-            pos += 8
-            if pos < end and data[pos] == GS:
-                pos += 1
-        elif ai in _VARIABLE:
-            stop = data.find(GS, pos + 2)
-            value = data[pos + 2 : stop if stop != -1 else end]
-            pos = stop + 1 if stop != -1 else end
-            if not _VARIABLE[ai].fullmatch(value) or _may_hide_an_ai(value):
-                return None
-        else:
-            return None
-        values[ai] = value
-    gtin = _gtin14(values["01"])
-    if gtin is None:
-        return None  # biip says what is wrong with it
-    dates: dict[str, date | None] = {}
-    for ai in _FIXED_DATES:
-        if ai in values:
-            when = _gs1_date(ai, values[ai])
-            if when is None:
-                return None
-            dates[ai] = when
-    return DecodedBarcode(
-        data,
-        "gs1",
-        symbology,
-        gtin=gtin,
-        lot=values.get("10"),
-        serial=values.get("21"),
-        elements=tuple(values.items()),
-        production_date=dates.get("11"),
-        packaging_date=dates.get("13"),
-        best_before=dates.get("15"),
-        sell_by=dates.get("16"),
-        expiry=dates.get("17"),
-    )
-
-
-def _may_hide_an_ai(value: str) -> bool:
-    """Whether a swallowed AI could be hiding in a variable-length value (the cases
-    ``_check_separators`` looks at): then biip and that check decide."""
-    for start in range(1, len(value) - 7):
-        tail = value[start:]
-        if tail[:2] in ("01", "02") and len(tail) >= 16 and tail[2:16].isdigit():
-            return True
-        if tail[:2] in _FIXED_DATES and tail[2:8].isdigit():
-            return True
-    return False
-
-
-@functools.lru_cache(maxsize=8192)
-def _gtin14(digits: str) -> str | None:
-    try:
-        return Gtin.parse(digits).as_gtin_14()
-    except ParseError:
-        return None
-
-
-@functools.lru_cache(maxsize=4096)
-def _gs1_date(ai: str, value: str) -> date | None:
-    try:
-        (element,) = GS1Message.parse(ai + value).element_strings
-    except (ParseError, ValueError):
-        return None
-    return element.date
-
-
-#: AIs whose data a swallowed separator reveals unambiguously: a valid date, a GTIN with its
-#: check digit. A run-on into free text (a serial after a lot) cannot be told from a real lot.
-_TELLTALE_AIS = ("11", "13", "15", "16", "17", "01", "02")
-
-
-def _check_separators(elements: Any) -> None:
-    """Refuse a variable-length element that has swallowed further AIs (a dropped GS)."""
-    for element in elements:
-        if not element.ai.separator_required:  # fixed length: cannot run on
-            continue
-        value = element.value
-        for start in range(1, len(value) - 7):
-            tail = value[start:]
-            if not tail.startswith(_TELLTALE_AIS):
-                continue
-            try:
-                swallowed = GS1Message.parse(tail)
-            except ParseError:
-                continue
-            first = swallowed.element_strings[0]
-            if first.date is not None or first.gtin is not None:
-                raise DecodeError(
-                    "missing_separator",
-                    f"AI ({element.ai.ai}) value {value!r} runs into AI ({first.ai.ai}) "
-                    f"{first.value!r}: the GS separator after {value[:start]!r} is missing",
-                )
-
-
-def _digital_link(data: str, symbology: str | None) -> DecodedBarcode:
-    try:
-        link = GS1DigitalLinkURI.parse(data)
-    except ParseError as exc:
-        raise DecodeError("invalid_digital_link", str(exc)) from exc
-    return _from_elements(data, "digital_link", symbology, link.element_strings)
-
-
-def _from_elements(data: str, kind: Kind, symbology: str | None, elements: Any) -> DecodedBarcode:
-    values: dict[str, str] = {}
-    fields: dict[str, Any] = {}
-    measures: list[Measure] = []
-    for element in elements:
-        ai = element.ai.ai
-        for problem in ("gtin_error", "sscc_error", "gln_error"):
-            if getattr(element, problem, None):
-                raise DecodeError(
-                    f"invalid_{problem[:-6]}", f"AI ({ai}): {getattr(element, problem)}"
-                )
-        values.setdefault(ai, element.value)
-        if element.gtin is not None and "gtin" not in fields:
-            fields["gtin"] = element.gtin.as_gtin_14()
-        if element.sscc is not None:
-            fields["sscc"] = element.value
-        if ai in _DATES and element.date is not None:
-            fields[_DATES[ai]] = element.date
-        if ai[:3] in _MEASURES and element.decimal is not None:
-            quantity, unit = _MEASURES[ai[:3]]
-            measures.append(Measure(ai, quantity, element.decimal, unit))
-        if ai == "414":
-            fields["gln"] = element.value
-    if "30" in values:
-        fields["variable_count"] = int(values["30"])
-    if "37" in values:
-        fields["count"] = int(values["37"])
-    return DecodedBarcode(
-        data,
-        kind,
-        symbology,
-        lot=values.get("10"),
-        serial=values.get("21"),
-        gln_extension=values.get("254"),
-        elements=tuple(values.items()),
-        measures=tuple(measures),
-        **fields,
     )

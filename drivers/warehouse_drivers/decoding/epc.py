@@ -34,7 +34,7 @@ from epcpy.epc_schemes import (  # type: ignore[attr-defined]
     SSCC,
 )
 
-from warehouse_drivers.decoding.barcode import DecodeError
+from warehouse_drivers.decoding.results import DecodeError
 
 _HEX = re.compile(r"^[0-9A-Fa-f]+$")
 #: TDS 1.x binary headers: the GS1 range, every header named.

@@ -20,6 +20,7 @@ from warehouse.access.service import accounts as access
 from warehouse.access.service import devices
 from warehouse.app import create_app
 from warehouse.bootstrap import Service, bootstrap
+from warehouse.catalog.domain import Product
 from warehouse.core.config import Settings
 from warehouse.core.embedded_broker import EmbeddedBroker
 from warehouse.core.migrate import upgrade
@@ -64,24 +65,9 @@ def run_demo(
     """Run the demo until ``stop`` is set (Ctrl-C) or ``duration`` seconds have passed."""
     for noisy in ("amqtt", "transitions"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    workdir.mkdir(parents=True, exist_ok=True)
-    db_url = f"sqlite:///{(workdir / 'warehouse.db').resolve()}"
     api_port, mqtt_port = free_port(api_port), free_port(mqtt_port)
-    click.echo(f"setting up {workdir}/warehouse.db ...")
-    upgrade(db_url)
-    settings = Settings(
-        database_url=db_url,
-        mqtt_url=f"mqtt://127.0.0.1:{mqtt_port}",
-        mqtt_protocol="3.1.1",
-        mqtt_share_group="",
-        api_port=api_port,
-        access_token_minutes=12 * 60,  # the demo's token lasts the afternoon
-    )
-    service = bootstrap(settings)
-    with resources.as_file(resources.files("warehouse.demo") / "catalog.yaml") as path:
-        locations, products = load(path)
-    seed(service.uow(), service.parser, locations, products)
-    click.echo(f"catalog: {len(products)} products, {len(locations)} locations")
+    service, products = _database(workdir, api_port, mqtt_port)
+    settings = service.settings
     configs = agent_configs(workdir, settings.mqtt_url)
     # and the device the README's tour publishes as with mosquitto_pub
     registered = [(c.agent_id, c.site) for c in configs] + [(TOUR_AGENT, "WH1")]
@@ -108,20 +94,8 @@ def run_demo(
     threads += [_thread(f"agent-{a.config.agent_id}", a.run, stop) for a in agents]
     threads.append(_thread("floor", floor.run, stop))
     _banner(api_port, mqtt_port, password, token)
-    started = time.monotonic()
     try:
-        while not stop.wait(10 if duration == 0 else min(10, max(0.1, duration))):
-            t = worker.totals
-            pending = sum(a.outbox.stats().pending for a in agents)
-            log.info(
-                "scans %d; ingested %d, rejected %d; edge outboxes awaiting ack %d",
-                floor.scans,
-                t.applied,
-                t.rejected,
-                pending,
-            )
-            if duration and time.monotonic() - started >= duration:
-                break
+        _report(worker, agents, floor, duration, stop)
     finally:
         stop.set()
         server.should_exit = True
@@ -130,6 +104,49 @@ def run_demo(
         broker.stop()
         service.close()
         click.echo("demo stopped")
+
+
+def _database(workdir: Path, api_port: int, mqtt_port: int) -> tuple[Service, list[Product]]:
+    """The demo's SQLite database in ``workdir``, migrated and seeded with the demo catalog, and
+    the service on it; and the catalog's products (the simulated floor scans them)."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    db_url = f"sqlite:///{(workdir / 'warehouse.db').resolve()}"
+    click.echo(f"setting up {workdir}/warehouse.db ...")
+    upgrade(db_url)
+    settings = Settings(
+        database_url=db_url,
+        mqtt_url=f"mqtt://127.0.0.1:{mqtt_port}",
+        mqtt_protocol="3.1.1",
+        mqtt_share_group="",
+        api_port=api_port,
+        access_token_minutes=12 * 60,  # the demo's token lasts the afternoon
+    )
+    service = bootstrap(settings)
+    with resources.as_file(resources.files("warehouse.demo") / "catalog.yaml") as path:
+        locations, products = load(path)
+    seed(service.uow(), service.parser, locations, products)
+    click.echo(f"catalog: {len(products)} products, {len(locations)} locations")
+    return service, products
+
+
+def _report(
+    worker: IngestWorker, agents: list[Agent], floor: Floor, duration: float, stop: threading.Event
+) -> None:
+    """Every 10 s until ``stop`` is set or ``duration`` (0: no end) has passed: what was
+    scanned, ingested and is still waiting in the edge outboxes."""
+    started = time.monotonic()
+    while not stop.wait(10 if duration == 0 else min(10, max(0.1, duration))):
+        t = worker.totals
+        pending = sum(a.outbox.stats().pending for a in agents)
+        log.info(
+            "scans %d; ingested %d, rejected %d; edge outboxes awaiting ack %d",
+            floor.scans,
+            t.applied,
+            t.rejected,
+            pending,
+        )
+        if duration and time.monotonic() - started >= duration:
+            break
 
 
 DEMO_ADMIN = "demo-admin"

@@ -7,8 +7,8 @@ from typing import Annotated, Protocol
 from fastapi import Depends
 
 from warehouse.access.adapters.credentials import TokenSigner
-from warehouse.access.service.accounts import Credentials, LoginPolicy
-from warehouse.access.service.ports import AccessUnitOfWork
+from warehouse.access.service.accounts import LoginPolicy
+from warehouse.access.service.ports import AccessUnitOfWork, Credentials
 from warehouse.core.api.deps import get_service
 from warehouse.core.wiring import Wiring
 

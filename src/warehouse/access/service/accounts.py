@@ -12,13 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from warehouse.access.domain import ALL_SITES, Grant, Principal, Role
 from warehouse.access.service.ports import (
+    AccessTokens,
     AccessUnitOfWork,
     ApiKeyRecord,
     AuditEntry,
+    Credentials,
     RefreshRecord,
     UserRecord,
 )
@@ -27,28 +28,6 @@ from warehouse.core.errors import Conflict, NotAuthenticated, NotFound, RuleViol
 MIN_PASSWORD = 12
 KEY_PREFIX = "whk_"
 REFRESH_PREFIX = "whr_"
-
-
-class Credentials(Protocol):
-    """Hashing and random secrets (adapters/credentials.py)."""
-
-    def hash_password(self, password: str) -> str: ...
-    def verify_password(self, password_hash: str | None, password: str) -> bool: ...
-    def random_secret(self) -> str: ...
-    def random_id(self, nbytes: int = 8) -> str: ...
-    def digest(self, secret: str) -> str: ...
-    def same_digest(self, secret: str, expected_hex: str) -> bool: ...
-    def mosquitto_hash(self, password: str) -> str: ...
-
-
-class AccessTokens(Protocol):
-    """Signs access tokens."""
-
-    ttl: timedelta
-
-    def issue(
-        self, user_id: int, username: str, grants: tuple[Grant, ...], now: datetime
-    ) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,8 +8,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
-from warehouse.access.service.accounts import Credentials
-from warehouse.access.service.ports import AccessUnitOfWork, AuditEntry, DeviceRecord
+from warehouse.access.service.ports import AccessUnitOfWork, AuditEntry, Credentials, DeviceRecord
 from warehouse.core.errors import Conflict, NotFound
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from warehouse.access.domain import Grant
@@ -75,6 +75,28 @@ class AuditEntry:
     site: str | None = None
     before: Any = None
     after: Any = None
+
+
+class Credentials(Protocol):
+    """Hashing and random secrets (``access.adapters.credentials``)."""
+
+    def hash_password(self, password: str) -> str: ...
+    def verify_password(self, password_hash: str | None, password: str) -> bool: ...
+    def random_secret(self) -> str: ...
+    def random_id(self, nbytes: int = 8) -> str: ...
+    def digest(self, secret: str) -> str: ...
+    def same_digest(self, secret: str, expected_hex: str) -> bool: ...
+    def mosquitto_hash(self, password: str) -> str: ...
+
+
+class AccessTokens(Protocol):
+    """Signs access tokens."""
+
+    ttl: timedelta
+
+    def issue(
+        self, user_id: int, username: str, grants: tuple[Grant, ...], now: datetime
+    ) -> str: ...
 
 
 class AccessRepository(Protocol):

@@ -50,18 +50,8 @@ class SqlAgents:
         each one's ack, record gaps, write the new state."""
         if not batch:
             return {}
-        a = ingest_tables.agents
         by_agent = {r.agent_id: r for r in batch}
-        query = select(a.c.agent_id, a.c.acked_seq, a.c.max_seq, a.c.boot).where(
-            a.c.agent_id.in_(bindparam("agents", expanding=True))
-        )
-        if self.conn.dialect.name == "postgresql":
-            query = query.order_by(a.c.agent_id).with_for_update()
-        names = sorted(by_agent)
-        rows = {row.agent_id: row for row in self.conn.execute(query, {"agents": names})}
-        if len(rows) < len(names):  # first report of an agent: create its row, then lock it
-            self._ensure({r.agent_id: r.site for r in batch if r.agent_id not in rows}, at)
-            rows = {row.agent_id: row for row in self.conn.execute(query, {"agents": names})}
+        rows = self._locked(batch, at)
         # this batch's own seqs usually carry each ack forward; only what lies beyond them (other
         # workers' commits, gaps) is read back from the inbox
         moving = {
@@ -80,8 +70,6 @@ class SqlAgents:
         committed = self.inbox.seqs_above(
             {a: end for a, end in moving.items() if a not in settled}, SEQ_WINDOW
         )
-        acks: dict[str, int] = {}
-        updates = []
         gaps: dict[str, list[tuple[int, int]]] = {}
         for agent_id, report in sorted(by_agent.items()):
             if report.seqs:
@@ -94,6 +82,40 @@ class SqlAgents:
             moving[agent_id], gaps[agent_id] = self._step_over(
                 agent_id, moving[agent_id], gaps[agent_id], ranges
             )
+        acks = self._write(by_agent, rows, moving, at)
+        unsettled = {a: ranges for a, ranges in gaps.items() if a not in settled}
+        if unsettled:
+            self._record_gaps(unsettled, at)
+        return acks
+
+    def _locked(self, batch: Sequence[SeqReport], at: datetime) -> dict[str, Any]:
+        """The reporting agents' rows, locked in one order (on PostgreSQL); an agent's first
+        report creates its row first."""
+        a = ingest_tables.agents
+        query = select(a.c.agent_id, a.c.acked_seq, a.c.max_seq, a.c.boot).where(
+            a.c.agent_id.in_(bindparam("agents", expanding=True))
+        )
+        if self.conn.dialect.name == "postgresql":
+            query = query.order_by(a.c.agent_id).with_for_update()
+        names = sorted({r.agent_id for r in batch})
+        rows = {row.agent_id: row for row in self.conn.execute(query, {"agents": names})}
+        if len(rows) < len(names):  # first report of an agent: create its row, then lock it
+            self._ensure({r.agent_id: r.site for r in batch if r.agent_id not in rows}, at)
+            rows = {row.agent_id: row for row in self.conn.execute(query, {"agents": names})}
+        return rows
+
+    def _write(
+        self,
+        by_agent: Mapping[str, SeqReport],
+        rows: Mapping[str, Any],
+        moving: Mapping[str, int],
+        at: datetime,
+    ) -> dict[str, int]:
+        """Store each agent's new ack, highest seq, boot and site in one statement; return the
+        acks."""
+        a = ingest_tables.agents
+        acks: dict[str, int] = {}
+        updates = []
         for agent_id, report in sorted(by_agent.items()):
             row = rows[agent_id]
             acked, max_seq = row.acked_seq, row.max_seq
@@ -122,9 +144,6 @@ class SqlAgents:
             ),
             updates,
         )
-        unsettled = {a: ranges for a, ranges in gaps.items() if a not in settled}
-        if unsettled:
-            self._record_gaps(unsettled, at)
         return acks
 
     def _lost(self, agents: set[str]) -> dict[str, list[tuple[int, int]]]:

@@ -19,6 +19,7 @@ from warehouse.ingest.service.rejections import of_rejection
 from warehouse.orders.service import dispatch
 from warehouse.stock.domain import ledger
 from warehouse.stock.domain.model import Location, Movement, MovementKind
+from warehouse.stock.service.commands import MovementRequest
 from warehouse.stock.service.policies import StockPolicy
 from warehouse.stock.service.resolve import Catalog, Provenance, build_movement
 
@@ -201,41 +202,7 @@ class Batch:
             station_at = request.to_location if request.kind == "receive" else request.from_location
             self.scans.append(Scan(event, None, sscc, request.kind, station_at))
         elif event.type == "movement" and event.movement is not None:
-            source = Provenance(
-                event.occurred_at,
-                "mqtt",
-                event.event_id,
-                event.agent_id,
-                event.device,
-                event.station,
-            )
-            try:
-                movement = build_movement(uow, catalog, event.movement, source, self.policy)
-            except DomainError as exc:
-                reason = reason_of(exc)
-                log.info(
-                    "rejected event_id=%s agent_id=%s seq=%s: %s %s",
-                    event.event_id,
-                    event.agent_id,
-                    event.seq,
-                    reason,
-                    exc.message,
-                    extra=logs.ids(event.event_id, event.agent_id, event.seq),
-                )
-                status = "rejected"
-                self._reject(event, reason, exc.message)
-            else:
-                status = "applied"
-                policy = self.policy
-                movement.flags += ledger.skew_flags(
-                    event.occurred_at, self.now, policy.clock_ahead_s, policy.clock_behind_s
-                )
-                self.movements.append((event.event_id, movement))
-                kind = movement.kind
-                if kind is MovementKind.RECEIVE or (
-                    kind is MovementKind.PICK and movement.order_ref
-                ):
-                    self.scans.append(Scan(event, movement))
+            status = self._movement(uow, catalog, event, event.movement)
         elif event.type == "observation" and event.observation is not None:
             code = event.observation.location or event.observation.zone
             try:
@@ -254,6 +221,44 @@ class Batch:
         elif event.type == "scan" and event.scan is not None:
             self.counted.append(event)
         self._entry(event, status)
+
+    def _movement(
+        self, uow: IngestUnitOfWork, catalog: Catalog, event: FloorEvent, request: MovementRequest
+    ) -> str:
+        """A movement event resolved and checked: ``applied`` (its clock skew flagged), or
+        ``rejected`` with the reason its code, locations or quantity give."""
+        source = Provenance(
+            event.occurred_at,
+            "mqtt",
+            event.event_id,
+            event.agent_id,
+            event.device,
+            event.station,
+        )
+        try:
+            movement = build_movement(uow, catalog, request, source, self.policy)
+        except DomainError as exc:
+            reason = reason_of(exc)
+            log.info(
+                "rejected event_id=%s agent_id=%s seq=%s: %s %s",
+                event.event_id,
+                event.agent_id,
+                event.seq,
+                reason,
+                exc.message,
+                extra=logs.ids(event.event_id, event.agent_id, event.seq),
+            )
+            self._reject(event, reason, exc.message)
+            return "rejected"
+        policy = self.policy
+        movement.flags += ledger.skew_flags(
+            event.occurred_at, self.now, policy.clock_ahead_s, policy.clock_behind_s
+        )
+        self.movements.append((event.event_id, movement))
+        kind = movement.kind
+        if kind is MovementKind.RECEIVE or (kind is MovementKind.PICK and movement.order_ref):
+            self.scans.append(Scan(event, movement))
+        return "applied"
 
     def unknown_agent(self, event: FloorEvent) -> None:
         """An event of an agent not registered at its site (or revoked): stored as rejected,

@@ -36,32 +36,10 @@ def translate(topic: str, payload: bytes, max_bytes: int) -> FloorEvent | Undeco
     try:
         event = contracts.decode_event(payload, max_bytes=max_bytes)
     except contracts.ContractError as exc:
-        parsed = contracts.parse_topic(topic)
-        return UndecodableEvent(
-            topic,
-            payload,
-            exc.reason,
-            exc.detail,
-            str(exc.event_id) if exc.event_id else None,
-            exc.agent_id or (parsed.agent_id if parsed else None),
-            exc.site or (parsed.site if parsed else None),
-            exc.seq,
-            digest,
-        )
+        return _refused(topic, payload, exc, digest)
     parsed = contracts.parse_topic(topic)
     if parsed is None or (parsed.site, parsed.agent_id) != (event.site, event.agent_id):
-        shown = topic if len(topic) <= 120 else topic[:117] + "..."
-        return UndecodableEvent(
-            topic,
-            payload,
-            "topic_mismatch",
-            f"envelope says site {event.site!r} agent {event.agent_id!r}; topic is {shown!r}",
-            str(event.event_id),
-            event.agent_id,
-            event.site,
-            event.seq,
-            digest,
-        )
+        return _topic_mismatch(topic, payload, event, digest)
     movement = heartbeat = observation = scan = sale = None
     if isinstance(event, contracts.MovementEvent):
         d = event.data
@@ -80,14 +58,7 @@ def translate(topic: str, payload: bytes, max_bytes: int) -> FloorEvent | Undeco
             order_ref=d.order_ref,
         )
     elif isinstance(event, contracts.ObservationEvent):
-        o = event.data
-        observation = ObservationRequest(
-            zone=o.zone,
-            location=o.location,
-            arrivals=tuple(t.epc for t in o.arrivals),
-            departures=tuple(t.epc for t in o.departures),
-            snapshot=tuple(t.epc for t in o.snapshot) if o.snapshot is not None else None,
-        )
+        observation = _observation(event.data)
     elif isinstance(event, contracts.HeartbeatEvent):
         heartbeat = event.data.model_dump(mode="json")
     elif isinstance(event, contracts.ScanEvent):
@@ -112,6 +83,53 @@ def translate(topic: str, payload: bytes, max_bytes: int) -> FloorEvent | Undeco
         sale=sale,
         payload=payload,
         payload_hash=digest,
+    )
+
+
+def _refused(
+    topic: str, payload: bytes, exc: contracts.ContractError, digest: str
+) -> UndecodableEvent:
+    """A payload the contract refused, with whatever ids the envelope, or else the topic, says."""
+    parsed = contracts.parse_topic(topic)
+    return UndecodableEvent(
+        topic,
+        payload,
+        exc.reason,
+        exc.detail,
+        str(exc.event_id) if exc.event_id else None,
+        exc.agent_id or (parsed.agent_id if parsed else None),
+        exc.site or (parsed.site if parsed else None),
+        exc.seq,
+        digest,
+    )
+
+
+def _topic_mismatch(
+    topic: str, payload: bytes, event: contracts.Event, digest: str
+) -> UndecodableEvent:
+    """An event published on another agent's (or another site's) topic."""
+    shown = topic if len(topic) <= 120 else topic[:117] + "..."
+    return UndecodableEvent(
+        topic,
+        payload,
+        "topic_mismatch",
+        f"envelope says site {event.site!r} agent {event.agent_id!r}; topic is {shown!r}",
+        str(event.event_id),
+        event.agent_id,
+        event.site,
+        event.seq,
+        digest,
+    )
+
+
+def _observation(o: contracts.ObservationData) -> ObservationRequest:
+    """RFID presence as the observation use case takes it: EPCs only."""
+    return ObservationRequest(
+        zone=o.zone,
+        location=o.location,
+        arrivals=tuple(t.epc for t in o.arrivals),
+        departures=tuple(t.epc for t in o.departures),
+        snapshot=tuple(t.epc for t in o.snapshot) if o.snapshot is not None else None,
     )
 
 

@@ -96,48 +96,8 @@ def confirm(uow: OrdersUnitOfWork, ref: str, principal: str, now: datetime) -> N
                 "can be confirmed",
                 field="ref",
             )
-        plans: list[tuple[int, int, list[tuple[orders.Bin, Decimal]], Decimal]] = []
-        taken_here: dict[tuple[int, int, str], Decimal] = {}
-        for n, line in sorted(enumerate(order.lines), key=lambda nl: nl[1].product_id):
-            product = uow.products.by_id(line.product_id)
-            assert product is not None
-            bins = [
-                replace(
-                    b,
-                    available=b.available
-                    - taken_here.get((line.product_id, b.location_id, b.lot), ZERO),
-                )
-                for b in uow.orders.bins(line.product_id, order.site, lock=True)
-            ]
-            wanted = line.qty - line.picked - line.reserved
-            taken, short = orders.allocate(wanted, bins, fefo=any(b.expiry for b in bins))
-            if short > 0 and order.shortage == Shortage.REFUSE:
-                available = sum((b.available for b in bins if b.available > 0), ZERO)
-                error = InsufficientStock(line.sku, order.site, "", available, wanted)
-                error.message = (
-                    f"lines[{n}]: {line.sku} is short by {short} at {order.site} "
-                    f"({available} available, {wanted} ordered)"
-                )
-                error.field = f"lines[{n}].qty"
-                error.args = (error.message,)
-                raise error
-            for b, qty in taken:
-                key = (line.product_id, b.location_id, b.lot)
-                taken_here[key] = taken_here.get(key, ZERO) + qty
-            plans.append((line.id, line.product_id, taken, short))
-        deltas: dict[StockKey, Decimal] = {}
-        rows = []
-        for line_id, product_id, taken, short in plans:
-            for b, qty in taken:
-                rows.append(NewAllocation(line_id, product_id, b.location_id, b.lot, qty))
-                key = StockKey(product_id, b.location_id, b.lot)
-                deltas[key] = deltas.get(key, ZERO) + qty
-            line = next(x for x in order.lines if x.id == line_id)
-            uow.orders.update_line(
-                line_id,
-                reserved=line.reserved + sum((q for _, q in taken), ZERO),
-                backordered=short,
-            )
+        plans = _plan(uow, order)
+        deltas, rows = _allocations(uow, order, plans)
         uow.orders.add_allocations(order.id, rows)
         uow.orders.reserve(deltas, now)
         until = now + timedelta(minutes=order.reserve_minutes) if order.reserve_minutes else None
@@ -156,6 +116,67 @@ def confirm(uow: OrdersUnitOfWork, ref: str, principal: str, now: datetime) -> N
             )
         )
         uow.commit()
+
+
+#: Per order line: its id, product, the bins and quantities it takes, and what stays short.
+Plan = tuple[int, int, list[tuple[orders.Bin, Decimal]], Decimal]
+
+
+def _plan(uow: OrdersUnitOfWork, order: SalesOrderView) -> list[Plan]:
+    """What each line takes from which bins (first expiry, else first in), in product order,
+    each line seeing what the lines before it took; short stock refuses the whole order under
+    the ``refuse`` policy."""
+    plans: list[Plan] = []
+    taken_here: dict[tuple[int, int, str], Decimal] = {}
+    for n, line in sorted(enumerate(order.lines), key=lambda nl: nl[1].product_id):
+        product = uow.products.by_id(line.product_id)
+        assert product is not None
+        bins = [
+            replace(
+                b,
+                available=b.available
+                - taken_here.get((line.product_id, b.location_id, b.lot), ZERO),
+            )
+            for b in uow.orders.bins(line.product_id, order.site, lock=True)
+        ]
+        wanted = line.qty - line.picked - line.reserved
+        taken, short = orders.allocate(wanted, bins, fefo=any(b.expiry for b in bins))
+        if short > 0 and order.shortage == Shortage.REFUSE:
+            available = sum((b.available for b in bins if b.available > 0), ZERO)
+            error = InsufficientStock(line.sku, order.site, "", available, wanted)
+            error.message = (
+                f"lines[{n}]: {line.sku} is short by {short} at {order.site} "
+                f"({available} available, {wanted} ordered)"
+            )
+            error.field = f"lines[{n}].qty"
+            error.args = (error.message,)
+            raise error
+        for b, qty in taken:
+            key = (line.product_id, b.location_id, b.lot)
+            taken_here[key] = taken_here.get(key, ZERO) + qty
+        plans.append((line.id, line.product_id, taken, short))
+    return plans
+
+
+def _allocations(
+    uow: OrdersUnitOfWork, order: SalesOrderView, plans: list[Plan]
+) -> tuple[dict[StockKey, Decimal], list[NewAllocation]]:
+    """The pick tasks the plans make and what they reserve per stock row; each line's reserved
+    and backordered quantities updated."""
+    deltas: dict[StockKey, Decimal] = {}
+    rows = []
+    for line_id, product_id, taken, short in plans:
+        for b, qty in taken:
+            rows.append(NewAllocation(line_id, product_id, b.location_id, b.lot, qty))
+            key = StockKey(product_id, b.location_id, b.lot)
+            deltas[key] = deltas.get(key, ZERO) + qty
+        line = next(x for x in order.lines if x.id == line_id)
+        uow.orders.update_line(
+            line_id,
+            reserved=line.reserved + sum((q for _, q in taken), ZERO),
+            backordered=short,
+        )
+    return deltas, rows
 
 
 def _release(uow: OrdersUnitOfWork, order: SalesOrderView, now: datetime) -> Decimal:

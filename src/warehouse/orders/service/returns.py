@@ -12,7 +12,12 @@ from enum import StrEnum
 
 from warehouse.access.service.ports import AuditEntry
 from warehouse.core.errors import Conflict, NotFound, RuleViolation
-from warehouse.orders.service.ports import OrdersUnitOfWork, ReturnLine
+from warehouse.orders.service.ports import (
+    OrdersUnitOfWork,
+    ReturnLine,
+    SalesLineView,
+    SalesOrderView,
+)
 from warehouse.stock.domain.model import Movement, MovementKind
 from warehouse.stock.service import posting
 from warehouse.stock.service.commands import MovementRequest
@@ -70,55 +75,11 @@ def record_return(
         rows: list[ReturnLine] = []
         source = Provenance(now, "api", actor=request.principal)
         for n, line in enumerate(request.lines):
-            where = f"lines[{n}]"
-            ordered = next((x for x in order.lines if x.sku == line.sku), None)
-            if ordered is None:
-                raise RuleViolation(
-                    f"{where}: {line.sku} is not on {order.ref}", field=f"{where}.sku"
-                )
-            returnable = ordered.shipped - ordered.returned - asked.get(ordered.id, ZERO)
-            if line.qty > returnable:
-                raise RuleViolation(
-                    f"{where}: {returnable} x {line.sku} can be returned ({ordered.shipped} "
-                    f"shipped, {ordered.returned} returned before), not {line.qty}",
-                    field=f"{where}.qty",
-                )
+            ordered = _returnable(order, line, n, asked)
             asked[ordered.id] = asked.get(ordered.id, ZERO) + line.qty
-            back = build_movement(
-                uow,
-                catalog,
-                MovementRequest(
-                    kind=MovementKind.RETURN.value,
-                    qty=line.qty,
-                    sku=line.sku,
-                    lot=line.lot,
-                    from_location="CUSTOMER",
-                    to_location=arrival.code,
-                    order_ref=order.ref,
-                ),
-                source,
-            )
-            movements.append(back)
-            onward = _disposition(line, arrival.code, where)
-            if onward is not None:
-                kind, to_code = onward
-                movements.append(
-                    build_movement(
-                        uow,
-                        catalog,
-                        MovementRequest(
-                            kind=kind.value,
-                            qty=line.qty,
-                            sku=line.sku,
-                            lot=line.lot,
-                            from_location=arrival.code,
-                            to_location=to_code,
-                            order_ref=order.ref,
-                        ),
-                        source,
-                    )
-                )
-            to = movements[-1].destination if onward else arrival
+            moved = _movements(uow, catalog, order.ref, line, arrival.code, f"lines[{n}]", source)
+            movements += moved
+            back, to = moved[0], moved[-1].destination
             assert back.product.id is not None
             rows.append(
                 ReturnLine(
@@ -148,6 +109,56 @@ def record_return(
         )
         uow.commit()
     return ids
+
+
+def _returnable(
+    order: SalesOrderView, line: ReturnLineRequest, n: int, asked: dict[int, Decimal]
+) -> SalesLineView:
+    """The order line ``line`` returns, if it may return that much (what shipped, less what
+    came back before and what earlier lines of this return take)."""
+    where = f"lines[{n}]"
+    ordered = next((x for x in order.lines if x.sku == line.sku), None)
+    if ordered is None:
+        raise RuleViolation(f"{where}: {line.sku} is not on {order.ref}", field=f"{where}.sku")
+    returnable = ordered.shipped - ordered.returned - asked.get(ordered.id, ZERO)
+    if line.qty > returnable:
+        raise RuleViolation(
+            f"{where}: {returnable} x {line.sku} can be returned ({ordered.shipped} "
+            f"shipped, {ordered.returned} returned before), not {line.qty}",
+            field=f"{where}.qty",
+        )
+    return ordered
+
+
+def _movements(
+    uow: OrdersUnitOfWork,
+    catalog: Catalog,
+    order_ref: str,
+    line: ReturnLineRequest,
+    arrival: str,
+    where: str,
+    source: Provenance,
+) -> list[Movement]:
+    """A returned line's movements: from the customer to the arrival location, and onward
+    where its disposition sends it (restock, quarantine, scrap)."""
+
+    def move(kind: MovementKind, from_code: str, to_code: str | None) -> Movement:
+        request = MovementRequest(
+            kind=kind.value,
+            qty=line.qty,
+            sku=line.sku,
+            lot=line.lot,
+            from_location=from_code,
+            to_location=to_code,
+            order_ref=order_ref,
+        )
+        return build_movement(uow, catalog, request, source)
+
+    moved = [move(MovementKind.RETURN, "CUSTOMER", arrival)]
+    onward = _disposition(line, arrival, where)
+    if onward is not None:
+        moved.append(move(onward[0], arrival, onward[1]))
+    return moved
 
 
 def _disposition(

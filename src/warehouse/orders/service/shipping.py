@@ -10,11 +10,17 @@ from decimal import Decimal
 from warehouse.access.service.ports import AuditEntry
 from warehouse.core.errors import Conflict, NotFound
 from warehouse.exceptions.domain import ExceptionKind
+from warehouse.exceptions.service.ports import NewException
 from warehouse.floor.outcome import Scan
 from warehouse.orders import domain as orders
 from warehouse.orders.domain import RESERVING
 from warehouse.orders.service.fulfilment import ZERO, current_status, order_or_404
-from warehouse.orders.service.ports import OrdersUnitOfWork, PackageLine, PackageView
+from warehouse.orders.service.ports import (
+    OrdersUnitOfWork,
+    PackageLine,
+    PackageView,
+    SalesOrderView,
+)
 from warehouse.orders.service.reconcile import Reconciled
 from warehouse.stock.domain.model import Movement, MovementKind, StockKey
 from warehouse.stock.service import posting
@@ -63,19 +69,7 @@ def pack(uow: OrdersUnitOfWork, ref: str, series: SsccSeries, principal: str, no
         for line in order.lines:
             if line.id in lines:
                 uow.orders.update_line(line.id, packed=line.packed + lines[line.id])
-        short = Reconciled()
-        for line in order.lines:  # packed while reserved stock is still unpicked: under-picked
-            if line.reserved > 0:
-                short.flag(
-                    ExceptionKind.UNDER_PICK,
-                    f"{ref} line {line.line_no}: packed with {line.reserved} x "
-                    f"{line.sku} reserved and not picked",
-                    site=order.site,
-                    order_ref=ref,
-                    sku=line.sku,
-                    qty=line.reserved,
-                )
-        uow.exceptions.add(short.exceptions, now)
+        uow.exceptions.add(_under_picked(order), now)
         uow.orders.update_sales_order(order.id, now, status=current_status(uow, ref).value)
         uow.audit.add(
             AuditEntry(
@@ -90,6 +84,23 @@ def pack(uow: OrdersUnitOfWork, ref: str, series: SsccSeries, principal: str, no
         )
         uow.commit()
     return sscc
+
+
+def _under_picked(order: SalesOrderView) -> list[NewException]:
+    """An order packed while stock reserved for it is still unpicked: an exception per line."""
+    short = Reconciled()
+    for line in order.lines:
+        if line.reserved > 0:
+            short.flag(
+                ExceptionKind.UNDER_PICK,
+                f"{order.ref} line {line.line_no}: packed with {line.reserved} x "
+                f"{line.sku} reserved and not picked",
+                site=order.site,
+                order_ref=order.ref,
+                sku=line.sku,
+                qty=line.reserved,
+            )
+    return short.exceptions
 
 
 def ship_package(

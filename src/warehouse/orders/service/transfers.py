@@ -182,17 +182,7 @@ def receive(
         unknown = sorted(set(counted or {}) - skus)
         if unknown:
             raise RuleViolation(f"{', '.join(unknown)} is not on transfer {ref}", field="lines")
-        left = dict(counted) if counted is not None else None
-        arrived: dict[int, Decimal] = {}
-        for line in transfer.lines:  # a SKU counted once over several lines fills them in order
-            if left is None:
-                arrived[line.line_no] = line.shipped
-            else:
-                take = min(left.get(line.sku, ZERO), line.shipped)
-                if line is [x for x in transfer.lines if x.sku == line.sku][-1]:
-                    take = left.get(line.sku, ZERO)  # the last line of a SKU takes any excess
-                arrived[line.line_no] = take
-                left[line.sku] = left.get(line.sku, ZERO) - take
+        arrived = _arrived(transfer, counted)
         movements = _movements(
             uow, catalog, transfer, "TRANSIT", transfer.to_location, arrived, principal, now
         )
@@ -228,3 +218,20 @@ def receive(
         )
         uow.commit()
     return len(out.exceptions)
+
+
+def _arrived(transfer: TransferView, counted: Mapping[str, Decimal] | None) -> dict[int, Decimal]:
+    """Line number -> what arrived: everything shipped when nothing was counted; else what was
+    counted per SKU, filling its lines in order (the last line of a SKU takes any excess)."""
+    left = dict(counted) if counted is not None else None
+    arrived: dict[int, Decimal] = {}
+    for line in transfer.lines:
+        if left is None:
+            arrived[line.line_no] = line.shipped
+        else:
+            take = min(left.get(line.sku, ZERO), line.shipped)
+            if line is [x for x in transfer.lines if x.sku == line.sku][-1]:
+                take = left.get(line.sku, ZERO)
+            arrived[line.line_no] = take
+            left[line.sku] = left.get(line.sku, ZERO) - take
+    return arrived

@@ -71,11 +71,8 @@ def _floor_sale(
         try:
             movement = _sale_movement(uow, catalog, register, request.sale_id, line, source_of)
         except DomainError as exc:
-            out.exceptions.append(
-                _exception(
-                    event, ExceptionKind.UNKNOWN_ITEM, exc.message, sku=line.sku, qty=line.qty
-                )
-            )
+            unknown = ExceptionKind.UNKNOWN_ITEM
+            out.exceptions.append(_exception(event, unknown, exc.message, line.sku, line.qty))
             continue
         out.movements.append(movement)
     session = uow.pos.open_session_of(register.id, at)
@@ -104,13 +101,8 @@ def _floor_sale(
         now,
     )
     if problems:
-        out.exceptions.append(
-            _exception(
-                event,
-                ExceptionKind.PRICE_MISMATCH,
-                f"sale {request.sale_id}: " + "; ".join(problems),
-            )
-        )
+        detail = f"sale {request.sale_id}: " + "; ".join(problems)
+        out.exceptions.append(_exception(event, ExceptionKind.PRICE_MISMATCH, detail))
 
 
 def _settlement(request: SaleRequest) -> pricing.Settlement:
@@ -215,7 +207,6 @@ def _exception(
     event: FloorEvent,
     kind: ExceptionKind,
     detail: str,
-    *,
     sku: str | None = None,
     qty: Decimal | None = None,
 ) -> NewException:
