@@ -17,8 +17,8 @@ install: $(BIN)/warehouse
 demo: install
 	$(BIN)/warehouse demo
 
-## Lint, type-check, check the layering, run the whole test suite, then check that the edge
-## agent installs and runs with only its own extra.
+## Lint, type-check, check the layering and the modules' size, run the whole test suite, then
+## check that the edge agent installs and runs with only its own extra.
 test: install
 	@bash scripts/services.sh
 	@bash scripts/browser.sh
@@ -27,6 +27,7 @@ test: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/python scripts/structure.py
 	$(BIN)/pytest
 	bash scripts/edge-only.sh
 

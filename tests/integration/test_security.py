@@ -304,7 +304,7 @@ def test_every_route_has_a_sample_and_a_permission(seeded: Service) -> None:
 def test_security_md_shows_the_generated_matrix(seeded: Service) -> None:
     doc = (Path(__file__).parents[2] / "docs" / "security.md").read_text()
     assert security_matrix(create_app(service=seeded)) in doc, (
-        "regenerate: python -m warehouse.entrypoints.api.security"
+        "regenerate: python -m warehouse.security_matrix"
     )
 
 

@@ -2,7 +2,7 @@
 
 A grant is a role at one site (the code of a top-level location, such as ``WH1`` or ``ST1``) or
 at every site (``*``). A manager of ST1 is nobody at WH1. The table below is the only place
-that says which role may do which action; the API's route table (entrypoints/api/permissions.py)
+that says which role may do which action; the API's route table (access/api/security.py)
 names an action for every route, and docs/security.md's matrix is generated from both.
 """
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import click
 
 from warehouse.cli.root import main, open_service
 from warehouse.core.config import Settings, masked
-from warehouse.core.process import log, stop_on_signals
+from warehouse.core.process import stop_on_signals
+
+log = logging.getLogger("warehouse")
 
 
 @main.command()

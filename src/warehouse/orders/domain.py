@@ -1,6 +1,6 @@
 """Purchase and sales orders: what receipts are matched to, what is reserved and picked, and
 the SSCCs packages are shipped under. Pure functions over plain records; the use cases in
-service_layer/receiving.py and service_layer/fulfilment.py call them."""
+orders/service/receiving.py and fulfilment.py call them."""
 
 from __future__ import annotations
 

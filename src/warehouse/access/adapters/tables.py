@@ -19,7 +19,7 @@ from warehouse.core.tables import metadata
 from warehouse.core.types import BigId, UTCDateTime
 
 # People who sign in to the API. Passwords are argon2id hashes; a run of failed logins locks
-# the account for a while (service_layer.access).
+# the account for a while (access/service/accounts.py).
 users = Table(
     "users",
     metadata,

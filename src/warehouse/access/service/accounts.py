@@ -1,10 +1,10 @@
 """Users, sign-in, refresh-token families and API keys; every change audited (devices are in
-service_layer/devices.py).
+devices.py).
 
 Sign-in failures back off per account: after the ``n``-th failure in a row the account cannot
 be tried for ``min(2**(n-1), backoff_max_s)`` seconds, and after ``max_failures`` it is locked
 for ``lockout_s``. A correct password resets the count. Per client address the API adds a rate
-limit of its own (entrypoints/api/security.py).
+limit of its own (access/api/security.py).
 """
 
 from __future__ import annotations

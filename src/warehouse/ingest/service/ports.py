@@ -12,7 +12,7 @@ from warehouse.orders.service.ports import OrdersUnitOfWork
 from warehouse.pos.service.ports import PosUnitOfWork
 
 
-@dataclass(slots=True)  # not frozen: one per ingested event (see service_layer/commands.py)
+@dataclass(slots=True)  # not frozen: one per ingested event (see floor/events.py)
 class InboxEntry:
     """The dedupe row of one event: its id claims it once and for all."""
 

@@ -1,7 +1,7 @@
 """The ingest worker's MQTT side: one paho client that receives events and publishes acks.
 
 It runs in a thread of the worker by default, putting what it receives straight into the
-worker's bounded buffer (entrypoints/buffer.py), or in a process of its own when
+worker's bounded buffer (buffer.py), or in a process of its own when
 ``ingest_receiver = "process"`` (its own GIL, for a machine with cores to spare; on two cores the
 thread was faster, docs/performance.md). Its client decodes QoS 1 messages with mqtt5 in bulk
 (adapters/mqtt.py), so little of its work is Python. In a process it has a bounded buffer of its

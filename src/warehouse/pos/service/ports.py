@@ -1,6 +1,6 @@
 """Ports of the point of sale: price books, registers, cashier sessions, sales and refunds.
 
-The SQL implementation is adapters/repositories/pos.py."""
+The SQL implementation is pos/adapters/repository.py (prices, registers, sales)."""
 
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ T = TypeVar("T")
 _SSCC_PREFIXES = ("00", "(00)", "]C100", "]d200", "]Q300")
 
 
-@dataclass(slots=True)  # not frozen: one per ingested event (see service_layer/commands.py)
+@dataclass(slots=True)  # not frozen: one per ingested event (see floor/events.py)
 class Provenance:
     """Who and what reported a movement; kept on the ledger row (EPCIS needs it later)."""
 
