@@ -17,7 +17,11 @@ from pathlib import Path
 import grimp
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = {"warehouse": ROOT / "src", "warehouse_drivers": ROOT / "drivers", "warehouse_edge": ROOT / "edge"}
+PACKAGES = {
+    "warehouse": ROOT / "src",
+    "warehouse_drivers": ROOT / "drivers",
+    "warehouse_edge": ROOT / "edge",
+}
 MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 60
 
