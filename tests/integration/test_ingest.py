@@ -85,7 +85,7 @@ def test_bad_events_are_kept_with_specific_reasons(seeded: Service) -> None:
     assert (result.applied, result.rejected) == (1, 6)
     with seeded.engine.connect() as conn:
         rejected = {
-            r["seq"] if r["agent_id"] != "someone-else" else "other": r
+            r["seq"] if r["reason"] != "topic_mismatch" else "other": r
             for r in queries.rejected_events(
                 conn, reason=None, agent_id=None, limit=50, cursor=None
             ).items
@@ -99,11 +99,33 @@ def test_bad_events_are_kept_with_specific_reasons(seeded: Service) -> None:
     assert rejected[3]["reason"] == "invalid_movement"
     assert "whole" in rejected[3]["detail"]
     assert rejected[4]["reason"] == "invalid_movement"
-    assert [r["reason"] for r in rejected.values() if r["agent_id"] == "someone-else"] == [
-        "topic_mismatch"
-    ]
+    assert rejected["other"]["reason"] == "topic_mismatch"
     # rejected events with a readable seq count as committed: the ack passes them
     assert result.acks[(SITE, AGENT)] == 5
+
+
+def test_an_event_whose_body_names_another_agent_is_booked_to_its_topic(seeded: Service) -> None:
+    """Published on dock-1's topic, a body that says it is agent dock-2 (or site ST1) is rejected,
+    and the rejection belongs to dock-1: its seq counts as dock-1's, dock-2 is untouched."""
+    result = run(
+        seeded,
+        movement_payload(SITE, AGENT, 1),
+        movement_payload(SITE, AGENT, 2),
+        movement_payload(SITE, "dock-2", 3),
+        movement_payload("ST1", AGENT, 4),
+        movement_payload(SITE, AGENT, 5),
+    )
+    assert (result.applied, result.rejected) == (3, 2)
+    assert result.acks == {(SITE, AGENT): 5}
+    with seeded.engine.connect() as conn:
+        page = queries.rejected_events(conn, reason=None, agent_id=None, limit=10, cursor=None)
+        agents = {r.agent_id: r for r in conn.execute(select(ingest_tables.agents))}
+    assert sorted((r["agent_id"], r["site"], r["seq"]) for r in page.items) == [
+        (AGENT, SITE, 3),
+        (AGENT, SITE, 4),
+    ]
+    assert set(agents) == {AGENT}
+    assert (agents[AGENT].acked_seq, agents[AGENT].max_seq) == (5, 5)
 
 
 def test_a_resent_rejection_is_stored_once(seeded: Service) -> None:

@@ -39,7 +39,7 @@ def translate(topic: str, payload: bytes, max_bytes: int) -> FloorEvent | Undeco
         return _refused(topic, payload, exc, digest)
     parsed = contracts.parse_topic(topic)
     if parsed is None or (parsed.site, parsed.agent_id) != (event.site, event.agent_id):
-        return _topic_mismatch(topic, payload, event, digest)
+        return _topic_mismatch(topic, payload, event, parsed, digest)
     movement = heartbeat = observation = scan = sale = None
     if isinstance(event, contracts.MovementEvent):
         d = event.data
@@ -89,25 +89,30 @@ def translate(topic: str, payload: bytes, max_bytes: int) -> FloorEvent | Undeco
 def _refused(
     topic: str, payload: bytes, exc: contracts.ContractError, digest: str
 ) -> UndecodableEvent:
-    """A payload the contract refused, with whatever ids the envelope, or else the topic, says."""
+    """A payload the contract refused, booked to the agent and site of its topic (the broker
+    checked who may publish there; the body's claims are the publisher's word), with the event
+    id and seq the envelope still says; a topic outside the contract names no agent."""
     parsed = contracts.parse_topic(topic)
+    if parsed is None:
+        return UndecodableEvent(topic, payload, exc.reason, exc.detail, payload_hash=digest)
     return UndecodableEvent(
         topic,
         payload,
         exc.reason,
         exc.detail,
         str(exc.event_id) if exc.event_id else None,
-        exc.agent_id or (parsed.agent_id if parsed else None),
-        exc.site or (parsed.site if parsed else None),
+        parsed.agent_id,
+        parsed.site,
         exc.seq,
         digest,
     )
 
 
 def _topic_mismatch(
-    topic: str, payload: bytes, event: contracts.Event, digest: str
+    topic: str, payload: bytes, event: contracts.Event, parsed: contracts.Topic | None, digest: str
 ) -> UndecodableEvent:
-    """An event published on another agent's (or another site's) topic."""
+    """An event whose body names another agent or site than its topic: rejected, and booked to
+    the topic's agent (its seq counts as that agent's); the agent the body names is untouched."""
     shown = topic if len(topic) <= 120 else topic[:117] + "..."
     return UndecodableEvent(
         topic,
@@ -115,9 +120,9 @@ def _topic_mismatch(
         "topic_mismatch",
         f"envelope says site {event.site!r} agent {event.agent_id!r}; topic is {shown!r}",
         str(event.event_id),
-        event.agent_id,
-        event.site,
-        event.seq,
+        parsed.agent_id if parsed else None,
+        parsed.site if parsed else None,
+        event.seq if parsed else None,
         digest,
     )
 
