@@ -442,3 +442,51 @@ def test_json_logs_are_one_object_per_line_and_masked(tmp_path: Path) -> None:
     assert {"time", "level", "logger", "message"} <= lines[0].keys()
     assert any("mqtt://ingest:***@127.0.0.1:1/" in line["message"] for line in lines)
     assert "t0psecret" not in err
+
+
+def test_forwarded_for_from_an_untrusted_peer_gets_no_fresh_login_budget(tmp_path: Path) -> None:
+    """With no trusted proxies, a client on loopback that names another address in
+    X-Forwarded-For is still counted as itself: the server must not rewrite the peer before the
+    service's own check (uvicorn does by default for 127.0.0.1)."""
+    from tests.integration.test_broker_acl import free_port
+
+    env = {
+        "WAREHOUSE_DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}",
+        "WAREHOUSE_LOGIN_ADDRESS_LIMIT": "3/minute",
+        "WAREHOUSE_JWT_SECRET": "x" * 40,
+    }
+    assert warehouse("db", "upgrade", env=env).returncode == 0
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "warehouse.cli", "serve", "--port", str(port)],
+        env={**os.environ, **env},
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/healthz", timeout=1).close()
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, "serve did not start"
+                time.sleep(0.1)
+        statuses = []
+        for n in range(6):
+            request = urllib.request.Request(
+                f"{base}/api/v1/auth/login",
+                data=json.dumps({"username": "nobody", "password": "wrong-password"}).encode(),
+                headers={"Content-Type": "application/json", "X-Forwarded-For": f"203.0.113.{n}"},
+            )
+            try:
+                urllib.request.urlopen(request, timeout=10).close()
+                statuses.append(200)
+            except urllib.error.HTTPError as exc:
+                statuses.append(exc.code)
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)
+    assert statuses[:3] == [401, 401, 401]
+    assert statuses[3:] == [429, 429, 429]

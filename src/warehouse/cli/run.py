@@ -48,6 +48,7 @@ def serve(settings: Settings, host: str | None, port: int | None, workers: int) 
             port=port,
             workers=workers,
             log_level=settings.log_level.lower(),
+            proxy_headers=False,  # X-Forwarded-For is judged by the service (trusted_proxies)
         )
         return
     uvicorn.run(
@@ -56,6 +57,7 @@ def serve(settings: Settings, host: str | None, port: int | None, workers: int) 
         port=port,
         log_level=settings.log_level.lower(),
         log_config=None,  # uvicorn's loggers go through ours, which masks secrets
+        proxy_headers=False,  # X-Forwarded-For is judged by the service (trusted_proxies)
     )
 
 

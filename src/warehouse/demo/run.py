@@ -78,7 +78,11 @@ def run_demo(
     worker = IngestWorker(service, client_id="demo-ingest")
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(service=service), host="127.0.0.1", port=api_port, log_level="warning"
+            create_app(service=service),
+            host="127.0.0.1",
+            port=api_port,
+            log_level="warning",
+            proxy_headers=False,
         )
     )
     scanners: dict[str, VirtualScanner] = {}
