@@ -471,7 +471,8 @@ def test_forwarded_for_from_an_untrusted_peer_gets_no_fresh_login_budget(tmp_pat
                 urllib.request.urlopen(f"{base}/healthz", timeout=1).close()
                 break
             except OSError:
-                assert proc.poll() is None and time.monotonic() < deadline, "serve did not start"
+                assert proc.poll() is None, "serve stopped"
+                assert time.monotonic() < deadline, "serve did not start"
                 time.sleep(0.1)
         statuses = []
         for n in range(6):

@@ -6,12 +6,15 @@ agent and ingest worker."""
 
 from __future__ import annotations
 
+import grp
 import shutil
 import socket
 import ssl
 import subprocess
+import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -56,7 +59,7 @@ class AclBroker:
             f"password_file {files / 'passwd'}",
             f"acl_file {files / 'acl'}",
             "persistence false",
-            "user root",  # as root, mosquitto would read its files as user mosquitto (0600: ours)
+            "user mosquitto",  # as Debian runs it: the files are read after dropping to it
             f"listener {self.port} 127.0.0.1",
         ]
         if tls:
@@ -163,7 +166,21 @@ def export(database_url: str, directory: Path) -> None:
         ],
     )
     assert result.exit_code == 0, result.output
-    assert (directory / "passwd").stat().st_mode & 0o077 == 0  # secrets: owner only
+    for name in ("passwd", "acl"):  # secrets: the owner writes, the broker's group reads
+        stat = (directory / name).stat()
+        assert (stat.st_mode & 0o777, grp.getgrgid(stat.st_gid).gr_name) == (0o640, "mosquitto")
+
+
+@pytest.fixture
+def broker_dir() -> Iterator[Path]:
+    """A directory the mosquitto user can reach (pytest's own temporary directories are its
+    owner's only): the broker's config, files and certificates."""
+    path = Path(tempfile.mkdtemp(prefix="warehouse-broker-"))
+    path.chmod(0o755)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture
@@ -176,14 +193,14 @@ def t(agent: str, channel: contracts.Channel) -> str:
 
 
 def test_each_agent_keeps_to_its_own_topics(
-    seeded: Service, tmp_path: Path, mosquitto_binary: None
+    seeded: Service, broker_dir: Path, mosquitto_binary: None
 ) -> None:
     passwords = register(seeded, "agent-a", "agent-b", "agent-c")
     devices.revoke_device(seeded.uow, "agent-c", "test", NOW)
-    export(seeded.settings.database_url, tmp_path / "acl")
-    acl = (tmp_path / "acl" / "acl").read_text()
+    export(seeded.settings.database_url, broker_dir / "acl")
+    acl = (broker_dir / "acl" / "acl").read_text()
     assert "agent-c" not in acl
-    broker = AclBroker(tmp_path, tmp_path / "acl")
+    broker = AclBroker(broker_dir, broker_dir / "acl")
     clients: list[Client] = []
 
     def client(user: str | None, password: str | None) -> Client:
@@ -236,17 +253,17 @@ def test_each_agent_keeps_to_its_own_topics(
 
 
 @pytest.fixture
-def tls_files(tmp_path: Path) -> dict[str, Path]:
+def tls_files(broker_dir: Path) -> dict[str, Path]:
     trustme = pytest.importorskip("trustme")
     ca = trustme.CA()
     server = ca.issue_cert("127.0.0.1", "localhost")
     agent = ca.issue_cert("agent-a")
     files = {
-        "ca": tmp_path / "ca.crt",
-        "server_cert": tmp_path / "server.crt",
-        "server_key": tmp_path / "server.key",
-        "agent_cert": tmp_path / "agent.crt",
-        "agent_key": tmp_path / "agent.key",
+        "ca": broker_dir / "ca.crt",
+        "server_cert": broker_dir / "server.crt",
+        "server_key": broker_dir / "server.key",
+        "agent_cert": broker_dir / "agent.crt",
+        "agent_key": broker_dir / "agent.key",
     }
     ca.cert_pem.write_to_path(files["ca"])
     server.private_key_pem.write_to_path(files["server_key"])
@@ -257,13 +274,17 @@ def tls_files(tmp_path: Path) -> dict[str, Path]:
 
 
 def test_over_tls_the_agent_and_the_ingest_worker_work_and_strangers_do_not(
-    seeded: Service, tmp_path: Path, mosquitto_binary: None, tls_files: dict[str, Path]
+    seeded: Service,
+    tmp_path: Path,
+    broker_dir: Path,
+    mosquitto_binary: None,
+    tls_files: dict[str, Path],
 ) -> None:
     passwords = register(seeded, "agent-a")
-    export(seeded.settings.database_url, tmp_path / "acl")
+    export(seeded.settings.database_url, broker_dir / "acl")
     broker = AclBroker(
-        tmp_path,
-        tmp_path / "acl",
+        broker_dir,
+        broker_dir / "acl",
         tls={
             "cafile": tls_files["ca"],
             "certfile": tls_files["server_cert"],

@@ -301,9 +301,20 @@ def mqtt() -> None:
     help="A file holding the ingest workers' MQTT password (default: the password in "
     "WAREHOUSE_MQTT_URL).",
 )
+@click.option(
+    "--group",
+    default="mosquitto",
+    show_default=True,
+    help="The broker's group: the files are written readable by it (0640), since Mosquitto "
+    "reads them after dropping to its own user. '' keeps them readable by their owner only.",
+)
 @click.pass_obj
 def mqtt_export_acl(
-    settings: Settings, directory: Path, service_user: str, service_password_file: Path | None
+    settings: Settings,
+    directory: Path,
+    service_user: str,
+    service_password_file: Path | None,
+    group: str,
 ) -> None:
     """Write DIRECTORY/passwd (mosquitto_passwd's format) and DIRECTORY/acl for Mosquitto:
     each registered agent may publish only its own events and status and read only its own
@@ -326,7 +337,10 @@ def mqtt_export_acl(
     with _service(settings) as service:
         found = [d for d in registry.list_devices(service.uow) if d.revoked_at is None]
         service_hash = service.credentials.mosquitto_hash(service_password)
-    directory.mkdir(parents=True, exist_ok=True)
+    gid = _group_id(group)
+    if not directory.exists():
+        directory.mkdir(parents=True, mode=0o750 if gid is not None else 0o700)
+        _give(directory, gid, group)
     for name, text in (
         ("passwd", password_file(found, service_user, service_hash)),
         ("acl", acl_file(found, service_user)),
@@ -336,5 +350,39 @@ def mqtt_export_acl(
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as out:
             out.write(text)
+        _give(tmp, gid, group)
+        if gid is not None:
+            tmp.chmod(0o640)
         tmp.replace(path)
-    click.echo(f"{directory}/passwd and {directory}/acl: {len(found)} agents and {service_user}")
+    readable = f", readable by group {group}" if gid is not None else ""
+    click.echo(
+        f"{directory}/passwd and {directory}/acl: {len(found)} agents and {service_user}{readable}"
+    )
+
+
+def _group_id(group: str) -> int | None:
+    """The broker group's id (None for ''), or a one-line error naming the option."""
+    import grp
+
+    if not group:
+        return None
+    try:
+        return grp.getgrnam(group).gr_gid
+    except KeyError:
+        raise click.UsageError(
+            f"there is no group {group!r} here: give the broker's group with --group "
+            "(Debian's mosquitto runs as mosquitto), or --group '' for files only their owner "
+            "reads",
+        ) from None
+
+
+def _give(path: Path, gid: int | None, group: str) -> None:
+    """Hand ``path`` to the broker's group (its owner stays)."""
+    if gid is None:
+        return
+    try:
+        os.chown(path, -1, gid)
+    except PermissionError:
+        raise click.ClickException(
+            f"cannot give {path} to group {group}: run this as root or as a member of {group}"
+        ) from None
