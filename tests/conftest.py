@@ -11,6 +11,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 import uuid
@@ -305,3 +306,15 @@ class LiveApi:
 def live_api(seeded: Service) -> Iterator[LiveApi]:
     with LiveApi(seeded) as api:
         yield api
+
+
+@pytest.fixture
+def broker_dir() -> Iterator[Path]:
+    """A directory the mosquitto user can reach (pytest's own temporary directories are its
+    owner's only): the broker's config, files and certificates."""
+    path = Path(tempfile.mkdtemp(prefix="warehouse-broker-"))
+    path.chmod(0o755)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)

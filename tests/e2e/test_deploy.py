@@ -213,10 +213,11 @@ def test_nginx_accepts_the_proxy_config(tmp_path: Path, tls_files: dict[str, Pat
 
 @pytest.mark.mosquitto
 def test_mosquitto_with_the_shipped_config_takes_an_agent_and_refuses_strangers(
-    seeded: Service, tmp_path: Path, tls_files: dict[str, Path]
+    seeded: Service, broker_dir: Path, tls_files: dict[str, Path]
 ) -> None:
+    tmp_path = broker_dir  # the broker runs as the mosquitto user, as Debian's does
     mosquitto = tool("mosquitto", "/usr/sbin/mosquitto")
-    passwords = register(seeded, "wh1-dock-1")
+    passwords = register(seeded, "wh1-dock-1", "wh1-dock-2")
     export(seeded.settings.database_url, tmp_path / "acl")
     local, agents = free_port(), free_port()
     conf = (SERVER / "mosquitto/warehouse.conf").read_text()
@@ -232,8 +233,7 @@ def test_mosquitto_with_the_shipped_config_takes_an_agent_and_refuses_strangers(
     ):
         assert str(shipped) in conf, shipped
         conf = conf.replace(str(shipped), str(here))
-    # as root, mosquitto would drop to its own user and not read the test's 0600 files
-    (tmp_path / "mosquitto.conf").write_text(conf + "user root\n")
+    (tmp_path / "mosquitto.conf").write_text(conf + "user mosquitto\n")
     log = (tmp_path / "mosquitto.log").open("w")
     proc = subprocess.Popen(
         [mosquitto, "-c", str(tmp_path / "mosquitto.conf")], stdout=log, stderr=subprocess.STDOUT
@@ -255,6 +255,22 @@ def test_mosquitto_with_the_shipped_config_takes_an_agent_and_refuses_strangers(
         assert not client(agents, "wh1-dock-1", passwords["wh1-dock-1"], False).connect()  # no TLS
         assert client(local, INGEST_USER, INGEST_PASSWORD, False).connect()
         assert not client(local, None, None, False).connect()
+        # an agent cannot knock another off by taking its client id: on the agents' listener
+        # the client id is the username
+        victim = Client(agents, "wh1-dock-2", passwords["wh1-dock-2"], ca, "edge-WH1-wh1-dock-2")
+        clients.append(victim)
+        assert victim.connect()
+        thief = Client(agents, "wh1-dock-1", passwords["wh1-dock-1"], ca, "edge-WH1-wh1-dock-2")
+        clients.append(thief)
+        assert thief.connect()
+        assert not victim.disconnected.wait(2)
+        # while on the local listener the ingest workers keep their own ids (a shared group)
+        first = Client(local, INGEST_USER, INGEST_PASSWORD, None, "ingest-a")
+        second = Client(local, INGEST_USER, INGEST_PASSWORD, None, "ingest-b")
+        clients += [first, second]
+        assert first.connect()
+        assert second.connect()
+        assert not first.disconnected.wait(1)
     finally:
         for made in clients:
             made.close()

@@ -11,10 +11,8 @@ import shutil
 import socket
 import ssl
 import subprocess
-import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -92,9 +90,16 @@ class Client:
     """A paho client that records what it receives and how its requests were answered."""
 
     def __init__(
-        self, port: int, user: str | None, password: str | None, tls: ssl.SSLContext | None = None
+        self,
+        port: int,
+        user: str | None,
+        password: str | None,
+        tls: ssl.SSLContext | None = None,
+        client_id: str = "",
     ) -> None:
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5
+        )
         if user:
             self.client.username_pw_set(user, password)
         if tls:
@@ -107,6 +112,8 @@ class Client:
         self.client.on_connect = self._on_connect
         self.client.on_message = lambda _c, _u, m: self.received.append((m.topic, m.payload))
         self.client.on_subscribe = self._on_subscribe
+        self.disconnected = threading.Event()  # set when the broker ends the connection
+        self.client.on_disconnect = lambda *_: self.disconnected.set()
         self.port = port
 
     def _on_connect(self, _c: Any, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
@@ -169,18 +176,6 @@ def export(database_url: str, directory: Path) -> None:
     for name in ("passwd", "acl"):  # secrets: the owner writes, the broker's group reads
         stat = (directory / name).stat()
         assert (stat.st_mode & 0o777, grp.getgrgid(stat.st_gid).gr_name) == (0o640, "mosquitto")
-
-
-@pytest.fixture
-def broker_dir() -> Iterator[Path]:
-    """A directory the mosquitto user can reach (pytest's own temporary directories are its
-    owner's only): the broker's config, files and certificates."""
-    path = Path(tempfile.mkdtemp(prefix="warehouse-broker-"))
-    path.chmod(0o755)
-    try:
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture
