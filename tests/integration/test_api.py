@@ -54,6 +54,23 @@ def test_product_crud_and_code_rules(api: TestClient) -> None:
     assert api.get(f"{API}/products/NEW-1").status_code == 404
 
 
+def test_a_product_search_takes_wildcards_as_the_characters_they_are(api: TestClient) -> None:
+    def found(q: str) -> list[str]:
+        answer = api.get(f"{API}/products", params={"q": q, "limit": 100})
+        assert answer.status_code == 200, answer.text
+        return [p["sku"] for p in answer.json()["items"]]
+
+    assert found("%") == []
+    assert found("_") == []
+    assert found("\\") == []
+    body = {"sku": "PROMO_1", "name": "Coffee 20% off"}
+    assert api.post(f"{API}/products", json=body).status_code == 201
+    assert found("%") == ["PROMO_1"]
+    assert found("_") == ["PROMO_1"]
+    assert found("O_1") == ["PROMO_1"]
+    assert found("20% OFF") == ["PROMO_1"]  # still a fragment of the name, in any case
+
+
 def test_products_page_with_a_cursor(api: TestClient) -> None:
     seen, cursor = [], None
     while True:

@@ -37,10 +37,13 @@ def list_products(
 ) -> Page:
     """Products by SKU, optionally filtered by a name or SKU fragment."""
     query = select(P).order_by(P.c.sku).limit(limit + 1)
-    if search:
-        pattern = f"%{search.lower()}%"
+    if search:  # a fragment, its % and _ as themselves (escaped), in any case
+        fragment = search.lower()
         query = query.where(
-            or_(func.lower(P.c.sku).like(pattern), func.lower(P.c.name).like(pattern))
+            or_(
+                func.lower(P.c.sku).contains(fragment, autoescape=True),
+                func.lower(P.c.name).contains(fragment, autoescape=True),
+            )
         )
     if active is not None:
         query = query.where(P.c.active == active)
