@@ -267,6 +267,49 @@ def test_every_tds_header_has_a_name_and_gs1_means_a_gs1_key() -> None:
     assert not decode_epc("E2801160600002054CC2096F").is_gs1
 
 
+def test_non_gs1_schemes_say_their_own_fields_and_never_a_company_prefix() -> None:
+    dod = decode_epc("2F02032533139342DFDC1C35")
+    assert (dod.scheme, dod.is_gs1, dod.company_prefix, dod.gs1_key) == (
+        "usdod-96",
+        False,
+        None,
+        None,
+    )
+    assert (dod.cage, dod.serial) == ("2S194", "12345678901")
+    adi = decode_epc("3B020C93C79D31CB3D35071023C71C33E400")
+    assert (adi.scheme, adi.company_prefix) == ("adi-var", None)
+    assert (adi.cage, adi.part_number, adi.serial) == ("2S194", "12345A1", "#11039")
+    gid = decode_epc("350000000A0000010000000C")
+    assert (gid.company_prefix, gid.manager_number, gid.object_class, gid.serial) == (
+        None,
+        "0",
+        "10485760",
+        "4294967308",
+    )
+    # their identity URIs decode to the same fields
+    assert decode_epc_uri("urn:epc:id:usdod:2S194.12345678901").cage == "2S194"
+    assert decode_epc_uri("urn:epc:id:adi:2S194.12345A1.%2311039").part_number == "12345A1"
+
+
+def test_epc_urns_decode_wherever_hex_does() -> None:
+    """A tag URI names the binary exactly (scheme and filter): it decodes to the hex a reader
+    reports. A pure identity URI names the thing, not its encoding: no hex, the same identity."""
+    hex_epc = "3074257BF7194E4000001A85"
+    from_tag = decode_epc("urn:epc:tag:sgtin-96:3.0614141.812345.6789")
+    assert from_tag == decode_epc(hex_epc)
+    pure = decode_epc("urn:epc:id:sgtin:0614141.812345.6789")
+    assert (pure.hex, pure.uri, pure.gtin, pure.serial) == (
+        "",
+        "urn:epc:id:sgtin:0614141.812345.6789",
+        "80614141123458",
+        "6789",
+    )
+    assert decode_epc("URN:EPC:ID:SGTIN:0614141.812345.6789").uri == pure.uri
+    with pytest.raises(DecodeError) as caught:
+        decode_epc("urn:epc:tag:sgtin-96:9.0614141.812345.6789")
+    assert caught.value.reason == "invalid_epc_uri"
+
+
 @pytest.mark.parametrize(
     ("hex_epc", "expected"),
     [

@@ -13,14 +13,20 @@ from __future__ import annotations
 
 import functools
 import re
+import sys
 from dataclasses import dataclass
 from urllib.parse import unquote
 
 from biip import ParseError
 from biip.gs1_digital_link_uris import GS1DigitalLinkURI
 from biip.gs1_messages import GS1Message
-from epcpy import ConvertException, hex_to_tag_encodable  # type: ignore[attr-defined]
+from epcpy import (  # type: ignore[attr-defined]
+    ConvertException,
+    hex_to_tag_encodable,
+    tag_uri_to_tag_encodable,
+)
 from epcpy.epc_schemes import (  # type: ignore[attr-defined]
+    ADI,
     CPI,
     GDTI,
     GIAI,
@@ -32,6 +38,7 @@ from epcpy.epc_schemes import (  # type: ignore[attr-defined]
     SGLN,
     SGTIN,
     SSCC,
+    USDOD,
 )
 
 from warehouse_drivers.decoding.results import DecodeError
@@ -78,7 +85,11 @@ _URI_CLASSES = {
     "cpi": CPI,
     "sgcn": SGCN,
     "gid": GID,
+    "usdod": USDOD,
+    "adi": ADI,
 }
+#: Pure identity URI kinds whose identity is not a GS1 key: no company prefix.
+_NOT_GS1_KINDS = frozenset({"usdod", "gid", "adi"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +110,10 @@ class DecodedEpc:
     gln_extension: str | None = None
     grai: str | None = None
     giai: str | None = None
+    cage: str | None = None  # US DoD and ADI: the CAGE code or DoDAAC
+    part_number: str | None = None  # ADI: the original part number
+    manager_number: str | None = None  # GID: the general manager number
+    object_class: str | None = None  # GID
 
     @property
     def is_gs1(self) -> bool:
@@ -119,8 +134,18 @@ class DecodedEpc:
 
 @functools.lru_cache(maxsize=65536)
 def decode_epc(value: str) -> DecodedEpc:
-    """Decode an EPC given as hex (as readers report it); raise DecodeError with a reason."""
-    text = value.strip().removeprefix("0x").removeprefix("0X")
+    """Decode an EPC given as hex (as readers report it), as a tag URI
+    (``urn:epc:tag:sgtin-96:3.0614141.812345.6789``, which names the same binary) or as a pure
+    identity URI (``urn:epc:id:sgtin:0614141.812345.6789``, which names the thing and no binary:
+    its ``hex`` is empty); raise DecodeError with a reason."""
+    text = value.strip()
+    lowered = text[:12].lower()
+    if lowered.startswith("urn:epc:tag:"):
+        return decode_epc_tag_uri(text)
+    if lowered.startswith("urn:epc:id:"):
+        kind, _, identity = text[11:].partition(":")  # the URN's words are case-insensitive
+        return decode_epc_uri(f"urn:epc:id:{kind.lower()}:{identity}")
+    text = text.removeprefix("0x").removeprefix("0X")
     if not text or not _HEX.match(text):
         raise DecodeError("not_hex", f"EPC {value!r} is not hexadecimal")
     if len(text) % 4:
@@ -158,36 +183,57 @@ def decode_epc_uri(uri: str) -> DecodedEpc:
     return _described(hex_value.upper(), scheme, str(epc.epc_uri), epc, None)
 
 
+@functools.lru_cache(maxsize=8192)
+def decode_epc_tag_uri(uri: str) -> DecodedEpc:
+    """Decode an EPC tag URI: its scheme and filter value give the exact binary, which decodes
+    as the hex a reader would report."""
+    match = re.fullmatch(r"urn:epc:tag:([a-z]+)-([a-z0-9]+):(?:([0-7])\.)?(.+)", uri, re.IGNORECASE)
+    if match is None:
+        raise DecodeError("invalid_epc_uri", f"{uri!r} is not a urn:epc:tag: URI")
+    kind, size, filter_value, identity = match.groups()
+    scheme = f"{kind.lower()}-{size.lower()}"
+    tagged = f"urn:epc:tag:{scheme}:{filter_value + '.' if filter_value else ''}{identity}"
+    try:
+        epc = tag_uri_to_tag_encodable(tagged)
+        coding = type(epc).BinaryCodingScheme(scheme)
+        filters = getattr(
+            sys.modules[type(epc).__module__], f"{type(epc).__name__}FilterValue", None
+        )
+        if filters is None:
+            hex_value = epc.hex(binary_coding_scheme=coding)
+        elif filter_value is None:
+            raise DecodeError("invalid_epc_uri", f"{uri!r} has no filter value")
+        else:
+            hex_value = epc.hex(binary_coding_scheme=coding, filter_value=filters(filter_value))
+    except (ConvertException, ValueError, IndexError, KeyError, TypeError) as exc:
+        raise DecodeError("invalid_epc_uri", f"{uri!r}: {exc}") from exc
+    return decode_epc(str(hex_value))
+
+
 def _described(
     hex_value: str, scheme: str, uri: str, epc: object, filter_value: int | None
 ) -> DecodedEpc:
     kind, _, identity = uri.removeprefix("urn:epc:id:").partition(":")
-    parts = identity.split(".")
-    company_prefix = parts[0] if kind not in ("gid",) else None
+    parts = [unquote(p) for p in identity.split(".")]
+    if kind in _NOT_GS1_KINDS:
+        return _not_gs1(hex_value, scheme, uri, kind, parts, filter_value)
     key = _call(epc, "gs1_key")
     gtin = serial = gln = gln_extension = None
     if kind == "sgtin":
         gtin = str(_call(epc, "gtin"))
-        serial = unquote(parts[-1])
+        serial = parts[-1]
     elif kind == "sgln":
         gln = key
-        extension = unquote(parts[-1])
-        gln_extension = extension if extension != "0" else None
+        gln_extension = parts[-1] if parts[-1] != "0" else None
     return DecodedEpc(
         hex_value,
         scheme,
         uri,
         gtin=gtin,
         serial=serial,
-        tag_uri=(
-            f"urn:epc:tag:{scheme}:{filter_value}.{identity}"
-            if filter_value is not None
-            else f"urn:epc:tag:{scheme}:{identity}"
-            if "-" in scheme
-            else None
-        ),
+        tag_uri=_tag_uri(scheme, filter_value, uri),
         filter_value=filter_value,
-        company_prefix=company_prefix,
+        company_prefix=parts[0],
         gs1_key=key,
         sscc=key if kind == "sscc" else None,
         gln=gln,
@@ -195,6 +241,34 @@ def _described(
         grai=key if kind == "grai" else None,
         giai=key if kind == "giai" else None,
     )
+
+
+def _not_gs1(
+    hex_value: str, scheme: str, uri: str, kind: str, parts: list[str], filter_value: int | None
+) -> DecodedEpc:
+    """A US DoD, ADI or GID tag: its own fields; no GS1 key, no company prefix."""
+    fields: dict[str, str | None] = {"serial": parts[-1]}
+    if kind in ("usdod", "adi"):
+        fields["cage"] = parts[0]
+    if kind == "adi":
+        fields["part_number"] = parts[1] or None
+    if kind == "gid":
+        fields["manager_number"], fields["object_class"] = parts[0], parts[1]
+    return DecodedEpc(
+        hex_value,
+        scheme,
+        uri,
+        tag_uri=_tag_uri(scheme, filter_value, uri),
+        filter_value=filter_value,
+        **fields,
+    )
+
+
+def _tag_uri(scheme: str, filter_value: int | None, uri: str) -> str | None:
+    identity = uri.removeprefix("urn:epc:id:").partition(":")[2]
+    if filter_value is not None:
+        return f"urn:epc:tag:{scheme}:{filter_value}.{identity}"
+    return f"urn:epc:tag:{scheme}:{identity}" if "-" in scheme else None
 
 
 def _call(epc: object, name: str) -> str | None:
