@@ -354,10 +354,87 @@ def test_a_sweep_is_recorded_with_missing_and_unexpected_tags(seeded: Service) -
     assert [tuple(r) for r in found] == [
         ("unexpected_tag", "WH1-A-01", 2),
         ("missing_tag", "WH1-DOCK-2", 1),
+        ("unknown_tag", "WH1-A-01", 1),  # the raw tag is no unit and names no product
     ]
     run(seeded, observation_payload(5, "WH1-DOCK-2", snapshot=[]))  # the same again
     with seeded.engine.connect() as conn:
-        assert conn.execute(select(func.count()).select_from(x)).scalar_one() == 2  # still open
+        assert conn.execute(select(func.count()).select_from(x)).scalar_one() == 3  # still open
+
+
+def units_by_serial(service: Service) -> dict[str | None, tuple[str | None, str]]:
+    u, loc = stock_tables.serial_units, stock_tables.locations
+    with service.engine.connect() as conn:
+        rows = conn.execute(
+            select(u.c.serial, u.c.epc, loc.c.code).join(loc, loc.c.id == u.c.location_id)
+        ).all()
+    return {r.serial: (r.epc, r.code) for r in rows}
+
+
+def floor_exceptions(service: Service) -> list[tuple[str, str | None, Decimal | None]]:
+    x = exceptions_tables.floor_exceptions
+    with service.engine.connect() as conn:
+        rows = conn.execute(select(x.c.kind, x.c.location, x.c.qty).order_by(x.c.id)).all()
+    return [tuple(r) for r in rows]  # type: ignore[misc]
+
+
+def test_rfid_urns_are_taken_wherever_hex_is(seeded: Service) -> None:
+    pure = "urn:epc:id:sgtin:5901230.000125.4711"  # HDP-BT 4711, as the contract's example
+    tagged = "urn:epc:tag:sgtin-96:1.5901230.000125.4712"  # the very binary of TAGS[0x68]
+    run(seeded, observation_payload(1, "WH1-DOCK-2", arrivals=[pure, tagged]))
+    assert units_by_serial(seeded) == {
+        "4711": (None, "WH1-DOCK-2"),  # a pure identity names no binary
+        "4712": (TAGS[0x68], "WH1-DOCK-2"),
+    }
+    # a reader's hex of the first is the same unit, which learns its tag
+    run(seeded, observation_payload(2, "WH1-DOCK-2", arrivals=[TAGS[0x67]]))
+    assert units_by_serial(seeded)["4711"] == (TAGS[0x67], "WH1-DOCK-2")
+    # a sweep in pure identities sees both units where they are
+    run(seeded, observation_payload(3, "WH1-DOCK-2", snapshot=[pure, tagged.upper()]))
+    s = stock_tables.rfid_sweeps
+    with seeded.engine.connect() as conn:
+        sweep = conn.execute(select(s.c.expected, s.c.observed, s.c.missing, s.c.unexpected)).one()
+    assert (
+        sweep.expected,
+        sweep.observed,
+        json.loads(sweep.missing),
+        json.loads(sweep.unexpected),
+    ) == (
+        2,
+        2,
+        [],
+        [],
+    )
+    assert floor_exceptions(seeded) == []
+
+
+def test_a_tag_that_matches_nothing_is_an_unknown_tag_exception(seeded: Service) -> None:
+    unknown = "urn:epc:id:sgtin:4012345.066666.1"  # a GTIN no product has
+    result = run(
+        seeded,
+        observation_payload(1, "WH1-DOCK-2", arrivals=[unknown, RAW_TAG]),
+        observation_payload(2, "WH1-DOCK-2", arrivals=[RAW_TAG]),  # one question per location
+    )
+    assert result.rejected == 0
+    assert floor_exceptions(seeded) == [("unknown_tag", "WH1-DOCK-2", Decimal(2))]
+    assert units_by_serial(seeded) == {}
+
+
+def test_a_unit_rfid_sees_elsewhere_than_the_ledger_put_it_is_an_exception(
+    seeded: Service,
+) -> None:
+    movement = movement_payload(
+        SITE, AGENT, 1, code=None, epc=TAGS[0x67], lot=None, to_location="WH1-DOCK-1"
+    )
+    run(seeded, movement)  # the ledger puts HDP-BT 4711 at WH1-DOCK-1
+    run(seeded, observation_payload(2, "WH1-DOCK-1", arrivals=[TAGS[0x67], TAGS[0x68]]))
+    assert floor_exceptions(seeded) == []  # where the ledger says, and one the ledger never had
+    run(seeded, observation_payload(3, "WH1-A-01", arrivals=[TAGS[0x67], TAGS[0x68]]))
+    assert units_by_serial(seeded)["4711"] == (TAGS[0x67], "WH1-A-01")  # RFID says where it is
+    assert floor_exceptions(seeded) == [("unexpected_tag", "WH1-A-01", Decimal(1))]
+    x = exceptions_tables.floor_exceptions
+    with seeded.engine.connect() as conn:
+        detail = conn.execute(select(x.c.detail)).scalar_one()
+    assert "WH1-DOCK-1" in detail
 
 
 def test_an_observation_of_an_unknown_location_is_rejected(seeded: Service) -> None:

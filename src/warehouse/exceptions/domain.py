@@ -22,7 +22,8 @@ class ExceptionKind(StrEnum):
     WRONG_LOCATION = "wrong_location"
     WRONG_LOT = "wrong_lot"
     MISSING_TAG = "missing_tag"  # an RFID sweep did not see a unit the ledger places there
-    UNEXPECTED_TAG = "unexpected_tag"  # a sweep saw a unit the ledger places elsewhere
+    UNEXPECTED_TAG = "unexpected_tag"  # RFID saw a unit the ledger places elsewhere
+    UNKNOWN_TAG = "unknown_tag"  # RFID saw a tag that is no unit and names no product
     TRANSFER_DISCREPANCY = "transfer_discrepancy"  # arrived other than it was shipped
     SEQUENCE_GAP = "sequence_gap"  # an agent's events missing (see GET /agents)
     PRICE_MISMATCH = "price_mismatch"  # a register charged other than the service's prices
@@ -56,6 +57,7 @@ SUGGESTIONS: dict[ExceptionKind, tuple[Resolution, ...]] = {
     ExceptionKind.WRONG_LOT: (Resolution.DISMISS,),
     ExceptionKind.MISSING_TAG: (Resolution.ADJUST, *_ANY),
     ExceptionKind.UNEXPECTED_TAG: (Resolution.ACCEPT, Resolution.DISMISS),
+    ExceptionKind.UNKNOWN_TAG: (Resolution.DISMISS,),
     ExceptionKind.TRANSFER_DISCREPANCY: (Resolution.ACCEPT, Resolution.DISMISS),
     ExceptionKind.SEQUENCE_GAP: (Resolution.ACCEPT, Resolution.DISMISS),
     ExceptionKind.PRICE_MISMATCH: (Resolution.ACCEPT, Resolution.DISMISS),

@@ -260,13 +260,15 @@ def count_sweeps(
         per: Counter[tuple[int, str]] = Counter()
         for epc in observation.snapshot:
             parsed = catalog.epc_parser(epc) if catalog.epc_parser else None
-            unit = uow.units.by_epc(parsed.hex if parsed else epc.upper())
+            binary = parsed.hex if parsed else epc.upper()  # a pure identity URN has none
+            unit = uow.units.by_epc(binary) if binary else None
+            product = catalog.by_gtin(uow, parsed.gtin) if parsed and parsed.gtin else None
+            if unit is None and product is not None and product.id is not None and parsed:
+                unit = uow.units.find(product.id, parsed.serial, None) if parsed.serial else None
             if unit is not None:
                 per[(unit.product_id, unit.lot)] += 1
-            elif parsed is not None and parsed.gtin:
-                product = catalog.by_gtin(uow, parsed.gtin)
-                if product is not None and product.id is not None:
-                    per[(product.id, "")] += 1
+            elif product is not None and product.id is not None:
+                per[(product.id, "")] += 1
         for session_id, _ in sessions:
             for (product_id, lot), n in per.items():
                 uow.counts.set_counted(

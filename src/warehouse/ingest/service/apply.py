@@ -15,7 +15,7 @@ from warehouse.ingest.service import observations
 from warehouse.ingest.service.batch import Batch, Poisoned
 from warehouse.ingest.service.commands import AgentStatus, IngestResult, Item, UndecodableEvent
 from warehouse.ingest.service.ports import IngestUnitOfWork, Rejection, SeqReport
-from warehouse.ingest.service.rejections import of_sweeps
+from warehouse.ingest.service.rejections import of_sweeps, of_tags
 from warehouse.orders.service import dispatch, picking
 from warehouse.pos.service import floor_sales
 from warehouse.stock.domain.model import Movement
@@ -59,8 +59,8 @@ def ingest_batch(
         rejections += batch.new_conflicts(uow)
         movements = _post(uow, catalog, batch, claimed, movements, rejections, result)
         observed = [(e, loc) for e, loc in batch.observations if e.event_id in claimed]
-        swept = observations.observe_all(uow, catalog, observed, now)
-        uow.exceptions.add(of_sweeps(uow, swept), now)
+        seen = observations.observe_all(uow, catalog, observed, now)
+        uow.exceptions.add(of_sweeps(uow, seen.sweeps) + of_tags(uow, seen), now)
         counts.count_sweeps(uow, catalog, [(e, loc.id or 0, loc.code) for e, loc in observed])
         for event in batch.heartbeats:
             if event.event_id in claimed and event.heartbeat is not None:

@@ -1,4 +1,4 @@
-"""Rejected events and RFID sweeps as exceptions for the queue."""
+"""Rejected events and what RFID saw that does not fit, as exceptions for the queue."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from decimal import Decimal
 from warehouse.exceptions.domain import SUGGESTIONS, ExceptionKind
 from warehouse.exceptions.service.ports import NewException
 from warehouse.floor.events import FloorEvent
+from warehouse.ingest.service.observations import Observed
 from warehouse.ingest.service.ports import IngestUnitOfWork, Rejection
 from warehouse.stock.domain.model import Location
 from warehouse.stock.service.ports import Sweep
@@ -78,3 +79,55 @@ def of_sweeps(
             )
         )
     return out
+
+
+def of_tags(uow: IngestUnitOfWork, observed: Observed) -> list[NewException]:
+    """Tags that match nothing (``unknown_tag``) and units seen where the ledger does not put
+    them (``unexpected_tag``): one exception of each kind per location, unless one is open
+    there already (a portal reads the same tags again and again)."""
+    wanted: list[tuple[ExceptionKind, FloorEvent, Location, list[str]]] = [
+        (ExceptionKind.UNKNOWN_TAG, event, location, tags)
+        for event, location, tags in observed.unknown
+    ]
+    places: dict[int, str] = {}
+    for event, location, seen in observed.elsewhere:
+        for _, ledger in seen:
+            if ledger not in places:
+                place = uow.locations.by_id(ledger)
+                places[ledger] = place.code if place is not None else str(ledger)
+        shown = [f"{tag} (the ledger put it at {places[ledger]})" for tag, ledger in seen]
+        wanted.append((ExceptionKind.UNEXPECTED_TAG, event, location, shown))
+    out: list[NewException] = []
+    known: dict[str, set[tuple[str, str, str]]] = {}
+    for kind, event, location, tags in wanted:
+        key = ("", location.code, "")
+        if kind.value not in known:
+            keys = [("", x[2].code, "") for x in wanted if x[0] is kind]
+            known[kind.value] = uow.exceptions.open_keys(kind.value, keys)
+        if key in known[kind.value]:
+            continue
+        known[kind.value].add(key)
+        what = (
+            "are no unit and name no product"
+            if kind is ExceptionKind.UNKNOWN_TAG
+            else "are units the ledger put elsewhere"
+        )
+        out.append(
+            NewException(
+                kind=kind.value,
+                detail=f"RFID at {location.code}: {len(tags)} tags {what}: {_listed(tags)}",
+                suggestions=tuple(r.value for r in SUGGESTIONS[kind]),
+                site=location.site_code,
+                event_id=event.event_id,
+                agent_id=event.agent_id,
+                station=event.station,
+                location=location.code,
+                qty=Decimal(len(tags)),
+                code=tags[0].split(" ")[0],
+            )
+        )
+    return out
+
+
+def _listed(tags: Sequence[str]) -> str:
+    return ", ".join(tags[:5]) + (f" and {len(tags) - 5} more" if len(tags) > 5 else "")

@@ -59,12 +59,12 @@ APPLY = text("""
 
 
 UNITS_FIND = text("""
-    SELECT u.id, u.product_id, u.serial, u.epc, u.location_id, u.lot
+    SELECT u.id, u.product_id, u.serial, u.epc, u.location_id, u.lot, u.ledger_location_id
     FROM serial_units AS u
     JOIN json_to_recordset(CAST(:serials AS json)) AS k(product_id bigint, serial varchar)
       ON u.product_id = k.product_id AND u.serial = k.serial
     UNION
-    SELECT u.id, u.product_id, u.serial, u.epc, u.location_id, u.lot
+    SELECT u.id, u.product_id, u.serial, u.epc, u.location_id, u.lot, u.ledger_location_id
     FROM serial_units AS u
     WHERE u.epc IN (SELECT value FROM json_array_elements_text(CAST(:epcs AS json)))
 """)
@@ -73,18 +73,22 @@ UNITS_FIND = text("""
 UNITS_UPDATE = text("""
     UPDATE serial_units AS u
     SET serial = r.serial, epc = r.epc, lot = r.lot, location_id = r.location_id,
-        updated_at = CAST(:at AS timestamptz)
+        ledger_location_id = r.ledger_location_id, updated_at = CAST(:at AS timestamptz)
     FROM json_to_recordset(CAST(:rows AS json)) AS r(
-        id bigint, serial varchar, epc varchar, lot varchar, location_id bigint)
+        id bigint, serial varchar, epc varchar, lot varchar, location_id bigint,
+        ledger_location_id bigint)
     WHERE u.id = r.id
 """)
 
 
 # a unit another worker inserted meanwhile keeps its row: the next movement of it places it
 UNITS_INSERT = text("""
-    INSERT INTO serial_units (product_id, serial, epc, lot, location_id, updated_at)
-    SELECT r.product_id, r.serial, r.epc, r.lot, r.location_id, CAST(:at AS timestamptz)
+    INSERT INTO serial_units (product_id, serial, epc, lot, location_id, ledger_location_id,
+                              updated_at)
+    SELECT r.product_id, r.serial, r.epc, r.lot, r.location_id, r.ledger_location_id,
+           CAST(:at AS timestamptz)
     FROM json_to_recordset(CAST(:rows AS json)) AS r(
-        product_id bigint, serial varchar, epc varchar, lot varchar, location_id bigint)
+        product_id bigint, serial varchar, epc varchar, lot varchar, location_id bigint,
+        ledger_location_id bigint)
     ON CONFLICT DO NOTHING
 """)

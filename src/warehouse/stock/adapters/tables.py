@@ -120,6 +120,8 @@ serial_units = Table(
     Column("epc", String(128), unique=True),
     Column("lot", String(64), nullable=False),
     Column("location_id", BigInteger, ForeignKey("locations.id"), nullable=False),
+    # where the ledger's movements last put it (location_id also follows RFID): migration 0009
+    Column("ledger_location_id", BigInteger, ForeignKey("locations.id"), nullable=True),
     Column("updated_at", UTCDateTime, nullable=False),
     UniqueConstraint("product_id", "serial"),
 )

@@ -25,7 +25,15 @@ class SqlUnits:
     def _unit(self, row: Row[Any] | None) -> SerialUnit | None:
         if row is None:
             return None
-        return SerialUnit(row.product_id, row.serial, row.epc, row.location_id, row.lot, row.id)
+        return SerialUnit(
+            row.product_id,
+            row.serial,
+            row.epc,
+            row.location_id,
+            row.lot,
+            row.id,
+            row.ledger_location_id,
+        )
 
     def find_many(
         self, serials: Iterable[tuple[int, str]], epcs: Iterable[str]
@@ -69,6 +77,7 @@ class SqlUnits:
                 "epc": unit.epc,
                 "lot": unit.lot,
                 "location_id": unit.location_id,
+                "ledger_location_id": unit.ledger_location_id,
             }
 
         if self.conn.dialect.name == "postgresql":
@@ -88,6 +97,7 @@ class SqlUnits:
                     epc=bindparam("b_epc"),
                     lot=bindparam("b_lot"),
                     location_id=bindparam("b_location"),
+                    ledger_location_id=bindparam("b_ledger"),
                     updated_at=at,
                 ),
                 [
@@ -97,6 +107,7 @@ class SqlUnits:
                         "b_epc": unit.epc,
                         "b_lot": unit.lot,
                         "b_location": unit.location_id,
+                        "b_ledger": unit.ledger_location_id,
                     }
                     for unit in known
                 ],
@@ -133,6 +144,7 @@ class SqlUnits:
             "epc": unit.epc,
             "lot": unit.lot,
             "location_id": unit.location_id,
+            "ledger_location_id": unit.ledger_location_id,
             "updated_at": at,
         }
         unit_id = self.conn.execute(select(u.c.id).where(or_(*conds)).limit(1)).scalar()
@@ -141,13 +153,11 @@ class SqlUnits:
         else:
             self.conn.execute(update(u).where(u.c.id == unit_id).values(**values))
 
-    def epcs_at(self, location_id: int) -> set[str]:
+    def at(self, location_id: int) -> list[SerialUnit]:
+        """The units at ``location_id`` now."""
         u = tables.serial_units
-        return set(
-            self.conn.execute(
-                select(u.c.epc).where(u.c.location_id == location_id, u.c.epc.is_not(None))
-            ).scalars()
-        )
+        rows = self.conn.execute(select(u).where(u.c.location_id == location_id))
+        return [unit for unit in map(self._unit, rows) if unit is not None]
 
 
 class SqlSweeps:

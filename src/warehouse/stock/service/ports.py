@@ -36,6 +36,8 @@ class SerialUnit:
     location_id: int
     lot: str = ""
     id: int | None = None  # None until stored
+    #: where the ledger's movements last put it; ``location_id`` also follows RFID (None: never)
+    ledger_location_id: int | None = None
 
 
 class LocationRepository(Protocol):
@@ -65,7 +67,7 @@ class UnitRepository(Protocol):
         self, serials: Iterable[tuple[int, str]], epcs: Iterable[str]
     ) -> list[SerialUnit]: ...
     def place_many(self, units: Sequence[SerialUnit], at: datetime) -> None: ...
-    def epcs_at(self, location_id: int) -> set[str]: ...
+    def at(self, location_id: int) -> list[SerialUnit]: ...
 
 
 class SweepRepository(Protocol):

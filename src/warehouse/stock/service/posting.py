@@ -56,6 +56,7 @@ def _place_units(uow: StockUnitOfWork, movements: Sequence[Movement], at: dateti
                 epc=movement.epc or (unit.epc if unit else None),
                 location_id=movement.destination.id,
                 lot=movement.lot,
+                ledger_location_id=movement.destination.id,
             ),
             unit,
         )

@@ -123,7 +123,7 @@ class Catalog:
             parsed = self.parser(code)
             if parsed is not None and parsed.sscc:
                 return parsed.sscc
-        if req.epc and req.epc[:2] == "31" and self.epc_parser is not None:  # SSCC-96 header
+        if req.epc and self.epc_parser is not None and _may_be_sscc(req.epc):
             epc = self.epc_parser(req.epc)
             if epc is not None and epc.sscc:
                 return epc.sscc
@@ -163,7 +163,8 @@ class Catalog:
             product = self.cached("C:" + code, lambda: uow.products.by_code([code]))
         if product is None and req.epc:
             raw = decoded.epc.hex if decoded.epc else req.epc.upper()
-            product = self.cached("E:" + raw, lambda: _product_of_epc(uow, raw))
+            if raw:  # (a pure identity URN names no binary to find a unit by)
+                product = self.cached("E:" + raw, lambda: _product_of_epc(uow, raw))
         if product is None:
             shown = req.code or req.gtin or req.epc
             gtin = f" (GTIN {decoded.gtin})" if decoded.gtin and decoded.gtin != shown else ""
@@ -180,6 +181,12 @@ class Decoded:
     epc: ParsedEpc | None
     gtin: str | None
     key: str  # what its product and route are cached by
+
+
+def _may_be_sscc(epc: str) -> bool:
+    """Whether an EPC may be an SSCC (cheap: this runs per receipt): the SSCC-96 header, or an
+    SSCC URN."""
+    return epc[:2] == "31" or epc[:17].lower().startswith(("urn:epc:id:sscc:", "urn:epc:tag:sscc-"))
 
 
 def _product_of_epc(uow: StockUnitOfWork, epc: str) -> Product | None:
@@ -217,7 +224,7 @@ def build_movement(
     ledger.check_quantity(product, req.qty, policy.max_movement_qty)
     lot = req.lot or (parsed.lot if parsed else None) or ""
     serial = req.serial or (parsed.serial if parsed else None)
-    epc = decoded.epc.hex if decoded.epc else (req.epc.upper() if req.epc else None)
+    epc = (decoded.epc.hex or None) if decoded.epc else (req.epc.upper() if req.epc else None)
     if serial is None and decoded.epc is not None:
         serial = decoded.epc.serial  # an SGTIN's serial names the unit as its code would
     return Movement(
