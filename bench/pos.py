@@ -71,7 +71,7 @@ def store(client: httpx2.Client) -> None:
                 json={
                     "site": "ST1",
                     "category": category,
-                    "rate": rate,
+                    "rate_percent": rate,
                     "valid_from": "2020-01-01",
                 },
             )

@@ -38,7 +38,7 @@ def open_store(
                 json={
                     "site": "ST1",
                     "category": category,
-                    "rate": rate,
+                    "rate_percent": rate,
                     "valid_from": "2020-01-01",
                 },
             )

@@ -232,3 +232,17 @@ def test_a_new_price_list_reaches_the_cached_price_book_at_once(seeded: Service)
         assert second["receipt"]["total_minor"] == 399
     finally:
         cached.close()
+
+
+def test_a_tax_rate_is_a_percentage_named_for_it(client: TestClient) -> None:
+    body = {"site": "ST1", "category": "luxury", "valid_from": "2020-01-01"}
+    bare = client.post("/api/v1/pos/tax-rates", json={**body, "rate": "0.20"})
+    assert bare.status_code == 422
+    assert "rate_percent" in bare.text
+    assert "20 for 20 %" in bare.text
+    over = client.post("/api/v1/pos/tax-rates", json={**body, "rate_percent": "120"})
+    assert over.status_code == 422
+    assert over.json()["errors"][0]["field"] == "rate_percent"
+    assert (
+        client.post("/api/v1/pos/tax-rates", json={**body, "rate_percent": "20"}).status_code == 201
+    )

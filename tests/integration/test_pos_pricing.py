@@ -38,7 +38,12 @@ def store(client: TestClient, site: str, case: Case) -> str:
         )
     )
     for category, rate in TAX_RATES.items():
-        body = {"site": site, "category": category, "rate": rate, "valid_from": "2020-01-01"}
+        body = {
+            "site": site,
+            "category": category,
+            "rate_percent": rate,
+            "valid_from": "2020-01-01",
+        }
         ok(client.post("/api/v1/pos/tax-rates", json=body))
     prices = [{k: item[k] for k in ("sku", "unit_price_minor", "tax_category")} for item in ITEMS]
     ok(

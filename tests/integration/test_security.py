@@ -162,7 +162,7 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ("GET", "/api/v1/pos/price-lists"): Sample("/api/v1/pos/price-lists?site=WH1", names_wh1=True),
     ("POST", "/api/v1/pos/tax-rates"): Sample(
         "/api/v1/pos/tax-rates",
-        {"site": "WH1", "category": "zero", "rate": "0", "valid_from": "2020-01-01"},
+        {"site": "WH1", "category": "zero", "rate_percent": "0", "valid_from": "2020-01-01"},
         names_wh1=True,
     ),
     ("POST", "/api/v1/pos/promotions"): Sample(
@@ -269,7 +269,7 @@ def point_of_sale(client: TestClient) -> None:
     for code in ("WH1-REG1", "WH1-REG2"):
         loc = {"code": code, "name": code, "kind": "register", "parent_code": "WH1"}
         assert client.post("/api/v1/locations", json=loc).status_code == 201
-    rate = {"site": "WH1", "category": "standard", "rate": "20", "valid_from": "2020-01-01"}
+    rate = {"site": "WH1", "category": "standard", "rate_percent": "20", "valid_from": "2020-01-01"}
     assert client.post("/api/v1/pos/tax-rates", json=rate).status_code == 201
     prices = [{"sku": "TEA-GRN", "unit_price_minor": 499}]
     listed = {"site": "WH1", "name": "everyday", "currency": "EUR", "prices": prices}

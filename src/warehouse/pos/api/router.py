@@ -97,7 +97,7 @@ def create_tax_rate(body: TaxRateIn, service: ServiceDep, principal: PrincipalDe
         service.uow(),
         body.site,
         body.category,
-        body.rate,
+        body.rate_percent,
         body.valid_from,
         body.valid_to,
         principal.actor,

@@ -6,7 +6,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from warehouse.core.api.params import Code, Ref, Text64, Text200
 
@@ -63,21 +64,39 @@ class PriceListIn(_In):
 
 
 class TaxRateIn(_In):
+    """A tax rate in percent: ``20`` is 20 %, ``7.5`` is 7.5 % (not a fraction: ``0.2`` would be
+    a fifth of a per cent)."""
+
     model_config = ConfigDict(
         extra="forbid",
         populate_by_name=True,
         json_schema_extra={
             "examples": [
-                {"site": "ST1", "category": "reduced", "rate": "7", "valid_from": "2026-01-01"}
+                {
+                    "site": "ST1",
+                    "category": "reduced",
+                    "rate_percent": "7",
+                    "valid_from": "2026-01-01",
+                }
             ]
         },
     )
 
     site: Code
     category: Category
-    rate: Percent
+    rate_percent: Annotated[Percent, Field(description="Percent, 0 to 100: 20 for 20 %")]
     valid_from: date
     valid_to: date | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_bare_rate(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "rate" in data and "rate_percent" not in data:
+            raise PydanticCustomError(
+                "renamed_field",
+                "rate is rate_percent: a percentage, 20 for 20 % (0.2 would be 0.2 %)",
+            )
+        return data
 
 
 class PromotionIn(_In):
