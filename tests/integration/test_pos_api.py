@@ -246,3 +246,22 @@ def test_a_tax_rate_is_a_percentage_named_for_it(client: TestClient) -> None:
     assert (
         client.post("/api/v1/pos/tax-rates", json={**body, "rate_percent": "20"}).status_code == 201
     )
+
+
+def test_each_family_of_rules_is_its_own_problem_type(client: TestClient) -> None:
+    session = open_store(client)
+    end = client.post(f"/api/v1/pos/sessions/{session}/close", json={"counted_minor": 5000})
+    assert end.status_code == 200, end.text
+    cash = [{"kind": "cash", "amount_minor": 1000}]
+    closed = client.post("/api/v1/pos/sales", json=sale("S-X", [{"sku": "TEA-GRN"}], cash))
+    assert closed.status_code == 422
+    assert closed.json()["type"].endswith("/sale-rule")
+    assert closed.json()["title"] == "The request breaks a point-of-sale rule"
+    move = {"kind": "transfer", "sku": "TEA-GRN", "qty": "1", "to_location": "CUSTOMER"}
+    refused = client.post("/api/v1/movements", json={**move, "from_location": "ST1-REG1"})
+    assert refused.status_code == 422
+    assert refused.json()["type"].endswith("/stock-rule")
+    assert refused.json()["title"] == "The request breaks a stock rule"
+    report = client.get("/api/v1/reports/sales", params={"group_by": "weather"})
+    assert report.status_code == 422
+    assert report.json()["type"] != closed.json()["type"] != refused.json()["type"]

@@ -9,9 +9,21 @@ Exception tree::
     ├── NotAuthenticated         credentials missing, wrong, expired or revoked
     ├── Forbidden                the principal's roles do not allow the action there
     ├── TryLater                 too many attempts: wait ``retry_after`` seconds
-    └── RuleViolation            a command breaks a ledger rule (the field it concerns is named)
-        ├── InsufficientStock    the ``block`` policy refuses a movement that would go negative
-        └── OutOfRange           a quantity or balance beyond what the ledger holds
+    └── RuleViolation            a command breaks a rule (the field it concerns is named), of:
+        ├── StockRule            the ledger: routes, quantities, tracking, the location tree
+        │   ├── InsufficientStock    the ``block`` policy refuses a movement that would go
+        │   │                        negative
+        │   └── OutOfRange       a quantity or balance beyond what the ledger holds
+        ├── CatalogRule          products and their codes
+        ├── OrderRule            purchase and sales orders, returns, transfers
+        ├── CountRule            cycle counts
+        ├── SaleRule             the point of sale: registers, sessions, prices, sales, refunds
+        ├── ResolutionRule       how an exception of the queue may be resolved
+        ├── AccessRule           users and their passwords
+        └── QueryRule            what a listing or report needs to be asked
+
+Each rule family has its own problem type and title (``slug`` and ``title``), so a client tells
+"register ST1-REG1 has no open session" from "location NOWHERE is not a physical location".
 """
 
 from __future__ import annotations
@@ -58,10 +70,69 @@ class TryLater(DomainError):
 
 
 class RuleViolation(DomainError):
-    """A command breaks a ledger rule."""
+    """A command breaks a rule; each family below is its own problem type."""
+
+    slug = "rule-violation"
+    title = "The request breaks a rule"
 
 
-class InsufficientStock(RuleViolation):
+class StockRule(RuleViolation):
+    """A rule of the ledger: routes, quantities, tracking, the location tree."""
+
+    slug = "stock-rule"
+    title = "The request breaks a stock rule"
+
+
+class CatalogRule(RuleViolation):
+    """A rule of the catalog: products and their codes."""
+
+    slug = "catalog-rule"
+    title = "The request breaks a catalog rule"
+
+
+class OrderRule(RuleViolation):
+    """A rule of orders, returns and transfers."""
+
+    slug = "order-rule"
+    title = "The request breaks an order rule"
+
+
+class CountRule(RuleViolation):
+    """A rule of cycle counts."""
+
+    slug = "count-rule"
+    title = "The request breaks a count rule"
+
+
+class SaleRule(RuleViolation):
+    """A rule of the point of sale: registers, sessions, prices, sales and refunds."""
+
+    slug = "sale-rule"
+    title = "The request breaks a point-of-sale rule"
+
+
+class ResolutionRule(RuleViolation):
+    """How an exception of the queue may be resolved."""
+
+    slug = "resolution-rule"
+    title = "The resolution does not fit the exception"
+
+
+class AccessRule(RuleViolation):
+    """A rule of users and their passwords."""
+
+    slug = "access-rule"
+    title = "The request breaks an access rule"
+
+
+class QueryRule(RuleViolation):
+    """What a listing, report or stream needs to be asked."""
+
+    slug = "query-rule"
+    title = "The query needs more than it says"
+
+
+class InsufficientStock(StockRule):
     """The ``block`` negative-stock policy refuses a movement."""
 
     def __init__(self, sku: str, location: str, lot: str, available: Decimal, qty: Decimal) -> None:
@@ -75,7 +146,7 @@ class InsufficientStock(RuleViolation):
         self.sku = sku
 
 
-class OutOfRange(RuleViolation):
+class OutOfRange(StockRule):
     """A quantity above the configured maximum, or a balance beyond what a location may hold.
 
     Floor events are never refused for breaking stock rules, but one that cannot be stored at

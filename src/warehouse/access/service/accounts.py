@@ -23,7 +23,13 @@ from warehouse.access.service.ports import (
     RefreshRecord,
     UserRecord,
 )
-from warehouse.core.errors import Conflict, NotAuthenticated, NotFound, RuleViolation, TryLater
+from warehouse.core.errors import (
+    AccessRule,
+    Conflict,
+    NotAuthenticated,
+    NotFound,
+    TryLater,
+)
 
 MIN_PASSWORD = 12
 KEY_PREFIX = "whk_"
@@ -51,11 +57,9 @@ class Session:
 def check_password(password: str) -> None:
     """Passwords of at least 12 characters; no other rule (NIST SP 800-63B)."""
     if len(password) < MIN_PASSWORD:
-        raise RuleViolation(
-            f"a password needs at least {MIN_PASSWORD} characters", field="password"
-        )
+        raise AccessRule(f"a password needs at least {MIN_PASSWORD} characters", field="password")
     if len(password) > 1024:
-        raise RuleViolation("a password may have at most 1024 characters", field="password")
+        raise AccessRule("a password may have at most 1024 characters", field="password")
 
 
 def _user_view(user: UserRecord) -> dict[str, object]:
@@ -84,7 +88,7 @@ def create_user(
 ) -> UserRecord:
     """A new user with ``grants``; Conflict if the name is taken."""
     if not username or len(username) > 64 or not username.isprintable() or " " in username:
-        raise RuleViolation("a username is 1-64 printable characters, no spaces", field="username")
+        raise AccessRule("a username is 1-64 printable characters, no spaces", field="username")
     check_password(password)
     with new_uow() as uow:
         if uow.access.user(username) is not None:
@@ -314,11 +318,11 @@ def create_api_key(
 ) -> tuple[ApiKeyRecord, str]:
     """A new key and its secret form (shown once: only its digest is kept)."""
     if not grants:
-        raise RuleViolation("an API key needs at least one grant (ROLE@SITE)", field="grants")
+        raise AccessRule("an API key needs at least one grant (ROLE@SITE)", field="grants")
     if not name or len(name) > 100:
-        raise RuleViolation("a key's name is 1-100 characters", field="name")
+        raise AccessRule("a key's name is 1-100 characters", field="name")
     if expires_at is not None and expires_at <= now:
-        raise RuleViolation("the expiry is in the past", field="expires_at")
+        raise AccessRule("the expiry is in the past", field="expires_at")
     key_id, secret = creds.random_id(8), creds.random_secret()
     record = ApiKeyRecord(
         key_id, name, creds.digest(secret), grants, actor, now, expires_at, None, None

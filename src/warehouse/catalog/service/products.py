@@ -8,7 +8,7 @@ from dataclasses import replace
 from warehouse.access.service.audit import record_change
 from warehouse.catalog.domain import Product
 from warehouse.catalog.service.ports import CatalogUnitOfWork, CodeParser
-from warehouse.core.errors import Conflict, NotFound, RuleViolation
+from warehouse.core.errors import CatalogRule, Conflict, NotFound
 
 
 def normalise_gtins(parser: CodeParser, gtins: Iterable[str]) -> list[str]:
@@ -17,7 +17,7 @@ def normalise_gtins(parser: CodeParser, gtins: Iterable[str]) -> list[str]:
     for index, raw in enumerate(gtins):
         parsed = parser(raw) if raw.isdigit() else None
         if parsed is None or parsed.gtin is None or parsed.lot or parsed.serial:
-            raise RuleViolation(
+            raise CatalogRule(
                 f"{raw!r} is not a GTIN-8/12/13/14 with a valid check digit", field=f"gtins.{index}"
             )
         out.append(parsed.gtin)
@@ -29,7 +29,7 @@ def _check_codes_distinct(product: Product) -> None:
     seen = set(product.gtins)
     for index, alias in enumerate(product.aliases):
         if alias in seen:
-            raise RuleViolation(
+            raise CatalogRule(
                 f"alias {alias!r} is given twice (or is one of the product's GTINs)",
                 field=f"aliases.{index}",
             )

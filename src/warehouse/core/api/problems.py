@@ -80,7 +80,6 @@ _DOMAIN = [
     (NotFound, 404, "not-found", "Not found"),
     (Conflict, 409, "conflict", "Conflict"),
     (InvalidCursor, 400, "invalid-cursor", "Invalid cursor"),
-    (RuleViolation, 422, "rule-violation", "The request breaks a stock rule"),
 ]
 
 _HTTP_SLUGS = {404: "not-found", 405: "method-not-allowed", 413: "body-too-large"}
@@ -132,6 +131,8 @@ def _domain(_request: Request, exc: Exception) -> JSONResponse:
     for kind, status, slug, title in _DOMAIN:
         if isinstance(exc, kind):
             return problem(status, slug, title, exc.message, exc.field)
+    if isinstance(exc, RuleViolation):  # each family of rules its own type and title
+        return problem(422, exc.slug, exc.title, exc.message, exc.field)
     return problem(400, "domain-error", "Request refused", exc.message, exc.field)
 
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from warehouse.access.service.ports import AuditEntry
-from warehouse.core.errors import Conflict, DomainError, NotFound, RuleViolation
+from warehouse.core.errors import Conflict, CountRule, DomainError, NotFound
 from warehouse.counts.service.ports import CountsUnitOfWork, CountView
 from warehouse.exceptions.domain import ExceptionKind
 from warehouse.floor.events import FloorEvent
@@ -56,9 +56,7 @@ def start(
         catalog.refresh(uow)
         place = catalog.location(uow, location, "location")
         if place.site_code is None or place.id is None:
-            raise RuleViolation(
-                f"{location} is virtual; count a physical location", field="location"
-            )
+            raise CountRule(f"{location} is virtual; count a physical location", field="location")
         if uow.counts.session(ref, lock=False) is not None:
             raise Conflict(f"count {ref!r} exists already", field="ref")
         session_id = uow.counts.add_session(ref, place.site_code, place.id, blind, principal, now)
@@ -99,7 +97,7 @@ def enter(
             place = catalog.location(uow, entry.location, f"entries[{n}].location")
             assert place.id is not None
             if (session.id, session.ref) not in uow.counts.covering(place.id):
-                raise RuleViolation(
+                raise CountRule(
                     f"entries[{n}]: {entry.location} is not under {session.location_code}",
                     field=f"entries[{n}].location",
                 )

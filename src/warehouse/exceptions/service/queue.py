@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from warehouse.access.service.ports import AuditEntry
-from warehouse.core.errors import Conflict, DomainError, NotFound, RuleViolation
+from warehouse.core.errors import Conflict, DomainError, NotFound, ResolutionRule
 from warehouse.exceptions.domain import SUGGESTIONS, ExceptionKind, ExceptionStatus, Resolution
 from warehouse.exceptions.service.ports import ExceptionsUnitOfWork, NewException
 from warehouse.stock.domain.model import Flag, Movement, MovementKind
@@ -112,7 +112,7 @@ def resolve(
         if found.status != ExceptionStatus.OPEN:
             raise Conflict(f"exception {exception_id} is {found.status} already", field="status")
         if request.resolution.value not in found.suggestions:
-            raise RuleViolation(
+            raise ResolutionRule(
                 f"a {found.kind} exception is resolved by {', '.join(found.suggestions)}, "
                 f"not {request.resolution}",
                 field="resolution",
@@ -123,7 +123,7 @@ def resolve(
         elif request.resolution is Resolution.ADJUST:
             done |= _adjust(uow, catalog, request, now)
         elif request.resolution is Resolution.DISMISS and not request.note:
-            raise RuleViolation("dismissing an exception needs a note saying why", field="note")
+            raise ResolutionRule("dismissing an exception needs a note saying why", field="note")
         status = (
             ExceptionStatus.DISMISSED
             if request.resolution is Resolution.DISMISS
@@ -162,9 +162,9 @@ def _link_code(
     decode: EventDecoder,
 ) -> dict[str, object]:
     if not request.sku:
-        raise RuleViolation("link_code needs the sku the code belongs to", field="sku")
+        raise ResolutionRule("link_code needs the sku the code belongs to", field="sku")
     if not code:
-        raise RuleViolation("this exception has no code to link", field="resolution")
+        raise ResolutionRule("this exception has no code to link", field="resolution")
     product = uow.products.get(request.sku)
     if product is None:
         raise NotFound(f"sku {request.sku!r} is not a known product", field="sku")
@@ -192,7 +192,7 @@ def _link_code(
             try:
                 movement = build_movement(uow, catalog, event.movement, source)
             except DomainError as exc:
-                raise RuleViolation(
+                raise ResolutionRule(
                     f"the code is linked, and the waiting event still cannot apply: {exc.message}",
                     field="sku",
                 ) from exc
@@ -204,7 +204,7 @@ def _adjust(
     uow: ExceptionsUnitOfWork, catalog: Catalog, request: ResolveRequest, now: datetime
 ) -> dict[str, object]:
     if not (request.sku and request.location and request.qty):
-        raise RuleViolation("adjust needs sku, location and a non-zero qty", field="qty")
+        raise ResolutionRule("adjust needs sku, location and a non-zero qty", field="qty")
     qty = request.qty
     adding = qty > 0
     movement_request = MovementRequest(

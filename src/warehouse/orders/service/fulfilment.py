@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from warehouse.access.service.ports import AuditEntry
-from warehouse.core.errors import Conflict, InsufficientStock, NotFound, RuleViolation
+from warehouse.core.errors import Conflict, InsufficientStock, NotFound, OrderRule
 from warehouse.orders import domain as orders
 from warehouse.orders.domain import SalesStatus, Shortage
 from warehouse.orders.service.ports import (
@@ -43,7 +43,7 @@ def create_sales_order(uow: OrdersUnitOfWork, request: SalesOrderRequest, now: d
     with uow:
         require_site(uow, request.site)
         if not request.lines:
-            raise RuleViolation("a sales order has at least one line", field="lines")
+            raise OrderRule("a sales order has at least one line", field="lines")
         if uow.orders.sales_order(request.ref, lock=False) is not None:
             raise Conflict(f"sales order {request.ref!r} exists already", field="ref")
         lines = order_lines(uow, request.lines, "lines")

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from warehouse.access.service.ports import AuditEntry
-from warehouse.core.errors import Conflict, NotFound, RuleViolation
+from warehouse.core.errors import Conflict, NotFound, OrderRule
 from warehouse.exceptions.domain import ExceptionKind
 from warehouse.floor.outcome import Scan
 from warehouse.orders import domain as orders
@@ -53,7 +53,7 @@ def order_lines(uow: OrdersUnitOfWork, lines: Sequence[LineRequest], where: str)
             )
         if line.qty <= 0 or (not product.allows_fraction and line.qty != int(line.qty)):
             kind = "number" if product.allows_fraction else "whole number"
-            raise RuleViolation(
+            raise OrderRule(
                 f"{where}[{n}].qty must be a positive {kind} of {product.unit}, not {line.qty}",
                 field=f"{where}[{n}].qty",
             )
@@ -71,9 +71,9 @@ def require_site(uow: OrdersUnitOfWork, site: str) -> None:
 def check_sscc(sscc: str, field: str) -> None:
     """An SSCC is 18 digits whose last is the GS1 check digit of the rest."""
     if len(sscc) != 18 or not sscc.isdigit():
-        raise RuleViolation(f"{field} {sscc!r} is not an SSCC (18 digits)", field=field)
+        raise OrderRule(f"{field} {sscc!r} is not an SSCC (18 digits)", field=field)
     if orders.gs1_check_digit(sscc[:17]) != int(sscc[17]):
-        raise RuleViolation(f"{field} {sscc!r} has a wrong check digit", field=field)
+        raise OrderRule(f"{field} {sscc!r} has a wrong check digit", field=field)
 
 
 def create_purchase_order(
@@ -83,7 +83,7 @@ def create_purchase_order(
     with uow:
         require_site(uow, request.site)
         if not request.lines:
-            raise RuleViolation("a purchase order has at least one line", field="lines")
+            raise OrderRule("a purchase order has at least one line", field="lines")
         if uow.orders.purchase_order(request.ref, lock=False) is not None:
             raise Conflict(f"purchase order {request.ref!r} exists already", field="ref")
         lines = order_lines(uow, request.lines, "lines")
@@ -97,7 +97,7 @@ def create_purchase_order(
             packages[sscc] = order_lines(uow, contents, where)
             stray = [c for c in packages[sscc] if c.product_id not in ordered]
             if stray:
-                raise RuleViolation(
+                raise OrderRule(
                     f"{where} holds a product that is not on the order", field="packages"
                 )
         order_id = uow.orders.add_purchase_order(

@@ -11,7 +11,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from warehouse.access.service.ports import AuditEntry
-from warehouse.core.errors import Conflict, NotFound, RuleViolation
+from warehouse.core.errors import Conflict, NotFound, OrderRule
 from warehouse.orders.service.ports import (
     OrdersUnitOfWork,
     ReturnLine,
@@ -64,10 +64,10 @@ def record_return(
         if uow.orders.return_exists(request.ref):
             raise Conflict(f"return {request.ref!r} exists already", field="ref")
         if not request.lines:
-            raise RuleViolation("a return has at least one line", field="lines")
+            raise OrderRule("a return has at least one line", field="lines")
         arrival = catalog.location(uow, request.location, "location")
         if arrival.site_code != order.site:
-            raise RuleViolation(
+            raise OrderRule(
                 f"location {arrival.code!r} is not a location of {order.site}", field="location"
             )
         asked: dict[int, Decimal] = {}
@@ -119,10 +119,10 @@ def _returnable(
     where = f"lines[{n}]"
     ordered = next((x for x in order.lines if x.sku == line.sku), None)
     if ordered is None:
-        raise RuleViolation(f"{where}: {line.sku} is not on {order.ref}", field=f"{where}.sku")
+        raise OrderRule(f"{where}: {line.sku} is not on {order.ref}", field=f"{where}.sku")
     returnable = ordered.shipped - ordered.returned - asked.get(ordered.id, ZERO)
     if line.qty > returnable:
-        raise RuleViolation(
+        raise OrderRule(
             f"{where}: {returnable} x {line.sku} can be returned ({ordered.shipped} "
             f"shipped, {ordered.returned} returned before), not {line.qty}",
             field=f"{where}.qty",
@@ -168,9 +168,7 @@ def _disposition(
     if line.disposition is Disposition.SCRAP:
         return MovementKind.ADJUST, "LOSS"
     if line.disposition is Disposition.QUARANTINE and not line.to_location:
-        raise RuleViolation(
-            f"{where}: quarantine needs a to_location", field=f"{where}.to_location"
-        )
+        raise OrderRule(f"{where}: quarantine needs a to_location", field=f"{where}.to_location")
     if line.to_location and line.to_location != arrival:
         return MovementKind.TRANSFER, line.to_location
     return None

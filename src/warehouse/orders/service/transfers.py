@@ -10,7 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from warehouse.access.service.ports import AuditEntry
-from warehouse.core.errors import Conflict, NotFound, RuleViolation
+from warehouse.core.errors import Conflict, NotFound, OrderRule
 from warehouse.exceptions.domain import ExceptionKind
 from warehouse.orders.service.ports import OrdersUnitOfWork, TransferView
 from warehouse.orders.service.receiving import LineRequest, order_lines
@@ -41,14 +41,14 @@ def create(
         source = catalog.location(uow, request.from_location, "from_location")
         target = catalog.location(uow, request.to_location, "to_location")
         if source.site_code is None or target.site_code is None:
-            raise RuleViolation(
+            raise OrderRule(
                 "a transfer is between physical locations",
                 field="from_location" if source.site_code is None else "to_location",
             )
         if source.code == target.code:
-            raise RuleViolation("from_location and to_location are the same", field="to_location")
+            raise OrderRule("from_location and to_location are the same", field="to_location")
         if not request.lines:
-            raise RuleViolation("a transfer has at least one line", field="lines")
+            raise OrderRule("a transfer has at least one line", field="lines")
         if uow.transfers.get(request.ref, lock=False) is not None:
             raise Conflict(f"transfer {request.ref!r} exists already", field="ref")
         lines = order_lines(uow, request.lines, "lines")
@@ -181,7 +181,7 @@ def receive(
         skus = {line.sku for line in transfer.lines}
         unknown = sorted(set(counted or {}) - skus)
         if unknown:
-            raise RuleViolation(f"{', '.join(unknown)} is not on transfer {ref}", field="lines")
+            raise OrderRule(f"{', '.join(unknown)} is not on transfer {ref}", field="lines")
         arrived = _arrived(transfer, counted)
         movements = _movements(
             uow, catalog, transfer, "TRANSIT", transfer.to_location, arrived, principal, now

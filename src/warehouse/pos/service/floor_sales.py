@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from warehouse import pricing
-from warehouse.core.errors import DomainError, RuleViolation
+from warehouse.core.errors import DomainError, SaleRule
 from warehouse.exceptions.domain import SUGGESTIONS, ExceptionKind
 from warehouse.exceptions.service.ports import NewException
 from warehouse.floor.events import FloorEvent, SaleRequest
@@ -121,7 +121,7 @@ def _register(uow: PosUnitOfWork, catalog: Catalog, code: str, now: datetime) ->
     if register is None:
         location = catalog.location(uow, code, "register")
         if location.id is None or location.site_code is None:
-            raise RuleViolation(f"{code} is not a register", field="register")
+            raise SaleRule(f"{code} is not a register", field="register")
         uow.pos.add_register(location.code, location.id, location.site_code, now)
         register = register_or_404(uow, location.code)
     return register

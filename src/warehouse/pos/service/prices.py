@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from warehouse import pricing
 from warehouse.access.service.ports import AuditEntry
-from warehouse.core.errors import Conflict, NotFound, RuleViolation
+from warehouse.core.errors import Conflict, NotFound, SaleRule
 from warehouse.pos.service.ports import NewPrice, NewPriceList, PosUnitOfWork
 
 
@@ -23,7 +23,7 @@ class PriceRequest:
 
 def _check_dates(valid_from: date | None, valid_to: date | None) -> None:
     if valid_from is not None and valid_to is not None and valid_to < valid_from:
-        raise RuleViolation("valid_to lies before valid_from", field="valid_to")
+        raise SaleRule("valid_to lies before valid_from", field="valid_to")
 
 
 def create_price_list(
@@ -37,7 +37,7 @@ def create_price_list(
     priority among lists valid on the same day, and its prices by SKU."""
     _check_dates(price_list.valid_from, price_list.valid_to)
     if price_list.cash_step_minor < 1:
-        raise RuleViolation("cash_step_minor is at least 1", field="cash_step_minor")
+        raise SaleRule("cash_step_minor is at least 1", field="cash_step_minor")
     seen: set[str] = set()
     rows = []
     with uow:
@@ -47,7 +47,7 @@ def create_price_list(
             )
         for index, x in enumerate(prices):
             if x.sku in seen:
-                raise RuleViolation(f"{x.sku} is listed twice", field=f"prices[{index}].sku")
+                raise SaleRule(f"{x.sku} is listed twice", field=f"prices[{index}].sku")
             seen.add(x.sku)
             product = uow.products.get(x.sku)
             if product is None or product.id is None:
@@ -106,11 +106,11 @@ def add_promotion(
     """A multi-buy, buy-X-get-Y or bundle promotion at a site (rules in warehouse.pricing)."""
     _check_dates(*valid)
     if promotion.kind not in pricing.PROMOTION_KINDS:
-        raise RuleViolation(f"unknown promotion kind {promotion.kind!r}", field="kind")
+        raise SaleRule(f"unknown promotion kind {promotion.kind!r}", field="kind")
     if promotion.kind == "buy_x_get_y" and promotion.get < 1:
-        raise RuleViolation("a buy-X-get-Y promotion gives at least one unit", field="get")
+        raise SaleRule("a buy-X-get-Y promotion gives at least one unit", field="get")
     if promotion.kind == "bundle" and len(set(promotion.skus)) < 2:
-        raise RuleViolation("a bundle lists at least two products", field="skus")
+        raise SaleRule("a bundle lists at least two products", field="skus")
     with uow:
         if uow.pos.promotion_exists(site, promotion.code):
             raise Conflict(f"site {site} has a promotion {promotion.code!r} already", field="code")

@@ -12,7 +12,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from warehouse import pricing
-from warehouse.core.errors import Conflict, NotFound, RuleViolation
+from warehouse.core.errors import Conflict, NotFound, SaleRule
 from warehouse.pos.service.ports import NewRefund, PosUnitOfWork, RefundLine
 from warehouse.pos.service.sales import book_or_refuse, register_or_404
 from warehouse.stock.domain.model import Movement
@@ -62,7 +62,7 @@ def refund(
     print_ = hashlib.sha256(json.dumps(asdict(request), sort_keys=True, default=str).encode())
     digest = print_.hexdigest()
     if not request.lines:
-        raise RuleViolation("a refund has at least one line", field="lines")
+        raise SaleRule("a refund has at least one line", field="lines")
     with uow:
         catalog.refresh(uow)
         register = register_or_404(uow, request.register)
@@ -78,7 +78,7 @@ def refund(
             )
         session = uow.pos.open_session_of(register.id, now)
         if session is None:
-            raise RuleViolation(f"register {register.code} has no open session", field="register")
+            raise SaleRule(f"register {register.code} has no open session", field="register")
         sale_pk: int | None = None
         if request.sale_id is not None:
             lines, tenders, sale_pk = _against_sale(uow, request)
@@ -134,13 +134,13 @@ def _against_sale(
     for index, x in enumerate(request.lines):
         sold = by_no.get(x.line_no or 0)
         if sold is None or sold.product_id is None:
-            raise RuleViolation(
+            raise SaleRule(
                 f"line {index + 1}: sale {sale.sale_id} has no line {x.line_no} to return",
                 field=f"lines[{index}].line_no",
             )
         asked[sold.line_no] = asked.get(sold.line_no, Decimal(0)) + x.qty
         if asked[sold.line_no] > sold.qty - sold.returned:
-            raise RuleViolation(
+            raise SaleRule(
                 f"line {index + 1}: {sold.qty} of {sold.sku} sold on line {sold.line_no}, "
                 f"{sold.returned} returned already; {asked[sold.line_no]} cannot come back",
                 field=f"lines[{index}].qty",
@@ -182,13 +182,13 @@ def _without_receipt(
     uow: PosUnitOfWork, catalog: Catalog, site: str, request: RefundRequest, now: datetime
 ) -> tuple[list[RefundLine], list[tuple[str, int, str | None]]]:
     if request.tender not in pricing.TENDER_KINDS:
-        raise RuleViolation(f"unknown tender {request.tender!r}", field="tender")
+        raise SaleRule(f"unknown tender {request.tender!r}", field="tender")
     source = book_or_refuse(uow, catalog, site, now)
     out = []
     for index, x in enumerate(request.lines):
         item = source.book.item(x.sku or "")
         if item is None or x.sku not in source.product_ids:
-            raise RuleViolation(
+            raise SaleRule(
                 f"line {index + 1}: {x.sku!r} has no price at {site}", field=f"lines[{index}].sku"
             )
         rate = source.book.tax_rates.get(item.tax_category, Decimal(0))

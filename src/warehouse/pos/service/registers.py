@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from warehouse.access.service.ports import AuditEntry
-from warehouse.core.errors import Conflict, NotFound, RuleViolation
+from warehouse.core.errors import Conflict, NotFound, SaleRule
 from warehouse.pos.service.ports import PosUnitOfWork, SessionView
 from warehouse.pos.service.sales import register_or_404
 from warehouse.stock.domain.model import LocationKind
@@ -22,7 +22,7 @@ def create_register(
         catalog.refresh(uow)
         place = catalog.location(uow, location, "location")
         if place.kind is not LocationKind.REGISTER or place.id is None or place.site is None:
-            raise RuleViolation(
+            raise SaleRule(
                 f"{location} is a {place.kind}; a register is a location of kind register",
                 field="location",
             )
@@ -41,7 +41,7 @@ def open_session(
 ) -> int:
     """Open a cashier session on a register with ``float_minor`` in the drawer."""
     if float_minor < 0:
-        raise RuleViolation("the float is not negative", field="float_minor")
+        raise SaleRule("the float is not negative", field="float_minor")
     with uow:
         found = register_or_404(uow, register)
         uow.pos.lock(found.id)  # one open session at a time
@@ -97,7 +97,7 @@ def close_session(
 ) -> dict[str, Any]:
     """Close a session with the counted drawer; the Z report is frozen with it."""
     if counted_minor < 0:
-        raise RuleViolation("the counted cash is not negative", field="counted_minor")
+        raise SaleRule("the counted cash is not negative", field="counted_minor")
     with uow:
         session = session_or_404(uow, session_id, lock=True)
         if session.status != "open":

@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from warehouse import pricing
-from warehouse.core.errors import Conflict, InsufficientStock, NotFound, RuleViolation
+from warehouse.core.errors import Conflict, InsufficientStock, NotFound, SaleRule
 from warehouse.floor.events import FloorEvent, SaleLineRequest, SaleRequest
 from warehouse.pos.service.ports import BookSource, NewSale, PosUnitOfWork, RegisterView, SaleRecord
 from warehouse.stock.domain.model import Movement
@@ -52,7 +52,7 @@ def discount_of(percent: Decimal | None, amount: int | None) -> pricing.Discount
     try:
         return pricing.Discount(percent, amount)
     except pricing.PricingError as exc:
-        raise RuleViolation(exc.message, field="discount") from None
+        raise SaleRule(exc.message, field="discount") from None
 
 
 def register_or_404(uow: PosUnitOfWork, code: str) -> RegisterView:
@@ -73,7 +73,7 @@ def price_book(uow: PosUnitOfWork, catalog: Catalog, site: str, on: date) -> Boo
 def book_or_refuse(uow: PosUnitOfWork, catalog: Catalog, site: str, at: datetime) -> BookSource:
     source = price_book(uow, catalog, site, at.date())
     if source is None:
-        raise RuleViolation(
+        raise SaleRule(
             f"site {site} has no price list valid on {at.date().isoformat()}", field="register"
         )
     return source
@@ -88,7 +88,7 @@ def line_inputs(
     for index, line in enumerate(lines):
         sku = line.sku or (book.sku_for(line.code, codes) or line.code if line.code else None)
         if not sku:
-            raise RuleViolation(f"line {index + 1} names no product", field=f"lines[{index}]")
+            raise SaleRule(f"line {index + 1} names no product", field=f"lines[{index}]")
         out.append(
             pricing.LineInput(
                 sku,
@@ -109,7 +109,7 @@ def price(book: pricing.PriceBook, request: SaleRequest) -> pricing.PricedBasket
         return pricing.price_basket(book, inputs, basket)
     except pricing.PricingError as exc:
         where = f"lines[{exc.line}]" if exc.line is not None else (exc.field or "lines")
-        raise RuleViolation(exc.message, field=where) from None
+        raise SaleRule(exc.message, field=where) from None
 
 
 def record_sale(
@@ -128,7 +128,7 @@ def record_sale(
             return replayed
         session = uow.pos.open_session_of(register.id, now)
         if session is None:
-            raise RuleViolation(
+            raise SaleRule(
                 f"register {register.code} has no open session; open one first", field="register"
             )
         source = book_or_refuse(uow, catalog, register.site, now)
@@ -138,7 +138,7 @@ def record_sale(
                 basket.total_minor, request.tenders, source.book.cash_step_minor
             )
         except pricing.PricingError as exc:
-            raise RuleViolation(exc.message, field="tenders") from None
+            raise SaleRule(exc.message, field="tenders") from None
         movements = _movements(uow, catalog, register, request, basket, now, None)
         try:
             ids = posting.post(uow, [m for _, m in movements], now, enforce=True)

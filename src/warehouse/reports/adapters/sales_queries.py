@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import BigInteger, Connection, Date, cast, func, select, type_coerce
 
-from warehouse.core.errors import RuleViolation
+from warehouse.core.errors import QueryRule
 from warehouse.pos.adapters import tables as pos_tables
 from warehouse.pos.adapters.prices import plain_rate
 from warehouse.pricing import plain
@@ -39,7 +39,7 @@ def sales_report(
     the discounts, the quantity returned since, and cost and margin where every line's cost is
     known (refunds in money are in the tax report and the Z report)."""
     if group_by not in GROUPS:
-        raise RuleViolation(f"group_by is one of {', '.join(GROUPS)}", field="group_by")
+        raise QueryRule(f"group_by is one of {', '.join(GROUPS)}", field="group_by")
     where = _sales_between(sites, since, until)
     key = _group_key(conn, group_by)
     raw_qty = type_coerce(SL.c.qty, BigInteger)  # stored in millionths

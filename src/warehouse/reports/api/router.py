@@ -21,7 +21,7 @@ from warehouse.access.domain import Principal
 from warehouse.core.api.deps import ReadsDep
 from warehouse.core.api.params import Code, Ref
 from warehouse.core.api.responses import Json
-from warehouse.core.errors import RuleViolation
+from warehouse.core.errors import QueryRule
 from warehouse.reports.adapters import queries, sales_queries
 
 router = APIRouter()
@@ -45,7 +45,7 @@ def _site(principal: Principal, action: str, site: str | None) -> str:
     if site is None:
         site = default_site(principal, action)
         if site is None:
-            raise RuleViolation("name a site (you may see every one)", field="site")
+            raise QueryRule("name a site (you may see every one)", field="site")
     require_sites(principal, action, [site], every=True)
     return site
 
@@ -74,7 +74,7 @@ def _period(since: datetime | None, until: datetime | None, days: int) -> tuple[
     try:
         return end - timedelta(days=days), end
     except OverflowError:
-        raise RuleViolation(
+        raise QueryRule(
             f"until {end.isoformat()} leaves no room for the default {days} days before it; "
             "give since",
             field="until",

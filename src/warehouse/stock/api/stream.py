@@ -30,7 +30,7 @@ from sse_starlette import EventSourceResponse
 from warehouse.access.api.security import PrincipalDep, listing_sites, permission
 from warehouse.core.api.params import Code
 from warehouse.core.api.problems import MEDIA_TYPE, PROBLEMS
-from warehouse.core.errors import NotFound, RuleViolation
+from warehouse.core.errors import NotFound, QueryRule
 from warehouse.stock.adapters import feed as stock_feed
 from warehouse.stock.adapters.feed import Change
 from warehouse.stock.api.deps import ServiceDep
@@ -193,7 +193,7 @@ async def stream_stock(
     start = after
     if last_event_id is not None:
         if not last_event_id.isdigit() or len(last_event_id) > 18:
-            raise RuleViolation("Last-Event-ID is a feed position (digits)", field="Last-Event-ID")
+            raise QueryRule("Last-Event-ID is a feed position (digits)", field="Last-Event-ID")
         start = int(last_event_id)
     path = None
     if location is not None:

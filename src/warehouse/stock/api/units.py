@@ -15,7 +15,7 @@ from warehouse.access.domain import Principal
 from warehouse.core.api.deps import ReadsDep
 from warehouse.core.api.params import Code, Cursor, Limit, Ref, Text64
 from warehouse.core.api.responses import Json
-from warehouse.core.errors import RuleViolation
+from warehouse.core.errors import QueryRule
 from warehouse.stock.adapters import unit_queries
 
 router = APIRouter()
@@ -31,7 +31,7 @@ def _listing_site(principal: Principal, site: str | None) -> str | None:
     if sites is None:
         return site
     if len(sites) != 1:
-        raise RuleViolation("name a site", field="site")
+        raise QueryRule("name a site", field="site")
     return next(iter(sites))
 
 

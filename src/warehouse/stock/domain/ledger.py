@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from warehouse.catalog.domain import NegativePolicy, Product, Tracking
-from warehouse.core.errors import InsufficientStock, OutOfRange, RuleViolation
+from warehouse.core.errors import InsufficientStock, OutOfRange, StockRule
 from warehouse.stock.domain.model import (
     MAX_BALANCE,
     Flag,
@@ -48,21 +48,21 @@ def default_endpoints(
         # an adjustment names the one location it corrects; the loss location is the other side
         from_code, to_code = from_code or "LOSS", to_code or "LOSS"
     if not from_code:
-        raise RuleViolation(f"a {kind} movement needs from_location", field="from_location")
+        raise StockRule(f"a {kind} movement needs from_location", field="from_location")
     if not to_code:
-        raise RuleViolation(f"a {kind} movement needs to_location", field="to_location")
+        raise StockRule(f"a {kind} movement needs to_location", field="to_location")
     return from_code, to_code
 
 
 def check_route(kind: MovementKind, source: Location, destination: Location) -> None:
     """Refuse a movement whose locations make no sense for its kind."""
     if source.code == destination.code:
-        raise RuleViolation(
+        raise StockRule(
             f"from_location and to_location are both {source.code!r}", field="to_location"
         )
     if kind is MovementKind.ADJUST:
         if (source.kind is LocationKind.LOSS) == (destination.kind is LocationKind.LOSS):
-            raise RuleViolation(
+            raise StockRule(
                 "an adjustment moves stock between one physical location and LOSS",
                 field="to_location",
             )
@@ -79,13 +79,13 @@ def _check_side(
         if location.is_virtual and not (
             kind is MovementKind.TRANSFER and location.kind is LocationKind.TRANSIT
         ):
-            raise RuleViolation(
+            raise StockRule(
                 f"a {kind} {field} must be {_PHYSICAL}, not {location.code!r} ({location.kind})",
                 field=field,
             )
     elif location.kind not in allowed:
         names = " or ".join(sorted(k.value for k in allowed))
-        raise RuleViolation(
+        raise StockRule(
             f"a {kind} {field} must be a {names} location, not {location.code!r} ({location.kind})",
             field=field,
         )
@@ -94,16 +94,16 @@ def _check_side(
 def check_quantity(product: Product, qty: Decimal, maximum: Decimal | None = None) -> None:
     """Quantities are positive and at most ``maximum``; counted goods move in whole units."""
     if qty <= 0:
-        raise RuleViolation(f"qty must be positive, received {qty}", field="qty")
+        raise StockRule(f"qty must be positive, received {qty}", field="qty")
     if maximum is not None and qty > maximum:
         raise OutOfRange(f"qty {qty} is above the maximum of {maximum} per movement", field="qty")
     if not product.allows_fraction and qty != qty.to_integral_value():
-        raise RuleViolation(
+        raise StockRule(
             f"{product.sku} is counted in {product.unit!r}; qty must be whole, received {qty}",
             field="qty",
         )
     if product.tracking is Tracking.SERIAL and qty != 1:
-        raise RuleViolation(
+        raise StockRule(
             f"{product.sku} is serial-tracked; qty must be 1 per serial, received {qty}",
             field="qty",
         )

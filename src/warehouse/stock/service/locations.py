@@ -15,7 +15,7 @@ from warehouse.catalog.service.products import (
     _check_codes_free,
     normalise_gtins,
 )
-from warehouse.core.errors import Conflict, NotFound, RuleViolation
+from warehouse.core.errors import Conflict, NotFound, StockRule
 from warehouse.stock.domain.model import VIRTUAL_LOCATIONS, Location, LocationKind
 from warehouse.stock.service.ports import StockUnitOfWork
 
@@ -23,38 +23,38 @@ from warehouse.stock.service.ports import StockUnitOfWork
 def _check_parent(uow: StockUnitOfWork, location: Location) -> None:
     if location.is_virtual:
         if location.parent_code:
-            raise RuleViolation("virtual locations have no parent", field="parent_code")
+            raise StockRule("virtual locations have no parent", field="parent_code")
         return
     if location.parent_code is None:
         if location.kind is not LocationKind.SITE:
-            raise RuleViolation(f"a {location.kind} location needs a parent", field="parent_code")
+            raise StockRule(f"a {location.kind} location needs a parent", field="parent_code")
         return
     if location.parent_code == location.code:
-        raise RuleViolation("a location cannot be its own parent", field="parent_code")
+        raise StockRule("a location cannot be its own parent", field="parent_code")
     parent = uow.locations.get(location.parent_code)
     if parent is None:
         raise NotFound(
             f"parent_code {location.parent_code!r} is not a known location", field="parent_code"
         )
     if parent.is_virtual:
-        raise RuleViolation("a virtual location cannot be a parent", field="parent_code")
+        raise StockRule("a virtual location cannot be a parent", field="parent_code")
 
 
 def _check_change(current: Location, location: Location) -> None:
     """What may change about a location: its name, its policy, a physical one's kind."""
     if location.parent_code != current.parent_code:
-        raise RuleViolation(
+        raise StockRule(
             "moving a location in the tree is not supported; "
             "create a new one and transfer the stock",
             field="parent_code",
         )
     if current.is_virtual and location.kind is not current.kind:
-        raise RuleViolation(
+        raise StockRule(
             f"{current.code} is a virtual ({current.kind}) location; its kind cannot change",
             field="kind",
         )
     if location.kind.is_virtual != current.kind.is_virtual:
-        raise RuleViolation("a location cannot change between physical and virtual", field="kind")
+        raise StockRule("a location cannot change between physical and virtual", field="kind")
 
 
 def create_location(uow: StockUnitOfWork, location: Location, actor: str = "system") -> Location:
@@ -98,7 +98,7 @@ def delete_location(uow: StockUnitOfWork, code: str, actor: str = "system") -> N
         if location is None:
             raise NotFound(f"location {code!r} is not known", field="code")
         if code in VIRTUAL_LOCATIONS or location.is_virtual:
-            raise RuleViolation(
+            raise StockRule(
                 f"{code} is a virtual ({location.kind}) location and cannot be deleted",
                 field="code",
             )
@@ -168,7 +168,7 @@ def _parents_first(locations: list[Location]) -> list[Location]:
         if loc.code in placed:
             return
         if loc.code in trail:
-            raise RuleViolation(
+            raise StockRule(
                 f"locations form a cycle: {' > '.join((*trail, loc.code))}", field="parent_code"
             )
         parent = by_code.get(loc.parent_code or "")

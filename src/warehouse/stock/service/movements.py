@@ -8,7 +8,7 @@ from dataclasses import asdict
 from datetime import datetime
 
 from warehouse.access.service.ports import AuditEntry
-from warehouse.core.errors import Conflict, RuleViolation
+from warehouse.core.errors import Conflict, StockRule
 from warehouse.stock.domain.model import Flag, Movement, MovementKind
 from warehouse.stock.service import posting
 from warehouse.stock.service.commands import ManualMovement
@@ -55,7 +55,7 @@ def record_movement(
         catalog.refresh(uow)
         if command.request.kind not in MANUAL_KINDS:
             kinds = ", ".join(sorted(k.value for k in MANUAL_KINDS))
-            raise RuleViolation(
+            raise StockRule(
                 f"kind must be one of {kinds} through the API, not {command.request.kind!r}",
                 field="kind",
             )
@@ -80,11 +80,9 @@ def _checked(
     source = Provenance(command.occurred_at or now, "api", actor=command.actor)
     movement = build_movement(uow, catalog, command.request, source, policy)
     if Flag.MISSING_LOT in movement.flags:
-        raise RuleViolation(f"{movement.product.sku} is lot-tracked; give a lot", field="lot")
+        raise StockRule(f"{movement.product.sku} is lot-tracked; give a lot", field="lot")
     if Flag.MISSING_SERIAL in movement.flags:
-        raise RuleViolation(
-            f"{movement.product.sku} is serial-tracked; give a serial", field="serial"
-        )
+        raise StockRule(f"{movement.product.sku} is serial-tracked; give a serial", field="serial")
     return movement
 
 

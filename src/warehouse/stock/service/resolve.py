@@ -10,7 +10,7 @@ from typing import TypeVar
 
 from warehouse.catalog.domain import Product
 from warehouse.catalog.service.ports import CodeParser, EpcParser, ParsedCode, ParsedEpc
-from warehouse.core.errors import NotFound, RuleViolation
+from warehouse.core.errors import NotFound, StockRule
 from warehouse.stock.domain import ledger
 from warehouse.stock.domain.model import Location, Movement, MovementKind
 from warehouse.stock.service.commands import MovementRequest
@@ -100,7 +100,7 @@ class Catalog:
         its product is cached by: a serial makes every full code unique, its GTIN does not."""
         parsed = self.parser(req.gtin) if req.gtin else None
         if req.gtin and (parsed is None or parsed.gtin is None):
-            raise RuleViolation(f"gtin {req.gtin!r} is not a valid GTIN", field="gtin")
+            raise StockRule(f"gtin {req.gtin!r} is not a valid GTIN", field="gtin")
         if req.code and parsed is None:
             parsed = self.parser(req.code)
         epc = self.epc_parser(req.epc) if req.epc and self.epc_parser else None
@@ -199,9 +199,7 @@ def _route(uow: StockUnitOfWork, catalog: Catalog, req: MovementRequest, decoded
         kind = MovementKind(req.kind)
     except ValueError:
         kinds = ", ".join(k.value for k in MovementKind)
-        raise RuleViolation(
-            f"kind must be one of {kinds}, not {req.kind!r}", field="kind"
-        ) from None
+        raise StockRule(f"kind must be one of {kinds}, not {req.kind!r}", field="kind") from None
     product = catalog.product(uow, req, decoded)
     from_code, to_code = ledger.default_endpoints(kind, req.from_location, req.to_location)
     origin = catalog.location(uow, from_code, "from_location")
