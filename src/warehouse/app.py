@@ -25,6 +25,7 @@ from warehouse.exceptions.adapters import metrics as exceptions_metrics
 from warehouse.exceptions.api import router as exceptions
 from warehouse.ingest.api import router as ingest
 from warehouse.orders.api import orders, returns, transfers
+from warehouse.pos.api import listings as pos_listings
 from warehouse.pos.api import router as pos
 from warehouse.reports.api import router as reports
 from warehouse.stock.api import locations, stock, stream, units
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
         counts.router,
         transfers.router,
         pos.router,
+        pos_listings.router,
         stream.router,
         reports.router,
         units.router,

@@ -105,7 +105,10 @@ def test_location_tree(api: TestClient) -> None:
     assert (orphan.status_code, orphan.json()["field"]) == (404, "parent_code")
     rootless = api.post(f"{API}/locations", json={"code": "X-2", "name": "x", "kind": "bin"})
     assert (rootless.status_code, rootless.json()["field"]) == (422, "parent_code")
-    codes = [loc["code"] for loc in api.get(f"{API}/locations", params={"under": "WH1-A"}).json()]
+    codes = [
+        loc["code"]
+        for loc in api.get(f"{API}/locations", params={"under": "WH1-A"}).json()["items"]
+    ]
     assert codes == ["WH1-A", *[f"WH1-A-{i:02d}" for i in range(1, 7)]]
     assert api.delete(f"{API}/locations/WH1-A").status_code == 409  # has children
     assert api.delete(f"{API}/locations/LOSS").status_code == 422

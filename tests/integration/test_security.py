@@ -105,10 +105,12 @@ SAMPLES: dict[tuple[str, str], Sample] = {
         f"/api/v1/packages/{ASN}/ship", names_wh1=True
     ),
     ("POST", "/api/v1/returns"): Sample("/api/v1/returns", RETURN, names_wh1=True),
+    ("GET", "/api/v1/returns"): Sample("/api/v1/returns?site=WH1", names_wh1=True),
     ("GET", "/api/v1/returns/{ref}"): Sample("/api/v1/returns/RMA-S1", names_wh1=True),
     ("POST", "/api/v1/counts"): Sample(
         "/api/v1/counts", {"ref": "CNT-NEW", "location": "WH1-A"}, names_wh1=True
     ),
+    ("GET", "/api/v1/counts"): Sample("/api/v1/counts?site=WH1", names_wh1=True),
     ("GET", "/api/v1/counts/{ref}"): Sample("/api/v1/counts/CNT-S1", names_wh1=True),
     ("POST", "/api/v1/counts/{ref}/entries"): Sample(
         "/api/v1/counts/CNT-S1/entries",
@@ -142,6 +144,7 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ("GET", "/api/v1/units"): Sample("/api/v1/units?site=WH1", names_wh1=True),
     ("GET", "/api/v1/rfid-sweeps"): Sample("/api/v1/rfid-sweeps?site=WH1", names_wh1=True),
     ("POST", "/api/v1/transfers"): Sample("/api/v1/transfers", TRANSFER, names_wh1=True),
+    ("GET", "/api/v1/transfers"): Sample("/api/v1/transfers?site=WH1", names_wh1=True),
     ("GET", "/api/v1/transfers/{ref}"): Sample("/api/v1/transfers/TO-S1", names_wh1=True),
     ("POST", "/api/v1/transfers/{ref}/ship"): Sample(
         "/api/v1/transfers/TO-S1/ship", names_wh1=True
@@ -185,11 +188,13 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ("POST", "/api/v1/pos/registers/{code}/sessions"): Sample(
         "/api/v1/pos/registers/WH1-REG1/sessions", {"float_minor": 0}, names_wh1=True
     ),
+    ("GET", "/api/v1/pos/sessions"): Sample("/api/v1/pos/sessions?site=WH1", names_wh1=True),
     ("GET", "/api/v1/pos/sessions/{session_id}"): Sample("/api/v1/pos/sessions/1", names_wh1=True),
     ("POST", "/api/v1/pos/sessions/{session_id}/close"): Sample(
         "/api/v1/pos/sessions/2/close", {"counted_minor": 0}, names_wh1=True
     ),
     ("POST", "/api/v1/pos/sales"): Sample("/api/v1/pos/sales", POS_SALE, names_wh1=True),
+    ("GET", "/api/v1/pos/sales"): Sample("/api/v1/pos/sales?site=WH1", names_wh1=True),
     ("GET", "/api/v1/pos/sales/{sale_id}"): Sample("/api/v1/pos/sales/S-S1", names_wh1=True),
     ("POST", "/api/v1/pos/refunds"): Sample(
         "/api/v1/pos/refunds",

@@ -69,7 +69,10 @@ def balances() -> dict[Key, Decimal]:
 
 def under(api: TestClient) -> dict[str, set[str]]:
     """Each location code with the codes of its subtree (itself included)."""
-    paths = {loc["code"]: loc["path"] for loc in api.get(f"{API}/locations").json()}
+    paths = {
+        loc["code"]: loc["path"]
+        for loc in api.get(f"{API}/locations", params={"limit": 500}).json()["items"]
+    }
     return {
         code: {c for c, p in paths.items() if p[: len(path)] == path}
         for code, path in paths.items()

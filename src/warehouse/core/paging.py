@@ -6,10 +6,11 @@ import base64
 import json
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import pydantic_core
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import ColumnElement, Connection, Select, Table, select
 
 from warehouse.core.errors import InvalidCursor
 
@@ -59,11 +60,47 @@ def newest_first(
 ) -> tuple[list[Any], str | None]:
     """A page of ``table``'s rows, newest (highest id) first, of the given sites (``None``: all),
     and the cursor of the next page."""
-    query = select(table).where(*filters).order_by(table.c.id.desc()).limit(limit + 1)
+    query = select(table).where(*filters)
     if sites is not None:
         query = query.where(table.c.site.in_(sorted(sites)))
+    return newest_page(conn, query, table.c.id, limit, cursor)
+
+
+def newest_page(
+    conn: Connection, query: Select[Any], id_column: Any, limit: int, cursor: str | None
+) -> tuple[list[Any], str | None]:
+    """A page of what ``query`` selects, highest ``id_column`` first (it must be selected as
+    ``id``), and the cursor of the next page."""
+    query = query.order_by(id_column.desc()).limit(limit + 1)
     if cursor:
         (before,) = decode_cursor(cursor, int)
-        query = query.where(table.c.id < before)
+        query = query.where(id_column < before)
     rows = conn.execute(query).all()
     return list(rows[:limit]), encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None
+
+
+def ascending_page(
+    conn: Connection, query: Select[Any], key: Any, limit: int, cursor: str | None
+) -> tuple[list[Any], str | None]:
+    """A page of what ``query`` selects in order of the unique text column ``key``, and the
+    cursor of the next page."""
+    query = query.order_by(key).limit(limit + 1)
+    if cursor:
+        (after,) = decode_cursor(cursor, str)
+        query = query.where(key > after)
+    rows = conn.execute(query).all()
+    if len(rows) <= limit:
+        return list(rows), None
+    return list(rows[:limit]), encode_cursor([rows[limit - 1]._mapping[key.name]])
+
+
+def within(
+    column: Any, since: datetime | None, until: datetime | None
+) -> list[ColumnElement[bool]]:
+    """Filters keeping ``column`` in [since, until) (either bound may be absent)."""
+    out = []
+    if since is not None:
+        out.append(column >= since)
+    if until is not None:
+        out.append(column < until)
+    return out

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, status
+from fastapi import APIRouter, Path, Query, status
+from pydantic import AwareDatetime
 
-from warehouse.access.api.security import PrincipalDep, permission, require_sites
+from warehouse.access.api.security import PrincipalDep, listing_sites, permission, require_sites
 from warehouse.access.domain import ACTIONS, Principal
-from warehouse.core.api.params import OrderRef
+from warehouse.core.api.deps import ReadsDep
+from warehouse.core.api.params import Code, Cursor, Limit, OrderRef
 from warehouse.core.api.responses import Json
 from warehouse.counts.adapters import queries
 from warehouse.counts.api.deps import ServiceDep
-from warehouse.counts.api.schemas import CountEntriesIn, CountIn, CountOut
+from warehouse.counts.api.schemas import CountEntriesIn, CountIn, CountOut, CountPage
 from warehouse.counts.service import counting as counts
 from warehouse.counts.service.counting import CountEntry
 from warehouse.stock.adapters import location_queries
@@ -69,6 +71,35 @@ def start_count(body: CountIn, service: ServiceDep, principal: PrincipalDep) -> 
     response = _count(service, principal, body.ref, sites.get(body.location))
     response.status_code = 201
     return response
+
+
+@router.get("/counts", response_model=CountPage, tags=["counts"], **permission("counts.read"))
+async def list_counts(
+    reads: ReadsDep,
+    principal: PrincipalDep,
+    site: Code | None = None,
+    count_status: Annotated[
+        Literal["open", "approved", "cancelled"] | None, Query(alias="status")
+    ] = None,
+    sku: Code | None = None,
+    since: Annotated[AwareDatetime | None, Query(description="Started at or after")] = None,
+    until: Annotated[AwareDatetime | None, Query(description="Started before")] = None,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+) -> Json:
+    """Counts at the sites one may see, newest first: ``status=open`` lists those still being
+    counted; ``sku`` those whose book takes in the product."""
+    page = await reads.run(
+        queries.counts,
+        sites=listing_sites(principal, "counts.read", site),
+        status=count_status,
+        sku=sku,
+        since=since,
+        until=until,
+        limit=limit,
+        cursor=cursor,
+    )
+    return Json(page)
 
 
 @router.get("/counts/{ref}", response_model=CountOut, tags=["counts"], **permission("counts.read"))

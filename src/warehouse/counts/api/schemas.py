@@ -71,3 +71,27 @@ class CountOut(BaseModel):
     approved_by: str | None
     lines: list[CountLineOut]
     movement_ids: list[int] = []
+
+
+class CountSummary(BaseModel):
+    """A count in a listing: its state and progress (its lines: GET /counts/{ref})."""
+
+    ref: str
+    site: str
+    location: str
+    blind: bool
+    status: Literal["open", "approved", "cancelled"]
+    created_by: str
+    created_at: datetime
+    refreshed_at: datetime
+    approved_by: str | None
+    approved_at: datetime | None
+    lines: int = Field(description="Lines in its book (product, location, lot)")
+    counted: int = Field(description="Of those, the ones counted so far")
+
+
+class CountPage(BaseModel):
+    """A page of counts, newest first."""
+
+    items: list[CountSummary]
+    next_cursor: str | None

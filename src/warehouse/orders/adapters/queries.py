@@ -1,5 +1,5 @@
-"""The read side of orders, packages, returns and transfers: listings newest first with keyset
-pages, and one document each."""
+"""The read side of orders and packages: listings newest first with keyset pages, and one
+document each (returns and transfers: ``movement_docs.py``)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from warehouse.catalog.adapters import tables as catalog_tables
 from warehouse.core.errors import NotFound
 from warehouse.core.paging import Page, newest_first
 from warehouse.orders.adapters import tables as orders_tables
-from warehouse.orders.adapters.transfers import SqlTransfers
 from warehouse.stock.adapters import tables as stock_tables
 
 P, L, A = catalog_tables.products, stock_tables.locations, orders_tables.allocations
@@ -215,68 +214,4 @@ def package(conn: Connection, sscc: str) -> dict[str, Any]:
         "created_at": row.created_at,
         "updated_at": row.updated_at,
         "contents": contents,
-    }
-
-
-def return_doc(conn: Connection, ref: str) -> dict[str, Any]:
-    """One return: its order, where it arrived, and each line's disposition."""
-    r, rl, to = orders_tables.returns, orders_tables.return_lines, L.alias("to")
-    head = conn.execute(
-        select(r, SO.c.ref.label("order_ref"), L.c.code)
-        .join(SO, SO.c.id == r.c.sales_order_id)
-        .join(L, L.c.id == r.c.location_id)
-        .where(r.c.ref == ref)
-    ).first()
-    if head is None:
-        raise NotFound(f"return {ref!r} does not exist", field="ref")
-    lines = [
-        {
-            "sku": x.sku,
-            "qty": x.qty,
-            "lot": x.lot or None,
-            "disposition": x.disposition,
-            "to_location": x.to_code,
-        }
-        for x in conn.execute(
-            select(rl, P.c.sku, to.c.code.label("to_code"))
-            .join(P, P.c.id == rl.c.product_id)
-            .outerjoin(to, to.c.id == rl.c.to_location_id)
-            .where(rl.c.return_id == head.id)
-            .order_by(rl.c.line_no)
-        )
-    ]
-    return {
-        "ref": head.ref,
-        "site": head.site,
-        "order_ref": head.order_ref,
-        "location": head.code,
-        "created_at": head.created_at,
-        "created_by": head.created_by,
-        "lines": lines,
-    }
-
-
-def transfer_doc(conn: Connection, ref: str) -> dict[str, Any]:
-    """One transfer: where from and to, its status, and each line shipped and received."""
-    found = SqlTransfers(conn).get(ref, lock=False)
-    if found is None:
-        raise NotFound(f"transfer {ref!r} does not exist", field="ref")
-    return {
-        "ref": found.ref,
-        "from_site": found.from_site,
-        "to_site": found.to_site,
-        "from_location": found.from_location,
-        "to_location": found.to_location,
-        "status": found.status,
-        "lines": [
-            {
-                "line": x.line_no,
-                "sku": x.sku,
-                "lot": x.lot or None,
-                "qty": x.qty,
-                "shipped": x.shipped,
-                "received": x.received,
-            }
-            for x in found.lines
-        ],
     }

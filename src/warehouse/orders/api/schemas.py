@@ -263,6 +263,13 @@ class ReturnOut(BaseModel):
     movement_ids: list[int] = []
 
 
+class ReturnPage(BaseModel):
+    """A page of returns, newest first."""
+
+    items: list[ReturnOut]
+    next_cursor: str | None
+
+
 class TransferIn(RequestBody):
     """Move stock between two locations: within a site at once when shipped, between sites
     through TRANSIT until the destination receives it."""
@@ -319,4 +326,14 @@ class TransferOut(BaseModel):
     from_location: str
     to_location: str
     status: Literal["draft", "in_transit", "received", "cancelled"]
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
     lines: list[TransferLineOut]
+
+
+class TransferPage(BaseModel):
+    """A page of transfers, newest first."""
+
+    items: list[TransferOut]
+    next_cursor: str | None

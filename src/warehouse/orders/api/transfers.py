@@ -4,20 +4,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, status
+from fastapi import APIRouter, Path, Query, status
+from pydantic import AwareDatetime
 
-from warehouse.access.api.security import PrincipalDep, permission, require_sites
-from warehouse.core.api.params import OrderRef
+from warehouse.access.api.security import PrincipalDep, listing_sites, permission, require_sites
+from warehouse.core.api.deps import ReadsDep
+from warehouse.core.api.params import Code, Cursor, Limit, OrderRef
 from warehouse.core.api.responses import Json
-from warehouse.orders.adapters import queries
+from warehouse.orders.adapters import movement_docs
 from warehouse.orders.api.deps import ServiceDep
-from warehouse.orders.api.schemas import (
-    ArrivalIn,
-    TransferIn,
-    TransferOut,
-)
+from warehouse.orders.api.schemas import ArrivalIn, TransferIn, TransferOut, TransferPage
 from warehouse.orders.service import transfers
 from warehouse.orders.service.receiving import LineRequest
 from warehouse.stock.adapters import location_queries
@@ -30,7 +28,7 @@ RefPath = Annotated[OrderRef, Path()]
 
 def _transfer(service: ServiceDep, ref: str) -> dict[str, object]:
     with service.engine.connect() as conn:
-        return queries.transfer_doc(conn, ref)
+        return movement_docs.transfer_doc(conn, ref)
 
 
 @router.post(
@@ -58,6 +56,37 @@ def create_transfer(body: TransferIn, service: ServiceDep, principal: PrincipalD
         datetime.now(UTC),
     )
     return Json(_transfer(service, body.ref), status_code=201)
+
+
+@router.get(
+    "/transfers", response_model=TransferPage, tags=["transfers"], **permission("orders.read")
+)
+async def list_transfers(
+    reads: ReadsDep,
+    principal: PrincipalDep,
+    site: Annotated[Code | None, Query(description="From or to this site")] = None,
+    transfer_status: Annotated[
+        Literal["draft", "in_transit", "received", "cancelled"] | None, Query(alias="status")
+    ] = None,
+    sku: Code | None = None,
+    since: Annotated[AwareDatetime | None, Query(description="Created at or after")] = None,
+    until: Annotated[AwareDatetime | None, Query(description="Created before")] = None,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+) -> Json:
+    """Transfers from or to the sites one may see, newest first, with their lines:
+    ``status=in_transit`` lists what is on its way."""
+    page = await reads.run(
+        movement_docs.transfers,
+        sites=listing_sites(principal, "orders.read", site),
+        status=transfer_status,
+        sku=sku,
+        since=since,
+        until=until,
+        limit=limit,
+        cursor=cursor,
+    )
+    return Json(page)
 
 
 @router.get(

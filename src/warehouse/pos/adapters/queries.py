@@ -1,5 +1,5 @@
-"""Read models of the point of sale: receipts, registers, price lists, the price book, and the
-site of a sale, register or session."""
+"""Read models of the point of sale: receipts, price lists, the price book, and the site of a
+sale, register or session (the listings of registers, sessions and sales: ``listings.py``)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ __all__ = [
     "price_lists",
     "receipt",
     "register_site",
-    "registers",
     "sale_site",
     "session_site",
 ]
@@ -50,16 +49,6 @@ def session_site(conn: Connection, session_id: int) -> str:
     if site is None:
         raise NotFound(f"session {session_id} does not exist", field="session_id")
     return str(site)
-
-
-def registers(conn: Connection, sites: Iterable[str] | None) -> list[dict[str, Any]]:
-    query = select(R.c.code, R.c.site, R.c.next_receipt).order_by(R.c.code)
-    if sites is not None:
-        query = query.where(R.c.site.in_(list(sites)))
-    return [
-        {"code": r.code, "site": r.site, "next_receipt_no": r.next_receipt}
-        for r in conn.execute(query)
-    ]
 
 
 def price_lists(conn: Connection, sites: Iterable[str] | None) -> list[dict[str, Any]]:

@@ -160,12 +160,6 @@ def create_register(body: RegisterIn, service: ServiceDep, principal: PrincipalD
     return Json({"code": body.location, "site": next(iter(sites.values()), None)}, status_code=201)
 
 
-@router.get("/pos/registers", tags=["pos"], **permission("pos.read"))
-async def list_registers(reads: ReadsDep, principal: PrincipalDep, site: SiteQuery = None) -> Json:
-    sites = listing_sites(principal, "pos.read", site)
-    return Json({"items": await reads.run(queries.registers, sites)})
-
-
 def _register_site(service: ServiceDep, principal: Principal, action: str, code: str) -> str:
     with service.engine.connect() as conn:
         site = queries.register_site(conn, code)

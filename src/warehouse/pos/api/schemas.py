@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -249,3 +249,66 @@ class RefundOut(BaseModel):
     total_minor: int
     tenders: list[dict[str, Any]]
     replay: bool = False
+
+
+class RegisterOut(BaseModel):
+    code: str
+    site: str
+    next_receipt_no: int
+    open_session_id: int | None = Field(description="The session open on it, if any")
+    created_at: datetime
+
+
+class RegisterPage(BaseModel):
+    """A page of registers by code."""
+
+    items: list[RegisterOut]
+    next_cursor: str | None
+
+
+class SessionSummary(BaseModel):
+    """A cashier session in a listing (its X or Z report: GET /pos/sessions/{id})."""
+
+    session_id: int
+    register_code: str = Field(alias="register", description="The register's code")
+    site: str
+    cashier: str
+    status: Literal["open", "closed"]
+    float_minor: int
+    counted_minor: int | None
+    opened_at: datetime
+    closed_at: datetime | None
+
+
+class SessionPage(BaseModel):
+    """A page of cashier sessions, newest first."""
+
+    items: list[SessionSummary]
+    next_cursor: str | None
+
+
+class SaleSummary(BaseModel):
+    """A sale in a listing (its receipt: GET /pos/sales/{sale_id})."""
+
+    sale_id: str
+    receipt_no: int
+    register_code: str = Field(alias="register", description="The register's code")
+    site: str
+    session_id: int | None
+    source: Literal["api", "edge"]
+    cashier: str
+    occurred_at: datetime
+    recorded_at: datetime
+    currency: str
+    lines: int
+    subtotal_minor: int
+    discount_minor: int
+    tax_minor: int
+    total_minor: int
+
+
+class SalePage(BaseModel):
+    """A page of sales, newest recorded first."""
+
+    items: list[SaleSummary]
+    next_cursor: str | None

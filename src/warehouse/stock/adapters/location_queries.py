@@ -12,6 +12,7 @@ from sqlalchemy import (
 
 from warehouse.access.domain import site_of_path
 from warehouse.core.errors import NotFound
+from warehouse.core.paging import Page, ascending_page
 from warehouse.stock.adapters import tables as stock_tables
 from warehouse.stock.domain.model import VIRTUAL_KINDS
 
@@ -51,17 +52,18 @@ def _location_select() -> Select[Any]:
 
 
 def list_locations(
-    conn: Connection, *, under: str | None, kind: str | None
-) -> list[dict[str, Any]]:
-    """Locations in tree order, optionally a subtree or one kind."""
-    query = _location_select().order_by(L.c.path)
+    conn: Connection, *, under: str | None, kind: str | None, limit: int, cursor: str | None
+) -> Page:
+    """Locations in tree order, optionally a subtree or one kind, a page at a time."""
+    query = _location_select()
     if under:
         query = query.where(
             L.c.path.startswith(_location_path(conn, under, "under"), autoescape=True)
         )
     if kind:
         query = query.where(L.c.kind == kind)
-    return [location_row(r._mapping) for r in conn.execute(query)]
+    rows, after = ascending_page(conn, query, L.c.path, limit, cursor)
+    return Page([location_row(r._mapping) for r in rows], after)
 
 
 def location_row(row: Any) -> dict[str, Any]:

@@ -9,10 +9,11 @@ from fastapi import APIRouter, Path, Query, Response, status
 from warehouse.access.api.security import PrincipalDep, permission
 from warehouse.catalog.domain import NegativePolicy
 from warehouse.core.api.deps import ReaderDep, ReadsDep
-from warehouse.core.api.params import Ref
+from warehouse.core.api.params import Limit, Ref
+from warehouse.core.api.responses import Json
 from warehouse.stock.adapters import location_queries
 from warehouse.stock.api.deps import ServiceDep
-from warehouse.stock.api.schemas import LocationIn, LocationOut, LocationUpdate
+from warehouse.stock.api.schemas import LocationIn, LocationOut, LocationPage, LocationUpdate
 from warehouse.stock.domain.model import Location as DomainLocation
 from warehouse.stock.domain.model import LocationKind
 from warehouse.stock.service import locations
@@ -37,17 +38,24 @@ def _location(code: str, body: LocationIn | LocationUpdate, parent: str | None) 
 
 
 @router.get(
-    "/locations", response_model=list[LocationOut], tags=["locations"], **permission("catalog.read")
+    "/locations", response_model=LocationPage, tags=["locations"], **permission("catalog.read")
 )
 async def list_locations(
     reads: ReadsDep,
     under: Annotated[Ref | None, Query(description="A location: it and its subtree")] = None,
     kind: LocationKind | None = None,
-) -> list[dict[str, object]]:
-    """Locations in tree order; ``under`` limits to a subtree (inclusive)."""
-    return await reads.run(
-        location_queries.list_locations, under=under, kind=kind.value if kind else None
+    limit: Limit = 100,
+    cursor: Cursor = None,
+) -> Json:
+    """Locations in tree order, a page at a time; ``under`` limits to a subtree (inclusive)."""
+    page = await reads.run(
+        location_queries.list_locations,
+        under=under,
+        kind=kind.value if kind else None,
+        limit=limit,
+        cursor=cursor,
     )
+    return Json(page)
 
 
 @router.post(

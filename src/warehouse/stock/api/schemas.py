@@ -61,6 +61,13 @@ class LocationOut(BaseModel):
     path: list[str]
 
 
+class LocationPage(BaseModel):
+    """A page of locations in tree order."""
+
+    items: list[LocationOut]
+    next_cursor: str | None
+
+
 class StockRow(BaseModel):
     """Stock of one product at one location and lot."""
 
