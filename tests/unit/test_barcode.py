@@ -36,6 +36,16 @@ from warehouse_drivers.decoding import DecodeError, decode_barcode
             "XYZ",
             date(2027, 1, 31),
         ),
+        (  # the bracketed form printed under the symbol, as people type or paste it
+            "(01)05901230001001(10)L42(17)261231",
+            "gs1",
+            "05901230001001",
+            "L42",
+            None,
+            date(2026, 12, 31),
+        ),
+        ("(01)05901230001001(21)SN-1", "gs1", "05901230001001", None, "SN-1", None),
+        ("(hello)", "text", None, None, None, None),
         ("SKU-COF-250", "text", None, None, None, None),
         ("]A0HELLO", "text", None, None, None, None),
     ],
@@ -61,6 +71,7 @@ def test_decodes(
         ("]E0", "empty"),
         ("]C1019999999999999910X", "invalid_gtin"),
         ("]C1XX", "invalid_gs1"),
+        ("(01)0590123000100(10)L42", "invalid_gs1"),  # a digit short
         ("https://example.com/not/a/link", "invalid_digital_link"),
     ],
 )

@@ -16,7 +16,7 @@ The symbology identifier decides what a payload may be (GS1 General Specificatio
 | ``]d2``, ``]Q3`` | GS1 DataMatrix, GS1 QR | element strings or a Digital Link URI |
 | ``]Q1``, ``]d1`` | plain QR, DataMatrix | a Digital Link URI, else text |
 | any other | Code 39, Code 128, PDF417, ... | text, whatever it looks like |
-| none | (the scanner sends none) | a GTIN, an element string, a Digital Link URI, or text |
+| none | (the scanner sends none) | a GTIN, an element string (or its printed form), a link, text |
 
 A leading GS (FNC1 in first position, sent by some scanners instead of an identifier) is
 dropped before parsing.
@@ -30,7 +30,13 @@ from biip import ParseConfig, ParseError
 from biip.gtin import Gtin
 from biip.rcn import Rcn, RcnRegion
 
-from warehouse_drivers.decoding.gs1 import digital_link, element_string, looks_like_element_string
+from warehouse_drivers.decoding.gs1 import (
+    digital_link,
+    element_string,
+    hri_element_string,
+    looks_like_element_string,
+    looks_like_hri,
+)
 from warehouse_drivers.decoding.results import (
     GS,
     DecodedBarcode,
@@ -116,6 +122,8 @@ def _unmarked(data: str, rcn_region: str | None) -> DecodedBarcode:
         return digital_link(data, None)
     if looks_like_element_string(data):
         return element_string(data, None)
+    if looks_like_hri(data):
+        return hri_element_string(data, None)
     if data.isdigit() and len(data) in (8, 12, 13, 14):
         return _gtin(data, None, rcn_region)
     return DecodedBarcode(data, "text", None)

@@ -98,6 +98,21 @@ def element_string(data: str, symbology: str | None) -> DecodedBarcode:
     return _parsed_element_string(data, symbology)
 
 
+def looks_like_hri(data: str) -> bool:
+    """The human-readable form of an element string, as printed under a GS1-128 or DataMatrix
+    and typed or pasted by people: ``(01)05901230001049(10)L42``."""
+    return data[:1] == "(" and data[3:4] == ")" and data[1:3].isdigit()
+
+
+def hri_element_string(data: str, symbology: str | None) -> DecodedBarcode:
+    """An element string in its human-readable form, read by biip as such."""
+    try:
+        message = GS1Message.parse_hri(data)
+    except (ParseError, ValueError) as exc:  # biip lets int() fail on some broken forms
+        raise DecodeError("invalid_gs1", str(exc)) from exc
+    return _from_elements(data, "gs1", symbology, message.element_strings)
+
+
 def _parsed_element_string(data: str, symbology: str | None) -> DecodedBarcode:
     try:
         message = GS1Message.parse(data)
@@ -262,10 +277,11 @@ def _from_elements(data: str, kind: Kind, symbology: str | None, elements: Any) 
             measures.append(Measure(ai, quantity, element.decimal, unit))
         if ai == "414":
             fields["gln"] = element.value
-    if "30" in values:
-        fields["variable_count"] = int(values["30"])
-    if "37" in values:
-        fields["count"] = int(values["37"])
+    for ai, field in (("30", "variable_count"), ("37", "count")):
+        if ai in values:
+            if not values[ai].isdigit():  # the pattern allows none (\d{0,8})
+                raise DecodeError("invalid_gs1", f"AI ({ai}) holds no count")
+            fields[field] = int(values[ai])
     return DecodedBarcode(
         data,
         kind,
