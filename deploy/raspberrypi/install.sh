@@ -77,6 +77,8 @@ elif [ "$dry_run" = 0 ] && [ "$(id -u)" != 0 ]; then
 fi
 
 say() { echo "install.sh: $*"; }
+# what was done: in a dry run the "would run" line before it already said it
+did() { if [ "$dry_run" = 0 ]; then say "$@"; fi; }
 run() {
   if [ "$dry_run" = 1 ]; then
     echo "would run: $*"
@@ -93,7 +95,7 @@ place() {
     return 0
   fi
   run install -D -m "$mode" "$source" "$target"
-  say "installed $2"
+  did "installed $2"
 }
 
 opt=/opt/warehouse-edge
@@ -119,12 +121,12 @@ if [ "$uninstall" = 1 ]; then
   for f in "${files[@]}"; do
     if [ -e "$root$f" ]; then
       run rm -f "$root$f"
-      say "removed $f"
+      did "removed $f"
     fi
   done
   if [ -d "$root$opt" ]; then
     run rm -rf "$root$opt"
-    say "removed $opt"
+    did "removed $opt"
   fi
   if live; then
     systemctl daemon-reload
@@ -157,7 +159,7 @@ if [ "$venv" = 1 ]; then
   fi
   run "$root$opt/venv/bin/python" -m pip install --quiet --upgrade pip
   run "$root$opt/venv/bin/python" -m pip install --quiet --upgrade "$target"
-  say "warehouse[edge] installed in $opt/venv"
+  did "warehouse[edge] installed in $opt/venv"
 fi
 place "$repo/docs/operations.md" "$opt/docs/operations.md" 0644
 
@@ -172,7 +174,7 @@ else
   if live; then
     chgrp warehouse-edge "$config"
   fi
-  say "installed $config from the $example example: set agent_id, site, the broker and devices"
+  did "installed $config from the $example example: set agent_id, site, the broker and devices"
 fi
 
 # systemd, udev and journald
@@ -221,7 +223,9 @@ else  # enabled the way systemctl enable would, without a running systemd
     run mkdir -p "$(dirname "$root$wants")"
     run ln -s "$unit" "$root$wants"
   fi
-  if [ -n "$root" ]; then
+  if [ "$dry_run" = 1 ]; then
+    say "dry run: nothing was changed"
+  elif [ -n "$root" ]; then
     say "staged under $root: the user is created on first boot (systemd-sysusers)"
   fi
 fi

@@ -149,6 +149,9 @@ def test_dry_run_changes_nothing_and_uninstall_keeps_the_config_and_the_outbox(
     assert tree(dry) == {}
     assert "would run: install -D -m 0644" in shown.stdout
     assert "pip install" in shown.stdout  # the venv step is shown too
+    assert "installed" not in shown.stdout.replace("pip install", "")  # nothing was
+    assert "staged" not in shown.stdout
+    assert shown.stdout.rstrip().endswith("dry run: nothing was changed")
     root = tmp_path / "pi"
     install("--root", str(root), "--no-venv")
     outbox = root / "var/lib/warehouse-edge/outbox.db"
