@@ -15,7 +15,7 @@ install: $(BIN)/warehouse
 
 ## Run the demo: SQLite, an in-process MQTT broker, ingest, API and simulated devices.
 demo: install
-	$(BIN)/warehouse demo
+	$(BIN)/warehouse demo $(ARGS)
 
 ## Lint, type-check, check the layering and the modules' size, run the whole test suite, then
 ## check that the edge agent installs and runs with only its own extra.

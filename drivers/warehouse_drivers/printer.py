@@ -3,8 +3,10 @@
 A printer is an output device: it takes a receipt's text (formatted by the caller, 42 columns
 for 80 mm paper) and prints and cuts it; on a cash tender it also fires the drawer's kick pulse
 through the printer's drawer port. Connections: ``serial`` (``devfile``, ``baudrate``), ``usb``
-(``vendor_id``, ``product_id``), ``network`` (``host``, ``port``, raw port 9100) and ``dummy``,
-which keeps the bytes it would have sent (``output``) for tests and dry runs.
+(``vendor_id``, ``product_id``), ``network`` (``host``, ``port``, raw port 9100), ``dummy``,
+which keeps the bytes it would have sent (``output``) for tests, and ``files``, a virtual printer
+for demos and dry runs that writes each job into ``directory`` twice: the ESC/POS bytes a printer
+would get (``.escpos``) and what the paper would show (``.txt``, the drawer and the cut noted).
 """
 
 from __future__ import annotations
@@ -12,14 +14,16 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Literal
 
 from warehouse_drivers.errors import DeviceUnavailable, DriverConfigError
 
 log = logging.getLogger(__name__)
 
-Connection = Literal["dummy", "serial", "usb", "network"]
-CONNECTIONS: tuple[str, ...] = ("dummy", "serial", "usb", "network")
+Connection = Literal["dummy", "serial", "usb", "network", "files"]
+CONNECTIONS: tuple[str, ...] = ("dummy", "serial", "usb", "network", "files")
 #: ESC p m t1 t2: the pulse on drawer pin 2 (the usual) or 5 (a second drawer).
 DRAWER_PINS = (2, 5)
 
@@ -41,14 +45,25 @@ class EscposPrinter:
         drawer_pin: int = 2,
         cut: bool = True,
         encoding: str = "cp437",
+        directory: str | None = None,
     ) -> None:
         if connection not in CONNECTIONS:
             raise DriverConfigError(
                 f"printer {name}: connection must be one of {', '.join(CONNECTIONS)}"
             )
-        needs = {"serial": devfile, "usb": vendor_id and product_id, "network": host}
+        needs = {
+            "serial": devfile,
+            "usb": vendor_id and product_id,
+            "network": host,
+            "files": directory,
+        }
         if connection in needs and not needs[connection]:
-            what = {"serial": "devfile", "usb": "vendor_id and product_id", "network": "host"}
+            what = {
+                "serial": "devfile",
+                "usb": "vendor_id and product_id",
+                "network": "host",
+                "files": "directory",
+            }
             raise DriverConfigError(
                 f"printer {name}: a {connection} printer needs {what[connection]}"
             )
@@ -62,6 +77,7 @@ class EscposPrinter:
         self.drawer_pin = drawer_pin
         self.cut = cut
         self.encoding = encoding
+        self.directory = Path(directory) if directory else None
         self.printed = 0
         self.kicks = 0
         self._device: Any = None
@@ -107,13 +123,27 @@ class EscposPrinter:
                 device.text(text.encode(self.encoding, "replace").decode(self.encoding))
                 if self.cut:
                     device.cut()
-                if self.connection != "dummy":
+                if self.connection == "files":
+                    self._file(device, text, open_drawer)
+                elif self.connection != "dummy":
                     device.close()
                     self._device = None
             except Exception as exc:
                 self._device = None
                 raise DeviceUnavailable(f"printer {self.name}: {exc}") from exc
             self.printed += 1
+
+    def _file(self, device: Any, text: str, opened: bool) -> None:
+        """A ``files`` printer's job, written as bytes and as what the paper shows."""
+        assert self.directory is not None
+        self.directory.mkdir(parents=True, exist_ok=True)
+        stem = (
+            self.directory / f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{self.name}-{self.printed + 1:05d}"
+        )
+        stem.with_suffix(".escpos").write_bytes(bytes(device.output))
+        paper = ("[drawer opened]\n" if opened else "") + text.rstrip("\n") + "\n"
+        stem.with_suffix(".txt").write_text(paper + ("[cut]\n" if self.cut else ""), "utf-8")
+        self._device = None  # the next job starts on a clean page
 
     def kick(self) -> None:
         """Open the cash drawer (a no-sale)."""

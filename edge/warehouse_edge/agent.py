@@ -195,7 +195,7 @@ class Agent:
             self._reject(driver, device, outcome.text)
             return
         log.info("register %s: %s", till.station.location, outcome.text)
-        if outcome.completed is not None:
+        if outcome.completed is not None or outcome.action is not None:
             self.publisher.wake()
         driver.feedback(outcome.level)
 

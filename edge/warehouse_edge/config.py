@@ -83,6 +83,12 @@ class Station(_Section):
     sweep_interval_s: float = Field(60.0, gt=0)
     # point of sale: who rings up, and the cards that allow a price override
     cashier: str | None = Field(None, max_length=64, description="Registers: the cashier")
+    float_minor: int = Field(
+        0,
+        ge=0,
+        le=10**12,
+        description="Registers: the float of a session a sale opens (when none was opened)",
+    )
     manager_cards: list[SecretStr] = Field(
         default_factory=list, description="Registers: codes of manager cards (MGR:<code>)"
     )

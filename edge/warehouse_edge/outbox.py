@@ -74,6 +74,8 @@ class _Append:
     counter: str | None = None  # a meta counter to advance with this event (receipt numbers)
     number: int = 0
     numbered: NumberedRender | None = None
+    #: meta values to set with this event (None: the number the counter gave it)
+    sets: dict[str, int | None] | None = None
 
 
 class Outbox:
@@ -98,9 +100,12 @@ class Outbox:
 
     # --- appending -----------------------------------------------------------------------
 
-    def append(self, render: Render, timeout: float = 10.0) -> int:
-        """Store one event durably; return its seq. Raises OutboxFull past the disk budget."""
-        request = _Append(render, threading.Event())
+    def append(
+        self, render: Render, timeout: float = 10.0, *, sets: dict[str, int | None] | None = None
+    ) -> int:
+        """Store one event durably; return its seq. Raises OutboxFull past the disk budget.
+        ``sets`` are meta values set in the same transaction (a register's open session)."""
+        request = _Append(render, threading.Event(), sets=sets)
         self._queue.put(request)
         if not request.done.wait(timeout):
             raise TimeoutError("the outbox did not commit in time")
@@ -109,12 +114,17 @@ class Outbox:
         return request.seq
 
     def append_numbered(
-        self, render: NumberedRender, counter: str, timeout: float = 10.0
+        self,
+        render: NumberedRender,
+        counter: str,
+        timeout: float = 10.0,
+        *,
+        sets: dict[str, int | None] | None = None,
     ) -> tuple[int, int]:
         """Store one event that takes the next number of ``counter`` (a register's receipt
         number) in the same transaction: the number is used exactly when the event is kept.
-        Return (seq, number)."""
-        request = _Append(lambda seq: ("", "", b""), threading.Event(), counter=counter)
+        ``sets`` as for :meth:`append` (None: this number). Return (seq, number)."""
+        request = _Append(lambda seq: ("", "", b""), threading.Event(), counter=counter, sets=sets)
         request.numbered = render
         self._queue.put(request)
         if not request.done.wait(timeout):
@@ -173,6 +183,8 @@ class Outbox:
                             (seq, event_id, topic, payload, now),
                         )
                         request.seq = seq
+                        for key, value in (request.sets or {}).items():
+                            numbers[key] = request.number if value is None else value
                     for key, number in numbers.items():
                         self._set_meta(key, number)
                     self._db.execute("COMMIT")

@@ -5,7 +5,7 @@ What the cashier scans (prefixes are the station's; these are the defaults):
 
 | scan                  | does                                                               |
 |-----------------------|--------------------------------------------------------------------|
-| an item               | adds a line; the same item again adds one to its quantity          |
+| an item               | adds a line; the same code again adds one to its quantity          |
 | ``QTY:3``             | the next item comes three times                                    |
 | ``VOID`` / ``VOID:2`` | removes the last line / line 2                                      |
 | ``DISC:10%`` / ``DISC:1.50`` | a discount on the last line (percent or amount)             |
@@ -15,11 +15,17 @@ What the cashier scans (prefixes are the station's; these are the defaults):
 | ``TOTAL``             | shows what is due                                                  |
 | ``PAY:CASH:20.00``    | a tender: ``CASH``, ``CARD``, ``VOUCHER`` or ``OTHER`` (see below)   |
 | ``CANCEL``            | drops the basket                                                   |
+| ``OPEN:100.00``       | opens a cashier session with 100.00 in the drawer                   |
+| ``CLOSE:312.50``      | closes it with the cash counted (the service's Z report)            |
+| ``PAYIN:20.00:float`` | cash put into the drawer (a reason after the amount, if any)        |
+| ``PAYOUT:5.00:milk``  | cash taken out of the drawer                                       |
+| ``NOSALE``            | opens the drawer without a sale                                    |
 
 A tender without an amount pays what is due; ``PAY:CARD:12.97:AUTH1`` carries a reference.
 When the tenders cover what is due the sale completes: :meth:`Register.read` returns it as a
 contract ``sale`` (the agent stores it in the outbox under the register's next receipt number,
-prints the receipt and opens the drawer on a cash tender).
+prints the receipt and opens the drawer on a cash tender). Session and drawer scans come back
+as a :class:`TillAction` for the till (till.py) to record.
 """
 
 from __future__ import annotations
@@ -30,6 +36,15 @@ from decimal import Decimal, InvalidOperation
 
 from warehouse import contracts, pricing
 from warehouse_drivers import DecodeError, Level, decode_barcode
+
+#: Scan prefixes of the till's own actions, and what each is.
+_DRAWER = (
+    ("OPEN", "open"),
+    ("CLOSE", "close"),
+    ("PAYIN", "paid_in"),
+    ("PAYOUT", "paid_out"),
+    ("NOSALE", "no_sale"),
+)
 
 
 @dataclass
@@ -113,11 +128,21 @@ class Completed:
         }
 
 
+@dataclass(frozen=True)
+class TillAction:
+    """A session opened or closed, or the drawer opened without a sale, as scanned."""
+
+    kind: str  # open, close, paid_in, paid_out, no_sale
+    amount_minor: int = 0
+    reason: str | None = None
+
+
 @dataclass
 class Outcome:
     level: Level = "ok"
     text: str = ""
     completed: Completed | None = None
+    action: TillAction | None = None
 
 
 @dataclass
@@ -158,6 +183,9 @@ class Register:
         ):
             if upper.startswith(prefix):
                 return handler(code[len(prefix) :].lstrip(":"))
+        for prefix, kind in _DRAWER:
+            if upper == prefix or upper.startswith(prefix + ":"):
+                return self._till_action(kind, code[len(prefix) :].lstrip(":"))
         if upper == "TOTAL":
             return self._total()
         if upper == "CANCEL":
@@ -178,6 +206,8 @@ class Register:
         sku = self.book.sku_for(lookup, self._codes) or self.book.sku_for(code, self._codes)
         if sku is None:
             return Outcome("error", f"{code} is not in the price book")
+        if decoded.serial and any(x.code == code for x in self.lines):
+            return Outcome("error", f"unit {decoded.serial} of {sku} is in the basket already")
         qty, self.next_qty = self.next_qty or Decimal(1), None
         line = _Line(sku, qty, code)
         if variable is not None and variable.price is not None:
@@ -188,6 +218,7 @@ class Register:
         if (
             last is not None
             and last.sku == sku
+            and last.code == code  # another code may name another lot or unit
             and not (line.weighed or line.embedded_minor is not None or last.weighed)
             and last.embedded_minor is None
             and last.override_minor is None
@@ -259,6 +290,26 @@ class Register:
             return Outcome("error", f"bad price {text!r}")
         self.manager = False
         return self._priced(f"price of {self.lines[-1].sku} set to {text}")
+
+    # --- sessions and the drawer ----------------------------------------------------------
+
+    def _till_action(self, kind: str, text: str) -> Outcome:
+        """``OPEN:100.00``, ``CLOSE:312.50``, ``PAYIN:20.00:reason``, ``PAYOUT:...``,
+        ``NOSALE``: checked here, recorded by the till."""
+        if self.lines and kind in ("open", "close"):
+            return Outcome("error", "finish or cancel the basket first")
+        amount, _, reason = text.partition(":")
+        if kind == "no_sale":
+            return Outcome(text="no sale", action=TillAction(kind, 0, text or None))
+        if not amount and kind in ("open", "close"):
+            amount = "0"
+        try:
+            minor = self._minor(amount)
+        except (InvalidOperation, ValueError):
+            return Outcome("error", f"bad amount {amount!r}: {kind.upper()} needs one")
+        if minor <= 0 and kind in ("paid_in", "paid_out"):
+            return Outcome("error", f"{kind.replace('_', ' ')} needs an amount")
+        return Outcome(text=kind.replace("_", " "), action=TillAction(kind, minor, reason or None))
 
     # --- paying --------------------------------------------------------------------------
 

@@ -20,15 +20,32 @@ import urllib.parse
 import urllib.request
 import uuid
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from warehouse import contracts, logs, pricing, receipts
 from warehouse_drivers import DeviceUnavailable
 from warehouse_edge.config import AgentConfig, Station
 from warehouse_edge.outbox import Outbox
-from warehouse_edge.register import Outcome, Register
+from warehouse_edge.register import Outcome, Register, TillAction
 
 log = logging.getLogger(__name__)
+
+
+def warn_refused(book: pricing.PriceBook) -> None:
+    """Say which products the registers will refuse, before a cashier finds out at the till."""
+    if not book.refused_count:
+        return
+    shown = ", ".join(book.refused)
+    more = book.refused_count - len(book.refused)
+    log.warning(
+        "price book %s: %d products will be refused at the till (no price, or no tax rate for "
+        "their category): %s%s",
+        book.version,
+        book.refused_count,
+        shown,
+        f" and {more} more" if more > 0 else "",
+    )
 
 
 class PriceBooks:
@@ -49,6 +66,7 @@ class PriceBooks:
             log.error("price book %s is unreadable (%s); waiting for a new one", self.path, exc)
             return None
         log.info("price book %s loaded from %s", self.book.version, self.path)
+        warn_refused(self.book)
         return self.book
 
     def fetch(self) -> pricing.PriceBook | None:
@@ -86,6 +104,7 @@ class PriceBooks:
         temporary.write_text(book.to_json())
         os.replace(temporary, self.path)
         log.info("price book %s in use (%d items)", book.version, len(book.items))
+        warn_refused(book)
 
 
 class Till:
@@ -104,6 +123,8 @@ class Till:
             frozenset(card.get_secret_value() for card in station.manager_cards),
         )
         self.counter = f"receipt:{station.name}"
+        self._session_counter = f"session:{station.name}"
+        self._open_key = f"session-open:{station.name}"
         self.receipts_printed = 0
         self._lock = threading.Lock()
 
@@ -111,31 +132,29 @@ class Till:
         with self._lock:
             self.register.use(book)
 
+    @property
+    def session(self) -> int:
+        """The number of the cashier session open at this register (0: none)."""
+        return self.outbox.counter(self._open_key)
+
     def read(self, code: str, device: str | None) -> Outcome:
-        """A scan at the register; a sale it completes is stored, then printed."""
+        """A scan at the register; a sale it completes is stored, then printed; a session or
+        drawer scan is stored (and the drawer opened)."""
         with self._lock:
             outcome = self.register.read(code)
+            if outcome.action is not None:
+                return self._act(outcome, outcome.action, device)
             if outcome.completed is None:
                 return outcome
             done = outcome.completed
-            cashier = self.station.cashier
-            topic = contracts.topic(self.config.site, self.config.agent_id, "events")
+            session = self.session or self._open(self.station.float_minor, device, auto=True)
             occurred_at = datetime.now(UTC)
             event_id = uuid.uuid4()
 
             def render(seq: int, number: int) -> tuple[str, str, bytes]:
-                event = contracts.SaleEvent(
-                    event_id=event_id,
-                    agent_id=self.config.agent_id,
-                    site=self.config.site,
-                    seq=seq,
-                    boot=self.outbox.boot,
-                    occurred_at=occurred_at,
-                    device=device,
-                    station=self.station.name,
-                    data=done.data(self.station.location, number, cashier),
-                )
-                return str(event_id), topic, contracts.encode(event)
+                data = done.data(self.station.location, number, self.station.cashier)
+                data = data.model_copy(update={"session_no": session})
+                return self._render(contracts.SaleEvent, data, seq, device, occurred_at, event_id)
 
             seq, number = self.outbox.append_numbered(render, self.counter)
         log.info(
@@ -148,23 +167,138 @@ class Till:
             extra=logs.ids(event_id, self.config.agent_id, seq),
         )
         doc = done.receipt(
-            self.config.site, self.station.location, number, occurred_at.isoformat(), cashier
+            self.config.site,
+            self.station.location,
+            number,
+            occurred_at.isoformat(),
+            self.station.cashier,
         )
-        self._print(doc, open_drawer=any(t.kind == "cash" for t in done.settlement.tenders))
+        book = self.register.book
+        lines: list[dict[str, Any]] = doc["lines"]  # type: ignore[assignment]
+        for line in lines:  # the product's name on the paper, as the service prints it
+            item = book.item(str(line["sku"])) if book else None
+            line["name"] = item.name if item is not None and item.name else line["sku"]
+        self._print(
+            receipts.text(doc),
+            number,
+            open_drawer=any(t.kind == "cash" for t in done.settlement.tenders),
+        )
         outcome.text = f"receipt {number}: {outcome.text}"
         return outcome
 
-    def _print(self, doc: dict[str, Any], *, open_drawer: bool) -> None:
+    # --- sessions and the drawer ---------------------------------------------------------
+
+    def _act(self, outcome: Outcome, action: TillAction, device: str | None) -> Outcome:
+        """Record a session opened or closed, or the drawer opened without a sale; the drawer
+        opens with a slip."""
+        session = self.session
+        if action.kind == "open":
+            if session:
+                return Outcome("error", f"session {session} is open: CLOSE:<counted> first")
+            number = self._open(action.amount_minor, device)
+            outcome.text = f"session {number} opened, float {self._money(action.amount_minor)}"
+        elif not session:
+            return Outcome("error", "no session is open: scan OPEN:<float> first")
+        elif action.kind == "close":
+            data = {"action": "close", "session_no": session, "counted_minor": action.amount_minor}
+            self._store(contracts.SessionEvent, contracts.SessionData, data, device, close=True)
+            counted = self._money(action.amount_minor)
+            outcome.text = f"session {session} closed, {counted} counted"
+        else:
+            data = {
+                "kind": action.kind,
+                "session_no": session,
+                "amount_minor": action.amount_minor,
+                "reason": action.reason,
+            }
+            self._store(contracts.DrawerEvent, contracts.DrawerData, data, device)
+            if action.amount_minor:
+                outcome.text += f" {self._money(action.amount_minor)}"
+        log.info("register %s: %s", self.station.location, outcome.text)
+        self._print(outcome.text.upper() + "\n", None, open_drawer=True)
+        return outcome
+
+    def _open(self, float_minor: int, device: str | None, *, auto: bool = False) -> int:
+        """Open the next session (its number taken and kept open in one outbox commit)."""
+        occurred_at, event_id = datetime.now(UTC), uuid.uuid4()
+
+        def render(seq: int, number: int) -> tuple[str, str, bytes]:
+            data = contracts.SessionData.model_validate(
+                {
+                    "action": "open",
+                    "register": self.station.location,
+                    "session_no": number,
+                    "cashier": self.station.cashier,
+                    "float_minor": float_minor,
+                }
+            )
+            return self._render(contracts.SessionEvent, data, seq, device, occurred_at, event_id)
+
+        _, number = self.outbox.append_numbered(
+            render, self._session_counter, sets={self._open_key: None}
+        )
+        if auto:
+            log.info("register %s: session %d opened by a sale", self.station.location, number)
+        return number
+
+    def _store(
+        self,
+        event_type: Any,
+        data_type: Any,
+        body: dict[str, Any],
+        device: str | None,
+        *,
+        close: bool = False,
+    ) -> None:
+        occurred_at, event_id = datetime.now(UTC), uuid.uuid4()
+        data = data_type.model_validate(
+            {"register": self.station.location, "cashier": self.station.cashier, **body}
+        )
+
+        def render(seq: int) -> tuple[str, str, bytes]:
+            return self._render(event_type, data, seq, device, occurred_at, event_id)
+
+        self.outbox.append(render, sets={self._open_key: 0} if close else None)
+
+    def _render(
+        self,
+        event_type: Any,
+        data: Any,
+        seq: int,
+        device: str | None,
+        occurred_at: datetime,
+        event_id: uuid.UUID,
+    ) -> tuple[str, str, bytes]:
+        event = event_type(
+            event_id=event_id,
+            agent_id=self.config.agent_id,
+            site=self.config.site,
+            seq=seq,
+            boot=self.outbox.boot,
+            occurred_at=occurred_at,
+            device=device,
+            station=self.station.name,
+            data=data,
+        )
+        topic = contracts.topic(self.config.site, self.config.agent_id, "events")
+        return str(event_id), topic, contracts.encode(event)
+
+    def _money(self, minor: int) -> str:
+        exponent = self.register.book.exponent if self.register.book else 2
+        return f"{Decimal(minor).scaleb(-exponent):.{exponent}f}"
+
+    def _print(self, text: str, receipt_no: int | None, *, open_drawer: bool) -> None:
+        """A receipt (or, without a number, a session or drawer slip) to the printer."""
+        what = f"receipt {receipt_no}" if receipt_no is not None else "slip"
         if self.printer is None:
-            log.debug("receipt %s: no printer at %s", doc["receipt_no"], self.station.name)
+            log.debug("%s: no printer at %s", what, self.station.name)
             return
         try:
-            self.printer.print_receipt(receipts.text(doc), open_drawer=open_drawer)
+            self.printer.print_receipt(text, open_drawer=open_drawer)
         except DeviceUnavailable as exc:
             log.error(
-                "receipt %s not printed (the sale stands; reprint from the API): %s",
-                doc["receipt_no"],
-                exc,
+                "%s not printed (what it records stands; reprint from the API): %s", what, exc
             )
             return
-        self.receipts_printed += 1
+        if receipt_no is not None:
+            self.receipts_printed += 1

@@ -227,6 +227,28 @@ def test_demo_runs_prints_curl_commands_and_stops_on_ctrl_c(tmp_path: Path) -> N
         # the demo registers its agents, so their events are applied, not unknown_agent
         agents = get(f"{base}/api/v1/agents", Authorization=f"Bearer {token}")
         assert len(agents) == 3
+        # the store sells: within two minutes a register's session is closed, its Z report
+        # has the register's sales, and the receipts are on paper (files) a person can read
+        closed: list[Any] = []
+        deadline = time.monotonic() + 110
+        while not closed and time.monotonic() < deadline:
+            time.sleep(2)
+            sessions = get(
+                f"{base}/api/v1/pos/sessions?status=closed", Authorization=f"Bearer {token}"
+            )
+            closed = sessions["items"]
+        assert closed, "no register closed a session in time"
+        z = get(
+            f"{base}/api/v1/pos/sessions/{closed[0]['session_id']}", Authorization=f"Bearer {token}"
+        )
+        assert (z["kind"], z["source"]) == ("Z", "edge")
+        assert z["sales"] > 0
+        assert z["cash_difference_minor"] == 0
+        sold = get(f"{base}/api/v1/pos/sales?source=edge&limit=1", Authorization=f"Bearer {token}")
+        assert sold["items"]
+        receipts = sorted((tmp_path / "receipts").glob("ST1-REG-*/*.txt"))
+        text = next(r.read_text() for r in receipts if "No. " in r.read_text())
+        assert "TOTAL EUR" in text
         proc.send_signal(signal.SIGINT)
         rest, _ = proc.communicate(timeout=30)
     finally:
@@ -491,3 +513,25 @@ def test_forwarded_for_from_an_untrusted_peer_gets_no_fresh_login_budget(tmp_pat
         proc.communicate(timeout=30)
     assert statuses[:3] == [401, 401, 401]
     assert statuses[3:] == [429, 429, 429]
+
+
+def test_the_demo_says_it_reuses_earlier_data_and_fresh_starts_over(tmp_path: Path) -> None:
+    def demo(*extra: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "warehouse.cli", "demo", "--dir", str(tmp_path), "--port", "0",
+             "--mqtt-port", "0", "--duration", "0.5", *extra],
+            capture_output=True, text=True, timeout=120, check=True,
+        )  # fmt: skip
+        return done.stdout + done.stderr
+
+    first = demo()
+    assert "reusing" not in first
+    assert (tmp_path / "warehouse.db").exists()
+    again = demo()
+    assert f"reusing the demo's data in {tmp_path}/" in again
+    assert "--fresh" in again
+    (tmp_path / "notes.txt").write_text("mine")
+    fresh = demo("--fresh")
+    assert "starting over" in fresh
+    assert "reusing" not in fresh
+    assert (tmp_path / "notes.txt").read_text() == "mine"  # only the demo's own files go

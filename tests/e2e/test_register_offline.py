@@ -1,8 +1,9 @@
 """An edge register sells through an outage: the price book fetched from the API at start, then
 the broker, the ingest and the API all away, the agent restarted halfway on its book on disk;
-30 sales rung up from a serial scanner and printed on a network (raw port 9100) ESC/POS printer.
-When the broker and the service are back every sale is recorded once, the stock is right, the
-30 receipts carry the numbers 1 to 30, and the Z report adds up to the sales."""
+a cashier session opened and 30 sales rung up from a serial scanner and printed on a network
+(raw port 9100) ESC/POS printer. When the broker and the service are back every sale is recorded
+once, the stock is right, the 30 receipts carry the numbers 1 to 30, and the register's session's
+Z report adds up to the sales."""
 
 from __future__ import annotations
 
@@ -175,6 +176,7 @@ def test_thirty_sales_through_an_outage_recorded_once_printed_gapless_and_in_the
         worker.stop()  # the service goes ...
         private_broker.stop()  # ... and the broker
         api.__exit__()  # ... and the API
+        assert scanner.scan("OPEN:100.00", timeout=10) == OK, log.read_text()[-2000:]
         for n in range(30):
             if n == 15:  # restarted with nothing reachable: it sells from its book on disk
                 agent.send_signal(signal.SIGTERM)
@@ -185,7 +187,7 @@ def test_thirty_sales_through_an_outage_recorded_once_printed_gapless_and_in_the
             assert scanner.scan(GTINS[SKUS[n % 3]], timeout=10) == OK, (n, log.read_text()[-2000:])
             pay = "PAY:CARD" if n % 4 == 3 else "PAY:CASH:10.00"
             assert scanner.scan(pay, timeout=10) == OK, (n, log.read_text()[-2000:])
-        assert len(printer.jobs) == 30  # receipts print with everything else away
+        assert len(printer.jobs) == 31  # the opening's slip and the receipts, all else away
         private_broker.start()
         worker.start()
         deadline = time.monotonic() + 60
@@ -200,17 +202,23 @@ def test_thirty_sales_through_an_outage_recorded_once_printed_gapless_and_in_the
     with seeded.engine.connect() as conn:
         sales = conn.execute(select(S.c.receipt_no, S.c.total_minor).order_by(S.c.receipt_no)).all()
     assert [r.receipt_no for r in sales] == list(range(1, 31))  # once each, gapless
-    numbers = [int(re.search(rb"No\. (\d+)", job).group(1)) for job in printer.jobs]  # type: ignore[union-attr]
+    receipts = [job for job in printer.jobs if b"No. " in job]
+    numbers = [int(re.search(rb"No\. (\d+)", job).group(1)) for job in receipts]  # type: ignore[union-attr]
     assert numbers == list(range(1, 31))
     cash = [n for n in range(30) if n % 4 != 3]
-    assert sum(job.count(KICK) for job in printer.jobs) == len(cash)
+    assert sum(job.count(KICK) for job in printer.jobs) == len(cash) + 1  # and the opening
     with sqlite3.connect(tmp_path / "outbox.db") as db:
-        assert db.execute("SELECT count(*) FROM outbox").fetchone()[0] == 30
+        assert db.execute("SELECT count(*) FROM outbox").fetchone()[0] == 31  # and the opening
     client = TestClient(create_app(service=seeded), headers=admin_headers(seeded))
     for sku in SKUS:
         rows = client.get(f"/api/v1/stock/{sku}").json()["locations"]
         assert next(r["on_hand"] for r in rows if r["location"] == "ST1-REG1") == "10"
+    edge = ok(client.get("/api/v1/pos/sessions", params={"status": "open"}), 200)["items"]
+    (till_session,) = [x["session_id"] for x in edge if x["source"] == "edge"]
+    assert ok(client.get(f"/api/v1/pos/sessions/{session}"), 200)["sales"] == 0
+    session = till_session  # the sales are the register's own session's
     x = ok(client.get(f"/api/v1/pos/sessions/{session}"), 200)
+    assert x["float_minor"] == 10000
     z = ok(
         client.post(
             f"/api/v1/pos/sessions/{session}/close",

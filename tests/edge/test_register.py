@@ -139,9 +139,10 @@ def test_each_sale_takes_the_next_receipt_number_prints_and_kicks_the_drawer_on_
     for code in (TEA, "PAY:CASH:10.00", WATER, "PAY:CARD"):
         t.read(code, "scanner-1")
     assert t.outbox.counter("receipt:till") == 2
-    sent = t.outbox.pending(0, 10)
-    sales = [contracts.decode_event(p.payload) for p in sent]
-    assert [s.data.receipt_no for s in sales] == [1, 2]  # type: ignore[union-attr]
+    sent = [contracts.decode_event(p.payload) for p in t.outbox.pending(0, 10)]
+    sales = [e for e in sent if isinstance(e, contracts.SaleEvent)]
+    assert [s.data.receipt_no for s in sales] == [1, 2]
+    assert [e.type for e in sent] == ["session", "sale", "sale"]  # the first sale opened it
     assert (printer.printed, printer.kicks, t.receipts_printed) == (2, 1, 2)
     out = printer.output
     assert out.count(KICK_PIN2) == 1
@@ -162,7 +163,7 @@ def test_a_printer_that_is_away_does_not_undo_the_sale(tmp_path: Path) -> None:
     outcome = t.read("PAY:CARD", None)
     assert outcome.completed is not None
     assert "receipt 1" in outcome.text
-    assert (t.receipts_printed, len(t.outbox.pending(0, 10))) == (0, 1)
+    assert (t.receipts_printed, len(t.outbox.pending(0, 10))) == (0, 2)  # a session and a sale
     with pytest.raises(DeviceUnavailable):
         printer.kick()
     t.outbox.close()
@@ -205,3 +206,84 @@ def test_the_price_book_on_disk_survives_a_restart_and_a_corrupt_copy_is_not_use
     assert again.items["TEA-GRN"].unit_price_minor == 499
     books.path.write_text('{"currency": "EUR", "items": [')
     assert PriceBooks(config).load() is None
+
+
+def events(t: Till) -> list[contracts.Event]:
+    return [contracts.decode_event(p.payload) for p in t.outbox.pending(0, 100)]
+
+
+def test_a_session_opens_with_its_float_and_every_sale_and_drawer_event_belongs_to_it(
+    tmp_path: Path,
+) -> None:
+    printer = EscposPrinter("p1", "dummy")
+    t = till(tmp_path, printer)
+    assert t.read("PAYOUT:5.00", None).level == "error"  # no session yet
+    assert t.read("CLOSE:1.00", None).level == "error"
+    opened = t.read("OPEN:100.00", None)
+    assert (opened.level, t.session) == ("ok", 1)
+    assert t.read("OPEN:50.00", None).level == "error"  # one at a time
+    for scan in (TEA, "PAY:CASH:10.00", "PAYOUT:5.00:milk for the staff", "PAYIN:20.00", "NOSALE"):
+        assert t.read(scan, None).level == "ok", scan
+    assert t.read("PAYOUT", None).level == "error"  # no amount
+    assert t.read(TEA, None).level == "ok"
+    assert t.read("CLOSE:120.00", None).level == "error"  # the basket first
+    assert t.read("CANCEL", None).level == "warn"
+    closed = t.read("CLOSE:120.00", None)
+    assert (closed.level, t.session) == ("ok", 0)
+    sent = events(t)
+    assert [e.type for e in sent] == ["session", "sale", "drawer", "drawer", "drawer", "session"]
+    first, sale, out, into, nosale, last = (e.data for e in sent)
+    assert isinstance(first, contracts.SessionData)
+    assert isinstance(last, contracts.SessionData)
+    assert (first.action, first.session_no, first.float_minor) == ("open", 1, 10000)
+    assert (last.action, last.session_no, last.counted_minor) == ("close", 1, 12000)
+    assert isinstance(sale, contracts.SaleData)
+    assert sale.session_no == 1
+    assert isinstance(out, contracts.DrawerData)
+    assert isinstance(into, contracts.DrawerData)
+    assert (out.kind, out.amount_minor, out.reason) == ("paid_out", 500, "milk for the staff")
+    assert (into.kind, into.amount_minor) == ("paid_in", 2000)
+    assert isinstance(nosale, contracts.DrawerData)
+    assert nosale.kind == "no_sale"
+    assert printer.kicks == 6  # opening, the cash sale, three drawer events, closing
+    assert t.read(WATER, None).level == "ok"
+    t.read("PAY:CARD", None)  # a sale with no session open opens the next one
+    assert t.session == 2
+    t.outbox.close()
+
+
+def test_the_open_session_survives_a_restart(tmp_path: Path) -> None:
+    t = till(tmp_path, None)
+    t.read("OPEN:50.00", None)
+    t.outbox.close()
+    again = till(tmp_path, None)
+    assert again.session == 1
+    again.read(TEA, None)
+    again.read("PAY:CARD", None)
+    sale = events(again)[-1].data
+    assert isinstance(sale, contracts.SaleData)
+    assert sale.session_no == 1
+    again.outbox.close()
+
+
+def test_a_files_printer_keeps_each_receipt_readable_and_as_escpos(tmp_path: Path) -> None:
+    printer = create_printer("escpos", "till-1", connection="files", directory=str(tmp_path / "p"))
+    t = till(tmp_path, printer)
+    t.read(TEA, None)
+    t.read("PAY:CASH:10.00", None)
+    t.read(WATER, None)
+    t.read("PAY:CARD", None)
+    texts = sorted((tmp_path / "p").glob("*.txt"))
+    assert len(texts) == 2  # (a session a sale opens prints no slip)
+    receipt = texts[0].read_text()
+    assert receipt.startswith("[drawer opened]\n")
+    assert "No. 1" in receipt
+    assert "4.99" in receipt
+    assert receipt.endswith("[cut]\n")
+    assert "[drawer opened]" not in texts[1].read_text()  # paid by card
+    raw = texts[0].with_suffix(".escpos").read_bytes()
+    assert KICK_PIN2 in raw
+    assert CUT in raw
+    with pytest.raises(DriverConfigError, match="directory"):
+        create_printer("escpos", "p", connection="files")
+    t.outbox.close()

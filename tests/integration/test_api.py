@@ -310,3 +310,13 @@ def test_health_and_openapi(api: TestClient) -> None:
         assert path in spec["paths"]
     examples = spec["components"]["schemas"]["MovementIn"]["examples"]
     assert {e["kind"] for e in examples} == {"receive", "transfer", "adjust"}
+
+
+def test_the_root_says_where_everything_is_to_anyone(seeded: Service) -> None:
+    with TestClient(create_app(service=seeded)) as stranger:  # no credentials
+        landing = stranger.get("/")
+        assert landing.status_code == 200
+        doc = landing.json()
+        assert doc["api"] == "/api/v1"
+        for route in ("docs", "redoc", "openapi", "health", "ready"):
+            assert stranger.get(doc[route]).status_code == 200, route

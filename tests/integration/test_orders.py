@@ -397,3 +397,27 @@ def test_packing_before_everything_is_picked_is_an_under_pick(seeded: Service) -
         assert open_exceptions(conn) == [("under_pick", "TEA-GRN")]
         x = exceptions_tables.floor_exceptions
         assert conn.execute(select(x.c.qty)).scalar_one() == 2
+
+
+def test_a_sales_order_reserves_first_expiry_first_and_never_an_expired_lot(
+    seeded: Service,
+) -> None:
+    now = datetime.now(UTC)
+    today = now.date()
+    milk = "0105901230001049"
+    for lot, days, location in (("OLD", -1, "WH1-A-01"), ("LATE", 60, "WH1-A-02"),
+                                ("SOON", 20, "WH1-A-03")):  # fmt: skip
+        expiry = (today + timedelta(days=days)).strftime("%y%m%d")
+        stock_in(seeded, f"{milk}17{expiry}10{lot}", location, 4)
+    fulfilment.create_sales_order(
+        seeded.uow(),
+        SalesOrderRequest("SO-M", SITE, "Cafe", [LineRequest("MLK-1L", Decimal(10))]),
+        now,
+    )
+    fulfilment.confirm(seeded.uow(), "SO-M", "u", now)
+    with seeded.engine.connect() as conn:
+        assert on_hand(conn, "MLK-1L", "WH1-A-03") == (4, 4)  # SOON first
+        assert on_hand(conn, "MLK-1L", "WH1-A-02") == (4, 4)  # then LATE
+        assert on_hand(conn, "MLK-1L", "WH1-A-01") == (4, 0)  # OLD is past its expiry
+        line = orders_tables.sales_order_lines
+        assert conn.execute(select(line.c.backordered)).scalar_one() == 2

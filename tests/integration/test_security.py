@@ -52,6 +52,7 @@ POS_SALE = {"sale_id": "S-NEW", "register": "WH1-REG1", "lines": [{"sku": "TEA-G
             "tenders": [{"kind": "cash", "amount_minor": 1000}]}  # fmt: skip
 
 SAMPLES: dict[tuple[str, str], Sample] = {
+    ("GET", "/"): Sample("/"),
     ("GET", "/healthz"): Sample("/healthz"),
     ("GET", "/readyz"): Sample("/readyz"),
     ("GET", "/metrics"): Sample("/metrics"),
@@ -190,6 +191,9 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ),
     ("GET", "/api/v1/pos/sessions"): Sample("/api/v1/pos/sessions?site=WH1", names_wh1=True),
     ("GET", "/api/v1/pos/sessions/{session_id}"): Sample("/api/v1/pos/sessions/1", names_wh1=True),
+    ("POST", "/api/v1/pos/sessions/{session_id}/drawer"): Sample(
+        "/api/v1/pos/sessions/1/drawer", {"kind": "no_sale"}, names_wh1=True
+    ),
     ("POST", "/api/v1/pos/sessions/{session_id}/close"): Sample(
         "/api/v1/pos/sessions/2/close", {"counted_minor": 0}, names_wh1=True
     ),

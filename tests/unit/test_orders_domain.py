@@ -10,7 +10,8 @@ import pytest
 
 from warehouse.floor.outcome import Feedback, per_device
 from warehouse.orders import domain as orders
-from warehouse.orders.domain import Allocation, Bin, OpenLine, PickProblem, PickRefused
+from warehouse.orders.domain import Allocation, OpenLine, PickProblem, PickRefused
+from warehouse.stock.domain.allocation import Bin, allocate
 
 D = Decimal
 
@@ -43,9 +44,9 @@ def test_fefo_takes_the_first_expiry_and_fifo_the_oldest_stock() -> None:
     early, late = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 6, 1, tzinfo=UTC)
     bins = [Bin(1, "A-01", "L1", D(4), date(2027, 3, 1), early),
             Bin(2, "A-02", "L2", D(4), date(2027, 1, 1), late)]  # fmt: skip
-    taken, short = orders.allocate(D(6), bins, fefo=True)
+    taken, short = allocate(D(6), bins, fefo=True)
     assert [(b.location_code, q) for b, q in taken] == [("A-02", 4), ("A-01", 2)]
-    taken, short = orders.allocate(D(9), bins, fefo=False)
+    taken, short = allocate(D(9), bins, fefo=False)
     assert [(b.location_code, q) for b, q in taken] == [("A-01", 4), ("A-02", 4)]
     assert short == 1
 

@@ -140,9 +140,25 @@ def ingest(settings: Settings, client_id: str | None, http_port: int | None) -> 
     default=0.0,
     help="Stop after this many seconds (0: run until Ctrl-C).",
 )
-def demo(workdir: Path, port: int, mqtt_port: int, rate: float, duration: float) -> None:
-    """Run everything on a laptop: SQLite, an in-process broker, ingest, API and devices."""
+@click.option(
+    "--fresh",
+    is_flag=True,
+    help="Start over: delete the data of earlier runs in --dir (database, outboxes, receipts).",
+)
+def demo(
+    workdir: Path, port: int, mqtt_port: int, rate: float, duration: float, fresh: bool
+) -> None:
+    """Run everything on a laptop: SQLite, an in-process broker, ingest, API and devices. The
+    data stays in --dir between runs; --fresh starts over."""
     from warehouse.demo.run import run_demo
 
     stop = stop_on_signals()
-    run_demo(workdir, api_port=port, mqtt_port=mqtt_port, rate=rate, duration=duration, stop=stop)
+    run_demo(
+        workdir,
+        api_port=port,
+        mqtt_port=mqtt_port,
+        rate=rate,
+        duration=duration,
+        stop=stop,
+        fresh=fresh,
+    )

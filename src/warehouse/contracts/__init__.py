@@ -4,6 +4,10 @@ Imports the standard library and pydantic only, so the edge agent and third-part
 use it without the service's dependencies.
 """
 
+from warehouse.contracts.base import (
+    CONTRACT_VERSION,
+    MovementKind,
+)
 from warehouse.contracts.codec import (
     DEFAULT_MAX_PAYLOAD,
     ContractError,
@@ -14,29 +18,33 @@ from warehouse.contracts.codec import (
     encode_feedback,
 )
 from warehouse.contracts.messages import (
-    CONTRACT_VERSION,
     EVENT_TYPES,
     Ack,
     Command,
+    DrawerEvent,
     Event,
     FeedbackCommand,
     HeartbeatData,
     HeartbeatEvent,
     MovementData,
     MovementEvent,
-    MovementKind,
     ObservationData,
     ObservationEvent,
     PriceBookCommand,
     ResyncCommand,
-    SaleData,
     SaleEvent,
-    SaleLine,
     ScanData,
     ScanEvent,
+    SessionEvent,
     StationModeCommand,
     Status,
     TagSeen,
+)
+from warehouse.contracts.register import (
+    DrawerData,
+    SaleData,
+    SaleLine,
+    SessionData,
     Tender,
 )
 from warehouse.contracts.topics import EVENTS_SUBSCRIPTION, ID_PATTERN, Topic, parse_topic, topic
@@ -50,6 +58,8 @@ __all__ = [
     "Ack",
     "Command",
     "ContractError",
+    "DrawerData",
+    "DrawerEvent",
     "Event",
     "FeedbackCommand",
     "HeartbeatData",
@@ -66,6 +76,8 @@ __all__ = [
     "SaleLine",
     "ScanData",
     "ScanEvent",
+    "SessionData",
+    "SessionEvent",
     "StationModeCommand",
     "Status",
     "TagSeen",

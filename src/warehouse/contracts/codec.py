@@ -17,7 +17,8 @@ from uuid import UUID
 import pydantic_core
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from warehouse.contracts.messages import EVENT_TYPES, MAX_SEQ, Event
+from warehouse.contracts.base import MAX_SEQ
+from warehouse.contracts.messages import EVENT_TYPES, Event
 
 DEFAULT_MAX_PAYLOAD = 256 * 1024
 #: JSON nested deeper than this is refused while it is parsed (pydantic-core's parser limit),

@@ -5,73 +5,36 @@ Every model ignores unknown fields, so additive changes within v1 never break an
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any, Final, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import (
     AwareDatetime,
-    BaseModel,
-    ConfigDict,
     Field,
     field_validator,
     model_validator,
 )
 
-from warehouse.contracts.topics import ID_PATTERN
-
-CONTRACT_VERSION: Final = 1
-#: Seqs, boot counters and other counts: signed 64-bit, as the service stores them.
-MAX_SEQ = 2**63 - 1
-#: Money in minor units (cents): at most 10^15, ten trillion in major units.
-MAX_MINOR = 10**15
-#: ``occurred_at`` must lie in [EARLIEST, LATEST): representable in UTC everywhere, and wide
-#: enough for a Raspberry Pi without a real-time clock that still thinks it is 1970. The service
-#: flags times far from its own clock (``clock_skew``) instead of refusing them.
-EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
-LATEST = datetime(2100, 1, 1, tzinfo=UTC)
-
-Code = Annotated[str, Field(min_length=1, max_length=512, description="What was read, as read.")]
-Ref = Annotated[str, Field(min_length=1, max_length=64)]
-Gtin = Annotated[
-    str, Field(pattern=r"^(\d{8}|\d{12}|\d{13}|\d{14})$", description="GTIN-8/12/13/14 digits.")
-]
-Qty = Annotated[
-    Decimal,
-    Field(
-        gt=0,
-        max_digits=18,
-        decimal_places=6,
-        description="Positive, below 10^12, at most 6 decimals (for weighed goods).",
-    ),
-]
-Minor = Annotated[int, Field(ge=-MAX_MINOR, le=MAX_MINOR, description="Money in minor units.")]
-AgentId = Annotated[str, Field(pattern=ID_PATTERN, description="One topic level.")]
-MovementKind = Literal["receive", "transfer", "pick", "ship", "sale", "return", "adjust"]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
-
-
-def _utc(value: datetime) -> datetime:
-    """The time in UTC, refusing what lies outside the contract's window (and what would not
-    even convert: ``0001-01-01T00:00:00+01:00`` is before year 1 in UTC)."""
-    try:
-        utc = value.astimezone(UTC)
-    except OverflowError:
-        raise ValueError("time is outside the representable range") from None
-    if not EARLIEST <= utc < LATEST:
-        raise ValueError(
-            f"time must be from {EARLIEST:%Y-%m-%d} up to {LATEST:%Y-%m-%d} (UTC), "
-            f"received {utc.isoformat()}"
-        )
-    return utc
-
-
-def _utc_or_none(value: datetime | None) -> datetime | None:
-    return None if value is None else _utc(value)
+from warehouse.contracts.base import (
+    CONTRACT_VERSION,
+    MAX_SEQ,
+    AgentId,
+    Code,
+    Gtin,
+    MovementKind,
+    Qty,
+    Ref,
+    _Model,
+    _utc,
+    _utc_or_none,
+)
+from warehouse.contracts.register import (
+    DrawerData,
+    SaleData,
+    SessionData,
+)
 
 
 class MovementData(_Model):
@@ -137,58 +100,6 @@ class ObservationData(_Model):
     snapshot: list[TagSeen] | None = Field(default=None, max_length=100_000)
 
 
-Percent = Annotated[Decimal, Field(ge=0, le=100, max_digits=7, decimal_places=4)]
-
-
-class SaleLine(_Model):
-    """One line of a completed basket; money in integer minor units. ``unit_price_minor`` and
-    ``discount_minor`` are what the register charged; the rest is what the cashier did, so the
-    service can price the line again."""
-
-    code: Code | None = None
-    sku: Ref | None = None
-    qty: Qty
-    unit_price_minor: Minor | None = None
-    discount_minor: Minor = 0
-    unit_price_override_minor: Minor | None = Field(
-        default=None, description="A price a manager set by hand"
-    )
-    embedded_price_minor: Minor | None = Field(
-        default=None, description="The amount a price-embedded barcode carried"
-    )
-    discount_percent: Percent | None = None
-    discount_amount_minor: Minor | None = None
-
-
-class Tender(_Model):
-    """How (part of) a basket was paid."""
-
-    kind: Literal["cash", "card", "voucher", "other"]
-    amount_minor: Minor = Field(description="What this tender paid (cash: net of the change)")
-    reference: Ref | None = None
-
-
-class SaleData(_Model):
-    """A basket completed at a register (point of sale)."""
-
-    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
-
-    sale_id: Ref
-    register_code: Ref = Field(alias="register", description="The register location's code.")
-    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
-    lines: Annotated[list[SaleLine], Field(min_length=1, max_length=1000)]
-    total_minor: Minor
-    tenders: list[Tender] = Field(default_factory=list, max_length=20)
-    receipt_no: int | None = Field(
-        default=None, ge=1, le=MAX_SEQ, description="The register's own gapless number"
-    )
-    cashier: Ref | None = None
-    basket_discount_percent: Percent | None = None
-    basket_discount_amount_minor: Minor | None = None
-    change_minor: Minor = 0
-    rounding_minor: Minor = Field(default=0, description="Cash rounding of the amount due")
-
-
 class HeartbeatData(_Model):
     """Agent health, sent every 30 s."""
 
@@ -250,6 +161,20 @@ class SaleEvent(_Envelope):
     data: SaleData
 
 
+class SessionEvent(_Envelope):
+    """Envelope of type ``session``."""
+
+    type: Literal["session"] = "session"
+    data: SessionData
+
+
+class DrawerEvent(_Envelope):
+    """Envelope of type ``drawer``."""
+
+    type: Literal["drawer"] = "drawer"
+    data: DrawerData
+
+
 class HeartbeatEvent(_Envelope):
     """Envelope of type ``heartbeat``."""
 
@@ -258,10 +183,16 @@ class HeartbeatEvent(_Envelope):
 
 
 Event = Annotated[
-    MovementEvent | ScanEvent | ObservationEvent | SaleEvent | HeartbeatEvent,
+    MovementEvent
+    | ScanEvent
+    | ObservationEvent
+    | SaleEvent
+    | SessionEvent
+    | DrawerEvent
+    | HeartbeatEvent,
     Field(discriminator="type"),
 ]
-EVENT_TYPES = ("movement", "scan", "observation", "sale", "heartbeat")
+EVENT_TYPES = ("movement", "scan", "observation", "sale", "session", "drawer", "heartbeat")
 
 
 class Ack(_Model):

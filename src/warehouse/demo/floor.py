@@ -2,14 +2,20 @@
 a store's back door and two registers, as reads fed to the real edge agents' virtual scanners.
 
 It keeps its own idea of where stock is, so it scans what is plausibly there: receipts by the
-case (a QTY label, then the item), putaway and picks with location labels, orders, sales.
+case (a QTY label, then the item), putaway and picks with location labels, orders. The cashiers
+open a session with a float, ring up baskets of a few items (now and then with a discount) and
+take cash or a card, pay the window cleaner from the till once in a while, and close the session
+with the cash the service expects counted; the service desk refunds a recent sale now and then.
 """
 
 from __future__ import annotations
 
 import random
 import threading
+import time
 from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -20,12 +26,30 @@ from warehouse_edge.config import AgentConfig
 
 BINS = [f"WH1-{aisle}-{i:02d}" for aisle in "AB" for i in range(1, 7)]
 REGISTERS = {"register-1": "ST1-REG-1", "register-2": "ST1-REG-2"}
+CASHIERS = {"register-1": "ann", "register-2": "ben"}
+#: How long a cashier's session lasts (at least four baskets) before the drawer is counted.
+SESSION_S = 40.0
+
+
+@dataclass
+class Till:
+    """A simulated register's cashier: whether a session is open, since when, how many baskets."""
+
+    opened: float | None = None
+    baskets: int = 0
+
+
+#: The cash a register's open session expects (None: not known yet); what the desk refunds.
+CashCount = Callable[[str], int | None]
+Desk = Callable[[str], object]
 
 
 def agent_configs(workdir: Path, mqtt_url: str) -> list[AgentConfig]:
-    """Three agents: a dock door with a putaway cart, a pick station, a store."""
+    """Three agents: a dock door with a putaway cart, a pick station, a store whose registers
+    print their receipts into ``workdir/receipts/<register>/``."""
 
     def agent(agent_id: str, site: str, stations: list[tuple[str, str, str]]) -> AgentConfig:
+        tills = [(n, loc) for n, m, loc in stations if m == "pos"]
         return AgentConfig(
             agent_id=agent_id,
             site=site,
@@ -33,11 +57,25 @@ def agent_configs(workdir: Path, mqtt_url: str) -> list[AgentConfig]:
             broker={"url": mqtt_url, "protocol": "3.1.1"},
             outbox={"path": workdir / f"outbox-{agent_id}.db"},
             stations=[
-                {"name": n, "mode": m, "location": loc, "debounce_ms": 100}
+                {
+                    "name": n,
+                    "mode": m,
+                    "location": loc,
+                    "debounce_ms": 100,
+                    "cashier": CASHIERS.get(n),
+                }
                 for n, m, loc in stations
             ],
             devices=[
                 {"name": f"{n}-scanner", "driver": "virtual", "station": n} for n, _, _ in stations
+            ],
+            printers=[
+                {
+                    "name": f"{n}-printer",
+                    "station": n,
+                    "params": {"connection": "files", "directory": str(workdir / "receipts" / loc)},
+                }
+                for n, loc in tills
             ],
         )
 
@@ -75,8 +113,15 @@ class Floor:
         *,
         rate: float,
         seed: int | None = None,
+        till_cash: CashCount | None = None,
+        desk: Desk | None = None,
+        ready: Callable[[], bool] | None = None,
     ) -> None:
         self.products = [p for p in products if p.gtins]
+        self.till_cash = till_cash
+        self.desk = desk
+        self.ready = ready  # whether the registers can sell (they have their price book)
+        self.tills = {register: Till() for register in REGISTERS.values()}
         self.scanners = scanners
         self.rate = rate
         self.random = random.Random(seed)  # noqa: S311 - a simulation, not secrets
@@ -230,13 +275,47 @@ class Floor:
         ]
 
     def _sell(self) -> list[tuple[str, str]] | None:
-        scanner, register = self.random.choice(list(REGISTERS.items()))
-        found = self._taken(register, whole=False, limit=1)
-        if found is None:
+        """A cashier's turn: open the session, ring up and pay a basket, or count the drawer
+        and close the session once it has run its time."""
+        if self.ready is not None and not self.ready():
             return None
-        product, key, qty = found
-        self._move(product.sku, key, qty, register, None)
-        return [
-            (f"{scanner}-scanner", c)
-            for c in [*self._qty_label(product, qty), self._code(product, key)]
-        ]
+        scanner, register = self.random.choice(list(REGISTERS.items()))
+        till, name = self.tills[register], f"{scanner}-scanner"
+        if till.opened is None:
+            till.opened, till.baskets = time.monotonic(), 0
+            return [(name, "OPEN:100.00")]
+        if till.baskets >= 4 and time.monotonic() - till.opened >= SESSION_S:
+            cash = self.till_cash(register) if self.till_cash else None
+            if cash is not None:
+                till.opened = None
+                return [(name, f"CLOSE:{Decimal(cash).scaleb(-2):.2f}")]
+        reads = self._basket(register)
+        if not reads:
+            return None
+        till.baskets += 1
+        if self.desk is not None and till.baskets % 6 == 0:
+            self.desk(register)  # a customer back at the service desk with an earlier buy
+        if self.random.random() < 0.06:
+            reads.append("PAYOUT:4.50:window cleaner")
+        return [(name, code) for code in reads]
+
+    def _basket(self, register: str) -> list[str]:
+        """One to four items from the register's shelf, a discount now and then, and the
+        payment: cash (what is due, to the cash step) or a card with its authorisation."""
+        reads: list[str] = []
+        for _ in range(self.random.randint(1, 4)):
+            found = self._taken(register, whole=False, limit=2)
+            if found is None:
+                break
+            product, key, qty = found
+            self._move(product.sku, key, qty, register, None)
+            reads += [*self._qty_label(product, qty), self._code(product, key)]
+            if self.random.random() < 0.1:
+                reads.append("DISC:10%")
+        if not reads:
+            return []
+        if self.random.random() < 0.6:
+            reads.append("PAY:CASH")
+        else:
+            reads.append(f"PAY:CARD::AUTH-{self.random.randrange(10**6):06d}")
+        return reads

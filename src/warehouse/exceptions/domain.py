@@ -28,6 +28,7 @@ class ExceptionKind(StrEnum):
     SEQUENCE_GAP = "sequence_gap"  # an agent's events missing (see GET /agents)
     PRICE_MISMATCH = "price_mismatch"  # a register charged other than the service's prices
     UNKNOWN_ITEM = "unknown_item"  # a register sold a code no product has (no stock moved)
+    EXPIRED_LOT = "expired_lot"  # a register sold goods of a lot past its expiry
 
 
 class Resolution(StrEnum):
@@ -62,6 +63,7 @@ SUGGESTIONS: dict[ExceptionKind, tuple[Resolution, ...]] = {
     ExceptionKind.SEQUENCE_GAP: (Resolution.ACCEPT, Resolution.DISMISS),
     ExceptionKind.PRICE_MISMATCH: (Resolution.ACCEPT, Resolution.DISMISS),
     ExceptionKind.UNKNOWN_ITEM: (Resolution.ADJUST, *_ANY),
+    ExceptionKind.EXPIRED_LOT: _ANY,
 }
 
 

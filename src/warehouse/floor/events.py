@@ -54,6 +54,8 @@ class SaleLineRequest:
     discount_amount_minor: int | None = None
     reported_unit_price_minor: int | None = None  # what an edge register charged
     reported_discount_minor: int = 0
+    lot: str | None = None  # named by the cashier (a code with (10) names its own)
+    serial: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +74,31 @@ class SaleRequest:
     change_minor: int | None = None
     rounding_minor: int | None = None
     currency: str | None = None
+    session_no: int | None = None  # the register's own number for its cashier session
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRequest:
+    """A cashier session an edge register opened or closed, under its own number."""
+
+    action: str  # open, close
+    register: str
+    session_no: int
+    cashier: str
+    float_minor: int = 0
+    counted_minor: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DrawerRequest:
+    """The drawer opened without a sale: cash paid in or out, or a no-sale."""
+
+    kind: str  # paid_in, paid_out, no_sale
+    register: str
+    session_no: int | None  # None through the API, which names the session itself
+    amount_minor: int
+    cashier: str
+    reason: str | None = None
 
 
 @dataclass(slots=True)
@@ -92,5 +119,7 @@ class FloorEvent:
     observation: ObservationRequest | None = None
     scan: ScanRequest | None = None
     sale: SaleRequest | None = None
+    session: SessionRequest | None = None
+    drawer: DrawerRequest | None = None
     payload: bytes | None = None  # as received: kept in the inbox
     payload_hash: str | None = None  # tells a re-send from a different body with the same id

@@ -52,6 +52,10 @@ class PriceBook:
     promotions: tuple[Promotion, ...] = ()
     valid_on: date | None = None
     version: str = ""
+    #: products the registers will refuse (no price that day, or no tax rate for their
+    #: category): how many, and the first of them by SKU
+    refused_count: int = 0
+    refused: tuple[str, ...] = ()
 
     def item(self, sku: str) -> Item | None:
         return self.items.get(sku)
@@ -77,6 +81,8 @@ class PriceBook:
             "cash_step_minor": self.cash_step_minor,
             "valid_on": self.valid_on.isoformat() if self.valid_on else None,
             "version": self.version,
+            "refused_count": self.refused_count,
+            "refused": list(self.refused),
             "tax_rates": {k: plain(v) for k, v in sorted(self.tax_rates.items())},
             "items": [
                 {
@@ -136,6 +142,8 @@ class PriceBook:
                 promotions=promotions,
                 valid_on=date.fromisoformat(valid_on) if valid_on else None,
                 version=str(data.get("version", "")),
+                refused_count=int(data.get("refused_count", 0)),
+                refused=tuple(str(s) for s in data.get("refused", ())),
             )
         except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
             raise PricingError(f"not a price book: {exc!r}") from None

@@ -1,5 +1,5 @@
 """Health: liveness, readiness and the metrics of this process (public; the proxy keeps
-``/metrics`` to the monitoring network)."""
+``/metrics`` to the monitoring network); and ``/``, which says where everything is."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 
+from warehouse import __version__
 from warehouse.core import metrics
 from warehouse.core.api.deps import get_service
 from warehouse.core.api.permissions import public
@@ -21,6 +22,25 @@ ServiceDep = Annotated[Wiring[object], Depends(get_service)]
 
 
 health = APIRouter()
+
+
+@health.get("/", tags=["operations"], **public())
+def landing() -> JSONResponse:
+    """Where things are: the API, its documentation and the health routes (no credentials)."""
+    return JSONResponse(
+        {
+            "name": "warehouse",
+            "version": __version__,
+            "api": "/api/v1",
+            "docs": "/docs",
+            "redoc": "/redoc",
+            "openapi": "/openapi.json",
+            "health": "/healthz",
+            "ready": "/readyz",
+            "metrics": "/metrics",
+            "sign_in": "POST /api/v1/auth/login",
+        }
+    )
 
 
 @health.get("/healthz", tags=["operations"], **public())

@@ -105,7 +105,7 @@ def _post(
         movements = [m for m in movements if m.event_id not in orders.refused]
     movements += orders.post
     sold = floor_sales.floor_sales(
-        uow, catalog, [(e, e.sale) for e in batch.sales if e.event_id in claimed and e.sale], now
+        uow, catalog, [e for e in batch.sales if e.event_id in claimed], now
     )
     movements += sold.movements
     posting.post(uow, movements, now, enforce=False)

@@ -55,7 +55,7 @@ class Batch:
         self.heartbeats: list[FloorEvent] = []
         self.scans: list[Scan] = []  # those that concern orders (dispatch.py)
         self.counted: list[FloorEvent] = []  # code scans: counted if a count covers them
-        self.sales: list[FloorEvent] = []  # baskets from edge registers
+        self.sales: list[FloorEvent] = []  # edge registers' sales, sessions and drawer events
         self.observations: list[tuple[FloorEvent, Location]] = []
         self.statuses: list[AgentStatus] = []
         self.agents: dict[str, tuple[str, int]] = {}  # agent -> (site, highest boot)
@@ -215,7 +215,7 @@ class Batch:
                 self.observations.append((event, location))
         elif event.type == "heartbeat":
             self.heartbeats.append(event)
-        elif event.type == "sale" and event.sale is not None:
+        elif event.sale is not None or event.session is not None or event.drawer is not None:
             status = "applied"
             self.sales.append(event)
         elif event.type == "scan" and event.scan is not None:

@@ -22,7 +22,8 @@ Command = Callable[[str, str, Any], None]
 
 
 class PublishPriceBooks(Chore):
-    """Each site's price book to its agents, when it changed."""
+    """Each site's price book to its agents, when it changed (and to an agent that appeared
+    since: a register added to a site gets the book it has not had)."""
 
     doing = "reading the price books"
     needs_broker = True
@@ -31,7 +32,7 @@ class PublishPriceBooks(Chore):
         super().__init__(service.settings.price_book_check_s)
         self.service = service
         self.command = command
-        self._sent: dict[str, str] = {}  # site -> the price book version published
+        self._sent: dict[tuple[str, str], str] = {}  # (site, agent) -> the version it was sent
 
     def run(self) -> None:
         today = datetime.now(UTC).date()
@@ -39,17 +40,16 @@ class PublishPriceBooks(Chore):
             targets = queries.price_book_targets(conn)
             books = {site: price_book(conn, site, today) for site in targets}
         for site, source in books.items():
-            if source is None or self._sent.get(site) == source.book.version:
+            if source is None:
+                continue
+            version = source.book.version
+            due = [a for a in targets[site] if self._sent.get((site, a)) != version]
+            if not due:
                 continue
             body = contracts.PriceBookCommand(
-                site=site, version=source.book.version, book=source.book.to_dict()
+                site=site, version=version, book=source.book.to_dict()
             )
-            for agent_id in targets[site]:
+            for agent_id in due:
                 self.command(site, agent_id, body)
-            self._sent[site] = source.book.version
-            log.info(
-                "price book %s of site %s sent to %d agents",
-                source.book.version,
-                site,
-                len(targets[site]),
-            )
+                self._sent[(site, agent_id)] = version
+            log.info("price book %s of site %s sent to %d agents", version, site, len(due))

@@ -8,14 +8,17 @@ import hashlib
 import logging
 import uuid
 from datetime import datetime
+from typing import Any
 
 from warehouse import contracts
 from warehouse.floor.events import (
+    DrawerRequest,
     FloorEvent,
     ObservationRequest,
     SaleLineRequest,
     SaleRequest,
     ScanRequest,
+    SessionRequest,
 )
 from warehouse.ingest.service.commands import AgentStatus, UndecodableEvent
 from warehouse.pricing import TenderInput
@@ -40,7 +43,24 @@ def translate(topic: str, payload: bytes, max_bytes: int) -> FloorEvent | Undeco
     parsed = contracts.parse_topic(topic)
     if parsed is None or (parsed.site, parsed.agent_id) != (event.site, event.agent_id):
         return _topic_mismatch(topic, payload, event, parsed, digest)
-    movement = heartbeat = observation = scan = sale = None
+    return FloorEvent(
+        event_id=str(event.event_id),
+        agent_id=event.agent_id,
+        site=event.site,
+        seq=event.seq,
+        boot=event.boot,
+        occurred_at=event.occurred_at,
+        type=event.type,
+        device=event.device,
+        station=event.station,
+        payload=payload,
+        payload_hash=digest,
+        **_request(event),
+    )
+
+
+def _request(event: contracts.Event) -> dict[str, Any]:
+    """The use-case input an event carries, under the FloorEvent field it goes in."""
     if isinstance(event, contracts.MovementEvent):
         d = event.data
         movement = MovementRequest(
@@ -57,33 +77,39 @@ def translate(topic: str, payload: bytes, max_bytes: int) -> FloorEvent | Undeco
             to_location=d.to_location,
             order_ref=d.order_ref,
         )
-    elif isinstance(event, contracts.ObservationEvent):
-        observation = _observation(event.data)
-    elif isinstance(event, contracts.HeartbeatEvent):
-        heartbeat = event.data.model_dump(mode="json")
-    elif isinstance(event, contracts.ScanEvent):
+        return {"movement": movement}
+    if isinstance(event, contracts.ObservationEvent):
+        return {"observation": _observation(event.data)}
+    if isinstance(event, contracts.HeartbeatEvent):
+        return {"heartbeat": event.data.model_dump(mode="json")}
+    if isinstance(event, contracts.ScanEvent):
         s = event.data
-        scan = ScanRequest(s.code, s.gtin, s.lot, s.serial, s.epc, s.location, s.order_ref)
-    elif isinstance(event, contracts.SaleEvent):
-        sale = sale_request(event.data, event.occurred_at)
-    return FloorEvent(
-        event_id=str(event.event_id),
-        agent_id=event.agent_id,
-        site=event.site,
-        seq=event.seq,
-        boot=event.boot,
-        occurred_at=event.occurred_at,
-        type=event.type,
-        device=event.device,
-        station=event.station,
-        movement=movement,
-        heartbeat=heartbeat,
-        observation=observation,
-        scan=scan,
-        sale=sale,
-        payload=payload,
-        payload_hash=digest,
-    )
+        return {
+            "scan": ScanRequest(s.code, s.gtin, s.lot, s.serial, s.epc, s.location, s.order_ref)
+        }
+    if isinstance(event, contracts.SaleEvent):
+        return {"sale": sale_request(event.data, event.occurred_at)}
+    if isinstance(event, contracts.SessionEvent):
+        x = event.data
+        cashier = x.cashier or "register"
+        return {
+            "session": SessionRequest(
+                x.action, x.register_code, x.session_no, cashier, x.float_minor, x.counted_minor
+            )
+        }
+    if isinstance(event, contracts.DrawerEvent):
+        w = event.data
+        return {
+            "drawer": DrawerRequest(
+                w.kind,
+                w.register_code,
+                w.session_no,
+                w.amount_minor,
+                w.cashier or "register",
+                w.reason,
+            )
+        }
+    return {}
 
 
 def _refused(
@@ -154,6 +180,8 @@ def sale_request(d: contracts.SaleData, occurred_at: datetime) -> SaleRequest:
                 discount_amount_minor=x.discount_amount_minor,
                 reported_unit_price_minor=x.unit_price_minor,
                 reported_discount_minor=x.discount_minor,
+                lot=x.lot,
+                serial=x.serial,
             )
             for x in d.lines
         ],
@@ -167,6 +195,7 @@ def sale_request(d: contracts.SaleData, occurred_at: datetime) -> SaleRequest:
         change_minor=d.change_minor,
         rounding_minor=d.rounding_minor,
         currency=d.currency,
+        session_no=d.session_no,
     )
 
 

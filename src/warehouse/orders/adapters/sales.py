@@ -24,7 +24,7 @@ from warehouse.catalog.adapters import tables as catalog_tables
 from warehouse.core.sql import locked
 from warehouse.core.types import Quantity
 from warehouse.orders.adapters import tables as orders_tables
-from warehouse.orders.domain import Allocation, Bin
+from warehouse.orders.domain import Allocation
 from warehouse.orders.service.ports import (
     AllocationRow,
     NewAllocation,
@@ -34,6 +34,7 @@ from warehouse.orders.service.ports import (
 )
 from warehouse.stock.adapters import feed as stock_feed
 from warehouse.stock.adapters import tables as stock_tables
+from warehouse.stock.domain.allocation import Bin
 from warehouse.stock.domain.model import VIRTUAL_KINDS, LocationKind, StockKey
 
 ZERO = Decimal(0)

@@ -21,6 +21,7 @@ from warehouse.orders.service.ports import (
     SalesOrderView,
 )
 from warehouse.orders.service.receiving import LineRequest, order_lines, require_site
+from warehouse.stock.domain.allocation import Bin, allocate
 from warehouse.stock.domain.model import StockKey
 
 ZERO = Decimal(0)
@@ -83,7 +84,8 @@ def order_or_404(uow: OrdersUnitOfWork, ref: str, *, lock: bool) -> SalesOrderVi
 
 
 def confirm(uow: OrdersUnitOfWork, ref: str, principal: str, now: datetime) -> None:
-    """Reserve stock for every line: available drops, on hand does not.
+    """Reserve stock for every line: available drops, on hand does not. Lots past their expiry
+    are not reserved.
 
     Stock rows of each product at the order's site are locked (in product order) while they are
     read and reserved, so concurrent confirmations never reserve more than there is. Short
@@ -96,7 +98,7 @@ def confirm(uow: OrdersUnitOfWork, ref: str, principal: str, now: datetime) -> N
                 "can be confirmed",
                 field="ref",
             )
-        plans = _plan(uow, order)
+        plans = _plan(uow, order, now.date())
         deltas, rows = _allocations(uow, order, plans)
         uow.orders.add_allocations(order.id, rows)
         uow.orders.reserve(deltas, now)
@@ -119,13 +121,13 @@ def confirm(uow: OrdersUnitOfWork, ref: str, principal: str, now: datetime) -> N
 
 
 #: Per order line: its id, product, the bins and quantities it takes, and what stays short.
-Plan = tuple[int, int, list[tuple[orders.Bin, Decimal]], Decimal]
+Plan = tuple[int, int, list[tuple[Bin, Decimal]], Decimal]
 
 
-def _plan(uow: OrdersUnitOfWork, order: SalesOrderView) -> list[Plan]:
-    """What each line takes from which bins (first expiry, else first in), in product order,
-    each line seeing what the lines before it took; short stock refuses the whole order under
-    the ``refuse`` policy."""
+def _plan(uow: OrdersUnitOfWork, order: SalesOrderView, today: date) -> list[Plan]:
+    """What each line takes from which bins (first expiry, else first in; never a lot past its
+    expiry), in product order, each line seeing what the lines before it took; short stock
+    refuses the whole order under the ``refuse`` policy."""
     plans: list[Plan] = []
     taken_here: dict[tuple[int, int, str], Decimal] = {}
     for n, line in sorted(enumerate(order.lines), key=lambda nl: nl[1].product_id):
@@ -138,9 +140,10 @@ def _plan(uow: OrdersUnitOfWork, order: SalesOrderView) -> list[Plan]:
                 - taken_here.get((line.product_id, b.location_id, b.lot), ZERO),
             )
             for b in uow.orders.bins(line.product_id, order.site, lock=True)
+            if not b.expired(today)
         ]
         wanted = line.qty - line.picked - line.reserved
-        taken, short = orders.allocate(wanted, bins, fefo=any(b.expiry for b in bins))
+        taken, short = allocate(wanted, bins, fefo=any(b.expiry for b in bins))
         if short > 0 and order.shortage == Shortage.REFUSE:
             available = sum((b.available for b in bins if b.available > 0), ZERO)
             error = InsufficientStock(line.sku, order.site, "", available, wanted)

@@ -12,7 +12,8 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from warehouse.exceptions.service.ports import ExceptionsUnitOfWork
-from warehouse.orders.domain import Allocation, Bin, OpenLine
+from warehouse.orders.domain import Allocation, OpenLine
+from warehouse.stock.domain.allocation import Bin
 from warehouse.stock.domain.model import StockKey
 
 

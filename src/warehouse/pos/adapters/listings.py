@@ -78,6 +78,8 @@ def sessions(
                 "site": r.site,
                 "cashier": r.cashier,
                 "status": r.status,
+                "source": r.source,
+                "session_no": r.session_no,
                 "float_minor": r.float_minor,
                 "counted_minor": r.counted_minor,
                 "opened_at": r.opened_at,
@@ -148,3 +150,17 @@ def _sale(r: Any) -> dict[str, Any]:
         "tax_minor": r.tax_minor,
         "total_minor": r.total_minor,
     }
+
+
+def sales_count(conn: Connection, site: str) -> dict[str, int]:
+    """How many sales a site made (and how many at edge registers), and its closed sessions."""
+    made = conn.execute(
+        select(func.count(), func.count().filter(S.c.source == "edge")).where(S.c.site == site)
+    ).one()
+    closed = conn.execute(
+        select(func.count())
+        .select_from(RS)
+        .join(R, R.c.id == RS.c.register_id)
+        .where(R.c.site == site, RS.c.status == "closed")
+    ).scalar_one()
+    return {"sales": int(made[0]), "edge": int(made[1]), "closed": int(closed)}

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, and_, insert, or_, select
+from sqlalchemy import Connection, and_, func, insert, or_, select
 
 from warehouse import pricing
 from warehouse.catalog.adapters import tables as catalog_tables
@@ -56,14 +56,18 @@ def price_book(conn: Connection, site: str, on: date) -> BookSource | None:
         )
         for row in chosen.values()
     }
+    rates = _tax_rates(conn, site, on)
+    refused_count, refused = _refused(conn, [row.id for row in lists], len(chosen), items, rates)
     book = pricing.PriceBook(
         currency=head.currency,
         items=items,
-        tax_rates=_tax_rates(conn, site, on),
+        tax_rates=rates,
         tax_inclusive=head.tax_inclusive,
         cash_step_minor=head.cash_step_minor,
         promotions=_promotions(conn, site, on),
         valid_on=on,
+        refused_count=refused_count,
+        refused=refused,
     )
     version = hashlib.sha256(book.to_json().encode()).hexdigest()[:16]
     return BookSource(
@@ -75,6 +79,34 @@ def price_book(conn: Connection, site: str, on: date) -> BookSource | None:
             if row.unit_cost_minor is not None
         },
     )
+
+
+#: How many refused SKUs a book names (a store may price a fraction of a large catalog).
+REFUSED_SHOWN = 50
+
+
+def _refused(
+    conn: Connection,
+    list_ids: list[int],
+    priced: int,
+    items: dict[str, pricing.Item],
+    rates: dict[str, Decimal],
+) -> tuple[int, tuple[str, ...]]:
+    """Active products a register will refuse: those without a price, and those whose tax
+    category has no rate that day; how many, and the first by SKU."""
+    untaxed = sorted(sku for sku, item in items.items() if item.tax_category not in rates)
+    active = conn.execute(select(func.count()).select_from(P).where(P.c.active)).scalar_one()
+    unpriced = int(active) - priced
+    listed = select(PR.c.product_id).where(PR.c.price_list_id.in_(list_ids))
+    first = list(
+        conn.execute(
+            select(P.c.sku)
+            .where(P.c.active, P.c.id.not_in(listed))
+            .order_by(P.c.sku)
+            .limit(REFUSED_SHOWN)
+        ).scalars()
+    )
+    return unpriced + len(untaxed), tuple(sorted(first + untaxed)[:REFUSED_SHOWN])
 
 
 def _chosen_prices(conn: Connection, rank: dict[int, int]) -> dict[int, Any]:

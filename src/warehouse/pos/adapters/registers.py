@@ -13,12 +13,14 @@ from sqlalchemy import Connection, func, insert, or_, select, update
 from warehouse import pricing
 from warehouse.pos.adapters import tables as pos_tables
 from warehouse.pos.service.ports import (
+    NewDrawerEvent,
     RegisterView,
     SessionView,
 )
 from warehouse.stock.adapters import tables as stock_tables
 
 RF, RFL, L = pos_tables.pos_refunds, pos_tables.pos_refund_lines, stock_tables.locations
+D = pos_tables.pos_drawer_events
 R, RS, S, ST, T = (
     pos_tables.registers,
     pos_tables.register_sessions,
@@ -121,6 +123,8 @@ class SqlRegisters:
             row.closed_at,
             row.counted_minor,
             json.loads(row.z_report) if row.z_report else None,
+            row.source,
+            row.session_no,
         )
 
     def session(self, session_id: int, *, lock: bool = False) -> SessionView | None:
@@ -146,6 +150,65 @@ class SqlRegisters:
                 z_report=json.dumps(report, sort_keys=True),
             )
         )
+
+    def edge_session(
+        self, register_id: int, session_no: int, *, lock: bool = False
+    ) -> SessionView | None:
+        return self._session(
+            RS.c.register_id == register_id, RS.c.session_no == session_no, lock=lock
+        )
+
+    def add_edge_session(
+        self, register_id: int, session_no: int, cashier: str, float_minor: int, at: datetime
+    ) -> int:
+        return int(
+            self.conn.execute(
+                insert(RS).returning(RS.c.id),
+                {
+                    "register_id": register_id,
+                    "cashier": cashier,
+                    "status": "open",
+                    "float_minor": float_minor,
+                    "opened_at": at,
+                    "source": "edge",
+                    "session_no": session_no,
+                },
+            ).scalar_one()
+        )
+
+    def update_session(self, session_id: int, **values: Any) -> None:
+        self.conn.execute(update(RS).where(RS.c.id == session_id).values(**values))
+
+    def add_drawer(self, event: NewDrawerEvent) -> int:
+        return int(
+            self.conn.execute(
+                insert(D).returning(D.c.id),
+                {
+                    "session_id": event.session_id,
+                    "kind": event.kind,
+                    "amount_minor": event.amount_minor,
+                    "reason": event.reason,
+                    "cashier": event.cashier,
+                    "occurred_at": event.occurred_at,
+                    "event_id": event.event_id,
+                },
+            ).scalar_one()
+        )
+
+    def _drawer_totals(self, session_id: int) -> dict[str, int]:
+        drawer = {
+            kind: (int(n), int(amount))
+            for kind, n, amount in self.conn.execute(
+                select(D.c.kind, func.count(), func.coalesce(func.sum(D.c.amount_minor), 0))
+                .where(D.c.session_id == session_id)
+                .group_by(D.c.kind)
+            )
+        }
+        return {
+            "paid_in_minor": drawer.get("paid_in", (0, 0))[1],
+            "paid_out_minor": drawer.get("paid_out", (0, 0))[1],
+            "no_sales": drawer.get("no_sale", (0, 0))[0],
+        }
 
     def session_totals(self, session_id: int) -> dict[str, Any]:
         sales = self.conn.execute(
@@ -190,6 +253,7 @@ class SqlRegisters:
             entry["tax_minor"] -= int(tax)
             entry["base_minor"] -= int(amount) - int(tax)
         return {
+            **self._drawer_totals(session_id),
             "sales": int(sales[0]),
             "sales_minor": int(sales[1]),
             "discounts_minor": int(sales[2]),

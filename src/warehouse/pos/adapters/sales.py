@@ -15,12 +15,13 @@ from warehouse.pos.adapters.receipts import receipt
 from warehouse.pos.service.ports import (
     NewRefund,
     NewSale,
+    Pick,
     RefundRecord,
     SaleRecord,
     SoldLine,
 )
 
-RF, RFL = pos_tables.pos_refunds, pos_tables.pos_refund_lines
+RF, RFL, SP = pos_tables.pos_refunds, pos_tables.pos_refund_lines, pos_tables.pos_sale_picks
 R, S, SL, ST, T = (
     pos_tables.registers,
     pos_tables.pos_sales,
@@ -49,6 +50,11 @@ class SqlPosSales:
         row = self.conn.execute(query).first()
         if row is None:
             return None
+        picks: dict[int, list[Pick]] = {}
+        for p in self.conn.execute(select(SP).where(SP.c.sale_pk == row.id).order_by(SP.c.id)):
+            picks.setdefault(p.line_no, []).append(
+                Pick(p.line_no, p.lot, p.qty, p.serial, p.epc, p.returned, p.id)
+            )
         lines = tuple(
             SoldLine(
                 r.line_no,
@@ -58,6 +64,7 @@ class SqlPosSales:
                 r.returned,
                 r.total_minor,
                 Decimal(r.tax_rate),
+                tuple(picks.get(r.line_no, ())),
             )
             for r in self.conn.execute(
                 select(SL).where(SL.c.sale_pk == row.id).order_by(SL.c.line_no)
@@ -117,6 +124,22 @@ class SqlPosSales:
             insert(SL), [_line_row(pk, n, line, sale) for n, line in enumerate(basket.lines, 1)]
         )
         self._add_taxes_and_tenders(pk, sale)
+        if sale.picks:
+            self.conn.execute(
+                insert(SP),
+                [
+                    {
+                        "sale_pk": pk,
+                        "line_no": x.line_no,
+                        "lot": x.lot,
+                        "serial": x.serial,
+                        "epc": x.epc,
+                        "qty": x.qty,
+                        "returned": Decimal(0),
+                    }
+                    for x in sale.picks
+                ],
+            )
         return pk
 
     def _add_taxes_and_tenders(self, pk: int, sale: NewSale) -> None:
@@ -228,12 +251,18 @@ class SqlPosSales:
         )
         return {(kind, ref): -int(amount) for kind, ref, amount in rows}
 
-    def mark_returned(self, sale_pk: int, qty_by_line: dict[int, Decimal]) -> None:
+    def mark_returned(
+        self, sale_pk: int, qty_by_line: dict[int, Decimal], qty_by_pick: dict[int, Decimal]
+    ) -> None:
         for line_no, qty in qty_by_line.items():
             self.conn.execute(
                 update(SL)
                 .where(SL.c.sale_pk == sale_pk, SL.c.line_no == line_no)
                 .values(returned=SL.c.returned + qty)
+            )
+        for pick_id, qty in qty_by_pick.items():
+            self.conn.execute(
+                update(SP).where(SP.c.id == pick_id).values(returned=SP.c.returned + qty)
             )
 
 

@@ -107,7 +107,27 @@ register_sessions = Table(
     Column("closed_at", UTCDateTime),
     Column("counted_minor", BigInteger),
     Column("z_report", Text),  # JSON, frozen at closing
+    # who opened it: the API, or an edge register under its own number (migration 0011)
+    Column("source", String(8), nullable=False, server_default="api"),
+    Column("session_no", BigInteger),
     Index(None, "register_id", "status"),
+    UniqueConstraint("register_id", "session_no"),
+)
+
+
+# The drawer opened without a sale: cash paid in or out, or a no-sale (migration 0011).
+pos_drawer_events = Table(
+    "pos_drawer_events",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("session_id", BigInteger, ForeignKey("register_sessions.id"), nullable=False),
+    Column("kind", String(8), nullable=False),  # paid_in, paid_out, no_sale
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("reason", String(200)),
+    Column("cashier", String(128), nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("event_id", String(36), unique=True),  # an edge register's; None through the API
+    Index(None, "session_id"),
 )
 
 
@@ -162,6 +182,23 @@ pos_sale_lines = Table(
     Column("returned", Quantity, nullable=False),
     UniqueConstraint("sale_pk", "line_no"),
     Index(None, "product_id"),
+)
+
+
+# What each sale line took from stock: the lot (and unit) of each part, and how much of it came
+# back; refunds return goods into the lot they left. Migration 0010.
+pos_sale_picks = Table(
+    "pos_sale_picks",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("sale_pk", BigInteger, ForeignKey("pos_sales.id", ondelete="CASCADE"), nullable=False),
+    Column("line_no", Integer, nullable=False),
+    Column("lot", String(64), nullable=False),
+    Column("serial", String(64)),
+    Column("epc", String(128)),
+    Column("qty", Quantity, nullable=False),
+    Column("returned", Quantity, nullable=False),
+    Index(None, "sale_pk"),
 )
 
 

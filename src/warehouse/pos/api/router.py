@@ -15,11 +15,12 @@ from warehouse.core.api.deps import ReadsDep
 from warehouse.core.api.params import Code
 from warehouse.core.api.responses import Json
 from warehouse.core.errors import Forbidden, NotFound
-from warehouse.floor.events import SaleLineRequest, SaleRequest
+from warehouse.floor.events import DrawerRequest, SaleLineRequest, SaleRequest
 from warehouse.pos.adapters import queries
 from warehouse.pos.api.deps import ServiceDep
 from warehouse.pos.api.schemas import (
     CloseIn,
+    DrawerIn,
     PriceListIn,
     PromotionIn,
     RefundIn,
@@ -52,7 +53,9 @@ def _now() -> datetime:
 )
 def create_price_list(body: PriceListIn, service: ServiceDep, principal: PrincipalDep) -> Json:
     """A price list of a site with its prices. The book a register sells from on a day takes
-    each product's price from the highest-priority list valid that day that has it."""
+    each product's price from the highest-priority list valid that day that has it. The answer
+    says which products the registers will refuse on the list's first day (no price in any
+    list, or no tax rate for their category): ``refused_count`` and the first 50 SKUs."""
     require_sites(principal, "pos.manage", [body.site], every=True)
     pk = prices.create_price_list(
         service.uow(),
@@ -74,7 +77,21 @@ def create_price_list(body: PriceListIn, service: ServiceDep, principal: Princip
         principal.actor,
         _now(),
     )
-    return Json({"id": pk, "site": body.site, "name": body.name}, status_code=201)
+    first_day = max(body.valid_from or date.min, _now().date())
+    with service.engine.connect() as conn:
+        source = queries.price_book(conn, body.site, first_day)
+    book = source.book if source is not None else None
+    return Json(
+        {
+            "id": pk,
+            "site": body.site,
+            "name": body.name,
+            "valid_on": first_day.isoformat(),
+            "refused_count": book.refused_count if book else 0,
+            "refused": list(book.refused) if book else [],
+        },
+        status_code=201,
+    )
 
 
 @router.get("/pos/price-lists", tags=["pos"], **permission("pos.read"))
@@ -199,6 +216,23 @@ def session_report(session_id: SessionPath, service: ServiceDep, principal: Prin
     return Json(registers.x_report(service.uow(), session_id))
 
 
+@router.post(
+    "/pos/sessions/{session_id}/drawer",
+    status_code=status.HTTP_201_CREATED,
+    tags=["pos"],
+    **permission("pos.sell"),
+)
+def drawer(
+    session_id: SessionPath, body: DrawerIn, service: ServiceDep, principal: PrincipalDep
+) -> Json:
+    """Cash paid into or out of the session's drawer, or a no-sale opening (each audited);
+    the X report after it, whose cash expected counts them."""
+    _session_site(service, principal, "pos.sell", session_id)
+    request = DrawerRequest(body.kind, "", None, body.amount_minor, principal.actor, body.reason)
+    report = registers.drawer(service.uow(), session_id, request, principal.actor, _now())
+    return Json(report, status_code=201)
+
+
 @router.post("/pos/sessions/{session_id}/close", tags=["pos"], **permission("pos.sell"))
 def close_session(
     session_id: SessionPath, body: CloseIn, service: ServiceDep, principal: PrincipalDep
@@ -244,6 +278,8 @@ def record_sale(body: SaleIn, service: ServiceDep, principal: PrincipalDep) -> J
                     embedded_price_minor=x.embedded_price_minor,
                     discount_percent=x.discount_percent,
                     discount_amount_minor=x.discount_amount_minor,
+                    lot=x.lot,
+                    serial=x.serial,
                 )
                 for x in body.lines
             ],

@@ -142,6 +142,23 @@ class SessionIn(_In):
     float_minor: Minor = Field(description="Cash in the drawer at the start")
 
 
+class DrawerIn(_In):
+    """The drawer opened without a sale: cash paid in (a float top-up) or out (a supplier paid
+    from the till), or a no-sale opening. The cash expected at closing counts them."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+        json_schema_extra={
+            "examples": [{"kind": "paid_out", "amount_minor": 1250, "reason": "window cleaner"}]
+        },
+    )
+
+    kind: Literal["paid_in", "paid_out", "no_sale"]
+    amount_minor: Minor = 0
+    reason: Text200 | None = None
+
+
 class CloseIn(_In):
     counted_minor: Minor = Field(description="Cash counted in the drawer at the end")
 
@@ -160,6 +177,15 @@ class SaleLineIn(_In):
     )
     discount_percent: Percent | None = None
     discount_amount_minor: Minor | None = None
+    lot: Text64 | None = Field(
+        default=None,
+        description="The lot sold (a code with (10) names its own); without one the register's "
+        "lots are sold first expiry first, then first in",
+    )
+    serial: Text64 | None = Field(
+        default=None,
+        description="The unit sold (a code with (21) names its own); serial-tracked goods need one",
+    )
 
 
 class TenderIn(_In):
@@ -274,6 +300,10 @@ class SessionSummary(BaseModel):
     site: str
     cashier: str
     status: Literal["open", "closed"]
+    source: Literal["api", "edge"] = Field(
+        description="Opened through the API or at an edge register"
+    )
+    session_no: int | None = Field(description="An edge register's own number for it")
     float_minor: int
     counted_minor: int | None
     opened_at: datetime

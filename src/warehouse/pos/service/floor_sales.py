@@ -14,11 +14,25 @@ from warehouse import pricing
 from warehouse.core.errors import DomainError, SaleRule
 from warehouse.exceptions.domain import SUGGESTIONS, ExceptionKind
 from warehouse.exceptions.service.ports import NewException
-from warehouse.floor.events import FloorEvent, SaleRequest
-from warehouse.pos.service.ports import BookSource, NewSale, PosUnitOfWork, RegisterView
-from warehouse.pos.service.sales import fingerprint, price, price_book, register_or_404
+from warehouse.floor.events import FloorEvent, SaleLineRequest, SaleRequest
+from warehouse.pos.service import floor_sessions
+from warehouse.pos.service.ports import (
+    BookSource,
+    NewSale,
+    PosUnitOfWork,
+    RegisterView,
+    SessionView,
+)
+from warehouse.pos.service.sales import (
+    fingerprint,
+    picks_of,
+    price,
+    price_book,
+    register_or_404,
+    sale_request,
+)
 from warehouse.stock.domain.model import Movement
-from warehouse.stock.service.commands import MovementRequest
+from warehouse.stock.service.allocation import LotPicker
 from warehouse.stock.service.resolve import Catalog, Provenance, build_movement
 
 log = logging.getLogger(__name__)
@@ -33,30 +47,38 @@ class FloorSales:
 
 
 def floor_sales(
-    uow: PosUnitOfWork,
-    catalog: Catalog,
-    sales: Sequence[tuple[FloorEvent, SaleRequest]],
-    now: datetime,
+    uow: PosUnitOfWork, catalog: Catalog, events: Sequence[FloorEvent], now: datetime
 ) -> FloorSales:
-    """Record the sales edge registers report (already made: never refused)."""
+    """Record what edge registers report, in the order they report it: sales (already made:
+    never refused), cashier sessions opened and closed, drawer events."""
     out = FloorSales()
-    for event, request in sales:
+    picker = LotPicker(uow, strict=False)  # one for the batch: its sales share the stock
+    for event in events:
         try:
-            _floor_sale(uow, catalog, event, request, now, out)
+            if event.sale is not None:
+                _floor_sale(uow, catalog, picker, (event, event.sale), now, out)
+            elif event.session is not None:
+                register = _register(uow, catalog, event.session.register, now)
+                floor_sessions.apply_session(uow, register, event, event.session)
+            elif event.drawer is not None:
+                register = _register(uow, catalog, event.drawer.register, now)
+                floor_sessions.apply_drawer(uow, register, event, event.drawer)
         except DomainError as exc:  # the register is unknown: nothing can be recorded
             out.exceptions.append(_exception(event, ExceptionKind.PRICE_MISMATCH, exc.message))
-            log.warning("sale %s from %s not recorded: %s", request.sale_id, event.agent_id, exc)
+            log.warning("%s %s from %s not recorded: %s", event.type, event.event_id,
+                        event.agent_id, exc)  # fmt: skip
     return out
 
 
 def _floor_sale(
     uow: PosUnitOfWork,
     catalog: Catalog,
-    event: FloorEvent,
-    request: SaleRequest,
+    picker: LotPicker,
+    sale: tuple[FloorEvent, SaleRequest],
     now: datetime,
     out: FloorSales,
 ) -> None:
+    event, request = sale
     register = _register(uow, catalog, request.register, now)
     seen = uow.pos.sale(request.sale_id)
     if seen is not None:  # the same sale under another event id: a register's double send
@@ -65,19 +87,16 @@ def _floor_sale(
     at = request.occurred_at or event.occurred_at
     receipt_no = uow.pos.take_receipt_no(register.id, request.receipt_no)
     source = price_book(uow, catalog, register.site, at.date())
-    basket, problems = _reprice(source, register.site, at, request)
-    source_of = Provenance(at, "mqtt", event.event_id, event.agent_id, event.device, event.station)
-    for line in basket.lines:
-        try:
-            movement = _sale_movement(uow, catalog, register, request.sale_id, line, source_of)
-        except DomainError as exc:
-            unknown = ExceptionKind.UNKNOWN_ITEM
-            out.exceptions.append(_exception(event, unknown, exc.message, line.sku, line.qty))
-            continue
-        out.movements.append(movement)
-    session = uow.pos.open_session_of(register.id, at)
+    basket, problems = _reprice(source, register.site, at, request, catalog)
+    moved = _movements(uow, catalog, picker, register, (event, request), basket, out)
+    if request.session_no is not None:
+        session: SessionView | None = floor_sessions.session_no(
+            uow, register, request.session_no, request.cashier, at
+        )
+    else:  # a register that does not number its sessions: the one open then, if any
+        session = uow.pos.open_session_of(register.id, at)
     product_ids = dict(source.product_ids) if source else {}
-    for m in out.movements:
+    for _, m in moved:
         if m.product.id is not None:
             product_ids.setdefault(m.product.sku, m.product.id)
     uow.pos.add_sale(
@@ -97,9 +116,12 @@ def _floor_sale(
             source.costs if source else {},
             request.reported_total_minor,
             event.event_id,
+            picks_of(moved),
         ),
         now,
     )
+    if session is not None:
+        floor_sessions.refreeze(uow, session.id)
     if problems:
         detail = f"sale {request.sale_id}: " + "; ".join(problems)
         out.exceptions.append(_exception(event, ExceptionKind.PRICE_MISMATCH, detail))
@@ -127,29 +149,52 @@ def _register(uow: PosUnitOfWork, catalog: Catalog, code: str, now: datetime) ->
     return register
 
 
-def _sale_movement(
+def _movements(
     uow: PosUnitOfWork,
     catalog: Catalog,
+    picker: LotPicker,
     register: RegisterView,
-    sale_id: str,
-    line: pricing.PricedLine,
-    source: Provenance,
-) -> Movement:
-    """A sold line as the movement from the register to the customer."""
-    request = MovementRequest(
-        kind="sale",
-        qty=line.qty,
-        sku=line.sku,
-        code=None,
-        from_location=register.location_code,
-        to_location="CUSTOMER",
-        order_ref=sale_id,
-    )
-    return build_movement(uow, catalog, request, source)
+    sale: tuple[FloorEvent, SaleRequest],
+    basket: pricing.PricedBasket,
+    out: FloorSales,
+) -> list[tuple[int, Movement]]:
+    """The sold lines as movements from the register to the customer, by lot and unit as the
+    picker takes them; a line no product has is an ``unknown_item`` exception, a lot sold past
+    its expiry an ``expired_lot`` one."""
+    event, request = sale
+    at = request.occurred_at or event.occurred_at
+    source = Provenance(at, "mqtt", event.event_id, event.agent_id, event.device, event.station)
+    moved: list[tuple[int, Movement]] = []
+    lines = zip(basket.lines, _asked(request, basket), strict=True)
+    for index, (line, asked) in enumerate(lines):
+        try:
+            movement = build_movement(
+                uow, catalog, sale_request(register, request, line, asked), source
+            )
+        except DomainError as exc:
+            unknown = ExceptionKind.UNKNOWN_ITEM
+            out.exceptions.append(_exception(event, unknown, exc.message, line.sku, line.qty))
+            continue
+        taken = picker.take(movement, at.date())
+        moved += [(index, m) for m in taken.movements]
+        for lot in taken.expired:
+            detail = f"sale {request.sale_id} sold {line.sku} of lot {lot}, past its expiry"
+            expired = ExceptionKind.EXPIRED_LOT
+            out.exceptions.append(_exception(event, expired, detail, line.sku, line.qty, lot))
+    out.movements += [m for _, m in moved]
+    return moved
+
+
+def _asked(request: SaleRequest, basket: pricing.PricedBasket) -> list[SaleLineRequest]:
+    """The register's lines beside the priced ones (the same lines, unless the service could
+    not price the basket and took the register's figures, which are also one per line)."""
+    if len(request.lines) == len(basket.lines):
+        return list(request.lines)
+    return [SaleLineRequest(qty=line.qty, sku=line.sku) for line in basket.lines]
 
 
 def _reprice(
-    source: BookSource | None, site: str, at: datetime, request: SaleRequest
+    source: BookSource | None, site: str, at: datetime, request: SaleRequest, catalog: Catalog
 ) -> tuple[pricing.PricedBasket, list[str]]:
     """The basket as the service prices it, and what differs from the register (when the
     service cannot price it, the register's own figures stand)."""
@@ -157,7 +202,7 @@ def _reprice(
         problem = f"site {site} has no price list valid on {at.date()}"
         return _as_reported(request, None), [problem]
     try:
-        basket = price(source.book, request)
+        basket = price(source.book, request, catalog.parser)
     except DomainError as exc:
         problem = f"the service could not price it: {exc.message}"
         return _as_reported(request, source.book), [problem]
@@ -209,6 +254,7 @@ def _exception(
     detail: str,
     sku: str | None = None,
     qty: Decimal | None = None,
+    lot: str | None = None,
 ) -> NewException:
     return NewException(
         kind.value,
@@ -220,4 +266,5 @@ def _exception(
         station=event.station,
         sku=sku,
         qty=qty,
+        lot=lot,
     )

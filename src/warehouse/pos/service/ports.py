@@ -45,6 +45,21 @@ class SessionView:
     closed_at: datetime | None
     counted_minor: int | None
     z_report: dict[str, Any] | None
+    source: str = "api"  # api, edge
+    session_no: int | None = None  # an edge register's own number for it
+
+
+@dataclass(frozen=True, slots=True)
+class Pick:
+    """What a sale line took from stock: one lot (and unit), and how much of it came back."""
+
+    line_no: int
+    lot: str
+    qty: Decimal
+    serial: str | None = None
+    epc: str | None = None
+    returned: Decimal = Decimal(0)
+    id: int | None = None  # None until stored
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +79,7 @@ class NewSale:
     costs: dict[str, int]
     reported_total_minor: int | None = None
     event_id: str | None = None
+    picks: Sequence[Pick] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +93,7 @@ class SoldLine:
     returned: Decimal
     total_minor: int
     tax_rate: Decimal
+    picks: tuple[Pick, ...] = ()  # none for sales recorded before lots were kept
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +129,7 @@ class RefundLine:
     tax_rate: Decimal
     tax_minor: int
     disposition: str
+    back: tuple[Pick, ...] = ()  # the sale's picks it returns, each with the quantity back
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +146,19 @@ class NewRefund:
     reason: str | None
     lines: Sequence[RefundLine]
     tenders: Sequence[tuple[str, int, str | None]]  # refunded: kind, amount (positive), ref
+
+
+@dataclass(frozen=True, slots=True)
+class NewDrawerEvent:
+    """The drawer opened without a sale: cash paid in or out, or a no-sale."""
+
+    session_id: int
+    kind: str  # paid_in, paid_out, no_sale
+    amount_minor: int
+    reason: str | None
+    cashier: str
+    occurred_at: datetime
+    event_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +221,17 @@ class PosRepository(PriceRepository, Protocol):
     def close_session(
         self, session_id: int, counted_minor: int, report: dict[str, Any], at: datetime
     ) -> None: ...
+    def edge_session(
+        self, register_id: int, session_no: int, *, lock: bool = False
+    ) -> SessionView | None:
+        """The session an edge register opened under its own number."""
+        ...
+
+    def add_edge_session(
+        self, register_id: int, session_no: int, cashier: str, float_minor: int, at: datetime
+    ) -> int: ...
+    def update_session(self, session_id: int, **values: Any) -> None: ...
+    def add_drawer(self, event: NewDrawerEvent) -> int: ...
     def session_totals(self, session_id: int) -> dict[str, Any]: ...
     def sale(self, sale_id: str, *, lock: bool = False) -> SaleRecord | None: ...
     def receipt(self, sale_id: str) -> dict[str, Any]: ...
@@ -200,7 +242,9 @@ class PosRepository(PriceRepository, Protocol):
         """What refunds of a sale gave back so far, per (tender kind, reference)."""
         ...
 
-    def mark_returned(self, sale_pk: int, qty_by_line: dict[int, Decimal]) -> None: ...
+    def mark_returned(
+        self, sale_pk: int, qty_by_line: dict[int, Decimal], qty_by_pick: dict[int, Decimal]
+    ) -> None: ...
 
 
 class PosUnitOfWork(ExceptionsUnitOfWork, Protocol):

@@ -6,14 +6,14 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
 from warehouse import pricing
 from warehouse.core.errors import Conflict, NotFound, SaleRule
-from warehouse.pos.service.ports import NewRefund, PosUnitOfWork, RefundLine
+from warehouse.pos.service.ports import NewRefund, Pick, PosUnitOfWork, RefundLine, SoldLine
 from warehouse.pos.service.sales import book_or_refuse, register_or_404
 from warehouse.stock.domain.model import Movement
 from warehouse.stock.service import posting
@@ -105,12 +105,21 @@ def refund(
             now,
         )
         if sale_pk is not None:
-            returned: dict[int, Decimal] = {}
-            for x in lines:
-                returned[x.line_no] = returned.get(x.line_no, Decimal(0)) + x.qty
-            uow.pos.mark_returned(sale_pk, returned)
+            _mark_returned(uow, sale_pk, lines)
         uow.commit()
     return RefundResult(request.refund_id, receipt_no, total, tuple(tenders), False)
+
+
+def _mark_returned(uow: PosUnitOfWork, sale_pk: int, lines: Sequence[RefundLine]) -> None:
+    """What came back, per line of the sale and per lot (and unit) it took."""
+    returned: dict[int, Decimal] = {}
+    picks: dict[int, Decimal] = {}
+    for x in lines:
+        returned[x.line_no] = returned.get(x.line_no, Decimal(0)) + x.qty
+        for pick in x.back:
+            assert pick.id is not None
+            picks[pick.id] = picks.get(pick.id, Decimal(0)) + pick.qty
+    uow.pos.mark_returned(sale_pk, returned, picks)
 
 
 def _tax(amount: int, rate: Decimal, inclusive: bool) -> tuple[int, int]:
@@ -130,6 +139,7 @@ def _against_sale(
         raise NotFound(f"sale {request.sale_id!r} does not exist", field="sale_id")
     by_no = {line.line_no: line for line in sale.lines}
     asked: dict[int, Decimal] = {}
+    given: dict[int, Decimal] = {}  # per pick, what this refund's lines gave back so far
     out: list[RefundLine] = []
     for index, x in enumerate(request.lines):
         sold = by_no.get(x.line_no or 0)
@@ -147,12 +157,38 @@ def _against_sale(
             )
         share = pricing.round_minor(sold.total_minor * x.qty / sold.qty)
         amount, tax = _tax(share, sold.tax_rate, sale.tax_inclusive)
+        back = _back(sold, x.qty, given)
         out.append(
             RefundLine(
-                sold.line_no, sold.product_id, x.qty, amount, sold.tax_rate, tax, x.disposition
+                sold.line_no,
+                sold.product_id,
+                x.qty,
+                amount,
+                sold.tax_rate,
+                tax,
+                x.disposition,
+                back,
             )
         )
     return out, _to_tenders(uow, sale.id, sale.tenders, sum(x.amount_minor for x in out)), sale.id
+
+
+def _back(sold: SoldLine, qty: Decimal, given: dict[int, Decimal]) -> tuple[Pick, ...]:
+    """What of the line's picks comes back: the lots it took, the last taken first (each up to
+    what it took less what came back before); none for a sale recorded without picks."""
+    out = []
+    left = qty
+    for pick in reversed(sold.picks):
+        assert pick.id is not None
+        room = pick.qty - pick.returned - given.get(pick.id, Decimal(0))
+        take = min(room, left)
+        if take > 0:
+            out.append(replace(pick, qty=take))
+            given[pick.id] = given.get(pick.id, Decimal(0)) + take
+            left -= take
+        if left <= 0:
+            break
+    return tuple(out)
 
 
 def _to_tenders(
@@ -209,42 +245,38 @@ def _stock(
     lines: Sequence[RefundLine],
     now: datetime,
 ) -> list[Movement]:
+    """What comes back, into the lots (and as the units) it left as, restocked at the register
+    or written off from it to LOSS."""
     source = Provenance(now, "api", actor=request.cashier)
-    skus = {}
+    ref = request.sale_id or request.refund_id
+    out = []
     for x in lines:
         product = uow.products.by_id(x.product_id)
         assert product is not None  # sale lines and price rows reference products
-        skus[x.product_id] = product.sku
-    out = []
-    for x in lines:
-        back = build_movement(
-            uow,
-            catalog,
-            MovementRequest(
-                kind="return",
-                qty=x.qty,
-                sku=skus[x.product_id],
-                to_location=register_location,
-                order_ref=request.sale_id or request.refund_id,
-            ),
-            source,
-        )
-        back.origin = "api"
-        out.append(back)
-        if x.disposition == Disposition.WRITE_OFF:
-            scrap = build_movement(
-                uow,
-                catalog,
-                MovementRequest(
-                    kind="adjust",
-                    qty=x.qty,
-                    sku=skus[x.product_id],
-                    from_location=register_location,
-                    to_location="LOSS",
-                    order_ref=request.sale_id or request.refund_id,
-                ),
-                source,
-            )
-            scrap.origin = "api"
-            out.append(scrap)
+        parts = x.back or (Pick(x.line_no, "", x.qty),)
+        for part in parts:
+            for kind, origin, to in (
+                ("return", "CUSTOMER", register_location),
+                ("adjust", register_location, "LOSS"),
+            ):
+                if kind == "adjust" and x.disposition != Disposition.WRITE_OFF:
+                    continue
+                moved = build_movement(
+                    uow,
+                    catalog,
+                    MovementRequest(
+                        kind=kind,
+                        qty=part.qty,
+                        sku=product.sku,
+                        lot=part.lot or None,
+                        serial=part.serial,
+                        epc=part.epc,
+                        from_location=origin,
+                        to_location=to,
+                        order_ref=ref,
+                    ),
+                    source,
+                )
+                moved.origin = "api"
+                out.append(moved)
     return out

@@ -8,7 +8,8 @@ from typing import Any
 
 from warehouse.access.service.ports import AuditEntry
 from warehouse.core.errors import Conflict, NotFound, SaleRule
-from warehouse.pos.service.ports import PosUnitOfWork, SessionView
+from warehouse.floor.events import DrawerRequest
+from warehouse.pos.service.ports import NewDrawerEvent, PosUnitOfWork, SessionView
 from warehouse.pos.service.sales import register_or_404
 from warehouse.stock.domain.model import LocationKind
 from warehouse.stock.service.resolve import Catalog
@@ -67,9 +68,16 @@ def session_or_404(uow: PosUnitOfWork, session_id: int, *, lock: bool = False) -
 def report(uow: PosUnitOfWork, session: SessionView, counted_minor: int | None) -> dict[str, Any]:
     """The session's report as it stands (X), or with the drawer counted (Z)."""
     totals = uow.pos.session_totals(session.id)
-    expected = session.float_minor + totals["tenders"].get("cash", 0)
+    expected = (
+        session.float_minor
+        + totals["tenders"].get("cash", 0)
+        + totals["paid_in_minor"]
+        - totals["paid_out_minor"]
+    )
     return {
         "session_id": session.id,
+        "source": session.source,
+        "session_no": session.session_no,
         "register": session.register_code,
         "site": session.site,
         "cashier": session.cashier,
@@ -118,3 +126,36 @@ def close_session(
         )
         uow.commit()
     return {"kind": "Z", **z}
+
+
+def drawer(
+    uow: PosUnitOfWork, session_id: int, request: DrawerRequest, principal: str, now: datetime
+) -> dict[str, Any]:
+    """Cash paid into or out of an open session's drawer, or a no-sale opening; the X report
+    after it."""
+    if request.kind == "no_sale" and request.amount_minor:
+        raise SaleRule("a no-sale opens the drawer and moves no cash", field="amount_minor")
+    if request.kind != "no_sale" and request.amount_minor <= 0:
+        raise SaleRule(f"{request.kind} needs the amount of cash", field="amount_minor")
+    with uow:
+        session = session_or_404(uow, session_id, lock=True)
+        if session.status != "open":
+            raise Conflict(f"session {session_id} is closed", field="session_id")
+        uow.pos.add_drawer(
+            NewDrawerEvent(
+                session.id, request.kind, request.amount_minor, request.reason, request.cashier, now
+            )
+        )
+        uow.audit.add(
+            AuditEntry(
+                now,
+                principal,
+                f"session.{request.kind}",
+                f"session:{session_id}",
+                session.site,
+                None,
+                {"amount_minor": request.amount_minor, "reason": request.reason},
+            )
+        )
+        uow.commit()
+    return x_report(uow, session_id)

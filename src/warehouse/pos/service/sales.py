@@ -19,11 +19,20 @@ from decimal import Decimal
 from typing import Any
 
 from warehouse import pricing
-from warehouse.core.errors import Conflict, InsufficientStock, NotFound, SaleRule
-from warehouse.floor.events import FloorEvent, SaleLineRequest, SaleRequest
-from warehouse.pos.service.ports import BookSource, NewSale, PosUnitOfWork, RegisterView, SaleRecord
+from warehouse.catalog.service.ports import CodeParser
+from warehouse.core.errors import Conflict, DomainError, InsufficientStock, NotFound, SaleRule
+from warehouse.floor.events import SaleLineRequest, SaleRequest
+from warehouse.pos.service.ports import (
+    BookSource,
+    NewSale,
+    Pick,
+    PosUnitOfWork,
+    RegisterView,
+    SaleRecord,
+)
 from warehouse.stock.domain.model import Movement
 from warehouse.stock.service import posting
+from warehouse.stock.service.allocation import LotPicker
 from warehouse.stock.service.commands import MovementRequest
 from warehouse.stock.service.resolve import Catalog, Provenance, build_movement
 
@@ -80,13 +89,15 @@ def book_or_refuse(uow: PosUnitOfWork, catalog: Catalog, site: str, at: datetime
 
 
 def line_inputs(
-    book: pricing.PriceBook, lines: Sequence[SaleLineRequest]
+    book: pricing.PriceBook, lines: Sequence[SaleLineRequest], parser: CodeParser | None = None
 ) -> list[pricing.LineInput]:
-    """The lines as the pricing engine takes them, scanned codes looked up in the book."""
+    """The lines as the pricing engine takes them, scanned codes looked up in the book: as
+    they are (a GTIN, an alias), else by the GTIN a GS1 code carries (an element string, a
+    Digital Link)."""
     codes = book.by_code()
     out = []
     for index, line in enumerate(lines):
-        sku = line.sku or (book.sku_for(line.code, codes) or line.code if line.code else None)
+        sku = line.sku or (_sku_of(book, codes, line.code, parser) if line.code else None)
         if not sku:
             raise SaleRule(f"line {index + 1} names no product", field=f"lines[{index}]")
         out.append(
@@ -101,9 +112,22 @@ def line_inputs(
     return out
 
 
-def price(book: pricing.PriceBook, request: SaleRequest) -> pricing.PricedBasket:
+def _sku_of(
+    book: pricing.PriceBook, codes: dict[str, str], code: str, parser: CodeParser | None
+) -> str:
+    found = book.sku_for(code, codes)
+    if found is None and parser is not None:
+        parsed = parser(code)
+        if parsed is not None and parsed.gtin is not None:
+            found = book.sku_for(parsed.gtin, codes)
+    return found or code
+
+
+def price(
+    book: pricing.PriceBook, request: SaleRequest, parser: CodeParser | None = None
+) -> pricing.PricedBasket:
     """The basket priced by the service's book; a line that cannot be priced is a 422 naming it."""
-    inputs = line_inputs(book, request.lines)
+    inputs = line_inputs(book, request.lines, parser)
     basket = discount_of(request.basket_discount_percent, request.basket_discount_amount_minor)
     try:
         return pricing.price_basket(book, inputs, basket)
@@ -132,22 +156,18 @@ def record_sale(
                 f"register {register.code} has no open session; open one first", field="register"
             )
         source = book_or_refuse(uow, catalog, register.site, now)
-        basket = price(source.book, request)
+        basket = price(source.book, request, catalog.parser)
         try:
             settlement = pricing.settle(
                 basket.total_minor, request.tenders, source.book.cash_step_minor
             )
         except pricing.PricingError as exc:
             raise SaleRule(exc.message, field="tenders") from None
-        movements = _movements(uow, catalog, register, request, basket, now, None)
+        movements = _movements(uow, catalog, register, request, basket, now)
         try:
             ids = posting.post(uow, [m for _, m in movements], now, enforce=True)
         except InsufficientStock as exc:  # named by its line, as the cashier rang it up
-            index = next(i for i, m in movements if m.product.sku == exc.sku)
-            exc.field = f"lines[{index}].qty"
-            exc.message = f"line {index + 1}: {exc.message}"
-            exc.args = (exc.message,)
-            raise
+            raise on_line(exc, next(i for i, m in movements if m.product.sku == exc.sku)) from None
         uow.pos.add_sale(
             NewSale(
                 request.sale_id,
@@ -163,6 +183,7 @@ def record_sale(
                 settlement,
                 source.product_ids,
                 source.costs,
+                picks=picks_of(movements),
             ),
             now,
         )
@@ -186,34 +207,52 @@ def _movements(
     request: SaleRequest,
     basket: pricing.PricedBasket,
     now: datetime,
-    event: FloorEvent | None,
 ) -> list[tuple[int, Movement]]:
-    """One sale movement per line, from the register to the customer, with its line index."""
-    origin = "api" if event is None else "mqtt"
-    source = Provenance(
-        request.occurred_at or now,
-        origin,
-        event.event_id if event else None,
-        event.agent_id if event else None,
-        event.device if event else None,
-        event.station if event else None,
-        request.cashier if event is None else None,
-    )
+    """The sale movements from the register to the customer, each with its line's index: a line
+    takes the lot or unit its code (or the cashier) names, else the register's lots by first
+    expiry, then first in (stock/service/allocation.py)."""
+    source = Provenance(request.occurred_at or now, "api", actor=request.cashier)
+    picker = LotPicker(uow, strict=True)
     out = []
-    for index, line in enumerate(basket.lines):
-        movement = build_movement(
-            uow,
-            catalog,
-            MovementRequest(
-                kind="sale",
-                qty=line.qty,
-                sku=line.sku,
-                from_location=register.location_code,
-                to_location="CUSTOMER",
-                order_ref=request.sale_id,
-            ),
-            source,
-        )
-        movement.origin = origin
-        out.append((index, movement))
+    for index, (line, asked) in enumerate(zip(basket.lines, request.lines, strict=True)):
+        try:
+            movement = build_movement(
+                uow, catalog, sale_request(register, request, line, asked), source
+            )
+            movement.origin = "api"
+            taken = picker.take(movement, now.date())
+        except DomainError as exc:
+            raise on_line(exc, index) from None
+        out += [(index, m) for m in taken.movements]
     return out
+
+
+def sale_request(
+    register: RegisterView, request: SaleRequest, line: pricing.PricedLine, asked: SaleLineRequest
+) -> MovementRequest:
+    """A priced line as the movement from the register to the customer, with what its code
+    and the cashier say of its lot and unit."""
+    return MovementRequest(
+        kind="sale",
+        qty=line.qty,
+        sku=line.sku,
+        code=asked.code,
+        lot=asked.lot,
+        serial=asked.serial,
+        from_location=register.location_code,
+        to_location="CUSTOMER",
+        order_ref=request.sale_id,
+    )
+
+
+def picks_of(movements: Sequence[tuple[int, Movement]]) -> list[Pick]:
+    """What each line took, by line number, lot and unit."""
+    return [Pick(i + 1, m.lot, m.qty, m.serial, m.epc) for i, m in movements]
+
+
+def on_line(exc: DomainError, index: int) -> DomainError:
+    """``exc`` named by the line it concerns, as the cashier rang it up."""
+    exc.field = f"lines[{index}].{(exc.field or 'qty').split('.')[-1]}"
+    exc.message = f"line {index + 1}: {exc.message}"
+    exc.args = (exc.message,)
+    return exc

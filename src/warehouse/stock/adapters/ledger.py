@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import Connection, exists, or_, select, tuple_
@@ -12,9 +12,10 @@ from warehouse.catalog.adapters import tables as catalog_tables
 from warehouse.core import sql
 from warehouse.core.sql import chunks, insert
 from warehouse.core.types import to_plain, to_scaled
-from warehouse.stock.adapters import bulk
+from warehouse.stock.adapters import bulk, lots
 from warehouse.stock.adapters import feed as stock_feed
 from warehouse.stock.adapters import tables as stock_tables
+from warehouse.stock.domain.allocation import Bin
 from warehouse.stock.domain.model import Movement, StockKey
 
 
@@ -128,6 +129,12 @@ class SqlStock:
         }
         return skus, places
 
+    def bins_at(self, product_id: int, location_id: int, *, lock: bool) -> list[Bin]:
+        return lots.bins_at(self.conn, product_id, location_id, lock=lock)
+
+    def lot_expiry(self, product_id: int, lot: str) -> date | None:
+        return lots.expiry(self.conn, product_id, lot)
+
     def in_use(self, *, product_id: int | None = None, location_id: int | None = None) -> bool:
         m = stock_tables.movements
         if product_id is not None:
@@ -146,6 +153,7 @@ class SqlLedger:
     def append(self, movements: Sequence[Movement], recorded_at: datetime) -> list[int]:
         if not movements:
             return []
+        lots.note(self.conn, movements)
         m = stock_tables.movements
         rows = [
             {

@@ -127,6 +127,19 @@ serial_units = Table(
 )
 
 
+# The lots the ledger has seen, per product: the first expiry reported for each and when it first
+# arrived anywhere (FEFO and FIFO read these rather than the ledger). Kept by the ledger's
+# append; migration 0010.
+lots = Table(
+    "lots",
+    metadata,
+    Column("product_id", BigInteger, ForeignKey("products.id"), primary_key=True),
+    Column("lot", String(64), primary_key=True),
+    Column("expiry", Date),
+    Column("first_seen_at", UTCDateTime, nullable=False),
+)
+
+
 # A counting station's RFID sweep of a location: what the units said was there, what was seen.
 rfid_sweeps = Table(
     "rfid_sweeps",

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
 
 from warehouse.catalog.service.ports import CatalogUnitOfWork
+from warehouse.stock.domain.allocation import Bin
 from warehouse.stock.domain.model import Location, Movement, StockKey
 
 
@@ -51,6 +52,11 @@ class LocationRepository(Protocol):
 
 class StockRepository(Protocol):
     def balances(self, keys: Iterable[StockKey], *, lock: bool) -> dict[StockKey, Decimal]: ...
+    def bins_at(self, product_id: int, location_id: int, *, lock: bool) -> list[Bin]:
+        """The product's stock at the location by lot, each with its expiry and age."""
+        ...
+
+    def lot_expiry(self, product_id: int, lot: str) -> date | None: ...
     def apply(self, deltas: Mapping[StockKey, Decimal], at: datetime) -> None: ...
     def in_use(self, *, product_id: int | None = None, location_id: int | None = None) -> bool: ...
 
