@@ -84,7 +84,10 @@ class Agent:
         if self.tills:
             book = self.books.fetch() or self.books.load()
             if book is None:
-                log.error("no price book (none fetched, none on disk): registers cannot sell yet")
+                log.warning(
+                    "no price book yet (none fetched from the API, none on disk): the registers "
+                    "sell once the service sends one"
+                )
             for till in self.tills.values():
                 if book is not None:
                     till.use(book)
