@@ -164,7 +164,7 @@ def _movements(
     event, request = sale
     at = request.occurred_at or event.occurred_at
     source = Provenance(at, "mqtt", event.event_id, event.agent_id, event.device, event.station)
-    moved: list[tuple[int, Movement]] = []
+    built: list[tuple[int, Movement]] = []
     lines = zip(basket.lines, _asked(request, basket), strict=True)
     for index, (line, asked) in enumerate(lines):
         try:
@@ -175,12 +175,17 @@ def _movements(
             unknown = ExceptionKind.UNKNOWN_ITEM
             out.exceptions.append(_exception(event, unknown, exc.message, line.sku, line.qty))
             continue
+        built.append((index, movement))
+    picker.prefetch([m for _, m in built])  # the basket's stock at the register at once
+    moved: list[tuple[int, Movement]] = []
+    for index, movement in built:
         taken = picker.take(movement, at.date())
         moved += [(index, m) for m in taken.movements]
         for lot in taken.expired:
-            detail = f"sale {request.sale_id} sold {line.sku} of lot {lot}, past its expiry"
+            sku, qty = movement.product.sku, movement.qty
+            detail = f"sale {request.sale_id} sold {sku} of lot {lot}, past its expiry"
             expired = ExceptionKind.EXPIRED_LOT
-            out.exceptions.append(_exception(event, expired, detail, line.sku, line.qty, lot))
+            out.exceptions.append(_exception(event, expired, detail, sku, qty, lot))
     out.movements += [m for _, m in moved]
     return moved
 

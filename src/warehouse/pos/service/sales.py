@@ -212,14 +212,21 @@ def _movements(
     takes the lot or unit its code (or the cashier) names, else the register's lots by first
     expiry, then first in (stock/service/allocation.py)."""
     source = Provenance(request.occurred_at or now, "api", actor=request.cashier)
-    picker = LotPicker(uow, strict=True)
-    out = []
+    built = []
     for index, (line, asked) in enumerate(zip(basket.lines, request.lines, strict=True)):
         try:
             movement = build_movement(
                 uow, catalog, sale_request(register, request, line, asked), source
             )
-            movement.origin = "api"
+        except DomainError as exc:
+            raise on_line(exc, index) from None
+        movement.origin = "api"
+        built.append(movement)
+    picker = LotPicker(uow, strict=True)
+    picker.prefetch(built)  # the basket's stock at the register in one statement
+    out = []
+    for index, movement in enumerate(built):
+        try:
             taken = picker.take(movement, now.date())
         except DomainError as exc:
             raise on_line(exc, index) from None
@@ -246,8 +253,13 @@ def sale_request(
 
 
 def picks_of(movements: Sequence[tuple[int, Movement]]) -> list[Pick]:
-    """What each line took, by line number, lot and unit."""
-    return [Pick(i + 1, m.lot, m.qty, m.serial, m.epc) for i, m in movements]
+    """What each line took, by line number, lot and unit; nothing when every line took its
+    quantity from the lot-less stock in one part (where a refund returns a line without picks)."""
+    lines = [i for i, _ in movements]
+    plain = len(set(lines)) == len(lines) and all(
+        not m.lot and not m.serial and not m.epc for _, m in movements
+    )
+    return [] if plain else [Pick(i + 1, m.lot, m.qty, m.serial, m.epc) for i, m in movements]
 
 
 def on_line(exc: DomainError, index: int) -> DomainError:

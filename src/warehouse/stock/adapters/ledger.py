@@ -129,8 +129,10 @@ class SqlStock:
         }
         return skus, places
 
-    def bins_at(self, product_id: int, location_id: int, *, lock: bool) -> list[Bin]:
-        return lots.bins_at(self.conn, product_id, location_id, lock=lock)
+    def bins_at(
+        self, product_ids: Sequence[int], location_id: int, *, lock: bool
+    ) -> dict[int, list[Bin]]:
+        return lots.bins_at(self.conn, product_ids, location_id, lock=lock)
 
     def lot_expiry(self, product_id: int, lot: str) -> date | None:
         return lots.expiry(self.conn, product_id, lot)

@@ -11,6 +11,7 @@ shortage and is flagged as one."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
@@ -43,6 +44,24 @@ class LotPicker:
         self.strict = strict
         self._taken: dict[tuple[int, int, str], Decimal] = {}
         self._units: set[int] = set()
+        #: the stock read (and locked) so far, by product and location: what is taken from it
+        #: is in ``_taken``, and nothing else in the transaction moves it before the posting
+        self._bins: dict[tuple[int, int], list[Bin]] = {}
+
+    def prefetch(self, movements: Sequence[Movement]) -> None:
+        """Read the stock of every product the movements take from lots, one statement per
+        location (a basket's lines at once)."""
+        wanted: dict[int, set[int]] = {}
+        for m in movements:
+            pid, lid = m.product.id, m.source.id
+            if pid is None or lid is None or (pid, lid) in self._bins:
+                continue
+            if m.product.tracking is not Tracking.SERIAL and not m.lot:
+                wanted.setdefault(lid, set()).add(pid)
+        for location_id, products in wanted.items():
+            found = self.uow.stock.bins_at(sorted(products), location_id, lock=True)
+            for product_id, bins in found.items():
+                self._bins[(product_id, location_id)] = bins
 
     def take(self, movement: Movement, on: date) -> Taken:
         """``movement`` as the parts it takes from the source's lots and units, on the day
@@ -78,11 +97,13 @@ class LotPicker:
         product, source = movement.product, movement.source
         assert product.id is not None
         assert source.id is not None
+        if (product.id, source.id) not in self._bins:
+            self.prefetch([movement])
         bins = [
             replace(
                 b, available=b.available - self._taken.get((product.id, source.id, b.lot), ZERO)
             )
-            for b in self.uow.stock.bins_at(product.id, source.id, lock=True)
+            for b in self._bins[(product.id, source.id)]
         ]
         if all(b.lot == "" for b in bins):  # no lots here: the movement stands as it is
             self._note(movement, "", movement.qty)

@@ -52,8 +52,10 @@ class LocationRepository(Protocol):
 
 class StockRepository(Protocol):
     def balances(self, keys: Iterable[StockKey], *, lock: bool) -> dict[StockKey, Decimal]: ...
-    def bins_at(self, product_id: int, location_id: int, *, lock: bool) -> list[Bin]:
-        """The product's stock at the location by lot, each with its expiry and age."""
+    def bins_at(
+        self, product_ids: Sequence[int], location_id: int, *, lock: bool
+    ) -> dict[int, list[Bin]]:
+        """The products' stock at the location by lot, each with its expiry and age."""
         ...
 
     def lot_expiry(self, product_id: int, lot: str) -> date | None: ...
