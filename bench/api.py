@@ -62,12 +62,15 @@ def wait_up(url: str) -> None:
     raise SystemExit(f"{url} did not come up")
 
 
-def wrk(url: str, connections: int, seconds: float) -> dict[str, float]:
+def wrk(
+    url: str, connections: int, seconds: float, extra: dict[str, str] | None = None
+) -> dict[str, float]:
     """req/s, p50 and p99 (ms) of ``url`` under ``connections`` keep-alive clients."""
     threads = min(connections, 2)
+    headers = {} if "/hello" in url else {**HEADERS, **(extra or {})}
     out = subprocess.run(
         ["wrk", f"-t{threads}", f"-c{connections}", f"-d{round(seconds)}s", "--latency"]
-        + [a for k, v in HEADERS.items() if "/hello" not in url for a in ("-H", f"{k}: {v}")]
+        + [a for k, v in headers.items() for a in ("-H", f"{k}: {v}")]
         + [url],
         capture_output=True,
         text=True,
@@ -209,14 +212,44 @@ def database_time(url: str, spec: dict[str, Any], explain: bool) -> float:
 
 
 def measure(
-    proc: subprocess.Popen[bytes], url: str, clients: int, seconds: float
+    proc: subprocess.Popen[bytes],
+    url: str,
+    clients: int,
+    seconds: float,
+    extra: dict[str, str] | None = None,
 ) -> dict[str, float]:
     """wrk figures for ``url`` after a 1 s warm-up, and the server's CPU per request."""
-    wrk(url, clients, 1)
+    wrk(url, clients, 1, extra)
     before = cpu(proc.pid)
-    figures = wrk(url, clients, seconds)
+    figures = wrk(url, clients, seconds, extra)
     figures["cpu_us"] = (cpu(proc.pid) - before) / figures["requests"] * 1e6
     return figures
+
+
+def not_modified(
+    api: subprocess.Popen[bytes],
+    port: int,
+    baseline: dict[int, dict[str, float]],
+    args: argparse.Namespace,
+) -> None:
+    """The 304 path: a poller that sends back the ETag of the page it holds."""
+    for label, path in (
+        ("stock, first page", "/api/v1/stock?limit=50"),
+        ("movements, first page", "/api/v1/movements?limit=50"),
+    ):
+        if args.only and args.only not in label:
+            continue
+        url = f"http://127.0.0.1:{port}{path}"
+        with urllib.request.urlopen(urllib.request.Request(url, headers=HEADERS)) as answer:
+            held = {"If-None-Match": answer.headers["ETag"]}
+        for clients in (1, 10):
+            r = measure(api, url, clients, args.seconds, held)
+            h = baseline[clients]
+            print(
+                f"{label + ', 304':24s} {clients:2d} client(s): {r['rate']:7.0f} req/s "
+                f"({r['rate'] / h['rate']:.2f} x hello), p50 {r['p50']:6.2f} ms, "
+                f"p99 {r['p99']:6.2f} ms, CPU {r['cpu_us']:5.0f} us/req"
+            )
 
 
 def server_settings() -> str:
@@ -333,6 +366,7 @@ def main() -> None:
                 else:
                     worst["p99_1"] = max(worst["p99_1"], r["p99"])
                 worst["cpu"] = max(worst["cpu"], r["cpu_us"] / cpu_budget)
+        not_modified(api, api_port, baseline, args)
         # the hello world again: the machine's pace may have drifted during the run
         again = {c: measure(hello, hello_url, c, args.seconds) for c in (1, 10)}
         for clients, h in again.items():

@@ -193,3 +193,27 @@ def location_path(conn: Connection, code: str) -> str | None:
     found = select(tables.locations.c.path).where(tables.locations.c.code == code)
     path = conn.execute(found).scalar()
     return None if path is None else str(path)
+
+
+_VERSION = text(
+    "SELECT (SELECT coalesce(max(position), 0) FROM stock_changes),"
+    " (SELECT count(*) FROM stock_changes WHERE position IS NULL)"
+)
+
+
+def version(conn: Connection) -> str:
+    """The projection's version, for ETags: the last position given and how many changes
+    await one. Every committed change of a stock row adds an unnumbered change (the count
+    rises), numbering moves the last position up, and pruning keeps the last one, so two
+    reads of the same version saw the same stock. Two index reads."""
+    top, pending = conn.execute(_VERSION).one()
+    return f"{top}.{pending}"
+
+
+_LEDGER_TOP = text("SELECT coalesce(max(id), 0) FROM movements")
+
+
+def ledger_version(conn: Connection) -> str:
+    """The ledger's version, for ETags: the projection's (every movement that touches a
+    physical location changes a stock row in its transaction) and the newest movement's id."""
+    return f"{version(conn)}.{conn.execute(_LEDGER_TOP).scalar_one()}"

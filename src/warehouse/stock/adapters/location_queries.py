@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Select,
+    bindparam,
     select,
 )
 
@@ -41,10 +42,11 @@ _LOCATION_SELECT = select(
 ).outerjoin(_PARENT, _PARENT.c.id == L.c.parent_id)
 
 
+#: A location's path and whether it has children, by ``:code``.
 _PLACE = select(
     L.c.path,
     select(_PARENT.c.id).where(_PARENT.c.parent_id == L.c.id).exists().label("children"),
-)
+).where(L.c.code == bindparam("code"))
 
 
 def _location_select() -> Select[Any]:

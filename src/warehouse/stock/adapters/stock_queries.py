@@ -88,7 +88,7 @@ def _stock_sql(shape: tuple[bool, bool, bool, bool, bool, bool, bool]) -> Any:
 
 def _place(conn: Connection, code: str) -> tuple[str, bool]:
     """A location's path, and whether it is a leaf (no children), or NotFound."""
-    row = conn.execute(_PLACE.where(L.c.code == code)).first()
+    row = conn.execute(_PLACE, {"code": code}).first()
     if row is None:
         raise NotFound(f"location {code!r} is not a known location", field="location")
     return str(row.path), not row.children

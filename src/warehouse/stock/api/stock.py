@@ -5,15 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query, Response, status
+from fastapi import APIRouter, Header, Path, Query, Request, Response, status
 from pydantic import AwareDatetime
 
 from warehouse.access.api.security import PrincipalDep, permission, require_sites
 from warehouse.access.domain import ACTIONS
+from warehouse.core.api.conditional import NOT_MODIFIED, IfNoneMatch, conditional
 from warehouse.core.api.deps import ReaderDep, ReadsDep
 from warehouse.core.api.params import Id, Ref, Text64
 from warehouse.core.api.responses import Json
-from warehouse.stock.adapters import location_queries, movement_queries, stock_queries
+from warehouse.stock.adapters import feed, location_queries, movement_queries, stock_queries
 from warehouse.stock.api.deps import ServiceDep
 from warehouse.stock.api.schemas import MovementIn, MovementOut, MovementPage, SkuStock, StockPage
 from warehouse.stock.api.scope import location_in_scope
@@ -25,10 +26,18 @@ Limit = Annotated[int, Query(ge=1, le=1000)]
 Cursor = Annotated[str | None, Query(max_length=512, description="next_cursor of the last page")]
 
 
-@router.get("/stock", response_model=StockPage, tags=["stock"], **permission("stock.read"))
+@router.get(
+    "/stock",
+    response_model=StockPage,
+    tags=["stock"],
+    responses=NOT_MODIFIED,
+    **permission("stock.read"),
+)
 async def list_stock(
+    request: Request,
     reads: ReadsDep,
     principal: PrincipalDep,
+    if_none_match: IfNoneMatch = None,
     sku: Ref | None = None,
     gtin: Annotated[str | None, Query(pattern=r"^\d{8,14}$")] = None,
     location: Annotated[Ref | None, Query(description="A location and its subtree")] = None,
@@ -39,11 +48,17 @@ async def list_stock(
     ] = False,
     limit: Limit = 100,
     cursor: Cursor = None,
-) -> Json:
+) -> Response:
     """Stock per product, location and lot; physical locations with stock unless asked.
-    Without a location, someone granted one site sees that site's stock."""
+    Without a location, someone granted one site sees that site's stock. Answers carry an
+    ETag; send it back in If-None-Match for a 304 while nothing changed."""
     location = await location_in_scope(principal, "stock.read", location, reads)
-    page = await reads.run(
+    return await conditional(
+        request,
+        reads,
+        if_none_match,
+        principal.sites_for(ACTIONS["stock.read"]),
+        feed.ledger_version if include_virtual else feed.version,
         stock_queries.stock,
         sku=sku,
         gtin=gtin,
@@ -54,22 +69,49 @@ async def list_stock(
         limit=limit,
         cursor=cursor,
     )
-    return Json(page)
-
-
-@router.get("/stock/{sku}", response_model=SkuStock, tags=["stock"], **permission("stock.read"))
-async def stock_of(sku: Annotated[Ref, Path()], reads: ReadsDep, principal: PrincipalDep) -> Json:
-    """One product's totals and its stock per location and lot, at the sites one may see."""
-    sites = principal.sites_for(ACTIONS["stock.read"])
-    return Json(await reads.run(stock_queries.stock_for_sku, sku, sites))
 
 
 @router.get(
-    "/movements", response_model=MovementPage, tags=["movements"], **permission("movements.read")
+    "/stock/{sku}",
+    response_model=SkuStock,
+    tags=["stock"],
+    responses=NOT_MODIFIED,
+    **permission("stock.read"),
 )
-async def list_movements(
+async def stock_of(
+    request: Request,
+    sku: Annotated[Ref, Path()],
     reads: ReadsDep,
     principal: PrincipalDep,
+    if_none_match: IfNoneMatch = None,
+) -> Response:
+    """One product's totals and its stock per location and lot, at the sites one may see;
+    with an ETag, as the listing."""
+    sites = principal.sites_for(ACTIONS["stock.read"])
+    return await conditional(
+        request,
+        reads,
+        if_none_match,
+        sites,
+        feed.version,
+        stock_queries.stock_for_sku,
+        sku=sku,
+        sites=sites,
+    )
+
+
+@router.get(
+    "/movements",
+    response_model=MovementPage,
+    tags=["movements"],
+    responses=NOT_MODIFIED,
+    **permission("movements.read"),
+)
+async def list_movements(
+    request: Request,
+    reads: ReadsDep,
+    principal: PrincipalDep,
+    if_none_match: IfNoneMatch = None,
     sku: Ref | None = None,
     location: Annotated[Ref | None, Query(description="Either side, with subtree")] = None,
     kind: Text64 | None = None,
@@ -79,11 +121,17 @@ async def list_movements(
     until: AwareDatetime | None = None,
     limit: Limit = 100,
     cursor: Cursor = None,
-) -> Json:
+) -> Response:
     """Ledger rows, newest first; ``since``/``until`` bound the event time. Without a
-    location, someone granted one site sees that site's movements."""
+    location, someone granted one site sees that site's movements. Answers carry an ETag;
+    send it back in If-None-Match for a 304 while nothing changed."""
     location = await location_in_scope(principal, "movements.read", location, reads)
-    page = await reads.run(
+    return await conditional(
+        request,
+        reads,
+        if_none_match,
+        principal.sites_for(ACTIONS["movements.read"]),
+        feed.ledger_version,
         movement_queries.movements,
         sku=sku,
         location=location,
@@ -95,7 +143,6 @@ async def list_movements(
         limit=limit,
         cursor=cursor,
     )
-    return Json(page)
 
 
 @router.get(
