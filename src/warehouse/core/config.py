@@ -52,13 +52,14 @@ class Settings(BaseSettings):
     mqtt_key_file: Path | None = Field(None, description="The client certificate's key")
     ingest_batch_size: int = Field(500, ge=1, le=5000)
     ingest_batch_ms: int = Field(
-        0,
+        10,
         ge=0,
         le=10_000,
         description="How long a batch may wait for more after its first message while the "
-        "buffer is empty (a full batch goes at once). 0, the default: a batch goes as soon as "
-        "the buffer is empty; a few ms make fewer, bigger transactions at moderate rates, for "
-        "CPU at the price of latency (docs/performance.md)",
+        "buffer is empty (a full batch goes at once). The default 10 ms makes fewer, bigger "
+        "transactions at moderate rates: at a steady 500 events/s 42 % less worker CPU per "
+        "event for about 10 ms more latency; 0: a batch goes as soon as the buffer is empty "
+        "(docs/performance.md)",
     )
     ingest_threads: int = Field(
         1, ge=1, le=16, description="Batch threads per worker, each with its own connection"

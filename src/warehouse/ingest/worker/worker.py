@@ -149,9 +149,9 @@ class IngestWorker:
 
     def _batches(self, stop: threading.Event) -> None:
         """Take what is there, up to a batch, and apply it; while it commits, the receiver fills
-        the buffer with the next one, so under load batches grow by themselves. A batch goes
-        as soon as the buffer is empty, unless ``ingest_batch_ms`` lets it wait that long for
-        more (fewer transactions at moderate rates, at the price of latency)."""
+        the buffer with the next one, so under load batches grow by themselves. A batch waits
+        up to ``ingest_batch_ms`` (10 ms) for more once the buffer is empty: fewer transactions
+        at moderate rates, at the price of that much latency."""
         settings = self.service.settings
         size, window = settings.ingest_batch_size, settings.ingest_batch_ms / 1000
         while not stop.is_set():
