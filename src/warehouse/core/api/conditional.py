@@ -7,7 +7,8 @@ principal may see, hashed. The version is read first, on the same connection as 
 (autocommit, so not one snapshot): a change that lands between the two gives a page newer than
 its tag, whose next request then answers in full, never a stale ``304``. A client that sends
 the tag back in ``If-None-Match`` gets ``304`` and no body, and the listing's query is not run:
-what a dashboard or a poller asks every few seconds costs one index read while nothing moves.
+what a dashboard or a poller asks every few seconds costs the version's index reads while
+nothing moves.
 """
 
 from __future__ import annotations
