@@ -245,7 +245,9 @@ def test_price_and_weight_embedded_numbers_by_region(
 
 
 def test_the_rcn_regions_are_biips() -> None:
-    assert {"se", "no", "dk", "de", "gb", "fi"} <= set(RCN_REGIONS)
+    from biip.rcn import RcnRegion
+
+    assert tuple(region.value for region in RcnRegion) == RCN_REGIONS
     with pytest.raises(DecodeError) as caught:
         decode_barcode("2001234012348", rcn_region="atlantis")
     assert caught.value.reason == "unknown_rcn_region"

@@ -26,10 +26,6 @@ from __future__ import annotations
 
 import functools
 
-from biip import ParseConfig, ParseError
-from biip.gtin import Gtin
-from biip.rcn import Rcn, RcnRegion
-
 from warehouse_drivers.decoding.gs1 import (
     digital_link,
     element_string,
@@ -71,7 +67,9 @@ GTIN_SYMBOLOGIES = {"]E0": (12, 13), "]E4": (8,), "]I1": (14,)}
 
 
 #: The names of the regional rule sets for price- and weight-embedded numbers.
-RCN_REGIONS = tuple(region.value for region in RcnRegion)
+#: biip's ``RcnRegion`` values, written out so that importing the decoders does not load biip
+#: (a unit test holds the two equal).
+RCN_REGIONS = ("dk", "ee", "fi", "de", "gb", "lv", "lt", "no", "se")
 
 
 def split_symbology(text: str) -> tuple[str | None, str]:
@@ -130,6 +128,10 @@ def _unmarked(data: str, rcn_region: str | None) -> DecodedBarcode:
 
 
 def _gtin(data: str, symbology: str | None, rcn_region: str | None) -> DecodedBarcode:
+    from biip import ParseConfig, ParseError
+    from biip.gtin import Gtin
+    from biip.rcn import Rcn
+
     config = ParseConfig(rcn_region=rcn_region) if rcn_region else None
     try:
         gtin = Gtin.parse(data, config=config)

@@ -17,9 +17,6 @@ import sys
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-from biip import ParseError
-from biip.gs1_digital_link_uris import GS1DigitalLinkURI
-from biip.gs1_messages import GS1Message
 from epcpy import (  # type: ignore[attr-defined]
     ConvertException,
     hex_to_tag_encodable,
@@ -285,6 +282,10 @@ def _call(epc: object, name: str) -> str | None:
 @functools.lru_cache(maxsize=4096)
 def _views(uri: str) -> tuple[str | None, str | None]:
     """(element string, Digital Link URI) of a pure identity URI."""
+    from biip import ParseError
+    from biip.gs1_digital_link_uris import GS1DigitalLinkURI
+    from biip.gs1_messages import GS1Message
+
     cls = _URI_CLASSES.get(uri.removeprefix("urn:epc:id:").partition(":")[0])
     element_string = _call(cls(uri), "gs1_element_string") if cls is not None else None
     if not element_string:

@@ -1,6 +1,9 @@
 """GS1 element strings and Digital Link URIs to meaning (parsed with biip): GTIN, lot, serial,
 dates, SSCC, trade measures; with a fast path for the common item label and a check for a
-dropped GS separator."""
+dropped GS separator.
+
+biip is imported by the first decode, not with the module: its prefix tables hold about 16 MB,
+which an agent that only drains its outbox, or reads RFID tags, never needs."""
 
 from __future__ import annotations
 
@@ -8,12 +11,6 @@ import functools
 import re
 from datetime import date
 from typing import Any
-
-from biip import ParseError
-from biip.gs1_application_identifiers import GS1ApplicationIdentifier
-from biip.gs1_digital_link_uris import GS1DigitalLinkURI
-from biip.gs1_messages import GS1Message
-from biip.gtin import Gtin
 
 from warehouse_drivers.decoding.results import GS, DecodedBarcode, DecodeError, Kind, Measure
 
@@ -106,6 +103,9 @@ def looks_like_hri(data: str) -> bool:
 
 def hri_element_string(data: str, symbology: str | None) -> DecodedBarcode:
     """An element string in its human-readable form, read by biip as such."""
+    from biip import ParseError
+    from biip.gs1_messages import GS1Message
+
     try:
         message = GS1Message.parse_hri(data)
     except (ParseError, ValueError) as exc:  # biip lets int() fail on some broken forms
@@ -114,6 +114,9 @@ def hri_element_string(data: str, symbology: str | None) -> DecodedBarcode:
 
 
 def _parsed_element_string(data: str, symbology: str | None) -> DecodedBarcode:
+    from biip import ParseError
+    from biip.gs1_messages import GS1Message
+
     try:
         message = GS1Message.parse(data)
     except ParseError as exc:
@@ -132,10 +135,17 @@ def _parsed_element_string(data: str, symbology: str | None) -> DecodedBarcode:
 # in which a dropped separator could be hiding, goes to biip as before; a property test holds the
 # two paths to the same answers (tests/unit/test_decoding_standards.py).
 
-_VARIABLE = {
-    ai: re.compile(GS1ApplicationIdentifier.extract(ai).pattern[len(ai) + 1 : -1])
-    for ai in ("10", "21")
-}
+_VARIABLE_AIS = ("10", "21")
+
+
+@functools.cache
+def _variable_pattern(ai: str) -> re.Pattern[str]:
+    """biip's pattern for a variable-length AI's value."""
+    from biip.gs1_application_identifiers import GS1ApplicationIdentifier
+
+    return re.compile(GS1ApplicationIdentifier.extract(ai).pattern[len(ai) + 1 : -1])
+
+
 _FIXED_DATES = ("11", "13", "15", "16", "17")
 
 
@@ -154,11 +164,11 @@ def _item_label(data: str, symbology: str | None) -> DecodedBarcode | None:
             pos += 8
             if pos < end and data[pos] == GS:
                 pos += 1
-        elif ai in _VARIABLE:
+        elif ai in _VARIABLE_AIS:
             stop = data.find(GS, pos + 2)
             value = data[pos + 2 : stop if stop != -1 else end]
             pos = stop + 1 if stop != -1 else end
-            if not _VARIABLE[ai].fullmatch(value) or _may_hide_an_ai(value):
+            if not _variable_pattern(ai).fullmatch(value) or _may_hide_an_ai(value):
                 return None
         else:
             return None
@@ -203,6 +213,9 @@ def _may_hide_an_ai(value: str) -> bool:
 
 @functools.lru_cache(maxsize=8192)
 def _gtin14(digits: str) -> str | None:
+    from biip import ParseError
+    from biip.gtin import Gtin
+
     try:
         return Gtin.parse(digits).as_gtin_14()
     except ParseError:
@@ -211,6 +224,9 @@ def _gtin14(digits: str) -> str | None:
 
 @functools.lru_cache(maxsize=4096)
 def _gs1_date(ai: str, value: str) -> date | None:
+    from biip import ParseError
+    from biip.gs1_messages import GS1Message
+
     try:
         (element,) = GS1Message.parse(ai + value).element_strings
     except (ParseError, ValueError):
@@ -225,6 +241,9 @@ _TELLTALE_AIS = ("11", "13", "15", "16", "17", "01", "02")
 
 def _check_separators(elements: Any) -> None:
     """Refuse a variable-length element that has swallowed further AIs (a dropped GS)."""
+    from biip import ParseError
+    from biip.gs1_messages import GS1Message
+
     for element in elements:
         if not element.ai.separator_required:  # fixed length: cannot run on
             continue
@@ -247,6 +266,9 @@ def _check_separators(elements: Any) -> None:
 
 
 def digital_link(data: str, symbology: str | None) -> DecodedBarcode:
+    from biip import ParseError
+    from biip.gs1_digital_link_uris import GS1DigitalLinkURI
+
     try:
         link = GS1DigitalLinkURI.parse(data)
     except ParseError as exc:
