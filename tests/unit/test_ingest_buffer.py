@@ -65,3 +65,38 @@ def test_closing_releases_a_blocked_producer() -> None:
     buffer.close()
     blocked.join(2)
     assert not blocked.is_alive()
+
+
+def test_a_batch_waits_out_its_window_for_more() -> None:
+    buffer = IngestBuffer(100, 10_000)
+    buffer.put_many([("t", b"1")])
+    later = threading.Timer(0.05, buffer.put_many, args=([("t", b"2")],))
+    later.start()
+    started = time.monotonic()
+    taken = buffer.take_batch(10, timeout=1, window=0.3)
+    assert [p for _, p in taken] == [b"1", b"2"]
+    assert time.monotonic() - started >= 0.25  # it waited the window, not the first arrival
+
+
+def test_a_batch_that_fills_returns_before_its_window_ends() -> None:
+    buffer = IngestBuffer(100, 10_000)
+    buffer.put_many([("t", b"1")])
+    threading.Timer(0.05, buffer.put_many, args=([("t", b"2"), ("t", b"3")],)).start()
+    started = time.monotonic()
+    taken = buffer.take_batch(3, timeout=1, window=5)
+    assert len(taken) == 3
+    assert time.monotonic() - started < 2
+
+
+def test_a_full_buffer_ends_the_window_so_its_producer_is_not_held() -> None:
+    buffer = IngestBuffer(2, 10_000)
+    buffer.put_many([("t", b"1")])
+    threading.Timer(0.05, buffer.put_many, args=([("t", b"2"), ("t", b"3")],)).start()
+    started = time.monotonic()
+    taken = buffer.take_batch(10, timeout=1, window=5)
+    assert [p for _, p in taken] == [b"1", b"2"]
+    assert time.monotonic() - started < 2
+
+
+def test_an_empty_buffer_returns_nothing_after_the_timeout() -> None:
+    assert IngestBuffer(10, 10_000).take_batch(10, timeout=0.01, window=1) == []

@@ -7,8 +7,9 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, or_, select, update
+from sqlalchemy import Connection, bindparam, func, or_, select, text, update
 
+from warehouse.core import sql
 from warehouse.core.sql import insert
 from warehouse.exceptions.adapters import tables as exceptions_tables
 from warehouse.ingest import domain as sequences
@@ -18,6 +19,25 @@ from warehouse.ingest.service.ports import SeqReport
 
 #: How far above the acked seq an agent's committed seqs are read when advancing its ack.
 SEQ_WINDOW = 20_000
+
+# On PostgreSQL every batch locks and writes its agents' rows with two statements of constant
+# text (an array and one JSON document, as stock/adapters/bulk.py does for the ledger): prepared
+# once, where the portable forms compiled an expanding IN list and sent one UPDATE per agent.
+_LOCK_PG = text("""
+    SELECT agent_id, acked_seq, max_seq, boot FROM agents
+    WHERE agent_id = ANY(CAST(:agents AS varchar[]))
+    ORDER BY agent_id
+    FOR UPDATE
+""")
+_WRITE_PG = text("""
+    UPDATE agents AS a
+    SET last_seen = CAST(:at AS timestamptz), site = r.b_site, boot = r.b_boot,
+        acked_seq = r.b_acked, max_seq = r.b_max
+    FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(b_agent varchar, b_site varchar,
+                                                      b_boot bigint, b_acked bigint,
+                                                      b_max bigint)
+    WHERE a.agent_id = r.b_agent
+""")
 
 
 class SqlAgents:
@@ -92,11 +112,11 @@ class SqlAgents:
         """The reporting agents' rows, locked in one order (on PostgreSQL); an agent's first
         report creates its row first."""
         a = ingest_tables.agents
-        query = select(a.c.agent_id, a.c.acked_seq, a.c.max_seq, a.c.boot).where(
+        query: Any = select(a.c.agent_id, a.c.acked_seq, a.c.max_seq, a.c.boot).where(
             a.c.agent_id.in_(bindparam("agents", expanding=True))
         )
         if self.conn.dialect.name == "postgresql":
-            query = query.order_by(a.c.agent_id).with_for_update()
+            query = _LOCK_PG
         names = sorted({r.agent_id for r in batch})
         rows = {row.agent_id: row for row in self.conn.execute(query, {"agents": names})}
         if len(rows) < len(names):  # first report of an agent: create its row, then lock it
@@ -132,6 +152,9 @@ class SqlAgents:
                     "b_max": max_seq,
                 }
             )
+        if self.conn.dialect.name == "postgresql":
+            self.conn.execute(_WRITE_PG, {"at": at, "rows": sql.as_json(updates)})
+            return acks
         self.conn.execute(
             update(a)
             .where(a.c.agent_id == bindparam("b_agent"))

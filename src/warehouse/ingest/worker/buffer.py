@@ -29,6 +29,7 @@ class IngestBuffer:
         self._bytes = 0
         self._closed = False
         self._cond = threading.Condition()
+        self._wanted = 1  # the taker is woken once this many are waiting (take_batch)
         self.collapsed = 0  # re-sends that found their twin waiting
         self.peak_messages = 0
         self.peak_bytes = 0
@@ -63,7 +64,7 @@ class IngestBuffer:
                 added = True
             self.peak_messages = max(self.peak_messages, len(self._items))
             self.peak_bytes = max(self.peak_bytes, self._bytes)
-            if added:
+            if added and (len(self._items) >= self._wanted or self._full(0)):
                 self._cond.notify_all()
 
     def _full(self, size: int) -> bool:
@@ -84,6 +85,27 @@ class IngestBuffer:
             if out:
                 self._cond.notify_all()
             return out
+
+    def take_batch(self, max_messages: int, timeout: float, window: float) -> list[Message]:
+        """Up to ``max_messages``: wait at most ``timeout`` for the first, then at most
+        ``window`` for the batch to fill. While it fills, producers wake the taker only once
+        the batch is full (not once per message: at a trickle that was a thread switch per
+        event)."""
+        with self._cond:
+            if not self._items and not self._closed:
+                self._cond.wait(timeout)
+            if self._items and window > 0 and len(self._items) < max_messages:
+                deadline = time.monotonic() + window
+                self._wanted = max_messages
+                try:
+                    while len(self._items) < max_messages and not self._closed:
+                        left = deadline - time.monotonic()
+                        if left <= 0 or self._full(0):
+                            break
+                        self._cond.wait(left)
+                finally:
+                    self._wanted = 1
+        return self.take(max_messages, timeout=0)
 
     def close(self) -> None:
         """Wake every waiter; later puts drop their messages."""

@@ -155,12 +155,9 @@ class IngestWorker:
         settings = self.service.settings
         size, window = settings.ingest_batch_size, settings.ingest_batch_ms / 1000
         while not stop.is_set():
-            messages = self.buffer.take(size, timeout=0.2)
+            messages = self.buffer.take_batch(size, timeout=0.2, window=window)
             if not messages:
                 continue
-            deadline = time.monotonic() + window
-            while len(messages) < size and (left := deadline - time.monotonic()) > 0:
-                messages += self.buffer.take(size - len(messages), timeout=left)
             try:
                 self._process_batch(messages, stop)
             except Fatal as exc:
