@@ -6,10 +6,13 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, select, text, update
 
 from warehouse.core import tables
+from warehouse.core.catalog_watch import CHANNEL
 from warehouse.core.sql import insert
+
+_NOTIFY = text(f"SELECT pg_notify('{CHANNEL}', '')")
 
 
 class SqlCatalogVersion:
@@ -23,8 +26,12 @@ class SqlCatalogVersion:
         return int(self.conn.execute(select(t.c.version).where(t.c.id == 1)).scalar_one())
 
     def bump(self) -> None:
+        """Raise the version; on PostgreSQL also tell the listening workers, at commit
+        (core/catalog_watch.py)."""
         t = tables.catalog_version
         self.conn.execute(update(t).where(t.c.id == 1).values(version=t.c.version + 1))
+        if self.conn.dialect.name == "postgresql":
+            self.conn.execute(_NOTIFY)
 
 
 class SqlIdempotency:

@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from warehouse import contracts
-from warehouse.core import metrics
+from warehouse.core import catalog_watch, metrics
 from warehouse.core.failures import first_line
 from warehouse.core.readiness import database_ready
 from warehouse.exceptions.adapters import metrics as exceptions_metrics
@@ -114,6 +114,7 @@ class IngestWorker:
         waits, and its out-of-order commits make passing seq gaps (docs/performance.md).
         """
         self._stop = stop
+        watch = self._watch_catalog()
         self.link.start(stop)
         settings = self.service.settings
         interval = max(0.2, min(5.0, settings.gap_resync_after_s / 4, settings.reservation_check_s))
@@ -138,7 +139,16 @@ class IngestWorker:
                 if thread.is_alive():
                     thread.join()
             self.link.stop()
+            if watch is not None:
+                watch.stop()
         return 1 if self.fatal else 0
+
+    def _watch_catalog(self) -> catalog_watch.CatalogWatch | None:
+        """On PostgreSQL, hear catalog changes as they commit, so that batches do not read the
+        catalog version each time (core/catalog_watch.py)."""
+        watch = catalog_watch.started_for(self.service.engine)
+        self.service.catalog.watch = watch
+        return watch
 
     def _fail(self, reason: str) -> None:
         if self.fatal is None:

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from warehouse.catalog.domain import Product
 from warehouse.catalog.service.ports import CodeParser, EpcParser, ParsedCode, ParsedEpc
@@ -18,6 +18,17 @@ from warehouse.stock.service.policies import DEFAULT_POLICY, StockPolicy
 from warehouse.stock.service.ports import StockUnitOfWork
 
 T = TypeVar("T")
+#: With a watch, how old the last look at the catalog version may grow before one is taken
+#: anyway.
+VERIFY_S = 5.0
+
+
+class ChangeSignal(Protocol):
+    """Counts catalog changes heard; None while it cannot hear them."""
+
+    def generation(self) -> int | None: ...
+
+
 #: How an SSCC barcode's data begins: AI (00) plain, in brackets, or after a GS1-128 prefix.
 _SSCC_PREFIXES = ("00", "(00)", "]C100", "]d200", "]Q300")
 
@@ -73,10 +84,29 @@ class Catalog:
         self._clock = clock
         self._cache: dict[object, tuple[float, object]] = {}
         self._version: int | None = None
+        #: what tells of catalog changes as they commit (core/catalog_watch.py), when a process
+        #: runs one: while it listens and has heard nothing, the version is not read
+        self.watch: ChangeSignal | None = None
+        self._generation: int | None = None
+        self._checked = 0.0
 
     def refresh(self, uow: StockUnitOfWork) -> None:
-        """Drop every cached entry if the catalog changed since the last look."""
+        """Drop every cached entry if the catalog changed since the last look.
+
+        With a listening watch that heard nothing since the last look, and a look less than
+        ``VERIFY_S`` ago, nothing is read: only a change or a reconnection makes a batch read the
+        version (the periodic look covers changes made behind the application's back)."""
+        now = self._clock()
+        generation = self.watch.generation() if self.watch is not None else None
+        if (
+            generation is not None
+            and generation == self._generation
+            and self._version is not None
+            and now - self._checked < VERIFY_S
+        ):
+            return
         version = uow.catalog_version.current()
+        self._generation, self._checked = generation, now
         if version != self._version:
             self._cache.clear()
             self._version = version
