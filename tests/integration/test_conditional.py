@@ -116,3 +116,62 @@ def test_a_stranger_gets_401_not_a_304(api: TestClient) -> None:
 )
 def test_if_none_match_is_compared_weakly(header: str | None, expected: bool) -> None:
     assert matches(header, 'W/"1.0-ab"') is expected
+
+
+def _hits() -> float:
+    from warehouse.core.api.page_cache import LOOKUPS
+
+    return LOOKUPS.labels("hit")._value.get()
+
+
+def test_a_page_is_encoded_once_per_version(api: TestClient) -> None:
+    """The second ask of an unchanged page comes from the page cache, byte for byte; a stock
+    change makes the next one read the database, and it shows the change."""
+    path = f"{API}/stock?sku=TEA-GRN"
+    move(api, "receive", "5", to_location="WH1-A-01")
+    first = api.get(path)
+    hits = _hits()
+    again = api.get(path)
+    assert _hits() == hits + 1
+    assert again.content == first.content
+    assert again.headers["etag"] == first.headers["etag"]
+    move(api, "receive", "3", to_location="WH1-A-01")
+    changed = api.get(path)
+    assert _hits() == hits + 1  # a new version: read, not remembered
+    assert changed.json()["items"][0]["on_hand"] == "8"
+
+
+def test_no_cache_asks_the_database(api: TestClient) -> None:
+    path = f"{API}/stock?limit=5"
+    api.get(path)
+    hits = _hits()
+    fresh = api.get(path, headers={"Cache-Control": "no-cache"})
+    assert fresh.status_code == 200
+    assert _hits() == hits
+
+
+def test_readers_of_different_sites_never_share_a_page(seeded: Service) -> None:
+    with TestClient(create_app(service=seeded), headers=admin_headers(seeded)) as admin:
+        move(admin, "receive", "5", to_location="WH1-A-01")
+        everything = admin.get(f"{API}/stock?limit=50").json()["items"]
+        one_site = {"Authorization": f"Bearer {token_for(seeded, 'manager@ST1', name='st1')}"}
+        theirs = admin.get(f"{API}/stock?limit=50", headers=one_site)
+        assert theirs.status_code == 200, theirs.text
+        assert any(row["location"].startswith("WH1") for row in everything)
+        assert not any(row["location"].startswith("WH1") for row in theirs.json()["items"])
+
+
+def test_a_catalog_change_changes_the_tag_and_the_page(api: TestClient) -> None:
+    """A product renamed moves no stock, yet its stock page shows the name: the catalog's
+    version is part of the tag, so neither a 304 nor the page cache keeps the old name."""
+    move(api, "receive", "5", to_location="WH1-A-01")
+    path = f"{API}/stock/TEA-GRN"
+    before = api.get(path)
+    product = api.get(f"{API}/products/TEA-GRN").json()
+    renamed = {k: v for k, v in product.items() if k not in ("sku", "id", "active")}
+    renamed["name"] = "Green tea, renamed"
+    answer = api.put(f"{API}/products/TEA-GRN", json=renamed)
+    assert answer.status_code == 200, answer.text
+    held = api.get(path, headers={"If-None-Match": before.headers["etag"]})
+    assert held.status_code == 200
+    assert held.json()["name"] == "Green tea, renamed"

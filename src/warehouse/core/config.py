@@ -133,6 +133,12 @@ class Settings(BaseSettings):
     )
     api_host: str = "127.0.0.1"
     api_port: int = Field(8000, ge=0, le=65535)
+    api_page_cache_mb: float = Field(
+        32,
+        ge=0,
+        le=4096,
+        description="Encoded listing pages kept per API process by version (0: off)",
+    )
     api_max_body_bytes: int = Field(
         1024 * 1024, ge=1024, description="Larger request bodies are refused (413) as they stream"
     )

@@ -22,7 +22,8 @@ from sqlalchemy import Connection
 from starlette.responses import Response
 
 from warehouse.core.api.deps import Reads
-from warehouse.core.api.responses import Json
+from warehouse.core.api.page_cache import page_cache_of, wants_fresh
+from warehouse.core.api.responses import encode
 
 IfNoneMatch = Annotated[
     str | None,
@@ -42,11 +43,16 @@ NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
 _HEADERS = {"Cache-Control": "private, no-cache", "Vary": "Authorization, X-API-Key"}
 
 
+def _scope_key(request: Request, sites: Collection[str] | None) -> str:
+    """What the answer depends on besides the data's version: path, query and sites."""
+    seen = "*" if sites is None else ",".join(sorted(sites))
+    return f"{request.url.path}?{request.url.query}|{seen}"
+
+
 def etag(version: str, request: Request, sites: Collection[str] | None) -> str:
     """A weak tag for this request's answer at ``version`` (the representation is the same
     JSON for the same version, path, query and sites, though not promised byte for byte)."""
-    seen = "*" if sites is None else ",".join(sorted(sites))
-    key = f"{request.url.path}?{request.url.query}|{seen}".encode()
+    key = _scope_key(request, sites).encode()
     return f'W/"{version}-{hashlib.blake2b(key, digest_size=8).hexdigest()}"'
 
 
@@ -70,16 +76,26 @@ async def conditional(
 ) -> Response:
     """``query(conn, **kwargs)`` as JSON with its ETag, or 304 when ``if_none_match`` holds
     the current one (and then the query is not run); ``scope`` is the sites the principal may
-    see (``None``: all), which the answer depends on beside the URL."""
+    see (``None``: all), which the answer depends on beside the URL. A page already encoded
+    at the current version is answered from the page cache (page_cache.py) without the query.
+    """
+    cache = page_cache_of(request)
+    fresh = cache is None or wants_fresh(request)
 
-    def read(conn: Connection) -> tuple[str, Any]:
-        tag = etag(version(conn), request, scope)
+    def read(conn: Connection) -> tuple[str, str, Any]:
+        now = version(conn)
+        tag, key = etag(now, request, scope), f"{now}|{_scope_key(request, scope)}"
         if matches(if_none_match, tag):
-            return tag, None
-        return tag, query(conn, **kwargs)
+            return tag, key, None
+        page = None if fresh or cache is None else cache.get(key)
+        return tag, key, page if page is not None else query(conn, **kwargs)
 
-    tag, body = await reads.run(read)
+    tag, key, body = await reads.run(read)
     headers = {"ETag": tag, **_HEADERS}
     if body is None:
         return Response(status_code=304, headers=headers)
-    return Json(body, headers=headers)
+    if not isinstance(body, bytes):
+        body = encode(body)
+        if cache is not None:
+            cache.put(key, body)
+    return Response(body, headers=headers, media_type="application/json")

@@ -21,4 +21,9 @@ class Json(Response):
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
-        return pydantic_core.to_json(content)
+        return encode(content)
+
+
+def encode(content: Any) -> bytes:
+    """The JSON bytes :class:`Json` sends for ``content``."""
+    return pydantic_core.to_json(content)

@@ -197,17 +197,20 @@ def location_path(conn: Connection, code: str) -> str | None:
 
 _VERSION = text(
     "SELECT (SELECT coalesce(max(position), 0) FROM stock_changes),"
-    " (SELECT count(*) FROM stock_changes WHERE position IS NULL)"
+    " (SELECT count(*) FROM stock_changes WHERE position IS NULL),"
+    " (SELECT coalesce(max(version), 0) FROM catalog_version)"
 )
 
 
 def version(conn: Connection) -> str:
     """The projection's version, for ETags: the last position given and how many changes
-    await one. Every committed change of a stock row adds an unnumbered change (the count
-    rises), numbering moves the last position up, and pruning keeps the last one, so two
-    reads of the same version saw the same stock. Two index reads."""
-    top, pending = conn.execute(_VERSION).one()
-    return f"{top}.{pending}"
+    await one, and the catalog's version. Every committed change of a stock row adds an
+    unnumbered change (the count rises), numbering moves the last position up, and pruning
+    keeps the last one, so two reads of the same version saw the same stock; the catalog's
+    covers what a listing resolves through products and locations (a GTIN moved to another
+    product, a product renamed). Three index reads."""
+    top, pending, catalog = conn.execute(_VERSION).one()
+    return f"{top}.{pending}.{catalog}"
 
 
 _LEDGER_TOP = text("SELECT coalesce(max(id), 0) FROM movements")
