@@ -213,10 +213,17 @@ def version(conn: Connection) -> str:
     return f"{top}.{pending}.{catalog}"
 
 
-_LEDGER_TOP = text("SELECT coalesce(max(id), 0) FROM movements")
+_LEDGER_VERSION = text(
+    "SELECT (SELECT coalesce(max(position), 0) FROM stock_changes),"
+    " (SELECT count(*) FROM stock_changes WHERE position IS NULL),"
+    " (SELECT coalesce(max(version), 0) FROM catalog_version),"
+    " (SELECT coalesce(max(id), 0) FROM movements)"
+)
 
 
 def ledger_version(conn: Connection) -> str:
     """The ledger's version, for ETags: the projection's (every movement that touches a
-    physical location changes a stock row in its transaction) and the newest movement's id."""
-    return f"{version(conn)}.{conn.execute(_LEDGER_TOP).scalar_one()}"
+    physical location changes a stock row in its transaction) and the newest movement's id,
+    in one statement."""
+    top, pending, catalog, newest = conn.execute(_LEDGER_VERSION).one()
+    return f"{top}.{pending}.{catalog}.{newest}"
