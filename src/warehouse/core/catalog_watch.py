@@ -38,7 +38,6 @@ class CatalogWatch:
         self._retry_s = retry_s
         self._lock = threading.Lock()
         self._count = 0
-        self._listening = False
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.listening = threading.Event()  # set while listening (tests wait on it)
@@ -46,7 +45,7 @@ class CatalogWatch:
     def generation(self) -> int | None:
         """How many changes (and reconnections) were heard; None while not listening."""
         with self._lock:
-            return self._count if self._listening else None
+            return self._count if self.listening.is_set() else None
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="catalog-watch", daemon=True)
@@ -60,11 +59,10 @@ class CatalogWatch:
     def _heard(self, *, listening: bool) -> None:
         with self._lock:
             self._count += 1
-            self._listening = listening
-        if listening:
-            self.listening.set()
-        else:
-            self.listening.clear()
+            if listening:
+                self.listening.set()
+            else:
+                self.listening.clear()
 
     def _run(self) -> None:
         while not self._stop.is_set():

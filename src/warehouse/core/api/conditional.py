@@ -52,8 +52,11 @@ def _scope_key(request: Request, sites: Collection[str] | None) -> str:
 def etag(version: str, request: Request, sites: Collection[str] | None) -> str:
     """A weak tag for this request's answer at ``version`` (the representation is the same
     JSON for the same version, path, query and sites, though not promised byte for byte)."""
-    key = _scope_key(request, sites).encode()
-    return f'W/"{version}-{hashlib.blake2b(key, digest_size=8).hexdigest()}"'
+    return _tag(version, _scope_key(request, sites))
+
+
+def _tag(version: str, scope_key: str) -> str:
+    return f'W/"{version}-{hashlib.blake2b(scope_key.encode(), digest_size=8).hexdigest()}"'
 
 
 def matches(if_none_match: str | None, tag: str) -> bool:
@@ -80,14 +83,15 @@ async def conditional(
     at the current version is answered from the page cache (page_cache.py) without the query.
     """
     cache = page_cache_of(request)
-    fresh = cache is None or wants_fresh(request)
+    remembered = None if cache is None or wants_fresh(request) else cache
+    scope_key = _scope_key(request, scope)
 
     def read(conn: Connection) -> tuple[str, str, Any]:
         now = version(conn)
-        tag, key = etag(now, request, scope), f"{now}|{_scope_key(request, scope)}"
+        tag, key = _tag(now, scope_key), f"{now}|{scope_key}"
         if matches(if_none_match, tag):
             return tag, key, None
-        page = None if fresh or cache is None else cache.get(key)
+        page = remembered.get(key) if remembered is not None else None
         return tag, key, page if page is not None else query(conn, **kwargs)
 
     tag, key, body = await reads.run(read)

@@ -112,11 +112,11 @@ class SqlAgents:
         """The reporting agents' rows, locked in one order (on PostgreSQL); an agent's first
         report creates its row first."""
         a = ingest_tables.agents
-        query: Any = select(a.c.agent_id, a.c.acked_seq, a.c.max_seq, a.c.boot).where(
-            a.c.agent_id.in_(bindparam("agents", expanding=True))
-        )
-        if self.conn.dialect.name == "postgresql":
-            query = _LOCK_PG
+        query: Any = _LOCK_PG
+        if self.conn.dialect.name != "postgresql":
+            query = select(a.c.agent_id, a.c.acked_seq, a.c.max_seq, a.c.boot).where(
+                a.c.agent_id.in_(bindparam("agents", expanding=True))
+            )
         names = sorted({r.agent_id for r in batch})
         rows = {row.agent_id: row for row in self.conn.execute(query, {"agents": names})}
         if len(rows) < len(names):  # first report of an agent: create its row, then lock it

@@ -86,18 +86,20 @@ class SqlRegisters:
         return int(number)
 
     def open_session(self, register_id: int, cashier: str, float_minor: int, at: datetime) -> int:
-        return int(
-            self.conn.execute(
-                insert(RS).returning(RS.c.id),
-                {
-                    "register_id": register_id,
-                    "cashier": cashier,
-                    "status": "open",
-                    "float_minor": float_minor,
-                    "opened_at": at,
-                },
-            ).scalar_one()
-        )
+        return self._insert_session(register_id, cashier, float_minor, at)
+
+    def _insert_session(
+        self, register_id: int, cashier: str, float_minor: int, at: datetime, **more: Any
+    ) -> int:
+        values = {
+            "register_id": register_id,
+            "cashier": cashier,
+            "status": "open",
+            "float_minor": float_minor,
+            "opened_at": at,
+            **more,
+        }
+        return int(self.conn.execute(insert(RS).returning(RS.c.id), values).scalar_one())
 
     def _session(self, *where: Any, lock: bool = False) -> SessionView | None:
         query = (
@@ -161,19 +163,8 @@ class SqlRegisters:
     def add_edge_session(
         self, register_id: int, session_no: int, cashier: str, float_minor: int, at: datetime
     ) -> int:
-        return int(
-            self.conn.execute(
-                insert(RS).returning(RS.c.id),
-                {
-                    "register_id": register_id,
-                    "cashier": cashier,
-                    "status": "open",
-                    "float_minor": float_minor,
-                    "opened_at": at,
-                    "source": "edge",
-                    "session_no": session_no,
-                },
-            ).scalar_one()
+        return self._insert_session(
+            register_id, cashier, float_minor, at, source="edge", session_no=session_no
         )
 
     def update_session(self, session_id: int, **values: Any) -> None:

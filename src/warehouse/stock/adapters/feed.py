@@ -195,11 +195,12 @@ def location_path(conn: Connection, code: str) -> str | None:
     return None if path is None else str(path)
 
 
-_VERSION = text(
+_VERSION_SQL = (
     "SELECT (SELECT coalesce(max(position), 0) FROM stock_changes),"
     " (SELECT count(*) FROM stock_changes WHERE position IS NULL),"
     " (SELECT coalesce(max(version), 0) FROM catalog_version)"
 )
+_VERSION = text(_VERSION_SQL)
 
 
 def version(conn: Connection) -> str:
@@ -213,12 +214,7 @@ def version(conn: Connection) -> str:
     return f"{top}.{pending}.{catalog}"
 
 
-_LEDGER_VERSION = text(
-    "SELECT (SELECT coalesce(max(position), 0) FROM stock_changes),"
-    " (SELECT count(*) FROM stock_changes WHERE position IS NULL),"
-    " (SELECT coalesce(max(version), 0) FROM catalog_version),"
-    " (SELECT coalesce(max(id), 0) FROM movements)"
-)
+_LEDGER_VERSION = text(_VERSION_SQL + ", (SELECT coalesce(max(id), 0) FROM movements)")  # noqa: S608 - constants
 
 
 def ledger_version(conn: Connection) -> str:

@@ -101,7 +101,6 @@ class Catalog:
         if (
             generation is not None
             and generation == self._generation
-            and self._version is not None
             and now - self._checked < VERIFY_S
         ):
             return
