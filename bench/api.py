@@ -314,6 +314,11 @@ def main() -> None:
     parser.add_argument("--movements", type=int, default=1_000_000)
     parser.add_argument("--explain", action="store_true", help="print each query's plan")
     parser.add_argument("--only", help="measure only endpoints whose label contains this")
+    parser.add_argument(
+        "--api-key",
+        action="store_true",
+        help="authenticate with an API key (X-API-Key, made with the CLI) instead of a token",
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, capture_output=True)
@@ -340,6 +345,17 @@ def main() -> None:
     HEADERS["Authorization"] = "Bearer " + TokenSigner(secret.encode(), timedelta(hours=2)).issue(
         0, "bench", (Grant(Role.ADMIN, ALL_SITES),), datetime.now(UTC)
     )
+    if args.api_key:  # made by the CLI of the code under test, as an operator would
+        cli = [sys.executable, "-m", "warehouse.cli", "api-keys", "create", "bench"]
+        made = subprocess.run(
+            [*cli, "--grant", "admin@*"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        HEADERS.clear()
+        HEADERS["X-API-Key"] = made.stdout.strip()
     procs = []
     try:
         api = serve(

@@ -6,6 +6,7 @@ the audit log, registered agents, and no secret in the logs."""
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -672,3 +673,37 @@ def test_rate_limits_are_shared_through_redis(clean_db: str) -> None:
     finally:
         first.close()
         second.close()
+
+
+def test_an_api_key_is_checked_once_per_recheck_and_its_revocation_reaches_the_api(
+    seeded: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A key revoked in another process (the CLI) is refused once the API's recheck is due."""
+    from warehouse.access.api import security
+
+    checks: list[str] = []
+    real = security.principal_of_key
+
+    def counted(*args: Any) -> Any:
+        checks.append(args[2])
+        return real(*args)
+
+    monkeypatch.setattr(security, "principal_of_key", counted)
+    api = bootstrap(make_settings(seeded.settings.database_url, api_key_recheck_s=0.5))
+    record, secret = access.create_api_key(
+        api.uow, api.credentials, "poller", (Grant(Role.STAFF, "WH1"),), None, "test", NOW
+    )
+    try:
+        with TestClient(create_app(service=api)) as client:
+            for _ in range(3):
+                assert client.get("/api/v1/stock", headers={"X-API-Key": secret}).status_code == 200
+            assert len(checks) == 1
+            wrong = secret[:-1] + ("x" if secret[-1] != "x" else "y")
+            assert client.get("/api/v1/stock", headers={"X-API-Key": wrong}).status_code == 401
+            access.revoke_api_key(seeded.uow, record.id, "cli", NOW)  # another service, as the CLI
+            time.sleep(0.6)
+            refused = client.get("/api/v1/stock", headers={"X-API-Key": secret})
+            assert refused.status_code == 401
+            assert "revoked" in refused.json()["detail"]
+    finally:
+        api.close()

@@ -215,12 +215,16 @@ def api_keys_list(settings: Settings) -> None:
 @click.argument("key_id")
 @click.pass_obj
 def api_keys_revoke(settings: Settings, key_id: str) -> None:
-    """Revoke a key by its id (the part after whk_ and before the dot)."""
+    """Revoke a key by its id (the part after whk_ and before the dot). Running API processes
+    refuse it within WAREHOUSE_API_KEY_RECHECK_S (5 s)."""
     from warehouse.access.service import accounts as access
 
     with _service(settings) as service:
         access.revoke_api_key(service.uow, key_id, ACTOR, _now())
-    click.echo(f"key {key_id} revoked")
+    click.echo(
+        f"key {key_id} revoked; running API processes refuse it within "
+        f"{settings.api_key_recheck_s:g} s"
+    )
 
 
 @main.group()

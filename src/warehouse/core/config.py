@@ -176,6 +176,14 @@ class Settings(BaseSettings):
     api_rate_limit: str = Field(
         "1200/minute", description="Requests per user or API key (the `limits` notation)"
     )
+    api_key_recheck_s: float = Field(
+        5,
+        ge=0,
+        le=300,
+        description="Seconds an API process trusts an API key it has checked before asking the "
+        "database again: a key revoked from the CLI is refused by every running API process "
+        "within this time (0: ask on every request)",
+    )
     redis_url: str | None = Field(
         None,
         description="redis://host:6379/0: rate limits shared by every API process (default: "

@@ -28,6 +28,7 @@ from starlette.concurrency import run_in_threadpool
 
 from warehouse.access.adapters.credentials import InvalidToken, grants_of
 from warehouse.access.api.deps import AccessService
+from warehouse.access.api.key_cache import KeyCache
 from warehouse.access.domain import ACTIONS, Action, Principal, Role, Scope
 from warehouse.access.service.accounts import KEY_PREFIX, principal_of_key
 from warehouse.core.api.permissions import PERMISSION_KEY, PUBLIC
@@ -142,6 +143,14 @@ def limiter_of(request: Request) -> Limiter:
     return limiter
 
 
+def key_cache_of(request: Request) -> KeyCache:
+    keys: KeyCache | None = getattr(request.app.state, "key_cache", None)
+    if keys is None:
+        service: AccessService = request.app.state.service
+        keys = request.app.state.key_cache = KeyCache(service.settings.api_key_recheck_s)
+    return keys
+
+
 class Authorizer:
     """The dependency :func:`permission` puts on a route: the principal the request's
     credentials name, allowed the route's action (before any site check the route makes);
@@ -169,9 +178,16 @@ async def authenticate(request: Request, presented: str | None) -> Principal:
     if not presented:
         raise NotAuthenticated("this needs a token or an API key (Authorization: Bearer …)")
     if presented.startswith(KEY_PREFIX):
-        principal = await run_in_threadpool(
-            principal_of_key, service.uow, service.credentials, presented, datetime.now(UTC)
-        )
+        now = datetime.now(UTC)
+        keys = key_cache_of(request)
+        cached = keys.get(presented, now)
+        if cached is None:
+            principal, expires_at = await run_in_threadpool(
+                principal_of_key, service.uow, service.credentials, presented, now
+            )
+            keys.put(presented, principal, expires_at)
+        else:
+            principal = cached
     else:
         assert service.tokens is not None  # create_app refuses to start without a signer
         try:

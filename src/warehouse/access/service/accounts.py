@@ -362,8 +362,9 @@ TOUCH_EVERY = timedelta(seconds=60)
 
 def principal_of_key(
     new_uow: Callable[[], AccessUnitOfWork], creds: Credentials, presented: str, now: datetime
-) -> Principal:
-    """Who an API key is; NotAuthenticated if it is unknown, revoked or expired."""
+) -> tuple[Principal, datetime | None]:
+    """Who an API key is, and when it expires; NotAuthenticated if it is unknown, revoked or
+    expired."""
     parts = _split(presented, KEY_PREFIX)
     if parts is None:
         raise NotAuthenticated("the API key is not valid")
@@ -378,7 +379,7 @@ def principal_of_key(
         if key.last_used_at is None or now - key.last_used_at >= TOUCH_EVERY:
             uow.access.update_key(key.id, last_used_at=now)
             uow.commit()
-    return Principal("key", key.id, key.name, key.grants)
+    return Principal("key", key.id, key.name, key.grants), key.expires_at
 
 
 def admin_grant() -> Grant:
