@@ -29,6 +29,7 @@ from warehouse.pos.api import listings as pos_listings
 from warehouse.pos.api import router as pos
 from warehouse.reports.api import router as reports
 from warehouse.stock.api import locations, stock, stream, units
+from warehouse.web.api import errors as web_pages
 
 DESCRIPTION = """
 Stock ledger and inventory API. Edge agents publish movements over MQTT (see the contract in
@@ -94,5 +95,6 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
     ):
         app.include_router(router, prefix="/api/v1", responses=problems.PROBLEM_RESPONSES)
     app.include_router(health.health)
+    web_pages.install(app)
     check_routes(app)
     return app

@@ -3,45 +3,16 @@ every request off this machine refused: /docs and /redoc work with no internet."
 
 from __future__ import annotations
 
-import os
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import CI, LiveApi
+from tests.conftest import LiveApi
+from tests.e2e.conftest import ARTIFACTS
+
+REDOCLY_LOGO = "https://cdn.redoc.ly/redoc/logo-mini.svg"
 
 pytestmark = pytest.mark.slow
-CHROMIUM = os.environ.get("WAREHOUSE_TEST_CHROMIUM", "/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
-REDOCLY_LOGO = "https://cdn.redoc.ly/redoc/logo-mini.svg"
-#: flags the probe found necessary on these machines: no sandbox as root, no background fetches
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    if not shutil.which(CHROMIUM):
-        message = f"no chromium at {CHROMIUM} (make test installs Debian's chromium)"
-        if CI:
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        yield launched
-        launched.close()
 
 
 def offline_page(browser: Any, base: str) -> tuple[Any, list[str]]:

@@ -54,6 +54,10 @@ POS_SALE = {"sale_id": "S-NEW", "register": "WH1-REG1", "lines": [{"sku": "TEA-G
 
 SAMPLES: dict[tuple[str, str], Sample] = {
     ("GET", "/"): Sample("/"),
+    ("POST", "/sign-in"): Sample("/sign-in", {}),
+    ("POST", "/sign-out"): Sample("/sign-out"),
+    ("GET", "/home"): Sample("/home"),
+    ("GET", "/stock"): Sample("/stock?location=WH1", names_wh1=True),
     ("GET", "/healthz"): Sample("/healthz"),
     ("GET", "/readyz"): Sample("/readyz"),
     ("GET", "/metrics"): Sample("/metrics"),

@@ -20,7 +20,7 @@ log = logging.getLogger("warehouse")
 @click.option("--workers", type=int, default=1, show_default=True, help="API processes.")
 @click.pass_obj
 def serve(settings: Settings, host: str | None, port: int | None, workers: int) -> None:
-    """Run the HTTP API (OpenAPI docs at /docs)."""
+    """Run the HTTP API and the web dashboard (sign in at /; OpenAPI docs at /docs)."""
     import uvicorn
 
     from warehouse.app import create_app

@@ -161,6 +161,12 @@ class Settings(BaseSettings):
     )
     access_token_minutes: float = Field(15, gt=0, le=24 * 60)
     refresh_token_days: float = Field(14, gt=0, le=365)
+    web_idle_minutes: float = Field(
+        30,
+        gt=0,
+        le=24 * 60,
+        description="A dashboard session ends after this long without a page or a live update",
+    )
     login_max_failures: int = Field(
         5, ge=1, le=100, description="Failed logins in a row that lock an account"
     )

@@ -137,6 +137,9 @@ class SqlAccess:
         )
         return bool(done.rowcount)
 
+    def extend_refresh(self, token_id: str, expires_at: datetime) -> None:
+        self.conn.execute(update(R).where(R.c.id == token_id).values(expires_at=expires_at))
+
     def revoke_family(self, family: str, at: datetime) -> None:
         self.conn.execute(
             update(R).where(R.c.family == family, R.c.revoked_at.is_(None)).values(revoked_at=at)

@@ -29,6 +29,7 @@ from starlette.concurrency import run_in_threadpool
 from warehouse.access.adapters.credentials import InvalidToken, grants_of
 from warehouse.access.api.deps import AccessService
 from warehouse.access.api.key_cache import KeyCache
+from warehouse.access.api.web_session import session_cookie, session_principal
 from warehouse.access.domain import ACTIONS, Action, Principal, Role, Scope
 from warehouse.access.service.accounts import KEY_PREFIX, principal_of_key
 from warehouse.core.api.permissions import PERMISSION_KEY, PUBLIC
@@ -164,20 +165,26 @@ class Authorizer:
         request: Request,
         bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
         api_key: Annotated[str | None, Depends(_api_key)],
+        session: Annotated[str | None, Depends(session_cookie)],
     ) -> None:
-        principal = await authenticate(request, api_key or (bearer.credentials if bearer else None))
+        presented = api_key or (bearer.credentials if bearer else None)
+        principal = await authenticate(request, presented, None if presented else session)
         if not principal.may(self.action):
             raise Forbidden(_refusal(self.action))
         request.state.principal = principal
 
 
-async def authenticate(request: Request, presented: str | None) -> Principal:
-    """Who ``presented`` (an access token or an API key) names, counted against its rate
-    limit; NotAuthenticated or TryLater otherwise."""
+async def authenticate(
+    request: Request, presented: str | None, session: str | None = None
+) -> Principal:
+    """Who ``presented`` (an access token or an API key) or else the dashboard's ``session``
+    cookie names, counted against its rate limit; NotAuthenticated or TryLater otherwise."""
     service: AccessService = request.app.state.service
-    if not presented:
+    if not presented and session:
+        principal = await session_principal(request, session)
+    elif not presented:
         raise NotAuthenticated("this needs a token or an API key (Authorization: Bearer …)")
-    if presented.startswith(KEY_PREFIX):
+    elif presented.startswith(KEY_PREFIX):
         now = datetime.now(UTC)
         keys = key_cache_of(request)
         cached = keys.get(presented, now)

@@ -24,23 +24,22 @@ ServiceDep = Annotated[Wiring[object], Depends(get_service)]
 health = APIRouter()
 
 
-@health.get("/", tags=["operations"], **public())
-def landing() -> JSONResponse:
-    """Where things are: the API, its documentation and the health routes (no credentials)."""
-    return JSONResponse(
-        {
-            "name": "warehouse",
-            "version": __version__,
-            "api": "/api/v1",
-            "docs": "/docs",
-            "redoc": "/redoc",
-            "openapi": "/openapi.json",
-            "health": "/healthz",
-            "ready": "/readyz",
-            "metrics": "/metrics",
-            "sign_in": "POST /api/v1/auth/login",
-        }
-    )
+def landing_document() -> dict[str, str]:
+    """Where things are: the API, its documentation and the health routes (``GET /`` for a
+    client that does not ask for HTML; a browser gets the dashboard's sign-in there)."""
+    return {
+        "name": "warehouse",
+        "version": __version__,
+        "api": "/api/v1",
+        "dashboard": "/ (in a browser)",
+        "docs": "/docs",
+        "redoc": "/redoc",
+        "openapi": "/openapi.json",
+        "health": "/healthz",
+        "ready": "/readyz",
+        "metrics": "/metrics",
+        "sign_in": "POST /api/v1/auth/login",
+    }
 
 
 @health.get("/healthz", tags=["operations"], **public())

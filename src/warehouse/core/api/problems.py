@@ -114,7 +114,7 @@ def problem(
     )
 
 
-def _domain(_request: Request, exc: Exception) -> JSONResponse:
+def domain_problem(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
     if isinstance(exc, NotAuthenticated):
         return problem(
@@ -136,7 +136,7 @@ def _domain(_request: Request, exc: Exception) -> JSONResponse:
     return problem(400, "domain-error", "Request refused", exc.message, exc.field)
 
 
-def _validation(_request: Request, exc: Exception) -> JSONResponse:
+def validation_problem(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     for err in exc.errors():
         if err.get("type") == "json_invalid":
@@ -252,8 +252,8 @@ def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 def install(app: FastAPI) -> None:
     """Register the handlers that map errors to problem details."""
-    app.add_exception_handler(DomainError, _domain)
-    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(DomainError, domain_problem)
+    app.add_exception_handler(RequestValidationError, validation_problem)
     app.add_exception_handler(HTTPException, _http)
     app.add_exception_handler(PoolTimeout, _pool_timeout)
     app.add_exception_handler(DBAPIError, _database)

@@ -141,7 +141,7 @@ def stock(
         _product_id(conn, sku, None)  # no stock, or no such product: a 404 says which
     last = rows[limit - 1] if len(rows) > limit else None
     return Page(
-        _stock_items(rows[:limit]),
+        stock_items(rows[:limit]),
         encode_cursor([last.sku, last.location, last.lot]) if last else None,
     )
 
@@ -149,7 +149,7 @@ def stock(
 _ZERO = Decimal(0)
 
 
-def _stock_items(rows: Any) -> list[dict[str, Any]]:
+def stock_items(rows: Any) -> list[dict[str, Any]]:
     """API rows from (sku, location, lot, on_hand, reserved, version, updated_at) tuples; the
     hot loop of a stock page, hence tuples unpacked rather than attributes looked up."""
     items = []
@@ -294,7 +294,7 @@ def stock_for_sku(
     rows = conn.execute(_SKU_SQL, {"sku": sku}).all()
     if sites is not None:
         rows = [r for r in rows if site_of_path(r.location_path) in sites]
-    items = _stock_items(r[:7] for r in rows)
+    items = stock_items(r[:7] for r in rows)
     total = {
         name: sum((i[name] for i in items), Decimal(0))
         for name in ("on_hand", "reserved", "available")

@@ -1,0 +1,1 @@
+"""What the pages read that no other area answers in this shape."""

@@ -1,0 +1,127 @@
+"""The stock page's one search box: a SKU, a GTIN, a scanned GS1 code or Digital Link, or words
+of a product's name, resolved in that order; then the projection's rows, as the API lists them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, or_, select
+
+from warehouse.catalog.adapters import tables as catalog_tables
+from warehouse.core.errors import NotFound
+from warehouse.stock.adapters import stock_queries
+from warehouse.stock.adapters import tables as stock_tables
+
+#: Rows a name search shows at most (it has no cursor: refine the words instead).
+NAME_ROWS = 200
+
+
+@dataclass
+class Found:
+    """What a search matched and the rows it shows."""
+
+    rows: list[dict[str, Any]]
+    next_cursor: str | None = None
+    matched: str = "all"  # all, sku, gtin, code, name
+    note: str | None = None  # said to the user: what the code was read as, or why nothing
+    names: dict[str, str] = field(default_factory=dict)
+
+
+def search(
+    conn: Connection,
+    q: str,
+    *,
+    location: str | None,
+    lot: str | None,
+    parse: Callable[[str], Any],
+    limit: int = 50,
+    cursor: str | None = None,
+) -> Found:
+    """The rows ``q`` finds (every row when it is empty), filtered by location subtree and lot."""
+    q = q.strip()
+
+    def page(sku: str | None = None, gtin: str | None = None, lot: str | None = lot) -> Any:
+        return stock_queries.stock(
+            conn, sku=sku, gtin=gtin, location=location, lot=lot, limit=limit, cursor=cursor
+        )
+
+    try:
+        if not q:
+            found = _page(page(), "all")
+        elif _sku_exists(conn, q):
+            found = _page(page(sku=q), "sku")
+        else:
+            found = _by_code(q, lot, parse, page) or _by_name(conn, q, location, lot)
+    except NotFound as exc:
+        found = Found([], note=exc.message)
+    found.names = names(conn, {r["sku"] for r in found.rows})
+    return found
+
+
+def _page(result: Any, matched: str, note: str | None = None) -> Found:
+    return Found(result.items, result.next_cursor, matched, note)
+
+
+def _sku_exists(conn: Connection, sku: str) -> bool:
+    p = catalog_tables.products
+    return conn.execute(select(p.c.id).where(p.c.sku == sku)).first() is not None
+
+
+def _by_code(
+    q: str, lot: str | None, parse: Callable[[str], Any], page: Callable[..., Any]
+) -> Found | None:
+    """A GTIN, a GS1 element string or a Digital Link URI; None if ``q`` is none of them."""
+    parsed = parse(q) if len(q) <= 512 else None
+    if parsed is None and q.isdigit() and 8 <= len(q) <= 14:
+        return _page(page(gtin=q.zfill(14)), "gtin")
+    if parsed is None:
+        return None
+    if getattr(parsed, "gtin", None) is None:
+        return Found([], note="that code names a package (SSCC), not a product")
+    wanted_lot = lot or getattr(parsed, "lot", None)
+    read = f"read as GTIN {parsed.gtin}" + (f", lot {wanted_lot}" if wanted_lot else "")
+    return _page(page(gtin=parsed.gtin, lot=wanted_lot), "code", read)
+
+
+def _by_name(conn: Connection, q: str, location: str | None, lot: str | None) -> Found:
+    """Rows of products whose name holds every word of ``q`` (or whose SKU starts with it)."""
+    p, s = catalog_tables.products, stock_tables.stock
+    words = [w.lower() for w in q.split()][:8]
+    by_name = and_(*(func.lower(p.c.name).contains(w, autoescape=True) for w in words))
+    query = (
+        select(s.c.sku, s.c.location_code, s.c.lot, s.c.on_hand, s.c.reserved, s.c.version)
+        .add_columns(s.c.updated_at)
+        .select_from(s.join(p, p.c.id == s.c.product_id))
+        .where(or_(by_name, p.c.sku.startswith(q, autoescape=True)))
+        .where(or_(s.c.on_hand != 0, s.c.reserved != 0))
+        .order_by(s.c.sku, s.c.location_code, s.c.lot)
+        .limit(NAME_ROWS + 1)
+    )
+    if lot is not None:
+        query = query.where(s.c.lot == lot)
+    if location:
+        query = query.where(s.c.location_path.startswith(_path(conn, location)))
+    rows = conn.execute(query).all()
+    note = f"the first {NAME_ROWS} rows; add words to narrow" if len(rows) > NAME_ROWS else None
+    return Found(stock_queries.stock_items(rows[:NAME_ROWS]), None, "name", note)
+
+
+def _path(conn: Connection, code: str) -> str:
+    loc = stock_tables.locations
+    path = conn.execute(select(loc.c.path).where(loc.c.code == code)).scalar()
+    if path is None:
+        raise NotFound(f"no location {code!r}", field="location")
+    return str(path)
+
+
+def names(conn: Connection, skus: Iterable[str]) -> dict[str, str]:
+    """Product names by SKU."""
+    wanted = sorted(set(skus))
+    if not wanted:
+        return {}
+    p = catalog_tables.products
+    rows = conn.execute(select(p.c.sku, p.c.name).where(p.c.sku.in_(wanted)))
+    return {row.sku: row.name for row in rows}

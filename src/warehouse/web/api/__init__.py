@@ -1,0 +1,1 @@
+"""Pages, sign-in and the assets they need."""

@@ -1,0 +1,217 @@
+"""The dashboard's pages and its session cookie, in-process, on both databases: sign-in and
+sign-out, the cookie's flags, the idle timeout, CSRF on every change the cookie makes, the
+search box's readings of a code, today's figures per site and who sees which of them."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.helpers import admin_headers
+from warehouse.access.domain import Grant, Role
+from warehouse.access.service import accounts as access
+from warehouse.access.service import web_sessions
+from warehouse.app import create_app
+from warehouse.bootstrap import Service
+from warehouse.core.errors import NotAuthenticated
+
+PASSWORD = "a long enough password"
+HTML = {"Accept": "text/html"}
+NOW = datetime.now(UTC)
+
+
+def user(service: Service, name: str, grant: str) -> None:
+    role, site = grant.split("@")
+    access.create_user(
+        service.uow, service.credentials, name, PASSWORD, (Grant(Role(role), site),), "t", NOW
+    )
+
+
+def signed_in(service: Service, name: str, **client: Any) -> TestClient:
+    browser = TestClient(create_app(service=service), **client)
+    answer = browser.post(
+        "/sign-in", data={"username": name, "password": PASSWORD}, follow_redirects=False
+    )
+    assert answer.status_code == 303, answer.text
+    return browser
+
+
+def csrf(page: str) -> str:
+    found = re.search(r'name="csrf_token" value="([0-9a-f]+)"', page)
+    assert found is not None
+    return found.group(1)
+
+
+@pytest.fixture
+def stocked(seeded: Service) -> Service:
+    """Two receipts into WH1 (one of them a product with a hostile name), one into ST1."""
+    with TestClient(create_app(service=seeded), headers=admin_headers(seeded)) as api:
+        product = {"sku": "XSS-1", "name": "<script>alert(1)</script>", "unit": "each"}
+        assert api.post("/api/v1/products", json=product).status_code == 201
+        for sku, lot, where in (("XSS-1", None, "WH1-A-01"), ("COF-250", "L1", "WH1-A-02"),
+                                ("TEA-GRN", None, "ST1-BACK")):  # fmt: skip
+            receipt = {"kind": "receive", "sku": sku, "qty": "4", "to_location": where}
+            answer = api.post("/api/v1/movements", json={**receipt, "lot": lot} if lot else receipt)
+            assert answer.status_code == 201, answer.text
+    user(seeded, "mia", "manager@*")
+    user(seeded, "cal", "cashier@ST1")
+    return seeded
+
+
+def test_sign_in_sets_a_strict_cookie_and_sign_out_ends_the_session(stocked: Service) -> None:
+    with TestClient(create_app(service=stocked)) as browser:
+        landing = browser.get("/", headers=HTML)
+        assert landing.status_code == 200
+        assert "script-src 'self'" in landing.headers["content-security-policy"]
+        assert "unsafe-inline" not in landing.headers["content-security-policy"]
+        assert browser.get("/").json()["docs"] == "/docs"  # a client that is not a browser
+        answer = browser.post(
+            "/sign-in",
+            data={"username": "mia", "password": PASSWORD, "next": "//evil.example/x"},
+            follow_redirects=False,
+        )
+        assert (answer.status_code, answer.headers["location"]) == (303, "/home")
+        cookie = answer.headers["set-cookie"]
+        assert "HttpOnly" in cookie
+        assert "SameSite=strict" in cookie
+        assert "Secure" not in cookie  # plain HTTP here; see the TLS test below
+        assert browser.get("/", headers=HTML, follow_redirects=False).status_code == 303
+        home = browser.get("/home")
+        assert home.status_code == 200
+        browser.post("/sign-out", data={"csrf_token": csrf(home.text)}, follow_redirects=False)
+        gone = browser.get("/home")
+        assert gone.status_code == 401
+        assert 'action="/sign-in"' in gone.text
+        assert 'value="/home"' in gone.text  # back to the page after signing in
+
+
+def test_the_cookie_is_secure_behind_tls(stocked: Service) -> None:
+    with TestClient(create_app(service=stocked), base_url="https://testserver") as browser:
+        answer = browser.post(
+            "/sign-in", data={"username": "mia", "password": PASSWORD}, follow_redirects=False
+        )
+        assert "Secure" in answer.headers["set-cookie"]
+
+
+def test_a_wrong_password_is_the_form_again_with_the_reason(stocked: Service) -> None:
+    with TestClient(create_app(service=stocked)) as browser:
+        answer = browser.post("/sign-in", data={"username": "mia", "password": "nope nope"})
+        assert answer.status_code == 401
+        assert "wrong username or password" in answer.text
+        assert 'value="mia"' in answer.text
+        missing = browser.post("/sign-in", data={"username": "mia"})
+        assert missing.status_code == 422
+        assert "password" in missing.text
+
+
+def test_changes_made_with_the_cookie_need_the_sessions_csrf_token(stocked: Service) -> None:
+    with signed_in(stocked, "mia") as browser:
+        token = csrf(browser.get("/home").text)
+        assert browser.get("/api/v1/stock").status_code == 200  # reads need no token
+        receipt = {"kind": "receive", "sku": "TEA-GRN", "qty": "1", "to_location": "WH1-A-01"}
+        refused = browser.post("/api/v1/movements", json=receipt)
+        assert refused.status_code == 403
+        assert refused.json()["field"] == "csrf_token"
+        wrong = browser.post("/api/v1/movements", json=receipt, headers={"X-CSRF-Token": "0" * 32})
+        assert wrong.status_code == 403
+        elsewhere = browser.post(
+            "/api/v1/movements",
+            json=receipt,
+            headers={"X-CSRF-Token": token, "Origin": "https://evil.example"},
+        )
+        assert elsewhere.status_code == 403
+        made = browser.post("/api/v1/movements", json=receipt, headers={"X-CSRF-Token": token})
+        assert made.status_code == 201, made.text
+        assert browser.post("/sign-out", follow_redirects=False).status_code == 403
+        page = browser.post("/sign-out", data={"csrf_token": "f" * 32})
+        assert page.status_code == 403
+        assert "CSRF" in page.text
+
+
+def test_the_session_slides_with_use_and_ends_when_idle_or_disabled(stocked: Service) -> None:
+    idle = timedelta(minutes=30)
+    session = web_sessions.sign_in(
+        stocked.uow, stocked.credentials, stocked.tokens, "mia", PASSWORD, NOW,  # type: ignore[arg-type]
+        stocked.login_policy, idle,
+    )  # fmt: skip
+    cookie = session.refresh_token
+
+    def who(at: datetime) -> str:
+        return web_sessions.principal_of_session(
+            stocked.uow, stocked.credentials, cookie, at, idle
+        ).name
+
+    assert who(NOW + timedelta(minutes=20)) == "mia"  # used: now good until 50
+    assert who(NOW + timedelta(minutes=49)) == "mia"  # used again: until 79
+    with pytest.raises(NotAuthenticated, match="30 minutes without use"):
+        who(NOW + timedelta(minutes=80))
+    other = web_sessions.sign_in(
+        stocked.uow, stocked.credentials, stocked.tokens, "mia", PASSWORD, NOW,  # type: ignore[arg-type]
+        stocked.login_policy, idle,
+    ).refresh_token  # fmt: skip
+    access.set_disabled(stocked.uow, "mia", True, "t", NOW)
+    with pytest.raises(NotAuthenticated, match="ended"):  # disabling ends its sessions
+        web_sessions.principal_of_session(stocked.uow, stocked.credentials, other, NOW, idle)
+
+
+@pytest.mark.parametrize(
+    ("q", "rows", "said"),
+    [
+        ("COF-250", ["COF-250|WH1-A-02|L1"], None),
+        ("coffee BEANS", ["COF-250|WH1-A-02|L1"], None),
+        ("5901230001001", ["COF-250|WH1-A-02|L1"], None),
+        ("(01)05901230001001(10)L1", ["COF-250|WH1-A-02|L1"], "lot L1"),
+        ("https://id.example.com/01/05901230001001/10/L2", [], "lot L2"),
+        ("(00)106141411234567897", [], "SSCC"),
+        ("nothing like it", [], None),
+    ],
+)
+def test_the_search_box_reads_skus_names_gtins_and_gs1_codes(
+    stocked: Service, q: str, rows: list[str], said: str | None
+) -> None:
+    with signed_in(stocked, "mia") as browser:
+        page = browser.get("/stock", params={"q": q, "location": "", "lot": ""})
+        assert page.status_code == 200, page.text
+        assert re.findall(r'<tr data-key="([^"]+)"', page.text) == rows
+        if said:
+            assert said in page.text
+
+
+def test_names_are_shown_as_text_and_htmx_gets_the_results_alone(stocked: Service) -> None:
+    with signed_in(stocked, "mia") as browser:
+        page = browser.get("/stock?q=XSS-1")
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
+        assert "<script>alert" not in page.text
+        part = browser.get("/stock?q=XSS-1", headers={"HX-Request": "true"})
+        assert part.text.lstrip().startswith('<div id="results">')
+        assert "<html" not in part.text
+
+
+def test_today_per_site_shows_each_viewer_what_their_grants_allow(stocked: Service) -> None:
+    with signed_in(stocked, "mia") as manager:
+        home = manager.get("/home").text
+        assert re.findall(r'<h2 id="site-\d+">([^<]+)</h2>', home) == ["ST1", "WH1"]
+        assert "Receipts" in home
+        assert "Agents offline" in home
+    with signed_in(stocked, "cal") as cashier:
+        home = cashier.get("/home").text
+        assert re.findall(r'<h2 id="site-\d+">([^<]+)</h2>', home) == ["ST1"]
+        assert "POS takings" in home
+        assert "Receipts" not in home  # a cashier may not read the ledger
+        assert "Agents offline" not in home
+        assert "Stock" in home  # a cashier may read the stock of their site
+        assert cashier.get("/stock").status_code == 200
+        refused = cashier.get("/stock?location=WH1-A")
+        assert refused.status_code == 403
+        assert "Not allowed" in refused.text
+
+
+def test_the_assets_are_served_by_the_app(stocked: Service) -> None:
+    with TestClient(create_app(service=stocked)) as browser:
+        for path in ("/static/app.js", "/static/app.css", "/static/vendor/htmx-2.0.11.min.js",
+                     "/static/vendor/htmx-LICENSE.txt", "/static/favicon.svg"):  # fmt: skip
+            assert browser.get(path).status_code == 200, path
