@@ -11,12 +11,13 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.conftest import make_settings
 from tests.helpers import admin_headers
 from warehouse.access.domain import Grant, Role
 from warehouse.access.service import accounts as access
 from warehouse.access.service import web_sessions
 from warehouse.app import create_app
-from warehouse.bootstrap import Service
+from warehouse.bootstrap import Service, bootstrap
 from warehouse.core.errors import NotAuthenticated
 
 PASSWORD = "a long enough password"
@@ -90,11 +91,21 @@ def test_sign_in_sets_a_strict_cookie_and_sign_out_ends_the_session(stocked: Ser
 
 
 def test_the_cookie_is_secure_behind_tls(stocked: Service) -> None:
+    form = {"username": "mia", "password": PASSWORD}
     with TestClient(create_app(service=stocked), base_url="https://testserver") as browser:
-        answer = browser.post(
-            "/sign-in", data={"username": "mia", "password": PASSWORD}, follow_redirects=False
-        )
+        answer = browser.post("/sign-in", data=form, follow_redirects=False)
         assert "Secure" in answer.headers["set-cookie"]
+    proxied = {"X-Forwarded-Proto": "https"}
+    with TestClient(create_app(service=stocked)) as browser:  # nobody is a trusted proxy
+        answer = browser.post("/sign-in", data=form, headers=proxied, follow_redirects=False)
+        assert "Secure" not in answer.headers["set-cookie"]
+    behind = bootstrap(make_settings(stocked.settings.database_url, trusted_proxies=["127.0.0.1"]))
+    try:
+        with TestClient(create_app(service=behind), client=("127.0.0.1", 50000)) as browser:
+            answer = browser.post("/sign-in", data=form, headers=proxied, follow_redirects=False)
+            assert "Secure" in answer.headers["set-cookie"]
+    finally:
+        behind.close()
 
 
 def test_a_wrong_password_is_the_form_again_with_the_reason(stocked: Service) -> None:

@@ -264,6 +264,7 @@ def _banner(api_port: int, mqtt_port: int, password: str, token: str, workdir: P
     base = f"http://127.0.0.1:{api_port}"
     click.echo(f"""
 warehouse demo is running.
+  Dashboard  {base}/   (in a browser: sign in with the user and password below)
   API        {base}/api/v1   (interactive docs: {base}/docs)
   MQTT       mqtt://127.0.0.1:{mqtt_port}  (MQTT 3.1.1, in-process broker)
   Sign-in    user {DEMO_ADMIN}, password {password} (new each run; admin at every site)

@@ -29,7 +29,7 @@ from starlette.concurrency import run_in_threadpool
 from warehouse.access.adapters.credentials import InvalidToken, grants_of
 from warehouse.access.api.deps import AccessService
 from warehouse.access.api.key_cache import KeyCache
-from warehouse.access.api.web_session import session_cookie, session_principal
+from warehouse.access.api.web_session import SESSION_COOKIE, session_principal
 from warehouse.access.domain import ACTIONS, Action, Principal, Role, Scope
 from warehouse.access.service.accounts import KEY_PREFIX, principal_of_key
 from warehouse.core.api.permissions import PERMISSION_KEY, PUBLIC
@@ -128,6 +128,15 @@ class Limiter:
                 return address
         return peer
 
+    def came_over_tls(self, request: Request) -> bool:
+        """Whether the client reached us over TLS: directly, or through a trusted proxy that
+        says so in ``X-Forwarded-Proto``."""
+        if request.url.scheme == "https":
+            return True
+        peer = request.client.host if request.client else "unknown"
+        forwarded = request.headers.get("x-forwarded-proto", "").split(",")[-1].strip()
+        return forwarded == "https" and bool(self._proxies) and self._trusted(peer)
+
     def _trusted(self, address: str) -> bool:
         try:
             ip = ipaddress.ip_address(address)
@@ -165,10 +174,11 @@ class Authorizer:
         request: Request,
         bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
         api_key: Annotated[str | None, Depends(_api_key)],
-        session: Annotated[str | None, Depends(session_cookie)],
     ) -> None:
         presented = api_key or (bearer.credentials if bearer else None)
-        principal = await authenticate(request, presented, None if presented else session)
+        # the dashboard's cookie, read here rather than as a third dependency (each costs)
+        session = None if presented else request.cookies.get(SESSION_COOKIE)
+        principal = await authenticate(request, presented, session)
         if not principal.may(self.action):
             raise Forbidden(_refusal(self.action))
         request.state.principal = principal

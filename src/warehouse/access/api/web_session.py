@@ -77,25 +77,21 @@ def _is_form(request: Request) -> bool:
     return kind.startswith(("application/x-www-form-urlencoded", "multipart/form-data"))
 
 
-def set_session(response: Response, request: Request, value: str, idle: timedelta) -> None:
+def set_session(response: Response, value: str, idle: timedelta, *, secure: bool) -> None:
     """The cookie, for as long as the session lasts unused (the server's expiry is the one
-    that counts); Secure when the request came over TLS."""
+    that counts); ``secure`` when the client came over TLS (``Limiter.came_over_tls``)."""
     response.set_cookie(
         SESSION_COOKIE,
         value,
         max_age=int(idle.total_seconds()),
         path="/",
-        secure=request.url.scheme == "https",
+        secure=secure,
         httponly=True,
         samesite="strict",
     )
 
 
-def clear_session(response: Response, request: Request) -> None:
+def clear_session(response: Response, *, secure: bool) -> None:
     response.delete_cookie(
-        SESSION_COOKIE,
-        path="/",
-        secure=request.url.scheme == "https",
-        httponly=True,
-        samesite="strict",
+        SESSION_COOKIE, path="/", secure=secure, httponly=True, samesite="strict"
     )

@@ -87,16 +87,24 @@ def _by_code(
 
 
 def _by_name(conn: Connection, q: str, location: str | None, lot: str | None) -> Found:
-    """Rows of products whose name holds every word of ``q`` (or whose SKU starts with it)."""
+    """Rows of products whose name holds every word of ``q`` (or whose SKU starts with it):
+    the products first (one pass over the catalog), then their rows by the stock's index."""
     p, s = catalog_tables.products, stock_tables.stock
     words = [w.lower() for w in q.split()][:8]
     by_name = and_(*(func.lower(p.c.name).contains(w, autoescape=True) for w in words))
+    matching = (
+        select(p.c.id)
+        .where(or_(by_name, p.c.sku.startswith(q, autoescape=True)))
+        .order_by(p.c.sku)
+        .limit(NAME_ROWS + 1)
+    )
+    ids = list(conn.execute(matching).scalars())
+    if not ids:
+        return Found([], None, "name")
     query = (
         select(s.c.sku, s.c.location_code, s.c.lot, s.c.on_hand, s.c.reserved, s.c.version)
         .add_columns(s.c.updated_at)
-        .select_from(s.join(p, p.c.id == s.c.product_id))
-        .where(or_(by_name, p.c.sku.startswith(q, autoescape=True)))
-        .where(or_(s.c.on_hand != 0, s.c.reserved != 0))
+        .where(s.c.product_id.in_(ids), or_(s.c.on_hand != 0, s.c.reserved != 0))
         .order_by(s.c.sku, s.c.location_code, s.c.lot)
         .limit(NAME_ROWS + 1)
     )
@@ -105,7 +113,8 @@ def _by_name(conn: Connection, q: str, location: str | None, lot: str | None) ->
     if location:
         query = query.where(s.c.location_path.startswith(_path(conn, location)))
     rows = conn.execute(query).all()
-    note = f"the first {NAME_ROWS} rows; add words to narrow" if len(rows) > NAME_ROWS else None
+    many = len(rows) > NAME_ROWS or len(ids) > NAME_ROWS
+    note = f"the first {NAME_ROWS} rows; add words to narrow" if many else None
     return Found(stock_queries.stock_items(rows[:NAME_ROWS]), None, "name", note)
 
 

@@ -122,7 +122,8 @@ async def sign_in(
         refused.headers["Retry-After"] = str(int(exc.retry_after))
         return refused
     response = RedirectResponse(target, status_code=303)
-    set_session(response, request, session.refresh_token, idle_of(service))
+    secure = limiter.came_over_tls(request)
+    set_session(response, session.refresh_token, idle_of(service), secure=secure)
     return response
 
 
@@ -136,7 +137,7 @@ async def sign_out(request: Request, service: ServiceDep, session: SessionCookie
             web_sessions.sign_out, service.uow, service.credentials, session, datetime.now(UTC)
         )
     response = RedirectResponse("/", status_code=303)
-    clear_session(response, request)
+    clear_session(response, secure=limiter_of(request).came_over_tls(request))
     return response
 
 
