@@ -255,6 +255,9 @@ def test_every_page_passes_axe_and_the_stock_page_works_by_keyboard(
     found["home"] = axe.run(page).response["violations"]
     page.goto(dashboard.base + "/stock?q=COF")
     found["stock"] = axe.run(page).response["violations"]
+    for name in ("exceptions", "devices"):
+        page.goto(f"{dashboard.base}/{name}")
+        found[name] = axe.run(page).response["violations"]
     serious = {
         name: [(v["id"], v["impact"]) for v in violations if v["impact"] in ("serious", "critical")]
         for name, violations in found.items()
@@ -263,7 +266,7 @@ def test_every_page_passes_axe_and_the_stock_page_works_by_keyboard(
 
     page.goto(dashboard.base + "/stock")
     reached = []
-    for _ in range(12):
+    for _ in range(16):
         page.keyboard.press("Tab")
         reached.append(
             page.evaluate("document.activeElement.id || document.activeElement.innerText")
@@ -274,3 +277,86 @@ def test_every_page_passes_axe_and_the_stock_page_works_by_keyboard(
     assert reached[-1] == "COF-250", reached
     page.keyboard.press("Enter")
     page.wait_for_url("**/stock?q=COF-250")
+
+
+AGENT_SCRIPT = """
+import json, sys, time
+import paho.mqtt.client as mqtt
+host, port, site, agent = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+topic = f"warehouse/v1/{site}/{agent}/status"
+client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=agent)
+client.will_set(topic, json.dumps({"v": 1, "agent_id": agent, "state": "offline"}), 1, True)
+client.connect(host, port, keepalive=60)
+client.loop_start()
+client.publish(topic, json.dumps({"v": 1, "agent_id": agent, "state": "online"}), 1, True)
+print("online", flush=True)
+time.sleep(300)
+"""
+
+
+def test_an_agent_killed_turns_offline_on_the_devices_page(
+    browser: Any, dashboard: Dashboard, seeded: Service
+) -> None:
+    from warehouse.access.service import devices
+
+    agent = "door-" + dashboard.site[-6:]
+    devices.register_device(
+        seeded.uow, seeded.credentials, agent, dashboard.site, "test", datetime.now(UTC)
+    )
+    page = sign_in(browser, dashboard, "mia")
+    page.get_by_role("link", name="Devices").click()
+    process = subprocess.Popen(
+        [sys.executable, "-c", AGENT_SCRIPT, *map(str, dashboard.mosquitto), dashboard.site, agent],
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().strip() == b"online"
+        state = page.locator(f'tr[data-agent="{agent}"] td.state')
+        state.wait_for(timeout=15_000)
+        page.wait_for_selector(f'tr[data-agent="{agent}"] td.state[data-state="online"]')
+        killed = time.monotonic()
+        process.send_signal(signal.SIGKILL)
+        page.wait_for_selector(
+            f'tr[data-agent="{agent}"] td.state[data-state="offline"]', timeout=15_000
+        )
+        assert "offline" in state.inner_text()  # said in words, not by colour alone
+        print(f"killed to shown offline: {(time.monotonic() - killed) * 1000:.0f} ms")
+    finally:
+        process.kill()
+        process.wait(10)
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+def test_an_unknown_code_is_linked_from_the_exceptions_inbox(
+    browser: Any, dashboard: Dashboard
+) -> None:
+    publisher = ResendingPublisher(*dashboard.mosquitto, dashboard.site, "dash-1")
+    try:
+        dashboard.seq += 1
+        unknown = movement_payload(
+            dashboard.site, "dash-1", dashboard.seq, code="4006381333931", lot=None, qty=2
+        )
+        publisher.publish(dashboard.seq, unknown)
+        assert publisher.wait_all_acked(dashboard.seq, timeout=20)
+    finally:
+        publisher.close()
+    page = sign_in(browser, dashboard, "mia")
+    page.wait_for_selector("#open-count.badge", timeout=10_000)  # the navigation's live count
+    page.get_by_role("link", name="Exceptions").click()
+    card = page.locator("article.exception").filter(has_text="4006381333931")
+    card.get_by_text("The event as it arrived").click()
+    assert "4006381333931" in card.locator("pre").inner_text()
+    card.get_by_label("Product (SKU) for code 4006381333931").fill("TEA-GRN")
+    card.get_by_role("button", name="Link the code").click()
+    page.wait_for_selector("p.done")
+    assert "resolved" in page.locator("p.done").inner_text()
+    assert page.locator("article.exception").filter(has_text="4006381333931").count() == 0
+    page.goto(dashboard.base + "/stock?q=TEA-GRN")
+    assert (
+        page.locator('tr[data-key="TEA-GRN|WH1-DOCK-1|"] [data-field="on_hand"]').get_attribute(
+            "data-num"
+        )
+        == "2"
+    )  # the event that waited for the code was applied

@@ -226,3 +226,69 @@ def test_the_assets_are_served_by_the_app(stocked: Service) -> None:
         for path in ("/static/app.js", "/static/app.css", "/static/vendor/htmx-2.0.11.min.js",
                      "/static/vendor/htmx-LICENSE.txt", "/static/favicon.svg"):  # fmt: skip
             assert browser.get(path).status_code == 200, path
+
+
+def unknown_code(service: Service, code: str = "4006381333931") -> None:
+    """A receipt of a code no product has, ingested: an unknown_code exception at WH1."""
+    from tests.helpers import events_topic, movement_payload
+    from warehouse.ingest.service.ingest import ingest_batch
+    from warehouse.ingest.worker.translate import translate
+
+    payload = movement_payload("WH1", "dock-x", 1, code=code, lot=None, qty=2)
+    item = translate(events_topic("WH1", "dock-x"), payload, 65536)
+    ingest_batch(service.uow(), service.catalog, [item], datetime.now(UTC))
+
+
+def test_the_inbox_shows_evidence_and_resolves_only_for_those_allowed(stocked: Service) -> None:
+    unknown_code(stocked)
+    user(stocked, "sam", "staff@WH1")
+    with signed_in(stocked, "sam") as staff:
+        inbox = staff.get("/exceptions")
+        assert inbox.status_code == 200
+        assert "unknown code" in inbox.text
+        assert "4006381333931" in inbox.text
+        assert "The event as it arrived" in inbox.text
+        assert 'action="/exceptions/' not in inbox.text  # staff may look, not resolve
+        assert ">1<" in staff.get("/exceptions/count").text
+    with signed_in(stocked, "mia") as manager:
+        inbox = manager.get("/exceptions?kind=unknown_code&age=1h")
+        assert "Nothing open here" in inbox.text  # not an hour old yet
+        inbox = manager.get("/exceptions?kind=unknown_code")
+        (exception_id,) = re.findall(r'action="/exceptions/(\d+)/resolve"', inbox.text)[:1]
+        token = csrf(inbox.text)
+        no_note = manager.post(
+            f"/exceptions/{exception_id}/resolve",
+            data={"resolution": "dismiss", "csrf_token": token},
+        )
+        assert no_note.status_code in (409, 422), no_note.text
+        assert "note" in no_note.text
+        linked = manager.post(
+            f"/exceptions/{exception_id}/resolve",
+            data={"resolution": "link_code", "sku": "TEA-GRN", "csrf_token": token},
+            follow_redirects=False,
+        )
+        assert (linked.status_code, linked.headers["location"]) == (
+            303, f"/exceptions?resolved={exception_id}"
+        )  # fmt: skip
+        after = manager.get(linked.headers["location"]).text
+        assert f"Exception #{exception_id} is resolved" in after
+        assert "4006381333931" not in after
+        assert manager.get("/exceptions/count").text == '<span id="open-count"></span>'
+        assert manager.get("/exceptions?kind=nonsense").status_code == 422
+    with signed_in(stocked, "cal") as cashier:
+        assert cashier.get("/exceptions").status_code == 403
+        assert cashier.get("/devices").status_code == 403
+
+
+def test_the_devices_page_lists_registered_agents_with_their_state(stocked: Service) -> None:
+    from warehouse.access.service import devices
+
+    devices.register_device(stocked.uow, stocked.credentials, "dock-x", "WH1", "t", NOW)
+    unknown_code(stocked)  # the agent has been seen
+    with signed_in(stocked, "mia") as manager:
+        page = manager.get("/devices")
+        assert page.status_code == 200
+        assert 'data-agent="dock-x"' in page.text
+        assert "no status yet" in page.text
+        part = manager.get("/devices", headers={"HX-Request": "true"})
+        assert part.text.lstrip().startswith('<div id="agents"')

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from warehouse.core.errors import NotFound
 from warehouse.core.paging import Page, newest_first
@@ -24,9 +25,12 @@ def exceptions(
     sku: str | None,
     limit: int,
     cursor: str | None,
+    created_before: datetime | None = None,
 ) -> Page:
-    """The exceptions queue, newest first."""
+    """The exceptions queue, newest first (``created_before``: only those older)."""
     filters = []
+    if created_before is not None:
+        filters.append(X.c.created_at <= created_before)
     if status:
         filters.append(X.c.status == status)
     if kind:
@@ -37,6 +41,14 @@ def exceptions(
         filters.append(X.c.sku == sku)
     rows, after = newest_first(conn, X, filters, sites, limit, cursor)
     return Page([exception_row(r) for r in rows], after)
+
+
+def open_count(conn: Connection, sites: Collection[str] | None) -> int:
+    """How many exceptions are open (at ``sites``; None: everywhere)."""
+    query = select(func.count()).select_from(X).where(X.c.status == "open")
+    if sites is not None:
+        query = query.where(X.c.site.in_(sorted(sites)))
+    return int(conn.execute(query).scalar_one())
 
 
 def exception(conn: Connection, exception_id: int) -> dict[str, Any]:

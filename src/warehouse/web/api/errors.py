@@ -9,18 +9,25 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
 from warehouse.core.api import problems
-from warehouse.core.errors import DomainError, Forbidden, NotAuthenticated, NotFound, TryLater
-from warehouse.web.api import pages
+from warehouse.core.errors import DomainError, NotAuthenticated, TryLater
+from warehouse.web.api import floor, pages
 from warehouse.web.api.pages import safe_next, sign_in_form
 from warehouse.web.api.render import STATIC, is_page, page
 
-TITLES = {400: "Not understood", 403: "Not allowed", 404: "Not found", 422: "Check the form"}
+TITLES = {
+    400: "Not understood",
+    403: "Not allowed",
+    404: "Not found",
+    409: "Already done, or not possible now",
+    422: "Check the form",
+}
 
 
 def install(app: FastAPI) -> None:
     """The pages, their error handlers (after ``problems.install``) and the static assets at
     /static."""
     app.include_router(pages.router)
+    app.include_router(floor.router)
     app.add_exception_handler(DomainError, _domain)
     app.add_exception_handler(RequestValidationError, _validation)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
@@ -33,12 +40,12 @@ def _domain(request: Request, exc: Exception) -> Response:
     if isinstance(exc, NotAuthenticated):
         here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return sign_in_form(request, safe_next(here), exc.message, 401)
-    status = 403 if isinstance(exc, Forbidden) else 404 if isinstance(exc, NotFound) else 400
     if isinstance(exc, TryLater):
         response = _error(request, 429, "Slow down", exc.message)
         response.headers["Retry-After"] = str(int(exc.retry_after))
         return response
-    return _error(request, status, TITLES[status], exc.message)
+    status = problems.domain_problem(request, exc).status_code  # the API's status for it
+    return _error(request, status, TITLES.get(status, "Refused"), exc.message)
 
 
 def _validation(request: Request, exc: Exception) -> Response:

@@ -1,0 +1,154 @@
+"""The floor's pages: the exceptions inbox (filtered, with each one's evidence, resolved from the
+page) and the devices (every agent's state, refreshed every few seconds)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from warehouse.access.api.security import PrincipalDep, listing_sites, permission, require_sites
+from warehouse.access.domain import ACTIONS
+from warehouse.core.api.deps import ReadsDep
+from warehouse.core.api.params import Id
+from warehouse.core.errors import QueryRule
+from warehouse.exceptions.adapters import queries as exception_queries
+from warehouse.exceptions.api.deps import ServiceDep as ExceptionsDep
+from warehouse.exceptions.domain import ExceptionKind, Resolution
+from warehouse.exceptions.service import queue
+from warehouse.ingest.adapters import queries as ingest_queries
+from warehouse.web.adapters import evidence
+from warehouse.web.api.pages import HTML
+from warehouse.web.api.render import page
+
+router = APIRouter(tags=["pages"], default_response_class=HTMLResponse)
+
+#: The inbox's age filter: only exceptions at least this old.
+AGES = {"": None, "1h": timedelta(hours=1), "1d": timedelta(days=1), "7d": timedelta(days=7)}
+Field = Annotated[str, Form(max_length=200)]
+KINDS = [k.value for k in ExceptionKind]
+
+
+@router.get(
+    "/exceptions", responses=HTML, summary="The exceptions inbox", **permission("exceptions.read")
+)
+async def exceptions(
+    request: Request,
+    reads: ReadsDep,
+    principal: PrincipalDep,
+    kind: Annotated[str, Query(max_length=32, description="An exception kind")] = "",
+    site: Annotated[str, Query(max_length=64)] = "",
+    age: Annotated[Literal["", "1h", "1d", "7d"], Query()] = "",
+    cursor: Annotated[str, Query(max_length=512)] = "",
+    resolved: Annotated[int | None, Query(ge=1)] = None,
+) -> Response:
+    """Open exceptions, newest first, each with what it concerns, the raw event behind it and
+    the ways it may be resolved (for those allowed to)."""
+    if kind and kind not in KINDS:
+        raise QueryRule(f"no exception kind {kind!r} (one of {', '.join(KINDS)})", field="kind")
+    sites = listing_sites(principal, "exceptions.read", site or None)
+    older = AGES[age]
+    found = await reads.run(
+        exception_queries.exceptions,
+        sites=sites,
+        status="open",
+        kind=kind or None,
+        order_ref=None,
+        sku=None,
+        limit=50,
+        cursor=cursor or None,
+        created_before=datetime.now(UTC) - older if older else None,
+    )
+    bodies = await reads.run(evidence.payloads, [e["event_id"] for e in found.items])
+    resolve = ACTIONS["exceptions.resolve"]
+    items = [
+        {**e, "evidence": bodies.get(e["event_id"] or ""), "may_resolve": principal.may_at(
+            resolve, e["site"])}
+        for e in found.items
+    ]  # fmt: skip
+    context = {
+        "items": items,
+        "next_cursor": found.next_cursor,
+        "kinds": KINDS,
+        "kind": kind,
+        "site": site,
+        "age": age,
+        "resolved": resolved,
+        "nav": "exceptions",
+    }
+    return page(request, "exceptions.html", context, principal=principal, block="inbox")
+
+
+@router.get(
+    "/exceptions/count",
+    responses=HTML,
+    summary="The navigation's live count of open exceptions",
+    **permission("exceptions.read"),
+)
+async def exceptions_count(reads: ReadsDep, principal: PrincipalDep) -> Response:
+    """How many exceptions are open at the viewer's sites, as the navigation shows it."""
+    sites = listing_sites(principal, "exceptions.read", None)
+    n = await reads.run(exception_queries.open_count, sites)
+    text = f'<span class="badge" id="open-count">{n}<span class="sr-only"> open</span></span>'
+    return HTMLResponse(text if n else '<span id="open-count"></span>')
+
+
+@router.post(
+    "/exceptions/{exception_id}/resolve",
+    responses=HTML,
+    summary="Resolve an exception from the inbox",
+    **permission("exceptions.resolve"),
+)
+async def resolve(
+    exception_id: Annotated[Id, Path()],
+    service: ExceptionsDep,
+    principal: PrincipalDep,
+    resolution: Annotated[Literal["link_code", "adjust", "accept", "dismiss"], Form()],
+    note: Field = "",
+    sku: Field = "",
+    location: Field = "",
+    lot: Field = "",
+    qty: Field = "",
+) -> Response:
+    """Resolve as the form says (the API's rules: a dismissal needs a note, an adjustment a
+    SKU, a location and a signed quantity), then back to the inbox, which says so."""
+    request = queue.ResolveRequest(
+        Resolution(resolution), principal.actor, note.strip() or None, sku.strip() or None,
+        location.strip() or None, lot.strip() or None, _quantity(qty),
+    )  # fmt: skip
+
+    def run() -> None:
+        queue.resolve(
+            service.uow(), service.catalog, exception_id, request, datetime.now(UTC),
+            service.waiting_event,
+            lambda site: require_sites(principal, "exceptions.resolve", [site], every=True),
+        )  # fmt: skip
+
+    await run_in_threadpool(run)
+    return RedirectResponse(f"/exceptions?resolved={exception_id}", status_code=303)
+
+
+def _quantity(text: str) -> Decimal | None:
+    if not text.strip():
+        return None
+    try:
+        qty = Decimal(text.strip())
+    except InvalidOperation:
+        raise QueryRule(f"quantity {text!r} is not a number", field="qty") from None
+    if not qty.is_finite() or abs(qty) >= Decimal("1e12"):
+        raise QueryRule(f"quantity {text!r} is out of range", field="qty")
+    return qty
+
+
+@router.get("/devices", responses=HTML, summary="Edge agents", **permission("operations.read"))
+async def devices(request: Request, reads: ReadsDep, principal: PrincipalDep) -> Response:
+    """Every registered agent at the viewer's sites: online or offline, last seen, sequences,
+    gaps and its last health report; the table refreshes every few seconds."""
+    sites = principal.sites_for(ACTIONS["operations.read"])
+    agents = await reads.run(ingest_queries.agents, sites)
+    context: dict[str, Any] = {"agents": agents, "now": datetime.now(UTC), "nav": "devices"}
+    return page(request, "devices.html", context, principal=principal, block="agents")
