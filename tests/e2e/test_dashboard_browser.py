@@ -180,6 +180,12 @@ def test_sign_in_search_and_see_a_scan_arrive_without_a_reload(
         page.wait_for_selector('[data-field="on_hand"][data-num="10"]', timeout=20_000)
         assert "resumed" in page.locator("#live").inner_text()
         assert page.evaluate("window.notReloaded") is True
+        page.get_by_role("link", name="COF-250").click()  # open the product
+        page.wait_for_url("**/products/COF-250")
+        assert page.get_by_role("heading", name="Coffee beans 250 g").is_visible()
+        assert page.locator("svg[role=img]").count() == 1  # stock over time
+        assert page.get_by_role("cell", name="dash-1 / scanner-1").first.is_visible()
+        page.screenshot(path=str(ARTIFACTS / "dashboard-product-1280.png"), full_page=True)
     finally:
         publisher.close()
     print(f"publish to screen: {shown_after * 1000:.0f} ms")
@@ -255,7 +261,7 @@ def test_every_page_passes_axe_and_the_stock_page_works_by_keyboard(
     found["home"] = axe.run(page).response["violations"]
     page.goto(dashboard.base + "/stock?q=COF")
     found["stock"] = axe.run(page).response["violations"]
-    for name in ("exceptions", "devices"):
+    for name in ("exceptions", "devices", "products/COF-250"):
         page.goto(f"{dashboard.base}/{name}")
         found[name] = axe.run(page).response["violations"]
     serious = {
@@ -276,7 +282,7 @@ def test_every_page_passes_axe_and_the_stock_page_works_by_keyboard(
     assert {"q", "location", "lot"} <= set(reached), reached
     assert reached[-1] == "COF-250", reached
     page.keyboard.press("Enter")
-    page.wait_for_url("**/stock?q=COF-250")
+    page.wait_for_url("**/products/COF-250")
 
 
 AGENT_SCRIPT = """

@@ -62,6 +62,7 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ("GET", "/exceptions/count"): Sample("/exceptions/count"),
     ("POST", "/exceptions/{exception_id}/resolve"): Sample("/exceptions/1/resolve", {}),
     ("GET", "/devices"): Sample("/devices"),
+    ("GET", "/products/{sku}"): Sample("/products/TEA-GRN"),
     ("GET", "/healthz"): Sample("/healthz"),
     ("GET", "/readyz"): Sample("/readyz"),
     ("GET", "/metrics"): Sample("/metrics"),

@@ -292,3 +292,39 @@ def test_the_devices_page_lists_registered_agents_with_their_state(stocked: Serv
         assert "no status yet" in page.text
         part = manager.get("/devices", headers={"HX-Request": "true"})
         assert part.text.lstrip().startswith('<div id="agents"')
+
+
+def test_a_products_page_draws_its_stock_day_by_day_from_the_ledger(stocked: Service) -> None:
+    days_ago = [datetime.now(UTC) - timedelta(days=n) for n in (0, 1, 2, 3)]
+    with TestClient(create_app(service=stocked), headers=admin_headers(stocked)) as api:
+        for qty, when, kind in (("6", days_ago[3], "receive"), ("-2", days_ago[1], "adjust")):
+            move = {"kind": kind, "sku": "TEA-GRN", "qty": qty.lstrip("-"),
+                    "occurred_at": when.isoformat()}  # fmt: skip
+            move |= (
+                {"to_location": "WH1-A-01"} if kind == "receive"
+                else {"from_location": "WH1-A-01", "to_location": "LOSS"}
+            )  # fmt: skip
+            assert api.post("/api/v1/movements", json=move).status_code == 201, move
+    with signed_in(stocked, "mia") as manager:
+        page = manager.get("/products/TEA-GRN")
+        assert page.status_code == 200
+        cell = r'<td class="num" data-num="([^"]+)"'
+        numbers = re.findall(
+            r'<time datetime="(\d{4}-\d\d-\d\d)">[^<]*</time></td>' + cell, page.text
+        )
+        by_day = dict(numbers)
+        day = [d.date().isoformat() for d in days_ago]
+        # 6 received 3 days ago, 2 written off yesterday, 4 received into ST1 today
+        assert [by_day[day[3]], by_day[day[2]], by_day[day[1]], by_day[day[0]]] == [
+            "6", "6", "4", "8"
+        ]  # fmt: skip
+        assert by_day[(days_ago[3] - timedelta(days=1)).date().isoformat()] == "0"
+        assert "<polyline" in page.text
+        assert "Recent movements" in page.text
+        assert manager.get("/products/NOPE-1").status_code == 404
+    with signed_in(stocked, "cal") as cashier:  # ST1 only, and no ledger
+        page = cashier.get("/products/TEA-GRN")
+        assert page.status_code == 200
+        assert "ST1-BACK" in page.text
+        assert "WH1-A-01" not in page.text
+        assert "Recent movements" not in page.text

@@ -61,7 +61,7 @@ def site_figures(
 ) -> list[dict[str, Any]]:
     """Figures since ``since`` for every site (``sites`` None) or the ones named, in site
     order; a site with nothing yet is listed with zeros."""
-    site_of = _sites_of_locations(conn)
+    site_of = sites_of_locations(conn)
     known = set(site_of.values()) if sites is None else set(sites)
     days = {s: SiteDay(s) for s in sorted(known)}
     _movements(conn, since, site_of, days)
@@ -71,7 +71,7 @@ def site_figures(
     return [d.as_dict() for d in days.values()]
 
 
-def _sites_of_locations(conn: Connection) -> dict[int, str]:
+def sites_of_locations(conn: Connection) -> dict[int, str]:
     """Location id -> its site's code (the first step of its path), physical locations only."""
     loc = stock_tables.locations
     virtual = [k.value for k in VIRTUAL_KINDS]
