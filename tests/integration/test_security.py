@@ -63,6 +63,8 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ("POST", "/exceptions/{exception_id}/resolve"): Sample("/exceptions/1/resolve", {}),
     ("GET", "/devices"): Sample("/devices"),
     ("GET", "/products/{sku}"): Sample("/products/TEA-GRN"),
+    ("GET", "/pos"): Sample("/pos?site=WH1", names_wh1=True),
+    ("GET", "/audit"): Sample("/audit"),
     ("GET", "/healthz"): Sample("/healthz"),
     ("GET", "/readyz"): Sample("/readyz"),
     ("GET", "/metrics"): Sample("/metrics"),

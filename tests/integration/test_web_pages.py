@@ -328,3 +328,29 @@ def test_a_products_page_draws_its_stock_day_by_day_from_the_ledger(stocked: Ser
         assert "ST1-BACK" in page.text
         assert "WH1-A-01" not in page.text
         assert "Recent movements" not in page.text
+
+
+def test_the_point_of_sale_page_shows_todays_takings_by_tender(stocked: Service) -> None:
+    from tests.integration.pos_fixtures import ok, open_store, sale
+
+    with TestClient(create_app(service=stocked), headers=admin_headers(stocked)) as api:
+        open_store(api)
+        tenders = [{"kind": "card", "amount_minor": 500}, {"kind": "cash", "amount_minor": 1000}]
+        body = sale("S-W1", [{"sku": "TEA-GRN", "qty": "2"}], tenders)
+        ok(api.post("/api/v1/pos/sales", json=body))
+    with signed_in(stocked, "cal") as cashier:  # cashier@ST1
+        page = cashier.get("/pos")
+        assert page.status_code == 200, page.text
+        assert 'data-currency="EUR"' in page.text
+        tenders = dict(re.findall(r"<dt>(\w+) \(1\)</dt><dd data-money=\"(-?\d+)\"", page.text))
+        assert tenders == {"card": "500", "cash": "500"}  # 9.98 less 5.00 by card: 4.98 -> 5.00
+        assert "ST1-REG1" in page.text
+        assert "X report" in page.text
+        assert "Top sellers" not in page.text  # a cashier may not read reports
+        assert cashier.get("/pos?site=WH1").status_code == 403
+    with signed_in(stocked, "mia") as manager:
+        page = manager.get("/pos?site=ST1")
+        assert "Top sellers today" in page.text
+        assert "TEA-GRN" in page.text
+        audit = manager.get("/audit?action=pos.price_list.create")
+        assert audit.status_code == 200

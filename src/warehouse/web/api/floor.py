@@ -1,5 +1,5 @@
 """The floor's pages: the exceptions inbox (filtered, with each one's evidence, resolved from the
-page) and the devices (every agent's state, refreshed every few seconds)."""
+page), the devices (every agent's state, refreshed every few seconds) and the audit log."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from warehouse.access.adapters import queries as access_queries
 from warehouse.access.api.security import PrincipalDep, listing_sites, permission, require_sites
 from warehouse.access.domain import ACTIONS
 from warehouse.core.api.deps import ReadsDep
@@ -152,3 +153,35 @@ async def devices(request: Request, reads: ReadsDep, principal: PrincipalDep) ->
     agents = await reads.run(ingest_queries.agents, sites)
     context: dict[str, Any] = {"agents": agents, "now": datetime.now(UTC), "nav": "devices"}
     return page(request, "devices.html", context, principal=principal, block="agents")
+
+
+@router.get("/audit", responses=HTML, summary="The audit log", **permission("audit.read"))
+async def audit(
+    request: Request,
+    reads: ReadsDep,
+    principal: PrincipalDep,
+    actor: Annotated[str, Query(max_length=128)] = "",
+    action: Annotated[str, Query(max_length=64)] = "",
+    target: Annotated[str, Query(max_length=128)] = "",
+    cursor: Annotated[str, Query(max_length=512)] = "",
+) -> Response:
+    """Who changed what and when, newest first, with the values before and after; filtered by
+    who, which action and what it changed (exact values, as the API's)."""
+    found = await reads.run(
+        access_queries.audit,
+        sites=principal.sites_for(ACTIONS["audit.read"]),
+        actor=actor or None,
+        action=action or None,
+        target=target or None,
+        limit=50,
+        cursor=cursor or None,
+    )
+    context = {
+        "entries": found.items,
+        "next_cursor": found.next_cursor,
+        "actor": actor,
+        "action": action,
+        "target": target,
+        "nav": "audit",
+    }
+    return page(request, "audit.html", context, principal=principal, block="entries")

@@ -1,0 +1,70 @@
+"""The store's page: registers and their sessions, today's takings by tender, the top sellers
+and the refunds, for one site at a time."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from warehouse.access.api.security import PrincipalDep, permission, require_sites
+from warehouse.access.domain import ACTIONS
+from warehouse.core.api.deps import ReadsDep
+from warehouse.core.errors import Forbidden
+from warehouse.pos.adapters import listings
+from warehouse.reports.adapters import sales_queries
+from warehouse.web.adapters import pos_day
+from warehouse.web.api.pages import HTML, viewer_zone
+from warehouse.web.api.render import page
+
+router = APIRouter(tags=["pages"], default_response_class=HTMLResponse)
+
+
+@router.get("/pos", responses=HTML, summary="Point of sale today", **permission("pos.read"))
+async def pos(
+    request: Request,
+    reads: ReadsDep,
+    principal: PrincipalDep,
+    site: Annotated[str, Query(max_length=64)] = "",
+) -> Response:
+    """One site's registers with their open sessions, the sessions opened today (X or Z
+    report each), takings by tender, top sellers (for those who may read reports) and refunds,
+    since the start of the viewer's day."""
+    allowed = principal.sites_for(ACTIONS["pos.read"])
+    if not site:
+        if allowed is None:
+            found = await reads.run(listings.registers, sites=None, limit=1, cursor=None)
+            site = found.items[0]["site"] if found.items else ""
+        else:
+            site = sorted(allowed)[0]
+    if not site:
+        raise Forbidden("no site has registers yet (warehouse pos registers create)", field="site")
+    require_sites(principal, "pos.read", [site], every=True)
+    zone = viewer_zone(request)
+    since = datetime.now(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    start = since.astimezone(UTC)
+    registers = await reads.run(listings.registers, sites=[site], limit=100, cursor=None)
+    sessions = await reads.run(
+        listings.sessions, sites=[site], register=None, status=None, since=start, until=None,
+        limit=100, cursor=None,
+    )  # fmt: skip
+    context: dict[str, Any] = {
+        "site": site,
+        "sites": sorted(allowed) if allowed is not None else [],
+        "since": since,
+        "zone": zone.key,
+        "registers": registers.items,
+        "sessions": sessions.items,
+        "tenders": await reads.run(pos_day.takings_by_tender, site, start),
+        "refunds": await reads.run(pos_day.refunds, site, start),
+        "currency": await reads.run(pos_day.currency, site),
+        "top": None,
+        "nav": "pos",
+    }
+    if principal.may_at(ACTIONS["reports.read"], site):
+        context["top"] = await reads.run(
+            sales_queries.sales_report, "product", [site], start, None, 10
+        )
+    return page(request, "pos.html", context, principal=principal)
