@@ -261,7 +261,16 @@ def test_every_page_passes_axe_and_the_stock_page_works_by_keyboard(
     found["home"] = axe.run(page).response["violations"]
     page.goto(dashboard.base + "/stock?q=COF")
     found["stock"] = axe.run(page).response["violations"]
-    for name in ("exceptions", "devices", "products/COF-250", "pos?site=ST1", "audit"):
+    pages = (
+        "exceptions",
+        "devices",
+        "products/COF-250",
+        "pos?site=ST1",
+        "audit",
+        "orders",
+        "counts",
+    )
+    for name in pages:
         page.goto(f"{dashboard.base}/{name}")
         found[name] = axe.run(page).response["violations"]
     serious = {
@@ -272,7 +281,7 @@ def test_every_page_passes_axe_and_the_stock_page_works_by_keyboard(
 
     page.goto(dashboard.base + "/stock")
     reached = []
-    for _ in range(16):
+    for _ in range(24):
         page.keyboard.press("Tab")
         reached.append(
             page.evaluate("document.activeElement.id || document.activeElement.innerText")

@@ -354,3 +354,55 @@ def test_the_point_of_sale_page_shows_todays_takings_by_tender(stocked: Service)
         assert "TEA-GRN" in page.text
         audit = manager.get("/audit?action=pos.price_list.create")
         assert audit.status_code == 200
+
+
+def test_the_orders_board_shows_orders_where_they_stand(stocked: Service) -> None:
+    lines = [{"sku": "COF-250", "qty": "2"}]
+    with TestClient(create_app(service=stocked), headers=admin_headers(stocked)) as api:
+        po = {"ref": "PO-W1", "site": "WH1", "supplier": "Beans & Co", "lines": lines}
+        assert api.post("/api/v1/purchase-orders", json=po).status_code == 201
+        so = {"ref": "SO-W1", "site": "WH1", "customer": "Cafe <b>", "lines": lines}
+        assert api.post("/api/v1/sales-orders", json=so).status_code == 201
+        assert api.post("/api/v1/sales-orders/SO-W1/confirm").status_code == 200
+    with signed_in(stocked, "mia") as manager:
+        board = manager.get("/orders?site=WH1")
+        assert board.status_code == 200
+        reserved = board.text.split('id="lane-confirmed"')[1].split("</section>")[0]
+        assert "SO-W1" in reserved
+        assert "Cafe &lt;b&gt;" in reserved
+        assert "PO-W1" in board.text
+        assert "Beans &amp; Co" in board.text
+    with signed_in(stocked, "cal") as cashier:
+        assert cashier.get("/orders").status_code == 403
+
+
+def test_a_count_is_started_watched_and_approved_from_the_pages(stocked: Service) -> None:
+    user(stocked, "sam", "staff@WH1")
+    with signed_in(stocked, "sam") as staff:
+        token = csrf(staff.get("/counts").text)
+        started = staff.post(
+            "/counts",
+            data={"ref": "CNT-W1", "location": "WH1-A", "blind": "true", "csrf_token": token},
+            follow_redirects=False,
+        )
+        assert (started.status_code, started.headers["location"]) == (303, "/counts/CNT-W1")
+        blind = staff.get("/counts/CNT-W1").text
+        assert "Approve the variance" not in blind  # staff count, managers approve
+        assert "XSS-1" not in blind  # a blind count shows staff no book
+    with TestClient(create_app(service=stocked), headers=admin_headers(stocked)) as api:
+        entry = {"sku": "COF-250", "location": "WH1-A-02", "lot": "L1", "qty": "3"}
+        answer = api.post("/api/v1/counts/CNT-W1/entries", json={"entries": [entry]})
+        assert answer.status_code == 200, answer.text
+    with signed_in(stocked, "mia") as manager:
+        listed = manager.get("/counts").text
+        assert "CNT-W1" in listed
+        assert "1 of 2" in listed
+        page = manager.get("/counts/CNT-W1").text
+        assert re.search(r'data-num="-1">-1</span> <span class="tag">short', page)
+        done = manager.post(
+            "/counts/CNT-W1/approve", data={"csrf_token": csrf(page)}, follow_redirects=False
+        )
+        assert done.headers["location"] == "/counts/CNT-W1?approved=true"
+        after = manager.get(done.headers["location"]).text
+        assert "the variance is posted" in after
+        assert "approved" in after

@@ -10,7 +10,7 @@ from fastapi.staticfiles import StaticFiles
 
 from warehouse.core.api import problems
 from warehouse.core.errors import DomainError, NotAuthenticated, TryLater
-from warehouse.web.api import floor, pages, product, store
+from warehouse.web.api import counting, floor, pages, product, store
 from warehouse.web.api.pages import safe_next, sign_in_form
 from warehouse.web.api.render import STATIC, is_page, page
 
@@ -30,6 +30,7 @@ def install(app: FastAPI) -> None:
     app.include_router(floor.router)
     app.include_router(product.router)
     app.include_router(store.router)
+    app.include_router(counting.router)
     app.add_exception_handler(DomainError, _domain)
     app.add_exception_handler(RequestValidationError, _validation)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -1,5 +1,5 @@
-"""The store's page: registers and their sessions, today's takings by tender, the top sellers
-and the refunds, for one site at a time."""
+"""The point of sale page (registers and their sessions, today's takings by tender, the top
+sellers and the refunds, one site at a time) and the orders board."""
 
 from __future__ import annotations
 
@@ -9,10 +9,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from warehouse.access.api.security import PrincipalDep, permission, require_sites
+from warehouse.access.api.security import (
+    PrincipalDep,
+    listing_sites,
+    permission,
+    require_sites,
+)
 from warehouse.access.domain import ACTIONS
 from warehouse.core.api.deps import ReadsDep
 from warehouse.core.errors import Forbidden
+from warehouse.orders.adapters import movement_docs
+from warehouse.orders.adapters import queries as orders_queries
 from warehouse.pos.adapters import listings
 from warehouse.reports.adapters import sales_queries
 from warehouse.web.adapters import pos_day
@@ -68,3 +75,47 @@ async def pos(
             sales_queries.sales_report, "product", [site], start, None, 10
         )
     return page(request, "pos.html", context, principal=principal)
+
+
+#: The sales order lanes of the board, in the order work flows through them.
+LANES = (
+    ("confirmed", "Reserved"),
+    ("picked", "Picked"),
+    ("packed", "Packed"),
+    ("partially_shipped", "Partly shipped"),
+)
+
+
+@router.get("/orders", responses=HTML, summary="The orders board", **permission("orders.read"))
+async def orders(
+    request: Request,
+    reads: ReadsDep,
+    principal: PrincipalDep,
+    site: Annotated[str, Query(max_length=64)] = "",
+) -> Response:
+    """Purchase orders being received (expected against received), sales orders from
+    reserved to shipped with their packages' labels, and transfers in transit."""
+    sites = listing_sites(principal, "orders.read", site or None)
+    lanes = []
+    for status, title in LANES:
+        found = await reads.run(
+            orders_queries.sales_orders, sites=sites, status=status, customer=None, limit=25,
+            cursor=None,
+        )  # fmt: skip
+        lanes.append({"status": status, "title": title, "orders": found.items})
+    receiving = await reads.run(
+        orders_queries.purchase_orders, sites=sites, status="open", supplier=None, limit=25,
+        cursor=None,
+    )  # fmt: skip
+    moving = await reads.run(
+        movement_docs.transfers, sites=sites, status="in_transit", sku=None, since=None,
+        until=None, limit=25, cursor=None,
+    )  # fmt: skip
+    context: dict[str, Any] = {
+        "site": site,
+        "lanes": lanes,
+        "purchase_orders": receiving.items,
+        "transfers": moving.items,
+        "nav": "orders",
+    }
+    return page(request, "orders.html", context, principal=principal)
