@@ -72,6 +72,13 @@ def pages(row: dict[str, Any]) -> list[tuple[str, str]]:
         ("stock, by SKU", f"/stock?q={row['sku']}"),
         ("stock, by GTIN", f"/stock?q={row['gtin']}"),
         ("stock, by name", "/stock?q=product+12"),
+        ("product", f"/products/{row['sku']}"),
+        ("orders", "/orders"),
+        ("counts", "/counts"),
+        ("exceptions", "/exceptions"),
+        ("devices", "/devices"),
+        ("point of sale", "/pos?site=ST1"),
+        ("audit", "/audit"),
     ]
 
 

@@ -165,7 +165,7 @@ async def home(request: Request, reads: ReadsDep, principal: PrincipalDep) -> Re
         if parts:
             shown.append({**site, "parts": parts})
     context = {"sites": shown, "since": start, "zone": zone.key, "nav": "home"}
-    return page(request, "home.html", context, principal=principal)
+    return page(request, "home.html", context, principal=principal, block="cards")
 
 
 def _home_sites(principal: Principal) -> frozenset[str] | None:

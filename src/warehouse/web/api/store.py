@@ -17,7 +17,7 @@ from warehouse.access.api.security import (
 )
 from warehouse.access.domain import ACTIONS
 from warehouse.core.api.deps import ReadsDep
-from warehouse.core.errors import Forbidden
+from warehouse.core.errors import NotFound
 from warehouse.orders.adapters import movement_docs
 from warehouse.orders.adapters import queries as orders_queries
 from warehouse.pos.adapters import listings
@@ -47,7 +47,7 @@ async def pos(
         else:
             site = sorted(allowed)[0]
     if not site:
-        raise Forbidden("no site has registers yet (warehouse pos registers create)", field="site")
+        raise NotFound("no site has registers yet (POST /api/v1/pos/registers)", field="site")
     require_sites(principal, "pos.read", [site], every=True)
     zone = viewer_zone(request)
     since = datetime.now(zone).replace(hour=0, minute=0, second=0, microsecond=0)
