@@ -62,6 +62,8 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ("GET", "/exceptions/count"): Sample("/exceptions/count"),
     ("POST", "/exceptions/{exception_id}/resolve"): Sample("/exceptions/1/resolve", {}),
     ("GET", "/devices"): Sample("/devices"),
+    ("POST", "/devices/{agent_id}/revoke"): Sample("/devices/nobody/revoke"),
+    ("GET", "/pos/sessions/{session_id}"): Sample("/pos/sessions/999999"),
     ("GET", "/products/{sku}"): Sample("/products/TEA-GRN"),
     ("GET", "/pos"): Sample("/pos?site=WH1", names_wh1=True),
     ("GET", "/audit"): Sample("/audit"),

@@ -179,6 +179,8 @@ def test_the_session_slides_with_use_and_ends_when_idle_or_disabled(stocked: Ser
         ("https://id.example.com/01/05901230001001/10/L2", [], "lot L2"),
         ("(00)106141411234567897", [], "SSCC"),
         ("nothing like it", [], None),
+        ("%", [], None),  # wildcards are taken literally
+        ("_", [], None),
     ],
 )
 def test_the_search_box_reads_skus_names_gtins_and_gs1_codes(
@@ -292,6 +294,20 @@ def test_the_devices_page_lists_registered_agents_with_their_state(stocked: Serv
         assert "no status yet" in page.text
         part = manager.get("/devices", headers={"HX-Request": "true"})
         assert part.text.lstrip().startswith('<div id="agents"')
+        assert "Revoke dock-x" not in page.text  # managers look; admins revoke
+    user(stocked, "ada", "admin@WH1")
+    with signed_in(stocked, "ada") as admin:
+        page = admin.get("/devices").text
+        done = admin.post(
+            "/devices/dock-x/revoke", data={"csrf_token": csrf(page)}, follow_redirects=False
+        )
+        assert done.headers["location"] == "/devices?revoked=dock-x"
+        after = admin.get(done.headers["location"]).text
+        assert "dock-x is revoked" in after
+        assert 'data-agent="dock-x"' not in after
+        assert (
+            admin.post("/devices/dock-x/revoke", data={"csrf_token": csrf(page)}).status_code == 404
+        )
 
 
 def test_a_products_page_draws_its_stock_day_by_day_from_the_ledger(stocked: Service) -> None:
@@ -345,7 +361,10 @@ def test_the_point_of_sale_page_shows_todays_takings_by_tender(stocked: Service)
         tenders = dict(re.findall(r"<dt>(\w+) \(1\)</dt><dd data-money=\"(-?\d+)\"", page.text))
         assert tenders == {"card": "500", "cash": "500"}  # 9.98 less 5.00 by card: 4.98 -> 5.00
         assert "ST1-REG1" in page.text
-        assert "X report" in page.text
+        (report,) = set(re.findall(r'href="(/pos/sessions/\d+)">X report', page.text))
+        x = cashier.get(report).text
+        assert "X report" in x
+        assert re.search(r'<th scope="row">card</th><td class="num" data-money="500"', x)
         assert "Top sellers" not in page.text  # a cashier may not read reports
         assert cashier.get("/pos?site=WH1").status_code == 403
     with signed_in(stocked, "mia") as manager:

@@ -67,6 +67,8 @@ ACTIONS: dict[str, Action] = {
         _action("movements.read", "staff manager admin", Scope.SITE, "read the ledger"),
         _action("movements.write", "staff manager admin", Scope.SITE, "post a manual movement"),
         _action("operations.read", "manager admin", Scope.SITE, "see agents and their health"),
+        _action("devices.revoke", "admin", Scope.SITE,
+                "revoke an edge agent (its events are refused from then on)"),
         _action("rejections.read", "manager admin", Scope.ALL, "see rejected events"),
         _action("audit.read", "manager admin", Scope.SITE, "read the audit log"),
         _action("orders.read", "staff manager admin", Scope.SITE, "read orders and packages"),

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy import Connection, and_, or_, select
 
 from warehouse.catalog.adapters import tables as catalog_tables
 from warehouse.core.errors import NotFound
@@ -16,7 +16,7 @@ from warehouse.stock.adapters import stock_queries
 from warehouse.stock.adapters import tables as stock_tables
 
 #: Rows a name search shows at most (it has no cursor: refine the words instead).
-NAME_ROWS = 200
+NAME_ROWS = 100
 
 
 @dataclass
@@ -90,8 +90,9 @@ def _by_name(conn: Connection, q: str, location: str | None, lot: str | None) ->
     """Rows of products whose name holds every word of ``q`` (or whose SKU starts with it):
     the products first (one pass over the catalog), then their rows by the stock's index."""
     p, s = catalog_tables.products, stock_tables.stock
-    words = [w.lower() for w in q.split()][:8]
-    by_name = and_(*(func.lower(p.c.name).contains(w, autoescape=True) for w in words))
+    words = q.split()[:8]
+    # ILIKE on PostgreSQL: lower() on every name made the scan 30 times slower (bench/web.py)
+    by_name = and_(*(p.c.name.ilike(f"%{_escaped(w)}%", escape="/") for w in words))
     matching = (
         select(p.c.id)
         .where(or_(by_name, p.c.sku.startswith(q, autoescape=True)))
@@ -116,6 +117,11 @@ def _by_name(conn: Connection, q: str, location: str | None, lot: str | None) ->
     many = len(rows) > NAME_ROWS or len(ids) > NAME_ROWS
     note = f"the first {NAME_ROWS} rows; add words to narrow" if many else None
     return Found(stock_queries.stock_items(rows[:NAME_ROWS]), None, "name", note)
+
+
+def _escaped(word: str) -> str:
+    """``word`` with LIKE's wildcards taken literally (``/`` is the escape character)."""
+    return word.replace("/", "//").replace("%", "/%").replace("_", "/_")
 
 
 def _path(conn: Connection, code: str) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -14,15 +15,17 @@ from starlette.concurrency import run_in_threadpool
 from warehouse.access.adapters import queries as access_queries
 from warehouse.access.api.security import PrincipalDep, listing_sites, permission, require_sites
 from warehouse.access.domain import ACTIONS
+from warehouse.access.service import devices as registry
 from warehouse.core.api.deps import ReadsDep
 from warehouse.core.api.params import Id
-from warehouse.core.errors import QueryRule
+from warehouse.core.errors import NotFound, QueryRule
 from warehouse.exceptions.adapters import queries as exception_queries
 from warehouse.exceptions.api.deps import ServiceDep as ExceptionsDep
 from warehouse.exceptions.domain import ExceptionKind, Resolution
 from warehouse.exceptions.service import queue
 from warehouse.ingest.adapters import queries as ingest_queries
 from warehouse.web.adapters import evidence
+from warehouse.web.api.deps import ServiceDep as WebDep
 from warehouse.web.api.pages import HTML
 from warehouse.web.api.render import page
 
@@ -145,13 +148,46 @@ def _quantity(text: str) -> Decimal | None:
     return qty
 
 
+@router.post(
+    "/devices/{agent_id}/revoke",
+    responses=HTML,
+    summary="Revoke an edge agent",
+    **permission("devices.revoke"),
+)
+async def revoke_device(
+    agent_id: Annotated[str, Path(min_length=1, max_length=64)],
+    service: WebDep,
+    principal: PrincipalDep,
+) -> Response:
+    """Revoke an agent at one of the admin's sites: its events are refused from its next
+    batch on (as ``warehouse devices revoke``); the broker's files need exporting again."""
+
+    def run() -> None:
+        found = {d.agent_id: d for d in registry.list_devices(service.uow)}.get(agent_id)
+        if found is None or found.revoked_at is not None:
+            raise NotFound(f"no registered agent {agent_id!r}", field="agent_id")
+        require_sites(principal, "devices.revoke", [found.site], every=True)
+        registry.revoke_device(service.uow, agent_id, principal.actor, datetime.now(UTC))
+
+    await run_in_threadpool(run)
+    return RedirectResponse(f"/devices?revoked={quote(agent_id)}", status_code=303)
+
+
 @router.get("/devices", responses=HTML, summary="Edge agents", **permission("operations.read"))
-async def devices(request: Request, reads: ReadsDep, principal: PrincipalDep) -> Response:
+async def devices(
+    request: Request,
+    reads: ReadsDep,
+    principal: PrincipalDep,
+    revoked: Annotated[str, Query(max_length=64)] = "",
+) -> Response:
     """Every registered agent at the viewer's sites: online or offline, last seen, sequences,
     gaps and its last health report; the table refreshes every few seconds."""
     sites = principal.sites_for(ACTIONS["operations.read"])
     agents = await reads.run(ingest_queries.agents, sites)
-    context: dict[str, Any] = {"agents": agents, "now": datetime.now(UTC), "nav": "devices"}
+    revoke = ACTIONS["devices.revoke"]
+    for agent in agents:
+        agent["may_revoke"] = principal.may_at(revoke, agent["site"])
+    context: dict[str, Any] = {"agents": agents, "revoked": revoked, "nav": "devices"}
     return page(request, "devices.html", context, principal=principal, block="agents")
 
 

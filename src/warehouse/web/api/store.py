@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from warehouse.access.api.security import (
     PrincipalDep,
@@ -21,6 +22,9 @@ from warehouse.core.errors import NotFound
 from warehouse.orders.adapters import movement_docs
 from warehouse.orders.adapters import queries as orders_queries
 from warehouse.pos.adapters import listings
+from warehouse.pos.adapters import queries as pos_queries
+from warehouse.pos.api.deps import ServiceDep as PosDep
+from warehouse.pos.service import registers
 from warehouse.reports.adapters import sales_queries
 from warehouse.web.adapters import pos_day
 from warehouse.web.api.pages import HTML, viewer_zone
@@ -119,3 +123,29 @@ async def orders(
         "nav": "orders",
     }
     return page(request, "orders.html", context, principal=principal)
+
+
+@router.get(
+    "/pos/sessions/{session_id}",
+    responses=HTML,
+    summary="A cashier session's X or Z report",
+    **permission("pos.read"),
+)
+async def session_report(
+    request: Request,
+    session_id: Annotated[int, Path(ge=1, le=2**62)],
+    service: PosDep,
+    reads: ReadsDep,
+    principal: PrincipalDep,
+) -> Response:
+    """The session's X report while it is open, its frozen Z report once closed: sales,
+    refunds, discounts, takings by tender and tax rate, and the cash expected in the drawer."""
+    site = await reads.run(pos_queries.session_site, session_id)
+    require_sites(principal, "pos.read", [site], every=True)
+    report = await run_in_threadpool(registers.x_report, service.uow(), session_id)
+    context: dict[str, Any] = {
+        "r": report,
+        "currency": await reads.run(pos_day.currency, site),
+        "nav": "pos",
+    }
+    return page(request, "pos_report.html", context, principal=principal)
