@@ -294,54 +294,39 @@ def test_every_page_passes_axe_and_the_stock_page_works_by_keyboard(
     page.wait_for_url("**/products/COF-250")
 
 
-AGENT_SCRIPT = """
-import json, sys, time
-import paho.mqtt.client as mqtt
-host, port, site, agent = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
-topic = f"warehouse/v1/{site}/{agent}/status"
-client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=agent)
-client.will_set(topic, json.dumps({"v": 1, "agent_id": agent, "state": "offline"}), 1, True)
-client.connect(host, port, keepalive=60)
-client.loop_start()
-client.publish(topic, json.dumps({"v": 1, "agent_id": agent, "state": "online"}), 1, True)
-print("online", flush=True)
-time.sleep(300)
-"""
-
-
 def test_an_agent_killed_turns_offline_on_the_devices_page(
-    browser: Any, dashboard: Dashboard, seeded: Service
+    browser: Any, dashboard: Dashboard, seeded: Service, tmp_path: Path
 ) -> None:
+    """A real `warehouse-edge run` with a serial scanner on a pty: its scan reaches the stock
+    page, and when its process is SIGKILLed the devices page says offline within seconds."""
+    from tests.e2e.test_edge_agent import Scanner, agent_config, start_agent
     from warehouse.access.service import devices
 
-    agent = "door-" + dashboard.site[-6:]
     devices.register_device(
-        seeded.uow, seeded.credentials, agent, dashboard.site, "test", datetime.now(UTC)
+        seeded.uow, seeded.credentials, "dock-door-1", dashboard.site, "test", datetime.now(UTC)
     )
-    page = sign_in(browser, dashboard, "mia")
-    page.get_by_role("link", name="Devices").click()
-    process = subprocess.Popen(
-        [sys.executable, "-c", AGENT_SCRIPT, *map(str, dashboard.mosquitto), dashboard.site, agent],
-        stdout=subprocess.PIPE,
-    )
+    scanner = Scanner(tmp_path / "scanner")
+    config = agent_config(tmp_path, dashboard.site, dashboard.mosquitto[1], scanner.link)
+    agent = start_agent(config, tmp_path / "agent.log")
     try:
-        assert process.stdout is not None
-        assert process.stdout.readline().strip() == b"online"
-        state = page.locator(f'tr[data-agent="{agent}"] td.state')
-        state.wait_for(timeout=15_000)
-        page.wait_for_selector(f'tr[data-agent="{agent}"] td.state[data-state="online"]')
+        page = sign_in(browser, dashboard, "mia")
+        page.get_by_role("link", name="Devices").click()
+        row = 'tr[data-agent="dock-door-1"] td.state'
+        page.wait_for_selector(f'{row}[data-state="online"]', timeout=20_000)
+        assert scanner.scan("(01)05901230001001(10)L1", timeout=10) == b"\x06"  # the ok beep
+        page.goto(dashboard.base + "/stock?q=COF-250")
+        page.wait_for_selector('[data-field="on_hand"][data-num="4"]', timeout=10_000)
+        page.goto(dashboard.base + "/devices")
+        page.wait_for_selector(f'{row}[data-state="online"]', timeout=10_000)
         killed = time.monotonic()
-        process.send_signal(signal.SIGKILL)
-        page.wait_for_selector(
-            f'tr[data-agent="{agent}"] td.state[data-state="offline"]', timeout=15_000
-        )
-        assert "offline" in state.inner_text()  # said in words, not by colour alone
+        agent.send_signal(signal.SIGKILL)
+        page.wait_for_selector(f'{row}[data-state="offline"]', timeout=15_000)
+        assert "offline" in page.locator(row).inner_text()  # said in words, not by colour alone
         print(f"killed to shown offline: {(time.monotonic() - killed) * 1000:.0f} ms")
     finally:
-        process.kill()
-        process.wait(10)
-        if process.stdout is not None:
-            process.stdout.close()
+        agent.kill()
+        agent.wait(10)
+        scanner.close()
 
 
 def test_an_unknown_code_is_linked_from_the_exceptions_inbox(
