@@ -3,6 +3,8 @@ short page that says what was refused and why. The JSON API keeps its problem de
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
@@ -13,6 +15,28 @@ from warehouse.core.errors import DomainError, NotAuthenticated, TryLater
 from warehouse.web.api import counting, floor, pages, product, store
 from warehouse.web.api.pages import safe_next, sign_in_form
 from warehouse.web.api.render import STATIC, is_page, page
+
+#: What every page may answer besides its own page: a redirect after a form, and the error
+#: pages (401 is the sign-in form).
+PAGE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    303: {"description": "Done: on to the next page (after a form; no body)"}
+}
+PAGE_RESPONSES |= {
+    code: {"content": {"text/html": {}}, "description": text}
+    for code, text in (
+        (400, "Not understood"),
+        (401, "Not signed in, or the session ended: the sign-in form"),
+        (403, "Not allowed here, or a form without this session's CSRF token"),
+        (404, "Not found"),
+        (409, "Already done, or not possible now"),
+        (422, "A field of the form or the address is not valid"),
+        (429, "Too many attempts; retry after the Retry-After seconds"),
+    )
+}
+PAGE_RESPONSES |= {  # answered before or beside the page's own handling: problem details
+    code: {"content": {problems.MEDIA_TYPE: {}}, "description": text}
+    for code, text in ((413, "Request body too large"), (503, "Database unavailable or busy"))
+}
 
 TITLES = {
     400: "Not understood",
@@ -26,11 +50,8 @@ TITLES = {
 def install(app: FastAPI) -> None:
     """The pages, their error handlers (after ``problems.install``) and the static assets at
     /static."""
-    app.include_router(pages.router)
-    app.include_router(floor.router)
-    app.include_router(product.router)
-    app.include_router(store.router)
-    app.include_router(counting.router)
+    for router in (pages.router, floor.router, product.router, store.router, counting.router):
+        app.include_router(router, responses=PAGE_RESPONSES)
     app.add_exception_handler(DomainError, _domain)
     app.add_exception_handler(RequestValidationError, _validation)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
