@@ -116,12 +116,12 @@ def _takings(conn: Connection, since: datetime, days: dict[str, SiteDay]) -> Non
         for site, currency, total in conn.execute(query):
             day = days.get(site)
             if day is not None and total:
-                key = currency or _site_currency(conn, site)
+                key = currency or site_currency(conn, site)
                 day.takings[key] = day.takings.get(key, 0) + sign * int(total)
 
 
-def _site_currency(conn: Connection, site: str) -> str:
-    """The currency of a site's price list (a refund without a receipt has no sale's)."""
+def site_currency(conn: Connection, site: str) -> str:
+    """The currency of a site's price lists (XXX, "no currency", when it has none)."""
     p = pos_tables.price_lists
     found = conn.execute(select(p.c.currency).where(p.c.site == site).limit(1)).scalar()
     return str(found) if found else "XXX"

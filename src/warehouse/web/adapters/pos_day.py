@@ -45,10 +45,3 @@ def refunds(conn: Connection, site: str, since: datetime) -> list[dict[str, Any]
         .limit(50)
     )
     return [dict(row._mapping) for row in conn.execute(query)]
-
-
-def currency(conn: Connection, site: str) -> str:
-    """The currency of the site's price lists (XXX, "no currency", when it has none)."""
-    p = pos_tables.price_lists
-    found = conn.execute(select(p.c.currency).where(p.c.site == site).limit(1)).scalar()
-    return str(found) if found else "XXX"

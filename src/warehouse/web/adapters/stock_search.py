@@ -14,6 +14,7 @@ from warehouse.catalog.adapters import tables as catalog_tables
 from warehouse.core.errors import NotFound
 from warehouse.stock.adapters import stock_queries
 from warehouse.stock.adapters import tables as stock_tables
+from warehouse.stock.adapters.location_queries import _location_path
 
 #: Rows a name search shows at most (it has no cursor: refine the words instead).
 NAME_ROWS = 100
@@ -25,7 +26,6 @@ class Found:
 
     rows: list[dict[str, Any]]
     next_cursor: str | None = None
-    matched: str = "all"  # all, sku, gtin, code, name
     note: str | None = None  # said to the user: what the code was read as, or why nothing
     names: dict[str, str] = field(default_factory=dict)
 
@@ -50,9 +50,9 @@ def search(
 
     try:
         if not q:
-            found = _page(page(), "all")
+            found = _page(page())
         elif _sku_exists(conn, q):
-            found = _page(page(sku=q), "sku")
+            found = _page(page(sku=q))
         else:
             found = _by_code(q, lot, parse, page) or _by_name(conn, q, location, lot)
     except NotFound as exc:
@@ -61,8 +61,8 @@ def search(
     return found
 
 
-def _page(result: Any, matched: str, note: str | None = None) -> Found:
-    return Found(result.items, result.next_cursor, matched, note)
+def _page(result: Any, note: str | None = None) -> Found:
+    return Found(result.items, result.next_cursor, note)
 
 
 def _sku_exists(conn: Connection, sku: str) -> bool:
@@ -76,14 +76,14 @@ def _by_code(
     """A GTIN, a GS1 element string or a Digital Link URI; None if ``q`` is none of them."""
     parsed = parse(q) if len(q) <= 512 else None
     if parsed is None and q.isdigit() and 8 <= len(q) <= 14:
-        return _page(page(gtin=q.zfill(14)), "gtin")
+        return _page(page(gtin=q.zfill(14)))
     if parsed is None:
         return None
     if getattr(parsed, "gtin", None) is None:
         return Found([], note="that code names a package (SSCC), not a product")
     wanted_lot = lot or getattr(parsed, "lot", None)
     read = f"read as GTIN {parsed.gtin}" + (f", lot {wanted_lot}" if wanted_lot else "")
-    return _page(page(gtin=parsed.gtin, lot=wanted_lot), "code", read)
+    return _page(page(gtin=parsed.gtin, lot=wanted_lot), read)
 
 
 def _by_name(conn: Connection, q: str, location: str | None, lot: str | None) -> Found:
@@ -101,7 +101,7 @@ def _by_name(conn: Connection, q: str, location: str | None, lot: str | None) ->
     )
     ids = list(conn.execute(matching).scalars())
     if not ids:
-        return Found([], None, "name")
+        return Found([])
     query = (
         select(s.c.sku, s.c.location_code, s.c.lot, s.c.on_hand, s.c.reserved, s.c.version)
         .add_columns(s.c.updated_at)
@@ -112,24 +112,16 @@ def _by_name(conn: Connection, q: str, location: str | None, lot: str | None) ->
     if lot is not None:
         query = query.where(s.c.lot == lot)
     if location:
-        query = query.where(s.c.location_path.startswith(_path(conn, location)))
+        query = query.where(s.c.location_path.startswith(_location_path(conn, location)))
     rows = conn.execute(query).all()
     many = len(rows) > NAME_ROWS or len(ids) > NAME_ROWS
     note = f"the first {NAME_ROWS} rows; add words to narrow" if many else None
-    return Found(stock_queries.stock_items(rows[:NAME_ROWS]), None, "name", note)
+    return Found(stock_queries.stock_items(rows[:NAME_ROWS]), None, note)
 
 
 def _escaped(word: str) -> str:
     """``word`` with LIKE's wildcards taken literally (``/`` is the escape character)."""
     return word.replace("/", "//").replace("%", "/%").replace("_", "/_")
-
-
-def _path(conn: Connection, code: str) -> str:
-    loc = stock_tables.locations
-    path = conn.execute(select(loc.c.path).where(loc.c.code == code)).scalar()
-    if path is None:
-        raise NotFound(f"no location {code!r}", field="location")
-    return str(path)
 
 
 def names(conn: Connection, skus: Iterable[str]) -> dict[str, str]:

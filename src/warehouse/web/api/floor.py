@@ -163,7 +163,8 @@ async def revoke_device(
     batch on (as ``warehouse devices revoke``); the broker's files need exporting again."""
 
     def run() -> None:
-        found = {d.agent_id: d for d in registry.list_devices(service.uow)}.get(agent_id)
+        with service.uow() as uow:
+            found = uow.access.device(agent_id)
         if found is None or found.revoked_at is not None:
             raise NotFound(f"no registered agent {agent_id!r}", field="agent_id")
         require_sites(principal, "devices.revoke", [found.site], every=True)

@@ -25,7 +25,7 @@ from warehouse.pos.adapters import listings
 from warehouse.pos.adapters import queries as pos_queries
 from warehouse.pos.api.deps import ServiceDep as PosDep
 from warehouse.pos.service import registers
-from warehouse.reports.adapters import sales_queries
+from warehouse.reports.adapters import sales_queries, today
 from warehouse.web.adapters import pos_day
 from warehouse.web.api.pages import HTML, viewer_zone
 from warehouse.web.api.render import page
@@ -70,7 +70,7 @@ async def pos(
         "sessions": sessions.items,
         "tenders": await reads.run(pos_day.takings_by_tender, site, start),
         "refunds": await reads.run(pos_day.refunds, site, start),
-        "currency": await reads.run(pos_day.currency, site),
+        "currency": await reads.run(today.site_currency, site),
         "top": None,
         "nav": "pos",
     }
@@ -145,7 +145,7 @@ async def session_report(
     report = await run_in_threadpool(registers.x_report, service.uow(), session_id)
     context: dict[str, Any] = {
         "r": report,
-        "currency": await reads.run(pos_day.currency, site),
+        "currency": await reads.run(today.site_currency, site),
         "nav": "pos",
     }
     return page(request, "pos_report.html", context, principal=principal)
