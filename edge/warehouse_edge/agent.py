@@ -23,7 +23,7 @@ from warehouse_drivers import (
     create_driver,
     create_printer,
 )
-from warehouse_edge import __version__
+from warehouse_edge import __version__, faults
 from warehouse_edge.config import MODES, AgentConfig, Device
 from warehouse_edge.debounce import Debouncer
 from warehouse_edge.health import Watchdog, serve_metrics
@@ -215,7 +215,7 @@ class Agent:
         station: str | None,
     ) -> int:
         event_id = uuid.uuid4()
-        occurred_at = datetime.now(UTC)
+        occurred_at = datetime.now(UTC) + faults.CLOCK_OFFSET
         cfg = self.config
         model: Any = {
             contracts.MovementData: contracts.MovementEvent,

@@ -120,6 +120,11 @@ class AgentCollector(Collector):
         yield _gauge("outbox_used_bytes", "Bytes the outbox database uses", stats.used_bytes)
         yield _gauge("outbox_budget_bytes", "The outbox's size budget", stats.budget_bytes)
         yield _gauge("last_seq", "The last seq the outbox gave out", stats.last_seq)
+        yield _counter(
+            "outbox_refused",
+            "Reads refused because the outbox could not store them (budget or disk full)",
+            agent.outbox.refused,
+        )
         yield _gauge(
             "last_acked_seq", "The highest seq the service acknowledged", stats.last_acked_seq
         )

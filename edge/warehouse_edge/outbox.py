@@ -19,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from warehouse_edge import faults
+
 log = logging.getLogger(__name__)
 
 #: render(seq) -> (event_id, topic, payload): the envelope is made once its seq is known.
@@ -41,7 +43,14 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 
 
 class OutboxFull(RuntimeError):
-    """The disk budget is used up: new scans are refused (movements are never dropped)."""
+    """The disk budget is used up, or the disk itself is full or failing: new scans are refused
+    (movements are never dropped; what is stored stays, and is still sent)."""
+
+
+def _storage_failed(exc: sqlite3.Error) -> bool:
+    """SQLite could not write: the disk is full (ENOSPC) or an I/O error."""
+    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+    return code in (sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +106,7 @@ class Outbox:
         self._writer = threading.Thread(target=self._write_loop, name="outbox-writer", daemon=True)
         self._writer.start()
         self._last_pruned = 0.0
+        self.refused = 0  # appends refused: over budget, or the disk full or failing
 
     # --- appending -----------------------------------------------------------------------
 
@@ -189,13 +199,23 @@ class Outbox:
                         self._set_meta(key, number)
                     self._db.execute("COMMIT")
                 except BaseException:
-                    self._db.execute("ROLLBACK")
+                    if self._db.in_transaction:  # SQLite may have rolled back already
+                        self._db.execute("ROLLBACK")
                     raise
+                faults.after_commit(batch[0].seq, seq)
         except BaseException as exc:  # noqa: BLE001 - handed to every waiting caller
-            for request in batch:
-                request.error = exc
+            self._fail(batch, exc)
         for request in batch:
             request.done.set()
+
+    def _fail(self, batch: list[_Append], exc: BaseException) -> None:
+        """Hand a commit's failure to its callers; a full or failing disk refuses the reads."""
+        if isinstance(exc, sqlite3.Error) and _storage_failed(exc):
+            exc = OutboxFull(f"cannot write outbox {self.path}: {exc}")
+        if isinstance(exc, OutboxFull):
+            self.refused += len(batch)
+        for request in batch:
+            request.error = exc
 
     def _last_seq(self) -> int:
         row = self._db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'outbox'").fetchone()
@@ -223,15 +243,23 @@ class Outbox:
         """Mark everything up to ``seq`` acknowledged; return how many rows that was."""
         now = time.time()
         with self._lock:
-            cursor = self._db.execute(
-                "UPDATE outbox SET acked_at = ? WHERE acked_at IS NULL AND seq <= ?", (now, seq)
-            )
-            self._set_meta("last_acked_seq", max(seq, self._meta("last_acked_seq")))
-            if now - self._last_pruned > 60:
-                self._db.execute(
-                    "DELETE FROM outbox WHERE acked_at < ?", (now - self.keep_acked_s,)
+            try:
+                cursor = self._db.execute(
+                    "UPDATE outbox SET acked_at = ? WHERE acked_at IS NULL AND seq <= ?",
+                    (now, seq),
                 )
-                self._last_pruned = now
+                self._set_meta("last_acked_seq", max(seq, self._meta("last_acked_seq")))
+                if now - self._last_pruned > 60:
+                    self._db.execute(
+                        "DELETE FROM outbox WHERE acked_at < ?", (now - self.keep_acked_s,)
+                    )
+                    self._last_pruned = now
+            except sqlite3.Error as exc:
+                if not _storage_failed(exc):
+                    raise
+                # the events stay pending: they are sent again, and the service acks them again
+                log.warning("cannot record the ack of seq %d in %s: %s", seq, self.path, exc)
+                return 0
         return cursor.rowcount
 
     def resync(self, from_seq: int) -> int:
