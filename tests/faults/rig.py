@@ -229,6 +229,33 @@ class Worker:
         stop(self.proc)
 
 
+class Api:
+    """``warehouse serve`` as a process on a spare port."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.env = env
+        self.log = log
+        self.port = spare_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "warehouse.cli", "serve", "--port", str(self.port)],
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        wait_for("the API listening", lambda: listening(self.port), 30, self.log, self.proc)
+
+    def kill(self) -> None:
+        stop(self.proc, signal.SIGKILL)
+
+    def close(self) -> None:
+        stop(self.proc)
+
+
 class Scanner:
     """The operator's side of a pty: a serial scanner that beeps when the host says so."""
 
@@ -410,7 +437,7 @@ class Verdict:
     unknown: list[str] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
     projection: str = ""
-    feed: list[str] = field(default_factory=list)
+    checks: list[str] = field(default_factory=list)
     acks: list[str] = field(default_factory=list)
     first_ack_s: float | None = None
     drained_s: float | None = None
@@ -428,7 +455,7 @@ class Verdict:
             found.append(f"rejected events: {self.rejected[:5]}")
         if self.projection:
             found.append(f"projection: {self.projection}")
-        found += [f"change feed: {p}" for p in self.feed] + [f"acks: {p}" for p in self.acks]
+        found += self.checks + [f"acks: {p}" for p in self.acks]
         return found
 
 
@@ -571,14 +598,15 @@ class Rig:
                 f"{reason}: {detail[:120]}"
                 for reason, detail in db.execute("SELECT reason, detail FROM rejected_events")
             ]
-            verdict.feed = [
-                f"{n} copies of version {v} of stock row ({p}, {loc}, {lot!r})"
+            verdict.checks = [
+                f"change feed: {n} copies of version {v} of stock row ({p}, {loc}, {lot!r})"
                 for p, loc, lot, v, n in db.execute(
                     "SELECT product_id, location_id, lot, version, count(*) FROM stock_changes "
                     "GROUP BY 1, 2, 3, 4 HAVING count(*) > 1"
                 )
             ] + [
-                f"stock row ({p}, {loc}) at version {v} on hand {q}, its last change {cv} {cq}"
+                f"change feed: stock row ({p}, {loc}) at version {v} on hand {q}, "
+                f"its last change {cv} {cq}"
                 for p, loc, v, q, cv, cq in db.execute(
                     "SELECT s.product_id, s.location_id, s.version, s.on_hand, c.version, "
                     "c.on_hand FROM stock s LEFT JOIN LATERAL (SELECT version, on_hand "

@@ -11,15 +11,19 @@ import subprocess
 import tempfile
 import threading
 import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import httpx2
 import paho.mqtt.client as mqtt
 import psycopg
 import pytest
 
 from tests.conftest import DEMO_CATALOG, require
 from tests.faults.conftest import SCENARIOS, scenario
-from tests.faults.rig import Cluster, Rig, Verdict, service_env, wait_for, warehouse
+from tests.faults.rig import Api, Cluster, Rig, Verdict, service_env, wait_for, warehouse
+from tests.integration.pos_fixtures import open_store, sale
 from warehouse.contracts.topics import PREFIX
 
 pytestmark = [pytest.mark.postgres, pytest.mark.mosquitto, pytest.mark.slow]
@@ -236,9 +240,9 @@ def clock_skew(workdir: Path, database_url: str) -> Verdict:
             seqs = [order[event_id] for event_id, _ in rows]
             unflagged = sum("clock_skew" not in flags.split(",") for _, flags in rows)
             if unflagged:
-                verdict.feed.append(f"{agent.name}: {unflagged} movements not flagged clock_skew")
+                verdict.checks.append(f"{agent.name}: {unflagged} movements not flagged clock_skew")
             if seqs != sorted(seqs):
-                verdict.feed.append(f"{agent.name}: ledger order is not seq order")
+                verdict.checks.append(f"{agent.name}: ledger order is not seq order")
             verdict.notes[f"{agent.name}_flagged"] = len(rows) - unflagged
     return verdict
 
@@ -272,13 +276,206 @@ def disk_full(workdir: Path, database_url: str) -> Verdict:
         verdict = run(rig, fault)
         logs = rig.agents[0].log.read_text(errors="replace")
         if "scan REFUSED, cannot write outbox" not in logs:
-            verdict.feed.append("the agent did not log its refusals")
+            verdict.checks.append("the agent did not log its refusals")
         if not verdict.notes["refused_metric"]:
-            verdict.feed.append("the refusals are not in the agent's metrics")
+            verdict.checks.append("the refusals are not in the agent's metrics")
         return verdict
     finally:
         subprocess.run(["umount", "-l", str(disk)], check=False)
         shutil.rmtree(disk, ignore_errors=True)
+
+
+SALES_CLIENTS = 50
+
+
+@scenario("api-sigkill-pos-sales")
+def api_killed_during_sales(workdir: Path, database_url: str) -> Verdict:
+    """``warehouse serve`` SIGKILLed while 50 registers' clients post 2,000 sales, each with its
+    sale id as idempotency key and retried until answered: each sale recorded once, receipt
+    numbers gapless."""
+    env = service_env(database_url, 1883, "api", WAREHOUSE_API_RATE_LIMIT="1000000/minute")
+    key = warehouse(env, "api-keys", "create", "faults", "--grant", "admin@*")
+    assert key.returncode == 0, key.stderr
+    token = next(w for w in key.stdout.split() if w.startswith("whk_"))
+    api = Api(env, workdir / "api.log")
+    api.start()
+    answered: dict[str, tuple[float, int, int]] = {}  # sale id -> (when, receipt number)
+    failures: list[str] = []
+    try:
+        with httpx2.Client(
+            base_url=api.base, headers={"Authorization": f"Bearer {token}"}, timeout=30
+        ) as client:
+            open_store(client, stock={"TEA-GRN": TOTAL + 500})  # type: ignore[arg-type]
+
+        def register_client(n: int) -> None:
+            with httpx2.Client(
+                base_url=api.base, headers={"Authorization": f"Bearer {token}"}, timeout=30
+            ) as client:
+                for k in range(TOTAL // SALES_CLIENTS):
+                    sale_id = f"S{n:02d}-{k:03d}-{uuid.uuid4().hex[:8]}"
+                    body = sale(
+                        sale_id, [{"sku": "TEA-GRN"}], [{"kind": "card", "amount_minor": 499}]
+                    )
+                    failures.extend(post_until_answered(client, body, answered))
+
+        with ThreadPoolExecutor(SALES_CLIENTS) as pool:
+            running = [pool.submit(register_client, n) for n in range(SALES_CLIENTS)]
+            wait_for("600 sales answered", lambda: len(answered) >= 600, 120, api.log)
+            api.kill()
+            time.sleep(1)
+            cleared = time.time()
+            api.start()
+            for future in running:
+                future.result(timeout=300)
+    finally:
+        api.close()
+    return sales_verdict(database_url, env, answered, failures, cleared)
+
+
+def post_until_answered(
+    client: httpx2.Client, body: dict[str, object], answered: dict[str, tuple[float, int, int]]
+) -> list[str]:
+    """Post one sale until the API answers it: a dropped connection or a 5xx is retried with
+    the same body (and so the same sale id)."""
+    deadline = time.monotonic() + 120
+    attempts = 0
+    while time.monotonic() < deadline:
+        attempts += 1
+        try:
+            response = client.post("/api/v1/pos/sales", json=body)
+        except httpx2.TransportError:
+            time.sleep(0.2)
+            continue
+        if response.status_code in (200, 201):
+            answered[str(body["sale_id"])] = (
+                time.time(),
+                int(response.json()["receipt_no"]),
+                attempts,
+            )
+            return []
+        if response.status_code < 500 and response.status_code != 429:
+            return [f"{body['sale_id']}: {response.status_code} {response.text[:200]}"]
+        time.sleep(0.2)
+    return [f"{body['sale_id']}: not answered in 120 s"]
+
+
+def sales_verdict(
+    database_url: str,
+    env: dict[str, str],
+    answered: dict[str, tuple[float, int, int]],
+    failures: list[str],
+    cleared: float,
+) -> Verdict:
+    verdict = Verdict(accepted=len(answered), rejected=failures)
+    with psycopg.connect(database_url) as db:
+        rows = db.execute("SELECT sale_id, receipt_no FROM pos_sales").fetchall()
+        moves = db.execute(
+            "SELECT count(*) FROM movements WHERE kind = 'sale' AND order_ref IS NOT NULL"
+        ).fetchone()
+    recorded = dict(rows)
+    verdict.ledger = len(rows)
+    verdict.stored = len(recorded)
+    verdict.doubled = len(rows) - len(recorded)
+    verdict.lost = sorted(set(answered) - set(recorded))
+    verdict.unknown = sorted(set(recorded) - set(answered))
+    numbers = sorted(no for _, no in rows)
+    if numbers != list(range(1, len(numbers) + 1)):
+        verdict.checks.append(f"receipt numbers not gapless: {len(numbers)} up to {numbers[-1]}")
+    if any(recorded.get(s) != no for s, (_, no, _) in answered.items()):
+        verdict.checks.append("a retried sale was answered with another receipt number")
+    after = [when - cleared for when, _, _ in answered.values() if when >= cleared]
+    retried = [when - cleared for when, _, tries in answered.values() if tries > 1]
+    verdict.first_ack_s = min(after) if after else None
+    verdict.drained_s = max(retried) if retried else None
+    verdict.notes["retried_sales"] = len(retried)
+    verdict.notes["sale_movements"] = moves[0] if moves else 0
+    result = warehouse(env, "db", "check-projection")
+    if result.returncode != 0:
+        verdict.projection = (result.stdout + result.stderr)[-1000:]
+    return verdict
+
+
+@scenario("mixed-load-two-of-each")
+def mixed_load(workdir: Path, database_url: str) -> Verdict:
+    """Two API processes and two ingest workers (one shared subscription) on one database and
+    one broker: 8 agents scan, 200 sales go to both APIs, a count and a transfer are posted;
+    one worker is SIGKILLed midway."""
+    rig = Rig(workdir, database_url, agents=8, workers=2)
+    env = {**rig.env, "WAREHOUSE_API_RATE_LIMIT": "1000000/minute"}
+    key = warehouse(env, "api-keys", "create", "faults", "--grant", "admin@*")
+    token = next(w for w in key.stdout.split() if w.startswith("whk_"))
+    auth = {"Authorization": f"Bearer {token}"}
+    apis = [Api(env, workdir / f"api-{n}.log") for n in range(2)]
+    answered: dict[str, tuple[float, int, int]] = {}
+    failures: list[str] = []
+
+    def sales(n: int) -> None:
+        with httpx2.Client(base_url=apis[n % 2].base, headers=auth, timeout=30) as client:
+            for k in range(20):
+                body = sale(
+                    f"M{n}-{k}", [{"sku": "TEA-GRN"}], [{"kind": "card", "amount_minor": 499}]
+                )
+                failures.extend(post_until_answered(client, body, answered))
+
+    def count_and_transfer() -> None:
+        with httpx2.Client(base_url=apis[1].base, headers=auth, timeout=30) as client:
+            for call, body in (
+                ("/api/v1/counts", {"ref": "CNT-F", "location": "WH1-A"}),
+                (
+                    "/api/v1/counts/CNT-F/entries",
+                    {"entries": [{"sku": "TEA-BLK", "location": "WH1-A-01", "qty": "18"}]},
+                ),
+                ("/api/v1/counts/CNT-F/approve", None),
+                (
+                    "/api/v1/transfers",
+                    {
+                        "ref": "TO-F",
+                        "from_location": "WH1-A-01",
+                        "to_location": "WH1-B-01",
+                        "lines": [{"sku": "TEA-BLK", "qty": "5"}],
+                    },
+                ),
+                ("/api/v1/transfers/TO-F/ship", None),
+            ):
+                response = client.post(call, json=body)
+                if response.status_code not in (200, 201):
+                    failures.append(f"{call}: {response.status_code} {response.text[:200]}")
+
+    def fault() -> None:
+        for api in apis:
+            api.start()
+        with httpx2.Client(base_url=apis[0].base, headers=auth, timeout=30) as client:
+            open_store(client, stock={"TEA-GRN": 500})  # type: ignore[arg-type]
+            receive = {"kind": "receive", "sku": "TEA-BLK", "qty": "20", "to_location": "WH1-A-01"}
+            assert client.post("/api/v1/movements", json=receive).status_code == 201
+        with ThreadPoolExecutor(11) as pool:
+            running = [pool.submit(sales, n) for n in range(10)]
+            running.append(pool.submit(count_and_transfer))
+            rig.wait_accepted(800)
+            rig.workers[0].kill()
+            time.sleep(1)
+            rig.cleared()
+            rig.workers[0].start()
+            for future in running:
+                future.result(timeout=300)
+
+    try:
+        verdict = run(rig, fault)
+    finally:
+        for api in apis:
+            api.close()
+    sold = sales_verdict(database_url, env, answered, failures, rig.cleared_at or 0.0)
+    verdict.checks += [f"sales: {p}" for p in sold.problems()]
+    verdict.notes["sales"] = sold.ledger
+    with psycopg.connect(database_url) as db:
+        (on_hand,) = db.execute(
+            "SELECT s.on_hand FROM stock s JOIN products p ON p.id = s.product_id "
+            "JOIN locations l ON l.id = s.location_id "
+            "WHERE p.sku = 'TEA-BLK' AND l.code = 'WH1-A-01'"
+        ).fetchone()
+    if on_hand != 13_000_000:  # millionths: 20 received, counted 18, 5 transferred out
+        verdict.checks.append(f"TEA-BLK at WH1-A-01 is {on_hand}, not 13")
+    return verdict
 
 
 @pytest.mark.parametrize("fault", list(SCENARIOS))
