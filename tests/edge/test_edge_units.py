@@ -176,6 +176,34 @@ def test_outbox_refuses_past_its_budget_and_keeps_what_it_has(tmp_path: Path) ->
     box.close()
 
 
+def test_a_full_disk_refuses_appends_keeps_the_rest_and_recovers(tmp_path: Path) -> None:
+    """SQLite's SQLITE_FULL (here from max_page_count, as a full disk gives it) refuses the
+    read instead of escaping the writer, and stored events stay pending until acked."""
+    box = Outbox(tmp_path / "o.db", budget_bytes=50_000_000)
+    for _ in range(5):
+        box.append(render)
+    pages = box._db.execute("PRAGMA page_count").fetchone()[0]
+    box._db.execute(f"PRAGMA max_page_count = {pages}")
+    refusal = None
+    for _ in range(200):
+        try:
+            box.append(lambda seq: (f"e{seq}", "t", b"x" * 2000))
+        except OutboxFull as exc:
+            refusal = exc
+            break
+    assert refusal is not None
+    assert "cannot write outbox" in str(refusal)
+    assert "full" in str(refusal)
+    assert box.refused == 1
+    assert box.ack(5) == 5  # an update in place needs no new page
+    stats = box.stats()
+    assert stats.pending == stats.last_seq - 5  # everything stored is still there to send
+    box._db.execute(f"PRAGMA max_page_count = {pages * 100}")
+    seq = box.append(render)
+    assert seq == box.stats().last_seq
+    box.close()
+
+
 def test_outbox_survives_a_killed_process(tmp_path: Path) -> None:
     """A committed append is on disk: a new connection sees it without any close()."""
     box = Outbox(tmp_path / "o.db", budget_bytes=50_000_000)

@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -58,7 +59,7 @@ def faults_template() -> Iterator[str]:
 
 
 def run_one(name: str, workdir: Path, template: str) -> Verdict:
-    database = Database(PG_URL, template, f"{template}_{len(TIMES)}_{name[:20]}")
+    database = Database(PG_URL, template, f"{template}_{uuid.uuid4().hex[:8]}")
     started = time.monotonic()
     try:
         return SCENARIOS[name](workdir, database.url)
