@@ -12,6 +12,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -31,11 +32,11 @@ TOTAL = 2000  # operator-accepted reads per fault
 RATE = 100  # reads a second over the site's agents
 
 
-def run(rig: Rig, fault: object) -> Verdict:
+def run(rig: Rig, fault: Callable[[], None]) -> Verdict:
     try:
         rig.start()
         rig.scan(TOTAL, RATE)
-        fault()  # type: ignore[operator]
+        fault()
         return rig.verdict()
     finally:
         rig.close()
@@ -124,9 +125,14 @@ def agent_killed_after_write(workdir: Path, database_url: str) -> Verdict:
         rig.cleared()
         agent.env.pop("WAREHOUSE_EDGE_FAULTS")
         agent.start()
-        rig.notes["killed_at_seq"] = 400
 
-    return run(rig, fault)
+    verdict = run(rig, fault)
+    (event_id,) = [e for seq, e, *_ in agent.rows() if seq == 400]
+    with psycopg.connect(database_url) as db:
+        found = db.execute("SELECT count(*) FROM movements WHERE event_id = %s", (event_id,))
+        if found.fetchone() != (1,):
+            verdict.checks.append("the read stored just before the kill is not in the ledger once")
+    return verdict
 
 
 @scenario("agent-sigkill-draining")
