@@ -311,6 +311,16 @@ class Agent:
         oldest = self.outbox.oldest_kept_seq()
         return oldest if oldest is not None else self.outbox.stats().last_seq + 1
 
+    def _placement(self, device: str) -> dict[str, str]:
+        """Where a device works, for the service's devices page: its station, and at a
+        register the version of the price book the till prices with."""
+        station = self.devices[device].station
+        where = {"station": station}
+        book = self.books.book
+        if station in self.tills and book is not None:
+            where["price_book"] = book.version
+        return where
+
     def _heartbeat(self) -> None:
         health = self.health()
         devices = {
@@ -319,6 +329,7 @@ class Agent:
                 for k, v in d.items()
                 if k in ("state", "reads", "errors", "reconnects", "last_error")
             }
+            | self._placement(name)
             for name, d in health["devices"].items()
         }
         data = contracts.HeartbeatData(

@@ -287,3 +287,39 @@ def test_a_files_printer_keeps_each_receipt_readable_and_as_escpos(tmp_path: Pat
     with pytest.raises(DriverConfigError, match="directory"):
         create_printer("escpos", "p", connection="files")
     t.outbox.close()
+
+
+def test_the_heartbeat_says_where_each_device_works_and_the_tills_price_book(
+    tmp_path: Path,
+) -> None:
+    """The devices page shows each device's station and a register's price-book version."""
+    from warehouse_drivers.virtual import VirtualScanner
+    from warehouse_edge.agent import Agent
+
+    config = AgentConfig.model_validate(
+        {
+            "agent_id": "store-1",
+            "site": "ST1",
+            "heartbeat_s": 3600,
+            "outbox": {"path": str(tmp_path / "o.db")},
+            "stations": [
+                {"name": "till", "mode": "pos", "location": "ST1-REG1"},
+                {"name": "back", "mode": "receiving", "location": "ST1-BACK"},
+            ],
+            "devices": [
+                {"name": "hand", "driver": "virtual", "station": "till"},
+                {"name": "gun", "driver": "virtual", "station": "back"},
+            ],
+        }
+    )
+    drivers = {"hand": VirtualScanner("hand"), "gun": VirtualScanner("gun")}
+    agent = Agent(config, drivers=drivers)  # type: ignore[arg-type]
+    agent.books.replace(pricing.PriceBook.from_dict({**book(), "version": "pb-42"}))
+    agent._heartbeat()
+    (event,) = [contracts.decode_event(p.payload) for p in agent.outbox.pending(0, 10)]
+    assert isinstance(event.data, contracts.HeartbeatData)
+    placed = {
+        name: (d.get("station"), d.get("price_book")) for name, d in event.data.devices.items()
+    }
+    assert placed == {"hand": ("till", "pb-42"), "gun": ("back", None)}
+    agent.outbox.close()

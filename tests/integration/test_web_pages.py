@@ -241,6 +241,28 @@ def unknown_code(service: Service, code: str = "4006381333931") -> None:
     ingest_batch(service.uow(), service.catalog, [item], datetime.now(UTC))
 
 
+def heartbeat(service: Service, agent: str, devices: dict[str, dict[str, str]]) -> None:
+    """A heartbeat from ``agent`` at WH1 (seq 2), ingested."""
+    from uuid import uuid4
+
+    from tests.helpers import events_topic
+    from warehouse import contracts
+    from warehouse.ingest.service.ingest import ingest_batch
+    from warehouse.ingest.worker.translate import translate
+
+    event = contracts.HeartbeatEvent(
+        event_id=uuid4(),
+        agent_id=agent,
+        site="WH1",
+        seq=2,
+        boot=1,
+        occurred_at=datetime.now(UTC),
+        data=contracts.HeartbeatData(uptime_s=5, outbox_depth=0, devices=devices),
+    )
+    item = translate(events_topic("WH1", agent), contracts.encode(event), 65536)
+    ingest_batch(service.uow(), service.catalog, [item], datetime.now(UTC))
+
+
 def test_the_inbox_shows_evidence_and_resolves_only_for_those_allowed(stocked: Service) -> None:
     unknown_code(stocked)
     user(stocked, "sam", "staff@WH1")
@@ -294,6 +316,12 @@ def test_the_devices_page_lists_registered_agents_with_their_state(stocked: Serv
         assert "no status yet" in page.text
         part = manager.get("/devices", headers={"HX-Request": "true"})
         assert part.text.lstrip().startswith('<div id="agents"')
+        heartbeat(
+            stocked, "dock-x", {"till-1": {"state": "up", "station": "till", "price_book": "pb-7"}}
+        )
+        page = manager.get("/devices")
+        assert "till-1 at till (up)" in page.text
+        assert "<td>pb-7</td>" in page.text
         assert "Revoke dock-x" not in page.text  # managers look; admins revoke
     user(stocked, "ada", "admin@WH1")
     with signed_in(stocked, "ada") as admin:
@@ -389,6 +417,8 @@ def test_the_orders_board_shows_orders_where_they_stand(stocked: Service) -> Non
         reserved = board.text.split('id="lane-confirmed"')[1].split("</section>")[0]
         assert "SO-W1" in reserved
         assert "Cafe &lt;b&gt;" in reserved
+        shipped = board.text.split('id="lane-shipped"')[1].split("</section>")[0]
+        assert "SO-W1" not in shipped
         assert "PO-W1" in board.text
         assert "Beans &amp; Co" in board.text
     with signed_in(stocked, "cal") as cashier:

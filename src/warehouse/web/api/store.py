@@ -87,6 +87,7 @@ LANES = (
     ("picked", "Picked"),
     ("packed", "Packed"),
     ("partially_shipped", "Partly shipped"),
+    ("shipped", "Shipped (latest)"),
 )
 
 
