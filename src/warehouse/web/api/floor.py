@@ -188,8 +188,19 @@ async def devices(
     revoke = ACTIONS["devices.revoke"]
     for agent in agents:
         agent["may_revoke"] = principal.may_at(revoke, agent["site"])
+        agent["price_books"] = price_books(agent.get("health"))
     context: dict[str, Any] = {"agents": agents, "revoked": revoked, "nav": "devices"}
     return page(request, "devices.html", context, principal=principal, block="agents")
+
+
+def price_books(health: Any) -> list[str]:
+    """The price-book versions an agent's registers price with, from its last heartbeat (an
+    agent older than the field, or a device that is no register, has none)."""
+    devices = health.get("devices") if isinstance(health, dict) else None
+    if not isinstance(devices, dict):
+        return []
+    found = {d.get("price_book") for d in devices.values() if isinstance(d, dict)}
+    return sorted(str(v) for v in found if v)
 
 
 @router.get("/audit", responses=HTML, summary="The audit log", **permission("audit.read"))
