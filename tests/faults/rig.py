@@ -11,6 +11,7 @@ per-agent acks are complete and gapless, and every outbox drained.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import shutil
@@ -633,3 +634,36 @@ class Rig:
         verdict.doubled = len(moves) - len(ledger)
         verdict.lost = sorted(accepted - set(ledger.values()))
         verdict.unknown = sorted(set(ledger) - set(stored))
+
+
+class AckWatch:
+    """Listens to every agent's acks on the rig's broker: the service must never acknowledge a
+    lower seq to an agent after a higher one."""
+
+    def __init__(self, broker_port: int, site: str) -> None:
+        import paho.mqtt.client as mqtt
+
+        from warehouse.contracts.topics import PREFIX
+
+        self.seqs: dict[str, list[int]] = {}
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"acks-{site}")
+        self.client.on_message = self._on_message
+        self.client.connect("127.0.0.1", broker_port)
+        self.client.subscribe(f"{PREFIX}/{site}/+/acks", qos=1)
+        self.client.loop_start()
+
+    def _on_message(self, _c: object, _u: object, message: object) -> None:
+        ack = json.loads(message.payload)  # type: ignore[attr-defined]
+        self.seqs.setdefault(ack["agent_id"], []).append(int(ack["seq"]))
+
+    def backwards(self) -> list[str]:
+        found = []
+        for agent, seqs in sorted(self.seqs.items()):
+            drops = [(a, b) for a, b in itertools.pairwise(seqs) if b < a]
+            if drops:
+                found.append(f"acks: {agent} was acked {drops[0][1]} after {drops[0][0]}")
+        return found
+
+    def close(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()

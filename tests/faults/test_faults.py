@@ -23,7 +23,7 @@ import pytest
 
 from tests.conftest import DEMO_CATALOG, require
 from tests.faults.conftest import SCENARIOS, scenario
-from tests.faults.rig import Api, Cluster, Rig, Verdict, service_env, wait_for, warehouse
+from tests.faults.rig import AckWatch, Api, Cluster, Rig, Verdict, service_env, wait_for, warehouse
 from tests.integration.pos_fixtures import open_store, sale
 from warehouse.contracts.topics import PREFIX
 
@@ -447,7 +447,10 @@ def mixed_load(workdir: Path, database_url: str) -> Verdict:
                 if response.status_code not in (200, 201):
                     failures.append(f"{call}: {response.status_code} {response.text[:200]}")
 
+    watches: list[AckWatch] = []
+
     def fault() -> None:
+        watches.append(AckWatch(rig.broker.port, rig.site))
         for api in apis:
             api.start()
         with httpx2.Client(base_url=apis[0].base, headers=auth, timeout=30) as client:
@@ -470,6 +473,10 @@ def mixed_load(workdir: Path, database_url: str) -> Verdict:
     finally:
         for api in apis:
             api.close()
+        for watch in watches:
+            watch.close()
+    verdict.checks += watches[0].backwards()
+    verdict.notes["acks_seen"] = sum(len(s) for s in watches[0].seqs.values())
     sold = sales_verdict(database_url, env, answered, failures, rig.cleared_at or 0.0)
     verdict.checks += [f"sales: {p}" for p in sold.problems()]
     verdict.notes["sales"] = sold.ledger
