@@ -30,7 +30,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.conftest import DEMO_CATALOG, PG_URL  # noqa: E402
-from tests.faults.rig import Api, Rig, service_env, warehouse  # noqa: E402
+from tests.faults.processes import Api, service_env, warehouse  # noqa: E402
+from tests.faults.rig import Rig  # noqa: E402
 from tests.integration.pos_fixtures import open_store, sale  # noqa: E402
 
 SAMPLE_S = 10

@@ -16,7 +16,8 @@ import psycopg
 import pytest
 
 from tests.conftest import CI, DEMO_CATALOG, PG_URL, RUN_ID, require
-from tests.faults.rig import REPO, Database, Verdict, service_env, warehouse
+from tests.faults.processes import REPO, Database, service_env, warehouse
+from tests.faults.rig import Verdict
 
 #: faults that run at once, each a handful of processes: four keep two cores about 65 % busy
 PARALLEL = int(os.environ.get("WAREHOUSE_FAULTS_PARALLEL", "4"))

@@ -1,5 +1,6 @@
 """Faults on every run: each kills or starves one part of a running site and checks that every
-read an operator heard accepted is in the ledger exactly once (see rig.py for the whole verdict).
+read an operator heard accepted is in the ledger exactly once (rig.py has the whole verdict,
+processes.py the processes).
 
 The faults run side by side (conftest.py); each test here reports one of them.
 """
@@ -23,7 +24,8 @@ import pytest
 
 from tests.conftest import DEMO_CATALOG, require
 from tests.faults.conftest import SCENARIOS, scenario
-from tests.faults.rig import AckWatch, Api, Cluster, Rig, Verdict, service_env, wait_for, warehouse
+from tests.faults.processes import Api, Cluster, service_env, wait_for, warehouse
+from tests.faults.rig import AckWatch, Rig, Verdict
 from tests.integration.pos_fixtures import open_store, sale
 from warehouse.contracts.topics import PREFIX
 
@@ -450,7 +452,7 @@ def mixed_load(workdir: Path, database_url: str) -> Verdict:
     watches: list[AckWatch] = []
 
     def fault() -> None:
-        watches.append(AckWatch(rig.broker.port, rig.site))
+        watches.append(AckWatch(rig.broker.port, rig.site, database_url))
         for api in apis:
             api.start()
         with httpx2.Client(base_url=apis[0].base, headers=auth, timeout=30) as client:
@@ -475,8 +477,11 @@ def mixed_load(workdir: Path, database_url: str) -> Verdict:
             api.close()
         for watch in watches:
             watch.close()
-    verdict.checks += watches[0].backwards()
-    verdict.notes["acks_seen"] = sum(len(s) for s in watches[0].seqs.values())
+    acks = watches[0]
+    verdict.checks += acks.backwards()
+    verdict.notes["acks_on_the_wire"] = sum(len(s) for s in acks.wire.values())
+    verdict.notes["acks_crossed_on_the_wire"] = acks.crossed()
+    verdict.notes["acked_seq_samples"] = sum(len(s) for s in acks.recorded.values())
     sold = sales_verdict(database_url, env, answered, failures, rig.cleared_at or 0.0)
     verdict.checks += [f"sales: {p}" for p in sold.problems()]
     verdict.notes["sales"] = sold.ledger
