@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import (
@@ -40,6 +40,12 @@ class Broker(_Section):
     """Where the MQTT broker is and how to log in."""
 
     url: str = Field("mqtt://127.0.0.1:1883", pattern=r"^mqtts?://")
+    failover: list[Annotated[str, Field(pattern=r"^mqtts?://")]] = Field(
+        default_factory=list,
+        max_length=16,
+        description="More URLs of the same broker cluster, tried in turn after `url` when the "
+        "broker in use is lost or cannot be reached (same scheme, credentials and TLS files)",
+    )
     username: str | None = None
     password: SecretStr | None = None
     protocol: Literal["5", "3.1.1"] = "5"
@@ -47,6 +53,18 @@ class Broker(_Section):
     cert_file: Path | None = None
     key_file: Path | None = None
     keepalive_s: int = Field(30, ge=5, le=3600)
+
+    @model_validator(mode="after")
+    def _one_scheme(self) -> Broker:
+        scheme = self.url.split(":", 1)[0]
+        for url in self.failover:
+            if url.split(":", 1)[0] != scheme:
+                raise ValueError(f"failover URL {url} must use {scheme}:// like url")
+        return self
+
+    def urls(self) -> list[str]:
+        """Where to connect, in the order tried."""
+        return [self.url, *self.failover]
 
 
 class Outbox(_Section):

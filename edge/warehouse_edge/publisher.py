@@ -82,6 +82,8 @@ class Publisher:
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stopping = threading.Event()
+        self._urls = config.broker.urls()
+        self._url = 0  # the index of the URL connected to, or tried next
         self.client = self._client()
 
     def topic(self, channel: Literal["events", "status", "commands", "acks"]) -> str:
@@ -124,13 +126,21 @@ class Publisher:
         client.will_set(self.topic("status"), contracts.encode(offline), qos=1, retain=True)
         client.reconnect_delay_set(min_delay=1, max_delay=30)
         client.on_connect = never_raise(self._on_connect)
+        client.on_connect_fail = never_raise(self._on_connect_fail)
         client.on_disconnect = never_raise(self._on_disconnect)
         client.on_message = never_raise(self._on_message)
         return client
 
     def start(self) -> None:
         """Connect in the background and start the sender."""
-        url = urlsplit(self.config.broker.url)
+        self._aim()
+        self.client.loop_start()
+        self._sender = threading.Thread(target=self._send_loop, name="outbox-sender", daemon=True)
+        self._sender.start()
+
+    def _aim(self) -> None:
+        """Point the client at the current URL: paho's loop (re)connects there next."""
+        url = urlsplit(self._urls[self._url])
         port = url.port or (8883 if url.scheme == "mqtts" else 1883)
         kwargs: dict[str, Any] = {}
         if self.config.broker.protocol == "5":
@@ -140,9 +150,15 @@ class Publisher:
         self.client.connect_async(
             url.hostname or "127.0.0.1", port, self.config.broker.keepalive_s, **kwargs
         )
-        self.client.loop_start()
-        self._sender = threading.Thread(target=self._send_loop, name="outbox-sender", daemon=True)
-        self._sender.start()
+
+    def _fail_over(self) -> None:
+        """Try the cluster's next URL (with more than one): called on paho's thread, before its
+        loop waits its backoff and reconnects."""
+        if len(self._urls) < 2 or self._stopping.is_set():
+            return
+        self._url = (self._url + 1) % len(self._urls)
+        log.warning("trying the next broker: %s", _without_password(self._urls[self._url]))
+        self._aim()
 
     def stop(self) -> None:
         """Say offline, disconnect, stop."""
@@ -186,6 +202,10 @@ class Publisher:
         self.connected.clear()
         if not self._stopping.is_set():
             log.warning("lost the broker (%s); the outbox keeps every event", reason)
+            self._fail_over()
+
+    def _on_connect_fail(self, _c: Any, _u: Any) -> None:
+        self._fail_over()
 
     def _on_message(self, _c: Any, _u: Any, message: mqtt.MQTTMessage) -> None:
         payload = bytes(message.payload)
@@ -321,3 +341,10 @@ class Publisher:
 def weight(payload: bytes) -> int:
     """What an event costs the service, in scans: an observation one per tag it lists."""
     return max(1, payload.count(b'"epc"'))
+
+
+def _without_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return url.replace(f":{parts.password}@", ":***@", 1)

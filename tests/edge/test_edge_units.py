@@ -254,6 +254,14 @@ def test_config_loads(tmp_path: Path) -> None:
             "stations.0.default_qty: Input should be greater than 0 (received -2)",
         ),
         (("[[stations]]", "[[stations]\n"), "not valid TOML"),
+        (
+            ('site = "WH1"', 'site = "WH1"\n[broker]\nfailover = ["mqtts://b:8883"]'),
+            "broker: failover URL mqtts://b:8883 must use mqtt:// like url",
+        ),
+        (
+            ('site = "WH1"', 'site = "WH1"\n[broker]\nfailover = ["tcp://b:1883"]'),
+            "broker.failover.0: String should match pattern",
+        ),
     ],
 )
 def test_config_errors_name_the_field_and_value(
@@ -264,6 +272,14 @@ def test_config_errors_name_the_field_and_value(
     with pytest.raises(ConfigError) as caught:
         load_config(path)
     assert any(message in problem for problem in caught.value.problems), caught.value.problems
+
+
+def test_a_broker_with_failover_urls_is_tried_in_turn(tmp_path: Path) -> None:
+    path = tmp_path / "a.toml"
+    cluster = '[broker]\nurl = "mqtt://a:1883"\nfailover = ["mqtt://b:1883", "mqtt://c"]\n'
+    path.write_text(GOOD.replace("[[stations]]", cluster + "[[stations]]", 1))
+    broker = load_config(path).broker
+    assert broker.urls() == ["mqtt://a:1883", "mqtt://b:1883", "mqtt://c"]
 
 
 def test_heartbeat_and_scan_messages_are_valid_contract_events() -> None:

@@ -65,9 +65,12 @@ def stop(proc: subprocess.Popen[bytes] | None, sig: int = signal.SIGTERM) -> Non
 
 class Broker:
     """Mosquitto on a spare port; with ``persistence`` its sessions and queued messages survive
-    a restart (a file in its directory)."""
+    a restart (a file in its directory); with ``bridge_to`` it bridges every ``warehouse/``
+    topic both ways to the broker on that port (two nodes of one cluster, as devices see it)."""
 
-    def __init__(self, workdir: Path, *, persistence: bool = False) -> None:
+    def __init__(
+        self, workdir: Path, *, persistence: bool = False, bridge_to: int | None = None
+    ) -> None:
         self.port = spare_port()
         workdir.mkdir(parents=True, exist_ok=True)
         workdir.chmod(0o777)  # mosquitto drops to its own user before writing its database
@@ -77,9 +80,16 @@ class Broker:
             if persistence
             else "persistence false\n"
         )
+        bridge = (
+            f"connection node-{bridge_to}\naddress 127.0.0.1:{bridge_to}\n"
+            "topic warehouse/# both 1\ncleansession true\ntry_private true\n"
+            "restart_timeout 1\n"
+            if bridge_to
+            else ""
+        )
         self.conf.write_text(
             f"listener {self.port} 127.0.0.1\nallow_anonymous true\n{store}"
-            "max_queued_messages 100000\nmax_inflight_messages 100\n"
+            f"max_queued_messages 100000\nmax_inflight_messages 100\n{bridge}"
         )
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -286,6 +296,7 @@ class Agent:
         outbox: Path | None = None,
         env: dict[str, str] | None = None,
         metrics_port: int | None = None,
+        failover_ports: tuple[int, ...] = (),
     ) -> None:
         self.name = name
         self.metrics_port = metrics_port
@@ -301,6 +312,7 @@ heartbeat_s = 3600
 
 [broker]
 url = "mqtt://127.0.0.1:{broker_port}"
+failover = {[f"mqtt://127.0.0.1:{port}" for port in failover_ports]!r}
 keepalive_s = 5
 
 [outbox]

@@ -120,6 +120,7 @@ class Rig:
         workers: int = 1,
         persistence: bool = False,
         proxy: bool = False,
+        failover: bool = False,
         agent_env: dict[str, str] | None = None,
         worker_env: dict[str, str] | None = None,
         outbox_dir: Path | None = None,
@@ -132,7 +133,12 @@ class Rig:
         self.env = service_env(database_url, self.broker.port, self.site, **(worker_env or {}))
         self.workers = [Worker(self.env, workdir / f"worker-{n}.log") for n in range(workers)]
         self.proxy = TcpProxy(("127.0.0.1", self.broker.port)) if proxy else None
+        # failover: the agents connect to a second node bridged to the first, and fail over to
+        # the first (where the workers are) when the second is lost
+        self.node = Broker(workdir / "node-2", bridge_to=self.broker.port) if failover else None
         port = self.proxy.port if self.proxy else self.broker.port
+        if self.node is not None:
+            port = self.node.port
         self.agents = [
             Agent(
                 workdir,
@@ -142,6 +148,7 @@ class Rig:
                 outbox=(outbox_dir / f"a{n}.db") if outbox_dir else None,
                 env=agent_env,
                 metrics_port=spare_port() if metrics else None,
+                failover_ports=(self.broker.port,) if failover else (),
             )
             for n in range(agents)
         ]
@@ -151,6 +158,8 @@ class Rig:
 
     def start(self) -> None:
         self.broker.start()
+        if self.node is not None:
+            self.node.start()
         for worker in self.workers:
             worker.start()
         for agent in self.agents:
@@ -182,6 +191,8 @@ class Rig:
         for worker in self.workers:
             worker.close()
         self.broker.close()
+        if self.node is not None:
+            self.node.close()
         if self.proxy is not None:
             self.proxy.close()
 

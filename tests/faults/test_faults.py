@@ -496,6 +496,29 @@ def mixed_load(workdir: Path, database_url: str) -> Verdict:
     return verdict
 
 
+@scenario("agent-broker-failover")
+def broker_failover(workdir: Path, database_url: str) -> Verdict:
+    """The agents' broker (a node bridged to the workers' node) SIGKILLed for good: the agents
+    fail over to the other URL in their config, with the same outbox and acks."""
+    rig = Rig(workdir, database_url, failover=True)
+    assert rig.node is not None
+    node = rig.node
+
+    def fault() -> None:
+        rig.wait_accepted(700)
+        node.kill()
+        rig.cleared()
+        for agent in rig.agents:
+            wait_for(
+                f"{agent.name} on the other broker",
+                lambda a=agent: "trying the next broker" in a.log.read_text(errors="replace"),
+                30,
+                agent.log,
+            )
+
+    return run(rig, fault)
+
+
 @pytest.mark.parametrize("fault", list(SCENARIOS))
 def test_nothing_lost_nothing_doubled(
     fault: str, fault_results: dict[str, Verdict | BaseException]
