@@ -29,8 +29,8 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.conftest import DEMO_CATALOG, PG_URL  # noqa: E402
-from tests.faults.processes import Api, service_env, warehouse  # noqa: E402
+from tests.conftest import PG_URL  # noqa: E402
+from tests.faults.processes import Api, seeded_database, warehouse  # noqa: E402
 from tests.faults.rig import Rig  # noqa: E402
 from tests.integration.pos_fixtures import open_store, sale  # noqa: E402
 
@@ -54,18 +54,6 @@ def rss_mb(pid: int | None, children: bool = False) -> float:
         except FileNotFoundError:
             continue
     return total / 1024
-
-
-def create_database() -> str:
-    name = f"warehouse_soak_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_URL, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = PG_URL.rsplit("/", 1)[0] + "/" + name
-    env = service_env(url, 1883, "soak")
-    for args in (("db", "upgrade"), ("seed", str(DEMO_CATALOG))):
-        result = warehouse(env, *args)
-        assert result.returncode == 0, result.stderr
-    return url
 
 
 def api_load(api: Api, token: str, stop: threading.Event, counts: dict[str, int]) -> None:
@@ -103,7 +91,7 @@ def main() -> None:
     parser.add_argument("--chart", type=Path, default=ROOT / "artifacts" / "soak.png")
     args = parser.parse_args()
 
-    url = create_database()
+    url = seeded_database(PG_URL, f"warehouse_soak_{uuid.uuid4().hex[:8]}")
     workdir = Path(tempfile.mkdtemp(prefix="warehouse-soak-"))
     rig = Rig(workdir, url, agents=args.agents)
     env = {**rig.env, "WAREHOUSE_API_RATE_LIMIT": "1000000/minute"}

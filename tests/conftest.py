@@ -225,16 +225,32 @@ def ingest(
 
 
 class PrivateBroker:
-    """A Mosquitto of the test's own on a spare loopback port, which the test may stop."""
+    """A Mosquitto of the test's own on a spare loopback port, which the test may stop or kill.
+    With ``persistence`` its sessions and queued messages survive a restart (a file in
+    ``workdir``); with ``bridge_to`` it bridges every ``warehouse/`` topic both ways to the
+    broker on that port (two nodes of one cluster, as devices see it)."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(
+        self, workdir: Path, *, persistence: bool = False, bridge_to: int | None = None
+    ) -> None:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = int(sock.getsockname()[1])
+        workdir.mkdir(parents=True, exist_ok=True)
+        store = "persistence false\n"
+        if persistence:
+            workdir.chmod(0o777)  # mosquitto drops to its own user before writing its file
+            store = f"persistence true\npersistence_location {workdir}/\nautosave_interval 1\n"
+        bridge = (
+            f"connection node-{bridge_to}\naddress 127.0.0.1:{bridge_to}\n"
+            "topic warehouse/# both 1\ncleansession true\ntry_private true\nrestart_timeout 1\n"
+            if bridge_to
+            else ""
+        )
         self.conf = workdir / "mosquitto.conf"
         self.conf.write_text(
-            f"listener {self.port} 127.0.0.1\nallow_anonymous true\n"
-            "persistence false\nmax_queued_messages 100000\n"
+            f"listener {self.port} 127.0.0.1\nallow_anonymous true\n{store}"
+            f"max_queued_messages 100000\n{bridge}"
         )
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -252,6 +268,13 @@ class PrivateBroker:
     def stop(self) -> None:
         if self.proc is not None:
             self.proc.terminate()
+            self.proc.wait(10)
+            self.proc = None
+
+    def kill(self) -> None:
+        """SIGKILL: no last save, no goodbye to its clients."""
+        if self.proc is not None:
+            self.proc.kill()
             self.proc.wait(10)
             self.proc = None
 

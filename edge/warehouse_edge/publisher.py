@@ -138,18 +138,21 @@ class Publisher:
         self._sender = threading.Thread(target=self._send_loop, name="outbox-sender", daemon=True)
         self._sender.start()
 
-    def _aim(self) -> None:
-        """Point the client at the current URL: paho's loop (re)connects there next."""
+    def _aim(self) -> str:
+        """Point the client at the current URL: paho's loop (re)connects there next. Return
+        ``host:port`` (no credentials), for the log."""
         url = urlsplit(self._urls[self._url])
-        port = url.port or (8883 if url.scheme == "mqtts" else 1883)
+        host, port = (
+            url.hostname or "127.0.0.1",
+            url.port or (8883 if url.scheme == "mqtts" else 1883),
+        )
         kwargs: dict[str, Any] = {}
         if self.config.broker.protocol == "5":
             props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
             props.SessionExpiryInterval = 0
             kwargs = {"clean_start": True, "properties": props}
-        self.client.connect_async(
-            url.hostname or "127.0.0.1", port, self.config.broker.keepalive_s, **kwargs
-        )
+        self.client.connect_async(host, port, self.config.broker.keepalive_s, **kwargs)
+        return f"{host}:{port}"
 
     def _fail_over(self) -> None:
         """Try the cluster's next URL (with more than one): called on paho's thread, before its
@@ -157,8 +160,7 @@ class Publisher:
         if len(self._urls) < 2 or self._stopping.is_set():
             return
         self._url = (self._url + 1) % len(self._urls)
-        log.warning("trying the next broker: %s", _without_password(self._urls[self._url]))
-        self._aim()
+        log.warning("trying the next broker: %s", self._aim())
 
     def stop(self) -> None:
         """Say offline, disconnect, stop."""
@@ -341,10 +343,3 @@ class Publisher:
 def weight(payload: bytes) -> int:
     """What an event costs the service, in scans: an observation one per tag it lists."""
     return max(1, payload.count(b'"epc"'))
-
-
-def _without_password(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    return url.replace(f":{parts.password}@", ":***@", 1)

@@ -62,7 +62,7 @@ class Scanner:
         while time.monotonic() < deadline:
             try:
                 reply = os.read(self.master, 1)
-            except BlockingIOError:
+            except OSError:  # nothing yet, or EIO while no process has the pty open
                 reply = b""
             if reply:
                 return reply

@@ -158,17 +158,19 @@ def test_outbox_acks_resync_and_stats(tmp_path: Path) -> None:
     box.close()
 
 
-def test_outbox_refuses_past_its_budget_and_keeps_what_it_has(tmp_path: Path) -> None:
-    box = Outbox(tmp_path / "o.db", budget_bytes=40_000)
-    stored = 0
-    refusal = None
-    for _ in range(1000):
+def fill_until_refused(box: Outbox, at_most: int) -> tuple[int, OutboxFull | None]:
+    """Append 2 kB events until the outbox refuses one: (how many it stored, the refusal)."""
+    for stored in range(at_most):
         try:
             box.append(lambda seq: (f"e{seq}", "t", b"x" * 2000))
         except OutboxFull as exc:
-            refusal = exc
-            break
-        stored += 1
+            return stored, exc
+    return at_most, None
+
+
+def test_outbox_refuses_past_its_budget_and_keeps_what_it_has(tmp_path: Path) -> None:
+    box = Outbox(tmp_path / "o.db", budget_bytes=40_000)
+    stored, refusal = fill_until_refused(box, 1000)
     assert refusal is not None
     assert "disk budget" in str(refusal)
     assert 0 < stored < 1000
@@ -184,13 +186,7 @@ def test_a_full_disk_refuses_appends_keeps_the_rest_and_recovers(tmp_path: Path)
         box.append(render)
     pages = box._db.execute("PRAGMA page_count").fetchone()[0]
     box._db.execute(f"PRAGMA max_page_count = {pages}")
-    refusal = None
-    for _ in range(200):
-        try:
-            box.append(lambda seq: (f"e{seq}", "t", b"x" * 2000))
-        except OutboxFull as exc:
-            refusal = exc
-            break
+    _, refusal = fill_until_refused(box, 200)
     assert refusal is not None
     assert "cannot write outbox" in str(refusal)
     assert "full" in str(refusal)

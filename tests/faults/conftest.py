@@ -15,8 +15,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.conftest import CI, DEMO_CATALOG, PG_URL, RUN_ID, require
-from tests.faults.processes import REPO, Database, service_env, warehouse
+from tests.conftest import CI, PG_URL, RUN_ID, require
+from tests.faults.processes import REPO, Database, seeded_database
 from tests.faults.rig import Verdict
 
 #: faults that run at once, each a handful of processes: four keep two cores about 65 % busy
@@ -47,13 +47,7 @@ def faults_template() -> Iterator[str]:
     except psycopg.OperationalError as exc:
         require("PostgreSQL", False, str(exc).strip())
     name = f"warehouse_faults_{RUN_ID}"
-    with psycopg.connect(PG_URL, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = PG_URL.rsplit("/", 1)[0] + "/" + name
-    env = service_env(url, 1883, "template")
-    for args in (("db", "upgrade"), ("seed", str(DEMO_CATALOG))):
-        result = warehouse(env, *args)
-        assert result.returncode == 0, result.stdout + result.stderr
+    seeded_database(PG_URL, name)
     yield name
     with psycopg.connect(PG_URL, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

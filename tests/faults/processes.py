@@ -19,6 +19,8 @@ from pathlib import Path
 
 import psycopg
 
+from tests.e2e.test_edge_agent import Scanner as PtyScanner
+
 OK, ERROR = b"\x06", b"\x15"
 REPO = Path(__file__).resolve().parents[2]
 
@@ -63,51 +65,19 @@ def stop(proc: subprocess.Popen[bytes] | None, sig: int = signal.SIGTERM) -> Non
         proc.wait(5)
 
 
-class Broker:
-    """Mosquitto on a spare port; with ``persistence`` its sessions and queued messages survive
-    a restart (a file in its directory); with ``bridge_to`` it bridges every ``warehouse/``
-    topic both ways to the broker on that port (two nodes of one cluster, as devices see it)."""
+def seeded_database(admin_url: str, name: str) -> str:
+    """Create database ``name`` on the server of ``admin_url``, migrate it and load the demo
+    catalog; return its URL."""
+    from tests.conftest import DEMO_CATALOG
 
-    def __init__(
-        self, workdir: Path, *, persistence: bool = False, bridge_to: int | None = None
-    ) -> None:
-        self.port = spare_port()
-        workdir.mkdir(parents=True, exist_ok=True)
-        workdir.chmod(0o777)  # mosquitto drops to its own user before writing its database
-        self.conf = workdir / "mosquitto.conf"
-        store = (
-            f"persistence true\npersistence_location {workdir}/\nautosave_interval 1\n"
-            if persistence
-            else "persistence false\n"
-        )
-        bridge = (
-            f"connection node-{bridge_to}\naddress 127.0.0.1:{bridge_to}\n"
-            "topic warehouse/# both 1\ncleansession true\ntry_private true\n"
-            "restart_timeout 1\n"
-            if bridge_to
-            else ""
-        )
-        self.conf.write_text(
-            f"listener {self.port} 127.0.0.1\nallow_anonymous true\n{store}"
-            f"max_queued_messages 100000\nmax_inflight_messages 100\n{bridge}"
-        )
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            ["mosquitto", "-c", str(self.conf)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_for("mosquitto listening", lambda: listening(self.port), 10)
-
-    def kill(self) -> None:
-        stop(self.proc, signal.SIGKILL)
-        self.proc = None
-
-    def close(self) -> None:
-        stop(self.proc)
-        self.proc = None
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = admin_url.rsplit("/", 1)[0] + "/" + name
+    env = service_env(url, 1883, "setup")
+    for args in (("db", "upgrade"), ("seed", str(DEMO_CATALOG))):
+        result = warehouse(env, *args)
+        assert result.returncode == 0, result.stdout + result.stderr
+    return url
 
 
 class Database:
@@ -193,31 +163,28 @@ def warehouse(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[st
     )
 
 
-class Worker:
-    """``warehouse ingest`` as a process."""
+class Process:
+    """A command run as a process, its output appended to ``log``: ``start`` returns once it is
+    ready (``ready_line`` logged once more than before), and fails if it dies first."""
 
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.env = env
-        self.log = log
+    def __init__(
+        self, argv: list[str], env: dict[str, str], log: Path, what: str, ready_line: str
+    ) -> None:
+        self.argv, self.env, self.log = argv, env, log
+        self.what, self.ready_line = what, ready_line
         self.proc: subprocess.Popen[bytes] | None = None
         self.starts = 0
 
     def start(self) -> None:
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "warehouse.cli", "ingest"],
-                env=self.env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
+                self.argv, env=self.env, stdout=out, stderr=subprocess.STDOUT
             )
         self.starts += 1
-        wait_for(
-            "the ingest worker connected",
-            lambda: self.log.read_text(errors="replace").count("connected to") >= self.starts,
-            30,
-            self.log,
-            self.proc,
-        )
+        wait_for(self.what, self.ready, 30, self.log, self.proc)
+
+    def ready(self) -> bool:
+        return self.log.read_text(errors="replace").count(self.ready_line) >= self.starts
 
     def kill(self) -> None:
         stop(self.proc, signal.SIGKILL)
@@ -226,64 +193,39 @@ class Worker:
         stop(self.proc)
 
 
-class Api:
+class Worker(Process):
+    """``warehouse ingest`` as a process."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        argv = [sys.executable, "-m", "warehouse.cli", "ingest"]
+        super().__init__(argv, env, log, "the ingest worker connected", "connected to")
+
+
+class Api(Process):
     """``warehouse serve`` as a process on a spare port."""
 
     def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.env = env
-        self.log = log
         self.port = spare_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        self.proc: subprocess.Popen[bytes] | None = None
+        argv = [sys.executable, "-m", "warehouse.cli", "serve", "--port", str(self.port)]
+        super().__init__(argv, env, log, "the API listening", "")
 
-    def start(self) -> None:
-        with self.log.open("ab") as out:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "warehouse.cli", "serve", "--port", str(self.port)],
-                env=self.env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        wait_for("the API listening", lambda: listening(self.port), 30, self.log, self.proc)
-
-    def kill(self) -> None:
-        stop(self.proc, signal.SIGKILL)
-
-    def close(self) -> None:
-        stop(self.proc)
+    def ready(self) -> bool:
+        return listening(self.port)
 
 
-class Scanner:
-    """The operator's side of a pty: a serial scanner that beeps when the host says so."""
-
-    def __init__(self, link: Path) -> None:
-        self.master, slave = os.openpty()
-        os.set_blocking(self.master, False)
-        self.link = link
-        link.symlink_to(os.ttyname(slave))
-        os.close(slave)
+class Scanner(PtyScanner):
+    """The e2e tests' pty scanner; an operator here scans on after a read got no beep, so a late
+    beep for that read is discarded before the next scan instead of being taken for its answer."""
 
     def scan(self, code: str, timeout: float) -> bytes:
-        with contextlib.suppress(BlockingIOError, OSError):
-            while os.read(self.master, 64):  # a late beep for an earlier read
+        with contextlib.suppress(OSError):
+            while os.read(self.master, 64):
                 pass
-        os.write(self.master, code.encode() + b"\r\n")
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                reply = os.read(self.master, 1)
-            except (BlockingIOError, OSError):
-                reply = b""
-            if reply:
-                return reply
-            time.sleep(0.002)
-        return b""
-
-    def close(self) -> None:
-        os.close(self.master)
+        return super().scan(code, timeout)
 
 
-class Agent:
+class Agent(Process):
     """A ``warehouse-edge`` process with one serial scanner at a receiving station."""
 
     def __init__(
@@ -300,10 +242,8 @@ class Agent:
     ) -> None:
         self.name = name
         self.metrics_port = metrics_port
-        self.log = workdir / f"{name}.log"
         self.outbox = outbox or workdir / f"{name}-outbox.db"
         self.scanner = Scanner(workdir / f"usb-Scanner_{name}-if00")
-        self.env = {**os.environ, **(env or {})}
         self.config = workdir / f"{name}.toml"
         self.config.write_text(f"""
 agent_id = "{name}"
@@ -337,33 +277,17 @@ feedback = {{ ok = "06", error = "15" }}
         if metrics_port is not None:
             with self.config.open("a") as config:
                 config.write(f"\n[metrics]\nport = {metrics_port}\n")
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.starts = 0
-
-    def start(self) -> None:
-        with self.log.open("ab") as out:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "warehouse_edge.cli", "run", "--config", str(self.config)],
-                env=self.env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        self.starts += 1
-        wait_for(
-            f"agent {self.name} up",
-            lambda: (
-                self.log.read_text(errors="replace").count("device scanner is up") >= self.starts
-            ),
-            30,
-            self.log,
-            self.proc,
+        argv = [sys.executable, "-m", "warehouse_edge.cli", "run", "--config", str(self.config)]
+        super().__init__(
+            argv,
+            {**os.environ, **(env or {})},
+            workdir / f"{name}.log",
+            f"agent {name} up",
+            "device scanner is up",
         )
 
-    def kill(self) -> None:
-        stop(self.proc, signal.SIGKILL)
-
     def close(self) -> None:
-        stop(self.proc)
+        super().close()
         self.scanner.close()
 
     def rows(self) -> list[tuple[int, str, bytes, float, float | None]]:

@@ -19,11 +19,11 @@ from pathlib import Path
 
 import psycopg
 
+from tests.conftest import PrivateBroker
 from tests.faults.processes import (
     ERROR,
     OK,
     Agent,
-    Broker,
     Worker,
     service_env,
     spare_port,
@@ -74,7 +74,6 @@ class Verdict:
     """What a fault run left behind."""
 
     accepted: int = 0
-    stored: int = 0
     ledger: int = 0
     lost: list[str] = field(default_factory=list)
     doubled: int = 0
@@ -103,11 +102,6 @@ class Verdict:
         return found
 
 
-def serial_of(payload: bytes) -> str:
-    data = json.loads(payload)["data"]
-    return str(data.get("serial") or data.get("code", ""))
-
-
 class Rig:
     """One site: a broker, a database, ingest workers and agents; the test injects the fault."""
 
@@ -129,13 +123,15 @@ class Rig:
         self.workdir = workdir
         self.site = f"F{uuid.uuid4().hex[:10]}"
         self.database_url = database_url
-        self.broker = Broker(workdir / "broker", persistence=persistence)
+        self.broker = PrivateBroker(workdir / "broker", persistence=persistence)
         self.env = service_env(database_url, self.broker.port, self.site, **(worker_env or {}))
         self.workers = [Worker(self.env, workdir / f"worker-{n}.log") for n in range(workers)]
         self.proxy = TcpProxy(("127.0.0.1", self.broker.port)) if proxy else None
         # failover: the agents connect to a second node bridged to the first, and fail over to
         # the first (where the workers are) when the second is lost
-        self.node = Broker(workdir / "node-2", bridge_to=self.broker.port) if failover else None
+        self.node = (
+            PrivateBroker(workdir / "node-2", bridge_to=self.broker.port) if failover else None
+        )
         port = self.proxy.port if self.proxy else self.broker.port
         if self.node is not None:
             port = self.node.port
@@ -190,9 +186,9 @@ class Rig:
             agent.close()
         for worker in self.workers:
             worker.close()
-        self.broker.close()
+        self.broker.stop()
         if self.node is not None:
-            self.node.close()
+            self.node.stop()
         if self.proxy is not None:
             self.proxy.close()
 
@@ -215,13 +211,14 @@ class Rig:
             self.workers[0].log,
         )
         verdict = Verdict(accepted=self.accepted(), notes=self.notes)
-        stored: dict[str, str] = {}
+        stored: set[str] = set()
+        last_seqs: dict[str, int] = {}
         for agent in self.agents:
             rows = agent.rows()
-            stored |= {event_id: serial_of(payload) for _, event_id, payload, _, _ in rows}
+            stored |= {event_id for _, event_id, *_ in rows}
+            last_seqs[agent.name] = rows[-1][0] if rows else 0
             self._recovery(verdict, rows)
-        verdict.stored = len(stored)
-        self._ledger(verdict, stored)
+        self._ledger(verdict, stored, last_seqs)
         result = warehouse(self.env, "db", "check-projection")
         if result.returncode != 0:
             verdict.projection = (result.stdout + result.stderr)[-1000:]
@@ -242,7 +239,7 @@ class Rig:
             drained = max(0.0, *backlog)
             verdict.drained_s = max(drained, verdict.drained_s or 0.0)
 
-    def _ledger(self, verdict: Verdict, stored: dict[str, str]) -> None:
+    def _ledger(self, verdict: Verdict, stored: set[str], last_seqs: dict[str, int]) -> None:
         accepted = {s for o in self.operators for s in o.accepted}
         names = [a.name for a in self.agents]
         with psycopg.connect(self.database_url) as db:
@@ -277,17 +274,16 @@ class Rig:
                 ).fetchall()
             )
             gaps = db.execute("SELECT count(*) FROM seq_gaps WHERE closed_at IS NULL").fetchone()
-        for agent in self.agents:
-            last = max((seq for seq, *_ in agent.rows()), default=0)
-            if agents.get(agent.name) != last:
-                verdict.acks.append(f"{agent.name}: acked {agents.get(agent.name)} of {last}")
+        for name, last in last_seqs.items():
+            if agents.get(name) != last:
+                verdict.acks.append(f"{name}: acked {agents.get(name)} of {last}")
         if gaps and gaps[0]:
             verdict.acks.append(f"{gaps[0]} sequence gaps still open")
         ledger = dict(moves)
         verdict.ledger = len(moves)
         verdict.doubled = len(moves) - len(ledger)
         verdict.lost = sorted(accepted - set(ledger.values()))
-        verdict.unknown = sorted(set(ledger) - set(stored))
+        verdict.unknown = sorted(set(ledger) - stored)
 
 
 class AckWatch:

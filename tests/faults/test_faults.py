@@ -22,9 +22,16 @@ import paho.mqtt.client as mqtt
 import psycopg
 import pytest
 
-from tests.conftest import DEMO_CATALOG, require
+from tests.conftest import require
 from tests.faults.conftest import SCENARIOS, scenario
-from tests.faults.processes import Api, Cluster, service_env, wait_for, warehouse
+from tests.faults.processes import (
+    Api,
+    Cluster,
+    seeded_database,
+    service_env,
+    wait_for,
+    warehouse,
+)
 from tests.faults.rig import AckWatch, Rig, Verdict
 from tests.integration.pos_fixtures import open_store, sale
 from warehouse.contracts.topics import PREFIX
@@ -92,14 +99,7 @@ def postgres_stopped(workdir: Path, _template_copy: str) -> Verdict:
     cluster = Cluster()
     cluster.start()
     try:
-        url = cluster.url.rsplit("/", 1)[0] + "/warehouse"
-        with psycopg.connect(cluster.url, autocommit=True) as admin:
-            admin.execute("CREATE DATABASE warehouse")
-        env = service_env(url, 1883, "setup")
-        for args in (("db", "upgrade"), ("seed", str(DEMO_CATALOG))):
-            result = warehouse(env, *args)
-            assert result.returncode == 0, result.stdout + result.stderr
-        rig = Rig(workdir, url)
+        rig = Rig(workdir, seeded_database(cluster.url, "warehouse"))
 
         def fault() -> None:
             rig.wait_accepted(700)
@@ -382,7 +382,6 @@ def sales_verdict(
         ).fetchone()
     recorded = dict(rows)
     verdict.ledger = len(rows)
-    verdict.stored = len(recorded)
     verdict.doubled = len(rows) - len(recorded)
     verdict.lost = sorted(set(answered) - set(recorded))
     verdict.unknown = sorted(set(recorded) - set(answered))
