@@ -60,7 +60,15 @@ class ResendingPublisher:
     """A minimal edge: publishes numbered events and re-sends each until an ack covers it."""
 
     def __init__(
-        self, host: str, port: int, site: str, agent: str, *, resend_after: float = 2.0
+        self,
+        host: str,
+        port: int,
+        site: str,
+        agent: str,
+        *,
+        resend_after: float = 2.0,
+        protocol: int = mqtt.MQTTv5,  # nats-server speaks 3.1.1 only
+        password: str | None = None,
     ) -> None:
 
         self.site, self.agent, self.resend_after = site, agent, resend_after
@@ -69,8 +77,10 @@ class ResendingPublisher:
         self.lock = threading.Lock()
         self.subscribed = threading.Event()
         self.client = mqtt.Client(
-            CallbackAPIVersion.VERSION2, client_id=f"pub-{agent}", protocol=mqtt.MQTTv5
+            CallbackAPIVersion.VERSION2, client_id=f"pub-{agent}", protocol=protocol
         )
+        if password is not None:
+            self.client.username_pw_set(agent, password)
         self.client.on_connect = lambda c, *_: c.subscribe(contracts.topic(site, agent, "acks"), 1)
         self.client.on_subscribe = lambda *_: self.subscribed.set()
         self.client.on_message = self._on_ack

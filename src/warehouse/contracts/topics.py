@@ -51,3 +51,41 @@ def parse_topic(name: str) -> Topic | None:
     if channel not in CHANNELS or not _ID_RE.match(site) or not _ID_RE.match(agent_id):
         return None
     return Topic(site, agent_id, channel)
+
+
+# --- the same contract on a NATS cluster (nats-server's MQTT listener) ----------------------
+#
+# nats-server turns an MQTT topic into a subject ('/' becomes '.'), so a device's events go to
+# ``warehouse.v1.{site}.{agent}.events``. The server's account mapping (nats_mappings) moves
+# events and status on to ``warehouse.ingest.{partition}.{site}.{agent}.{channel}``, the
+# partition a hash of site and agent: the JetStream stream keeps those, and one worker at a time
+# consumes each partition, so each agent's events are applied in order. nats-server 2.9 refuses
+# a '.' in an MQTT topic, so on NATS site and agent ids must not contain one.
+
+#: Subjects of the ingest stream: ``{NATS_INGEST}.{partition}.{site}.{agent}.{channel}``.
+NATS_INGEST = "warehouse.ingest"
+
+
+def nats_mappings(partitions: int) -> dict[str, str]:
+    """The account mappings that partition devices' events and status by site and agent."""
+    return {
+        f"warehouse.v1.*.*.{channel}": (
+            f"{NATS_INGEST}.{{{{partition({partitions},1,2)}}}}"
+            f".{{{{wildcard(1)}}}}.{{{{wildcard(2)}}}}.{channel}"
+        )
+        for channel in ("events", "status")
+    }
+
+
+def nats_subject(topic_name: str) -> str:
+    """The subject nats-server gives an MQTT topic of the contract."""
+    return topic_name.replace("/", ".")
+
+
+@functools.lru_cache(maxsize=8192)
+def topic_of_ingest_subject(subject: str) -> str:
+    """The contract topic of a subject in the ingest stream (the partition token dropped)."""
+    parts = subject.split(".")
+    if len(parts) != 6:
+        return subject  # not ours: the worker rejects it as an unknown topic
+    return f"{PREFIX}/{parts[3]}/{parts[4]}/{parts[5]}"

@@ -50,6 +50,21 @@ class Settings(BaseSettings):
         None, description="A client certificate, for a broker that requires one"
     )
     mqtt_key_file: Path | None = Field(None, description="The client certificate's key")
+    nats_url: str = Field(
+        "",
+        description="nats://[user:pass@]host:port of a NATS JetStream cluster, several comma-"
+        "separated: the ingest consumes device events from its stream instead of the MQTT broker "
+        "(docs/scaling.md); '' for MQTT",
+    )
+    nats_partitions: int = Field(
+        8, ge=1, le=1024, description="Partitions of the ingest stream: nats_mappings' count"
+    )
+    nats_replicas: int = Field(
+        1, ge=1, le=5, description="Replicas of the ingest stream and its leases (3 on a cluster)"
+    )
+    nats_ca_file: Path | None = Field(
+        None, description="The CA of the NATS servers' certificate, for tls:// URLs"
+    )
     ingest_batch_size: int = Field(500, ge=1, le=5000)
     ingest_batch_ms: int = Field(
         10,

@@ -16,6 +16,7 @@ import time
 from datetime import datetime, timedelta
 from typing import Any
 
+import bcrypt
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -153,6 +154,14 @@ def mosquitto_verify(stored: str, password: str) -> bool:
     return hmac.compare_digest(base64.b64encode(derived).decode(), expected)
 
 
+NATS_BCRYPT_COST = 11  # what `nats server passwd` uses
+
+
+def nats_hash(password: str, *, cost: int = NATS_BCRYPT_COST) -> str:
+    """The bcrypt hash nats-server checks a password against (``$2b$…``)."""
+    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(cost)).decode()
+
+
 class Credentials:
     """The functions above, as the service layer's ``Credentials`` port."""
 
@@ -163,3 +172,4 @@ class Credentials:
     digest = staticmethod(digest)
     same_digest = staticmethod(same_digest)
     mosquitto_hash = staticmethod(mosquitto_hash)
+    nats_hash = staticmethod(nats_hash)

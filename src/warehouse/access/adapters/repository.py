@@ -195,6 +195,7 @@ class SqlAccess:
                 agent_id=record.agent_id,
                 site=record.site,
                 password_hash=record.password_hash,
+                nats_password_hash=record.nats_password_hash,
                 created_by=record.created_by,
                 created_at=record.created_at,
                 revoked_at=None,
@@ -210,6 +211,7 @@ class SqlAccess:
             row.created_by,
             row.created_at,
             row.revoked_at,
+            row.nats_password_hash,
         )
 
     def device(self, agent_id: str) -> DeviceRecord | None:

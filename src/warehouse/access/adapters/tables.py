@@ -77,13 +77,15 @@ api_keys = Table(
 )
 
 
-# Registered edge agents and their MQTT credentials (a Mosquitto PBKDF2-SHA512 hash).
+# Registered edge agents and their MQTT credentials (a Mosquitto PBKDF2-SHA512 hash, and the
+# bcrypt hash a NATS cluster reads).
 devices = Table(
     "devices",
     metadata,
     Column("agent_id", String(64), primary_key=True),
     Column("site", String(64), nullable=False),
     Column("password_hash", String(255), nullable=False),
+    Column("nats_password_hash", String(255)),
     Column("created_by", String(128), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime),

@@ -24,7 +24,9 @@ def register_device(
     revoked agent again gives it a new password. The caller has checked that both ids are
     single MQTT topic levels (contracts.topics.is_level)."""
     password = creds.random_secret()
-    record = DeviceRecord(agent_id, site, creds.mosquitto_hash(password), actor, now, None)
+    record = DeviceRecord(
+        agent_id, site, creds.mosquitto_hash(password), actor, now, None, creds.nats_hash(password)
+    )
     with new_uow() as uow:
         known = uow.access.device(agent_id)
         if known is not None and known.revoked_at is None:
@@ -37,7 +39,7 @@ def register_device(
         else:
             uow.access.update_device(
                 agent_id, site=site, password_hash=record.password_hash, created_by=actor,
-                created_at=now, revoked_at=None,
+                created_at=now, revoked_at=None, nats_password_hash=record.nats_password_hash,
             )  # fmt: skip
         uow.catalog_version.bump()
         uow.audit.add(

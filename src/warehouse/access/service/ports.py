@@ -54,7 +54,8 @@ class ApiKeyRecord:
 
 @dataclass(frozen=True, slots=True)
 class DeviceRecord:
-    """A registered edge agent and its MQTT password hash."""
+    """A registered edge agent and its MQTT password hashes: Mosquitto's PBKDF2 and, for a NATS
+    cluster, bcrypt (None for a device registered before there was one: register it again)."""
 
     agent_id: str
     site: str
@@ -62,6 +63,7 @@ class DeviceRecord:
     created_by: str
     created_at: datetime
     revoked_at: datetime | None
+    nats_password_hash: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +89,8 @@ class Credentials(Protocol):
     def digest(self, secret: str) -> str: ...
     def same_digest(self, secret: str, expected_hex: str) -> bool: ...
     def mosquitto_hash(self, password: str) -> str: ...
+
+    def nats_hash(self, password: str) -> str: ...
 
 
 class AccessTokens(Protocol):

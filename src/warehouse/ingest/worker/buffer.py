@@ -1,4 +1,5 @@
-"""The ingest worker's bounded buffer between its MQTT client and its batch threads.
+"""The ingest worker's bounded buffer between its MQTT client (or NATS link) and its batch
+threads.
 
 Backpressure instead of buffering: while the buffer is full, the MQTT client's network thread
 waits in its message callback, so it reads nothing more from the broker and sends no PUBACKs;
@@ -15,8 +16,10 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Sequence
 
-Message = tuple[str, bytes]  # (topic, payload)
+#: (topic, payload), and from NATS the JetStream reply subject that acknowledges it
+Message = tuple[str, bytes] | tuple[str, bytes, str]
 
 
 class IngestBuffer:
@@ -35,7 +38,7 @@ class IngestBuffer:
         self.peak_bytes = 0
         self.waited_s = 0.0  # time producers spent blocked on a full buffer
 
-    def put_many(self, messages: list[Message]) -> None:
+    def put_many(self, messages: Sequence[Message]) -> None:
         """Add messages in order, waiting while the buffer is full; returns at once once closed
         (what it then drops was not acknowledged to anyone). Waiters are woken once per call,
         not once per message."""

@@ -14,10 +14,11 @@ import threading
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
+from typing import Protocol
 
 from warehouse.core.config import Settings
 from warehouse.core.mqtt import BrokerAddress
-from warehouse.ingest.worker.buffer import IngestBuffer
+from warehouse.ingest.worker.buffer import IngestBuffer, Message
 from warehouse.ingest.worker.receiver import Receiver, ReceiverSpec, run_process
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,34 @@ def receiver_spec(
         buffer_messages=settings.ingest_buffer_messages,
         buffer_bytes=int(settings.ingest_buffer_mb * 1024 * 1024),
     )
+
+
+class Link(Protocol):
+    """What the worker needs of its message source: MQTT (BrokerLink) or NATS (JetStreamLink)."""
+
+    def start(self, stop: threading.Event) -> None: ...
+
+    def publish(self, topic: str, payload: bytes, qos: int) -> None: ...
+
+    def settle(self, messages: list[Message]) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+def make_link(
+    settings: Settings,
+    client_id: str | None,
+    reconnect_delay: tuple[float, float],
+    buffer: IngestBuffer,
+    on_state: StateListener,
+) -> Link:
+    """JetStream when ``nats_url`` is set, else the MQTT broker."""
+    if settings.nats_url:
+        from warehouse.ingest.worker.jetstream import JetStreamLink, jetstream_spec
+
+        return JetStreamLink(jetstream_spec(settings, client_id), buffer, on_state)
+    spec = receiver_spec(settings, client_id, reconnect_delay)
+    return BrokerLink(spec, buffer, settings.ingest_receiver, on_state)
 
 
 class BrokerLink:
@@ -133,6 +162,10 @@ class BrokerLink:
         assert self._conn is not None
         with self._send_lock:
             self._conn.send(("publish", topic, payload, qos))
+
+    def settle(self, messages: list[Message]) -> None:
+        """Nothing to do: the receiver acknowledged each message to the broker on arrival (the
+        edge's own ack, after the commit, is what counts)."""
 
     def stop(self) -> None:
         """Close the buffer and stop the receiver (a process is given 10 s)."""

@@ -107,7 +107,11 @@ class Receiver:
         if reason.is_failure:
             log.error("broker %s:%s refused the connection: %s", address.host, address.port, reason)
             if str(reason) in REFUSALS:
-                self.on_state("refused", f"broker {address.host}:{address.port}: {reason}")
+                self.on_state(
+                    "refused",
+                    f"the MQTT broker refused the ingest worker: "
+                    f"broker {address.host}:{address.port}: {reason}",
+                )
             return
         client.subscribe([(topic, 1) for topic in self.spec.topics])
         log.info("connected to %s:%s as %s", address.host, address.port, self.spec.client_id)
@@ -116,7 +120,10 @@ class Receiver:
         failed = [r for r in reasons if r.is_failure]
         if failed:
             log.error("the broker refused the subscription: %s", failed)
-            self.on_state("refused", f"subscription refused: {failed}")
+            self.on_state(
+                "refused",
+                f"the MQTT broker refused the ingest worker: subscription refused: {failed}",
+            )
             return
         self.on_state("up", "")
 

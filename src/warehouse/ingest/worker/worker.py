@@ -36,13 +36,13 @@ from warehouse.floor.events import FloorEvent
 from warehouse.ingest.service.commands import IngestResult, Item
 from warehouse.ingest.service.ingest import ingest
 from warehouse.ingest.worker import metrics as ingest_metrics
-from warehouse.ingest.worker.buffer import IngestBuffer
+from warehouse.ingest.worker.buffer import IngestBuffer, Message
 from warehouse.ingest.worker.chores import run_chores
 from warehouse.ingest.worker.deps import IngestService
 from warehouse.ingest.worker.feed import PruneFeed
 from warehouse.ingest.worker.gaps import AskForGaps
 from warehouse.ingest.worker.holds import ReleaseHolds
-from warehouse.ingest.worker.link import BrokerLink, receiver_spec
+from warehouse.ingest.worker.link import make_link
 from warehouse.ingest.worker.price_books import PublishPriceBooks
 from warehouse.ingest.worker.translate import internal_error, translate, translate_status
 
@@ -69,9 +69,10 @@ class IngestWorker:
         metrics.watch(service.engine)
         exceptions_metrics.register()
         settings = service.settings
-        self.spec = receiver_spec(settings, client_id, reconnect_delay)
-        self.buffer = IngestBuffer(self.spec.buffer_messages, self.spec.buffer_bytes)
-        self.link = BrokerLink(self.spec, self.buffer, settings.ingest_receiver, self._state)
+        self.buffer = IngestBuffer(
+            settings.ingest_buffer_messages, int(settings.ingest_buffer_mb * 1024 * 1024)
+        )
+        self.link = make_link(settings, client_id, reconnect_delay, self.buffer, self._state)
         self.connected = threading.Event()  # set once subscribed: events are being received
         self.totals = IngestResult()
         self.internal_errors = 0  # exceptions a batch thread caught and carried on from
@@ -101,7 +102,7 @@ class IngestWorker:
         elif state == "down":
             self.connected.clear()
         elif state == "refused":
-            self._fail(f"the MQTT broker refused the ingest worker: {detail}")
+            self._fail(detail)
 
     def run(self, stop: threading.Event) -> int:
         """Consume until ``stop`` is set (0) or a fatal condition stops the worker (1, reason in
@@ -183,10 +184,11 @@ class IngestWorker:
                     len(messages),
                 )
 
-    def _items(self, messages: list[tuple[str, bytes]]) -> list[Item]:
+    def _items(self, messages: list[Message]) -> list[Item]:
         max_bytes = self.service.settings.max_payload_bytes
         items: list[Item] = []
-        for topic, payload in messages:
+        for message in messages:
+            topic, payload = message[0], message[1]
             try:
                 if topic.endswith("/status"):
                     status = translate_status(topic, payload)
@@ -198,14 +200,16 @@ class IngestWorker:
                 items.append(internal_error(topic, payload, exc))
         return items
 
-    def _process_batch(self, messages: list[tuple[str, bytes]], stop: threading.Event) -> None:
+    def _process_batch(self, messages: list[Message], stop: threading.Event) -> None:
         items = self._items(messages)
         if not items:
+            self.link.settle(messages)
             return
         started = time.perf_counter()
         result = self._apply(items, stop)
         if result is None:
             return
+        self.link.settle(messages)  # committed: JetStream may forget them
         ingest_metrics.count_batch(
             result,
             len(items),

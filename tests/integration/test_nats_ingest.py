@@ -1,0 +1,138 @@
+"""The ingest from NATS JetStream: devices speak MQTT to nats-server, the workers consume the
+partitioned stream, share its partitions by leases, and acknowledge after the commit."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import pytest
+from sqlalchemy import func, select
+
+from tests.conftest import make_settings, require
+from tests.helpers import ResendingPublisher, movement_payload, wait_for
+from tests.nats_cluster import NATS_SERVER, NatsCluster
+from warehouse.bootstrap import Service, bootstrap
+from warehouse.ingest.adapters import tables as ingest_tables
+from warehouse.ingest.worker.worker import IngestWorker
+from warehouse.stock.adapters import tables as stock_tables
+
+PARTITIONS = 4
+
+
+@pytest.fixture
+def nats_node(tmp_path: Path) -> Iterator[NatsCluster]:
+    require("nats-server", Path(NATS_SERVER).exists(), f"{NATS_SERVER} is missing")
+    cluster = NatsCluster(tmp_path, size=1, partitions=PARTITIONS)
+    cluster.start()
+    yield cluster
+    cluster.stop()
+
+
+class Workers:
+    """Ingest workers in threads of this process, each with its own service."""
+
+    def __init__(self, database_url: str, nats_url: str) -> None:
+        self.database_url, self.nats_url = database_url, nats_url
+        self.running: list[tuple[IngestWorker, threading.Event, threading.Thread, Service]] = []
+
+    def start(self, name: str) -> IngestWorker:
+        settings = make_settings(
+            self.database_url, nats_url=self.nats_url, nats_partitions=PARTITIONS
+        )
+        service = bootstrap(settings, catalog_ttl=0)
+        worker = IngestWorker(service, client_id=name)
+        stop = threading.Event()
+        thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
+        thread.start()
+        assert worker.connected.wait(15), f"{name} did not reach NATS"
+        self.running.append((worker, stop, thread, service))
+        return worker
+
+    def stop(self, worker: IngestWorker) -> None:
+        for entry in list(self.running):
+            if entry[0] is worker:
+                entry[1].set()
+                entry[2].join(15)
+                entry[3].close()
+                self.running.remove(entry)
+
+    def stop_all(self) -> None:
+        for entry in list(self.running):
+            self.stop(entry[0])
+
+
+@pytest.fixture
+def workers(seeded: Service, nats_node: NatsCluster) -> Iterator[Workers]:
+    group = Workers(seeded.settings.database_url, nats_node.url)
+    yield group
+    group.stop_all()
+
+
+def held(worker: IngestWorker) -> set[int]:
+    leases = getattr(worker.link, "leases", None)
+    return set(leases.held) if leases is not None else set()
+
+
+def counts(service: Service) -> tuple[int, int]:
+    with service.engine.connect() as conn:
+        inbox = conn.execute(select(func.count()).select_from(ingest_tables.inbox)).scalar_one()
+        moves = conn.execute(select(func.count()).select_from(stock_tables.movements)).scalar_one()
+    return int(inbox), int(moves)
+
+
+def test_events_over_mqtt_to_nats_are_applied_once_and_acked(
+    seeded: Service, nats_node: NatsCluster, workers: Workers, site: str
+) -> None:
+    first = workers.start("w1")
+    second = workers.start("w2")
+    node = nats_node.nodes[0]
+    agents = [
+        ResendingPublisher("127.0.0.1", node.mqtt_port, site, f"agent{n}", protocol=mqtt.MQTTv311)
+        for n in range(3)
+    ]
+    before = counts(seeded)
+    try:
+        for seq in range(1, 201):
+            for n, agent in enumerate(agents):
+                agent.publish(seq, movement_payload(site, f"agent{n}", seq))
+        for agent in agents:
+            assert agent.wait_all_acked(200, timeout=60), f"{agent.agent} acked {agent.acked}"
+        wait_for(lambda: counts(seeded) == (before[0] + 600, before[1] + 600), timeout=20)
+        # a re-send is a duplicate, not a second movement
+        again = movement_payload(site, "agent0", 201)
+        agents[0].publish(201, again)
+        assert agents[0].wait_all_acked(201, timeout=20)
+        dups = first.totals.duplicates + second.totals.duplicates
+        agents[0].publish(201, again)
+        wait_for(lambda: first.totals.duplicates + second.totals.duplicates == dups + 1)
+        assert counts(seeded) == (before[0] + 601, before[1] + 601)
+        # the two workers split the partitions between them, none held twice
+        wait_for(lambda: len(held(first)) == len(held(second)) == PARTITIONS // 2, timeout=20)
+        assert held(first).isdisjoint(held(second))
+    finally:
+        for agent in agents:
+            agent.close()
+    assert first.totals.rejected == second.totals.rejected == 0
+    assert first.totals.applied + second.totals.applied == 601  # (each re-send a duplicate)
+
+
+def test_a_stopped_worker_hands_its_partitions_over(
+    seeded: Service, nats_node: NatsCluster, workers: Workers, site: str
+) -> None:
+    first = workers.start("w1")
+    second = workers.start("w2")
+    wait_for(lambda: len(held(first)) == len(held(second)) == PARTITIONS // 2, timeout=20)
+    workers.stop(first)  # gives its leases back as it stops
+    wait_for(lambda: len(held(second)) == PARTITIONS, timeout=10)
+    node = nats_node.nodes[0]
+    agent = ResendingPublisher("127.0.0.1", node.mqtt_port, site, "solo", protocol=mqtt.MQTTv311)
+    try:
+        for seq in range(1, 51):
+            agent.publish(seq, movement_payload(site, "solo", seq))
+        assert agent.wait_all_acked(50, timeout=30)
+    finally:
+        agent.close()
+    assert second.totals.applied == 50
