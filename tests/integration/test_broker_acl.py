@@ -96,9 +96,10 @@ class Client:
         password: str | None,
         tls: ssl.SSLContext | None = None,
         client_id: str = "",
+        protocol: int = mqtt.MQTTv5,
     ) -> None:
         self.client = mqtt.Client(
-            CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5
+            CallbackAPIVersion.VERSION2, client_id=client_id, protocol=protocol
         )
         if user:
             self.client.username_pw_set(user, password)

@@ -1,4 +1,5 @@
-"""Who may use the service: ``users``, ``api-keys``, ``devices`` and ``mqtt export-acl``.
+"""Who may use the service: ``users``, ``api-keys`` and ``devices`` (brokers.py writes their
+broker files).
 
 Passwords are read from a prompt (or ``--password-stdin``), never from an argument, which
 would land in the shell's history and in ``ps``. Secrets made here are printed once.
@@ -7,12 +8,10 @@ would land in the shell's history and in ``ps``. Secrets made here are printed o
 from __future__ import annotations
 
 import getpass
-import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -284,109 +283,3 @@ def devices_revoke(settings: Settings, agent_id: str) -> None:
     with _service(settings) as service:
         registry.revoke_device(service.uow, agent_id, ACTOR, _now())
     click.echo(f"agent {agent_id} revoked; run `warehouse mqtt export-acl` and reload Mosquitto")
-
-
-@main.group()
-def mqtt() -> None:
-    """The broker's side of device identities."""
-
-
-@mqtt.command("export-acl")
-@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-@click.option(
-    "--service-user",
-    default="warehouse-ingest",
-    show_default=True,
-    help="The ingest workers' MQTT username.",
-)
-@click.option(
-    "--service-password-file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="A file holding the ingest workers' MQTT password (default: the password in "
-    "WAREHOUSE_MQTT_URL).",
-)
-@click.option(
-    "--group",
-    default="mosquitto",
-    show_default=True,
-    help="The broker's group: the files are written readable by it (0640), since Mosquitto "
-    "reads them after dropping to its own user. '' keeps them readable by their owner only.",
-)
-@click.pass_obj
-def mqtt_export_acl(
-    settings: Settings,
-    directory: Path,
-    service_user: str,
-    service_password_file: Path | None,
-    group: str,
-) -> None:
-    """Write DIRECTORY/passwd (mosquitto_passwd's format) and DIRECTORY/acl for Mosquitto:
-    each registered agent may publish only its own events and status and read only its own
-    commands and acks; the ingest user reads every events and status topic and writes acks
-    and commands. Point mosquitto.conf's password_file and acl_file at them."""
-    from urllib.parse import unquote, urlsplit
-
-    from warehouse.access.adapters.broker_files import acl_file, password_file
-    from warehouse.access.service import devices as registry
-
-    if service_password_file is not None:
-        service_password = service_password_file.read_text().strip()
-    else:
-        service_password = unquote(urlsplit(settings.mqtt_url).password or "")
-    if not service_password:
-        raise click.UsageError(
-            "the ingest user needs a password: --service-password-file, or "
-            "WAREHOUSE_MQTT_URL=mqtt://USER:PASSWORD@host"
-        )
-    with _service(settings) as service:
-        found = [d for d in registry.list_devices(service.uow) if d.revoked_at is None]
-        service_hash = service.credentials.mosquitto_hash(service_password)
-    gid = _group_id(group)
-    if not directory.exists():
-        directory.mkdir(parents=True, mode=0o750 if gid is not None else 0o700)
-        _give(directory, gid, group)
-    for name, text in (
-        ("passwd", password_file(found, service_user, service_hash)),
-        ("acl", acl_file(found, service_user)),
-    ):
-        path = directory / name
-        tmp = path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as out:
-            out.write(text)
-        _give(tmp, gid, group)
-        if gid is not None:
-            tmp.chmod(0o640)
-        tmp.replace(path)
-    readable = f", readable by group {group}" if gid is not None else ""
-    click.echo(
-        f"{directory}/passwd and {directory}/acl: {len(found)} agents and {service_user}{readable}"
-    )
-
-
-def _group_id(group: str) -> int | None:
-    """The broker group's id (None for ''), or a one-line error naming the option."""
-    import grp
-
-    if not group:
-        return None
-    try:
-        return grp.getgrnam(group).gr_gid
-    except KeyError:
-        raise click.UsageError(
-            f"there is no group {group!r} here: give the broker's group with --group "
-            "(Debian's mosquitto runs as mosquitto), or --group '' for files only their owner "
-            "reads",
-        ) from None
-
-
-def _give(path: Path, gid: int | None, group: str) -> None:
-    """Hand ``path`` to the broker's group (its owner stays)."""
-    if gid is None:
-        return
-    try:
-        os.chown(path, -1, gid)
-    except PermissionError:
-        raise click.ClickException(
-            f"cannot give {path} to group {group}: run this as root or as a member of {group}"
-        ) from None

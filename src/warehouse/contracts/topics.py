@@ -77,6 +77,11 @@ def nats_mappings(partitions: int) -> dict[str, str]:
     }
 
 
+def nats_level(value: str) -> bool:
+    """Whether ``value`` may be a site or agent id on a NATS cluster (no '.')."""
+    return is_level(value) and "." not in value
+
+
 def nats_subject(topic_name: str) -> str:
     """The subject nats-server gives an MQTT topic of the contract."""
     return topic_name.replace("/", ".")
