@@ -239,6 +239,7 @@ class Agent(Process):
         env: dict[str, str] | None = None,
         metrics_port: int | None = None,
         failover_ports: tuple[int, ...] = (),
+        protocol: str = "5",
     ) -> None:
         self.name = name
         self.metrics_port = metrics_port
@@ -253,6 +254,7 @@ heartbeat_s = 3600
 [broker]
 url = "mqtt://127.0.0.1:{broker_port}"
 failover = {[f"mqtt://127.0.0.1:{port}" for port in failover_ports]!r}
+protocol = "{protocol}"
 keepalive_s = 5
 
 [outbox]

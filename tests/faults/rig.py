@@ -30,6 +30,7 @@ from tests.faults.processes import (
     wait_for,
     warehouse,
 )
+from tests.nats_cluster import NatsCluster
 from tests.tcp_proxy import TcpProxy
 
 SERIAL_GTIN = "05901230001254"  # HDP-BT in the demo catalog, serial-tracked
@@ -119,12 +120,19 @@ class Rig:
         worker_env: dict[str, str] | None = None,
         outbox_dir: Path | None = None,
         metrics: bool = False,
+        nats: bool = False,
     ) -> None:
         self.workdir = workdir
         self.site = f"F{uuid.uuid4().hex[:10]}"
         self.database_url = database_url
         self.broker = PrivateBroker(workdir / "broker", persistence=persistence)
-        self.env = service_env(database_url, self.broker.port, self.site, **(worker_env or {}))
+        # nats: a cluster of three nats-server nodes carries the devices' MQTT instead, and the
+        # workers consume its JetStream stream (replicas 3); each agent on its own node
+        self.cluster = NatsCluster(workdir / "nats", size=3) if nats else None
+        extra = dict(worker_env or {})
+        if self.cluster is not None:
+            extra |= {"WAREHOUSE_NATS_URL": self.cluster.url, "WAREHOUSE_NATS_REPLICAS": "3"}
+        self.env = service_env(database_url, self.broker.port, self.site, **extra)
         self.workers = [Worker(self.env, workdir / f"worker-{n}.log") for n in range(workers)]
         self.proxy = TcpProxy(("127.0.0.1", self.broker.port)) if proxy else None
         # failover: the agents connect to a second node bridged to the first, and fail over to
@@ -135,16 +143,23 @@ class Rig:
         port = self.proxy.port if self.proxy else self.broker.port
         if self.node is not None:
             port = self.node.port
+        ports = [(port, (self.broker.port,) if failover else ())] * agents
+        if self.cluster is not None:
+            nodes = [node.mqtt_port for node in self.cluster.nodes]
+            ports = [
+                (nodes[n % 3], tuple(p for p in nodes if p != nodes[n % 3])) for n in range(agents)
+            ]
         self.agents = [
             Agent(
                 workdir,
                 f"a{n}",
                 self.site,
-                port,
+                ports[n][0],
                 outbox=(outbox_dir / f"a{n}.db") if outbox_dir else None,
                 env=agent_env,
                 metrics_port=spare_port() if metrics else None,
-                failover_ports=(self.broker.port,) if failover else (),
+                failover_ports=ports[n][1],
+                protocol="3.1.1" if nats else "5",  # nats-server speaks MQTT 3.1.1
             )
             for n in range(agents)
         ]
@@ -153,7 +168,10 @@ class Rig:
         self.notes: dict[str, object] = {}
 
     def start(self) -> None:
-        self.broker.start()
+        if self.cluster is not None:
+            self.cluster.start()
+        else:
+            self.broker.start()
         if self.node is not None:
             self.node.start()
         for worker in self.workers:
@@ -187,6 +205,8 @@ class Rig:
         for worker in self.workers:
             worker.close()
         self.broker.stop()
+        if self.cluster is not None:
+            self.cluster.stop()
         if self.node is not None:
             self.node.stop()
         if self.proxy is not None:

@@ -38,6 +38,7 @@ from warehouse.contracts.topics import PREFIX
 
 pytestmark = [pytest.mark.postgres, pytest.mark.mosquitto, pytest.mark.slow]
 TOTAL = 2000  # operator-accepted reads per fault
+STREAM = "WAREHOUSE_INGEST"  # the NATS ingest stream
 RATE = 100  # reads a second over the site's agents
 
 
@@ -516,6 +517,44 @@ def broker_failover(workdir: Path, database_url: str) -> Verdict:
             )
 
     return run(rig, fault)
+
+
+@scenario("nats-cluster-node-and-worker-kills")
+def nats_cluster(workdir: Path, database_url: str) -> Verdict:
+    """A 3-node NATS cluster carries the agents' MQTT (four agents spread over the nodes) and
+    the stream two workers share (replicas 3). The node leading the stream is SIGKILLed and
+    started again 3 s later; one worker is SIGKILLed for good; then the node leading the stream
+    by then is SIGKILLed and started again. 5,000 reads at 250 a second."""
+    rig = Rig(workdir, database_url, agents=4, workers=2, nats=True)
+    assert rig.cluster is not None
+    cluster = rig.cluster
+    killed: list[str] = []
+
+    def kill_the_leader(at: int) -> None:
+        rig.wait_accepted(at, timeout=180)
+        wait_for("a node leading the stream", lambda: cluster.stream_leader(STREAM), 30)
+        leader = cluster.stream_leader(STREAM)
+        assert leader is not None
+        leader.kill()
+        killed.append(leader.name)
+        time.sleep(3)
+        rig.cleared()
+        leader.start()
+
+    try:
+        rig.start()
+        rig.scan(5000, 250)
+        kill_the_leader(1200)
+        rig.wait_accepted(2500, timeout=180)
+        rig.workers[0].kill()
+        kill_the_leader(3500)
+        rig.notes["stream leaders killed"] = ", ".join(killed)
+        verdict = rig.verdict(drain_timeout=180)
+    finally:
+        rig.close()
+    failed_over = sum("trying the next broker" in a.log.read_text() for a in rig.agents)
+    verdict.notes["agents that failed over"] = failed_over
+    return verdict
 
 
 @pytest.mark.parametrize("fault", list(SCENARIOS))

@@ -88,7 +88,9 @@ def ingest(settings: Settings, client_id: str | None, http_port: int | None) -> 
         health.start()
     log.info(
         "ingest worker starting: broker %s, database %s",
-        masked(settings.mqtt_url),
+        ",".join(map(masked, settings.nats_url.split(",")))
+        if settings.nats_url
+        else masked(settings.mqtt_url),
         masked(settings.database_url),
     )
     try:

@@ -174,6 +174,8 @@ class JetStreamLink:
         if nc is None:
             return
         self._nc = nc
+        url = nc.connected_url.netloc if nc.connected_url else "?"
+        log.info("connected to NATS at %s as %s", url.rsplit("@", 1)[-1], self.spec.worker_id)
         js = nc.jetstream()
         try:
             if not await self._ensure_stream(js):
@@ -250,6 +252,10 @@ class JetStreamLink:
                 gained, lost = await leases.tick()
                 for partition in lost:
                     tasks.pop(partition).cancel()
+                for partition, task in list(tasks.items()):
+                    if task.done():  # ended by a bug: log it and consume the partition again
+                        log.error("consuming partition %d stopped: %r", partition, task.exception())
+                        gained.add(partition)
                 for partition in gained:
                     tasks[partition] = asyncio.create_task(self._consume(js, partition))
                 if gained or lost:
@@ -285,9 +291,9 @@ class JetStreamLink:
             while True:
                 try:
                     batch = await sub.fetch(self.spec.fetch, timeout=1.0)
-                except nats.errors.TimeoutError:
+                except TimeoutError:  # nothing came (nats-py raises both kinds)
                     continue
-                except nats.errors.Error as exc:
+                except Exception as exc:  # noqa: BLE001 - a leader election, a lost server: retry
                     log.debug("fetch from partition %d failed: %s", partition, exc)
                     await asyncio.sleep(0.5)
                     continue
@@ -309,7 +315,7 @@ class JetStreamLink:
     async def _on_reconnected(self) -> None:
         nc = self._nc
         url = nc.connected_url.netloc if nc is not None and nc.connected_url else "?"
-        log.info("reconnected to NATS at %s", url)
+        log.info("reconnected to NATS at %s", url.rsplit("@", 1)[-1])
         self.on_state("up", "")
 
 

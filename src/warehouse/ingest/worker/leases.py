@@ -93,12 +93,28 @@ class Leases:
                     f"partition.{partition}", self.me.encode(), last=revision
                 )
             except KeyWrongLastSequenceError:
+                if await self._still_ours(partition):
+                    continue
                 log.warning("partition %d passed to another worker", partition)
                 del self.held[partition]
                 lost.add(partition)
             except _TRANSIENT as exc:
                 log.debug("could not renew partition %d: %s", partition, exc)
         return lost
+
+    async def _still_ours(self, partition: int) -> bool:
+        """After a renewal refused for its revision: whether the lease is ours all the same (a
+        renewal whose reply was lost to a failover), adopting its revision if so."""
+        try:
+            entry = await self.kv.get(f"partition.{partition}")
+        except nats.js.errors.KeyNotFoundError:
+            return False
+        except _TRANSIENT:
+            return True  # ask again at the next tick
+        if entry.value != self.me.encode() or entry.revision is None:
+            return False
+        self.held[partition] = entry.revision
+        return True
 
     async def _give_back(self, share: int) -> set[int]:
         lost: set[int] = set()
