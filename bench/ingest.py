@@ -1,6 +1,7 @@
 """Ingest benchmark: movements through Mosquitto into PostgreSQL, beside raw paho QoS 1.
 
     .venv/bin/python bench/ingest.py [--events 50000] [--agents 4] [--window 1000] [--orders 50]
+    .venv/bin/python bench/ingest.py --broker nats --workers 1 2
 
 Prints, for the same broker in the same run:
   raw     one paho publisher process → one paho subscriber process, QoS 1, same payloads
@@ -124,11 +125,11 @@ def payloads(
     return out
 
 
-def client(name: str, host: str, port: int) -> mqtt.Client:
+def client(name: str, host: str, port: int, protocol: int = mqtt.MQTTv5) -> mqtt.Client:
     c = mqtt.Client(
         CallbackAPIVersion.VERSION2,
         client_id=f"{name}-{uuid.uuid4().hex[:6]}",
-        protocol=mqtt.MQTTv5,
+        protocol=protocol,
     )
     c.connect(host, port)
     return c
@@ -227,8 +228,14 @@ def raw_subscriber(host: str, port: int, topic: str, n: int, ready: Any, out: An
     out.put({"received": got, "last": last})
 
 
-def raw_publisher(host: str, port: int, items: list[tuple[str, str, int, bytes]], out: Any) -> None:
-    c = client("raw-pub", host, port)
+def raw_publisher(
+    host: str,
+    port: int,
+    items: list[tuple[str, str, int, bytes]],
+    out: Any,
+    protocol: int = mqtt.MQTTv5,
+) -> None:
+    c = client("raw-pub", host, port, protocol)
     c.loop_start()
     start = time.time()
     infos = [c.publish(topic, payload, qos=1) for topic, _, _, payload in items]
@@ -278,8 +285,9 @@ def ingest_publisher(
     port: int,
     site: str,
     items: list[tuple[str, str, int, bytes]],
-    flow: tuple[int, float],
+    flow: tuple[int, float, int],
     out: Any,
+    protocol: int = mqtt.MQTTv5,
 ) -> None:
     """Publish like edge agents: at most ``window`` unacknowledged units per agent (an event is
     one, an observation one per tag, as the agent weighs them; 0: no limit, one burst),
@@ -327,7 +335,7 @@ def ingest_publisher(
             resent += len(due)
 
     subscribed = threading.Event()
-    c = client("ingest-pub", host, port)
+    c = client("ingest-pub", host, port, protocol)
     c.on_message = on_ack
     c.on_subscribe = lambda *_: subscribed.set()
     c.subscribe(f"warehouse/v1/{site}/+/acks", qos=1)
@@ -371,9 +379,12 @@ def measure_ingest(
     site: str,
     workers: int,
     broker_pid: int | None,
-    flow: tuple[int, float],
+    flow: tuple[int, float, int],
     orders: int = 0,
+    nats_url: str = "",
 ) -> dict[str, Any]:
+    """Through ``warehouse ingest``: from Mosquitto, or with ``nats_url`` from the JetStream
+    stream of the nats-server whose MQTT listener is ``host:port``."""
     name = f"warehouse_bench_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(pg_admin, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
@@ -386,6 +397,8 @@ def measure_ingest(
         "WAREHOUSE_MQTT_SHARE_GROUP": f"bench-{site}",
         "WAREHOUSE_LOG_LEVEL": "WARNING",
     }
+    if nats_url:
+        env["WAREHOUSE_NATS_URL"] = nats_url
     cli = [sys.executable, "-m", "warehouse.cli"]
     try:
         subprocess.run([*cli, "db", "upgrade"], env=env, check=True, capture_output=True)
@@ -416,10 +429,15 @@ def measure_ingest(
             groups["receiver"] = lambda: receivers
         server = postmaster(pg_admin)
         groups["PostgreSQL"] = lambda: [server, *children(server)]
-        groups["Mosquitto"] = lambda: [broker_pid] if broker_pid else []
+        groups["nats-server" if nats_url else "Mosquitto"] = lambda: (
+            [broker_pid] if broker_pid else []
+        )
         meter = CpuMeter(groups)
         out: Any = mp.Queue()
-        pub = mp.Process(target=ingest_publisher, args=(host, port, site, items, flow, out))
+        protocol = mqtt.MQTTv311 if nats_url else mqtt.MQTTv5  # nats-server speaks 3.1.1
+        pub = mp.Process(
+            target=ingest_publisher, args=(host, port, site, items, flow, out, protocol)
+        )
         meter.start()
         pub.start()
         result = out.get(timeout=900)
@@ -544,6 +562,13 @@ def main() -> None:
         help="plain movements; serial-numbered (GS1 AI 21, an EPC); RFID arrivals of 1 or 10 tags",
     )
     parser.add_argument(
+        "--broker",
+        choices=("mosquitto", "nats"),
+        default="mosquitto",
+        help="nats: a private nats-server; devices publish MQTT to it, the workers consume its "
+        "JetStream stream, and the raw run is nats-py publish → stream → consume",
+    )
+    parser.add_argument(
         "--mqtt",
         default="",
         help="host:port of a broker to use instead of starting a private Mosquitto",
@@ -554,6 +579,9 @@ def main() -> None:
         help="a PostgreSQL URL allowed to CREATE DATABASE",
     )
     args = parser.parse_args()
+    if args.broker == "nats":
+        run_nats(args)
+        return
     broker = None
     if args.mqtt:
         host, port = args.mqtt.split(":")
@@ -612,6 +640,52 @@ def run(args: argparse.Namespace, host: str, port: int, broker_pid: int | None) 
             f"re-sent {ing['resent']}"
         )
         print_cpu(ing["cpu"], ing["events"])
+
+
+def run_nats(args: argparse.Namespace) -> None:
+    """Raw nats-py, then the ingest from JetStream with each --workers count, on one server."""
+    from nats_broker import measure_raw_nats, start_nats
+
+    proc, port, mqtt_port, workdir = start_nats(partitions=8)
+    url = f"nats://127.0.0.1:{port}"
+    print(f"private nats-server on 127.0.0.1:{port}, MQTT on {mqtt_port} ({workdir})")
+    try:
+        site = f"N{uuid.uuid4().hex[:8]}"
+        items = payloads(site, args.agents, args.events // args.agents)
+        print(f"{len(items)} events from {args.agents} agents, {os.cpu_count()} CPUs")
+        raw = measure_raw_nats(url, items, proc.pid)
+        print(
+            f"raw nats-py → JetStream   {raw['rate']:7.0f} msg/s   ({raw['events']} in "
+            f"{raw['seconds']:.2f} s)"
+        )
+        print_cpu(raw["cpu"], raw["events"])
+        mqtt_items = payloads(f"{site}raw", args.agents, args.events // args.agents)
+        raw_mqtt = measure_raw_nats(url, mqtt_items, proc.pid, mqtt_port)
+        print(
+            f"raw MQTT QoS 1 → JetStream {raw_mqtt['rate']:6.0f} msg/s   ({raw_mqtt['events']} "
+            f"in {raw_mqtt['seconds']:.2f} s)"
+        )
+        print_cpu(raw_mqtt["cpu"], raw_mqtt["events"])
+        for workers in args.workers:
+            run_site = f"{site}w{workers}"
+            run_items = payloads(run_site, args.agents, args.events // args.agents, args.mix)
+            flow = (args.window, args.ack_timeout, 0)
+            ing = measure_ingest(
+                "127.0.0.1", mqtt_port, args.pg, run_items, run_site, workers, proc.pid, flow,
+                args.orders, nats_url=url,
+            )  # fmt: skip
+            label = f"{workers} worker" + ("s" if workers > 1 else " ")
+            print(
+                f"ingest, {label}  {ing['rate']:7.0f} ev/s    ({ing['events']} in "
+                f"{ing['seconds']:.2f} s)   publish-to-visible p50 {ing['p50']:.0f} ms, "
+                f"p99 {ing['p99']:.0f} ms\n   = {ing['rate'] / raw['rate']:.0%} of raw nats-py, "
+                f"{ing['rate'] / raw_mqtt['rate']:.0%} of raw MQTT; ledger rows "
+                f"{ing['ledger_rows']}, re-sent {ing['resent']}"
+            )
+            print_cpu(ing["cpu"], ing["events"])
+    finally:
+        proc.terminate()
+        proc.wait(10)
 
 
 def run_rates(args: argparse.Namespace, host: str, port: int, broker_pid: int | None) -> None:

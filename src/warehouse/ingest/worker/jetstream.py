@@ -10,10 +10,14 @@ partitions through leases in a NATS key-value bucket (leases.py), so each agent'
 applied in the order it sent them, and when a worker dies its partitions pass to the others once
 its leases lapse.
 
-A message is acknowledged to JetStream only after its batch commits (``settle``); one that is
-not, because the worker died or stopped, is delivered again after ``ack_wait_s``, and the inbox's
-unique event ids make that harmless. The end-to-end guarantee is still the agent's: it keeps an
-event until the worker's ack (published after the commit) comes back, and re-sends it otherwise.
+A message is acknowledged to JetStream only after its batch commits (``settle``: the consumers
+ack all, so one ack per partition and batch covers the batch); one that is not, because the
+worker died or stopped, is delivered again after ``ack_wait_s``, and the inbox's unique event
+ids make that harmless. With ``ingest_threads`` above 1 a later batch may commit, and ack, before
+an earlier one; if the worker dies in between, JetStream has forgotten the earlier batch, and its
+agents, which it never acked, send it again. The end-to-end guarantee is still the agent's: it
+keeps an event until the worker's ack (published after the commit) comes back, and re-sends it
+otherwise.
 """
 
 from __future__ import annotations
@@ -86,14 +90,31 @@ def jetstream_spec(settings: Settings, client_id: str | None) -> JetStreamSpec:
 
 
 def stream_config(spec: JetStreamSpec) -> StreamConfig:
-    """The ingest stream: every partition's subjects, replicated, emptied as consumed."""
+    """The ingest stream: every partition's subjects, replicated, emptied as consumed.
+
+    Interest retention: a message stays until the consumers interested in it acknowledge it,
+    and each partition's durable consumer, created with the stream, is the one. (A work queue
+    would do the same, but requires a consumer to acknowledge every message on its own; these
+    acknowledge all up to one, once per partition and batch.)"""
     return StreamConfig(
         name=spec.stream,
         subjects=[f"{NATS_INGEST}.>"],
-        retention=RetentionPolicy.WORK_QUEUE,
+        retention=RetentionPolicy.INTEREST,
         storage=StorageType.FILE,
         num_replicas=spec.replicas,
         max_age=spec.keep_days * 86_400,
+    )
+
+
+def consumer_config(spec: JetStreamSpec, partition: int) -> ConsumerConfig:
+    """A partition's durable pull consumer: from the start, acks covering all before them."""
+    return ConsumerConfig(
+        durable_name=f"ingest-{partition}",
+        filter_subject=f"{NATS_INGEST}.{partition}.>",
+        ack_policy=AckPolicy.ALL,
+        deliver_policy=DeliverPolicy.ALL,
+        ack_wait=spec.ack_wait_s,
+        max_ack_pending=spec.max_ack_pending,
     )
 
 
@@ -111,6 +132,7 @@ class JetStreamLink:
         self._thread: threading.Thread | None = None
         self._started = threading.Event()
         self._sending: set[asyncio.Future[None]] = set()
+        self._tasks: set[asyncio.Task[None]] = set()  # consuming a partition, or finishing to
         self.leases: Leases | None = None  # the partitions held, once connected
 
     def start(self, stop: threading.Event) -> None:
@@ -144,8 +166,13 @@ class JetStreamLink:
         loop.call_soon_threadsafe(self._send, [(nats_subject(topic), payload)])
 
     def settle(self, messages: list[Message]) -> None:
-        """Acknowledge committed messages to JetStream (their reply subjects)."""
-        replies = [(m[2], b"+ACK") for m in messages if len(m) > 2]
+        """Acknowledge committed messages to JetStream: the consumers ack all up to the one
+        acknowledged, so the last of each partition's in the batch stands for the rest."""
+        last: dict[str, str] = {}
+        for message in messages:
+            if len(message) > 2:
+                last[_consumer_of(message[2])] = message[2]
+        replies = [(reply, b"+ACK") for reply in last.values()]
         loop = self._loop
         if replies and loop is not None and not loop.is_closed():
             loop.call_soon_threadsafe(self._send, replies)
@@ -228,7 +255,8 @@ class JetStreamLink:
         return ssl.create_default_context(cafile=ca)
 
     async def _ensure_stream(self, js: JetStreamContext) -> bool:
-        """Create the stream unless it exists (while the cluster elects leaders, try again)."""
+        """Create the stream unless it exists, and every partition's consumer (while the
+        cluster elects leaders, try again)."""
         assert self._stopping is not None
         while not self._stopping.is_set():
             try:
@@ -237,6 +265,8 @@ class JetStreamLink:
                 except NotFoundError:
                     await js.add_stream(stream_config(self.spec))
                     log.info("created the stream %s", self.spec.stream)
+                for partition in range(self.spec.partitions):  # the same config: no change
+                    await js.add_consumer(self.spec.stream, consumer_config(self.spec, partition))
                 return True
             except (TimeoutError, nats.errors.Error) as exc:
                 log.warning("cannot reach the stream %s yet: %s", self.spec.stream, exc)
@@ -244,40 +274,43 @@ class JetStreamLink:
         return False
 
     async def _hold_partitions(self, js: JetStreamContext, leases: Leases) -> None:
-        """Renew and balance the leases every third of a lease; consume what we hold."""
+        """Renew and balance the leases every third of a lease; consume what we hold. A
+        partition given up is consumed until the fetch in hand is in the buffer (a fetch cut
+        short would leave its messages undelivered until ``ack_wait_s``)."""
         assert self._stopping is not None
-        tasks: dict[int, asyncio.Task[None]] = {}
+        running: dict[int, tuple[asyncio.Task[None], asyncio.Event]] = {}
         try:
             while not self._stopping.is_set():
                 gained, lost = await leases.tick()
                 for partition in lost:
-                    tasks.pop(partition).cancel()
-                for partition, task in list(tasks.items()):
+                    running.pop(partition)[1].set()
+                for partition, (task, _) in list(running.items()):
                     if task.done():  # ended by a bug: log it and consume the partition again
                         log.error("consuming partition %d stopped: %r", partition, task.exception())
                         gained.add(partition)
                 for partition in gained:
-                    tasks[partition] = asyncio.create_task(self._consume(js, partition))
+                    given_up = asyncio.Event()
+                    task = asyncio.create_task(self._consume(js, partition, given_up))
+                    running[partition] = (task, given_up)
+                    self._tasks.add(task)  # held until done: the loop keeps weak references
+                    task.add_done_callback(self._tasks.discard)
                 if gained or lost:
-                    log.info("consuming partitions %s", sorted(tasks) or "none")
+                    log.info("consuming partitions %s", sorted(running) or "none")
                 await _wait(self._stopping, self.spec.lease_s / 3)
         finally:
-            for task in tasks.values():
-                task.cancel()
-            await asyncio.gather(*tasks.values(), return_exceptions=True)
+            for _, given_up in running.values():
+                given_up.set()
+            if self._tasks:
+                _, late = await asyncio.wait(set(self._tasks), timeout=3)
+                for task in late:
+                    task.cancel()
             await leases.release()
 
-    async def _consume(self, js: JetStreamContext, partition: int) -> None:
-        """Fetch the partition's messages into the buffer, in order, until cancelled."""
-        subject = f"{NATS_INGEST}.{partition}.>"
-        config = ConsumerConfig(
-            durable_name=f"ingest-{partition}",
-            filter_subject=subject,
-            ack_policy=AckPolicy.EXPLICIT,
-            deliver_policy=DeliverPolicy.ALL,
-            ack_wait=self.spec.ack_wait_s,
-            max_ack_pending=self.spec.max_ack_pending,
-        )
+    async def _consume(self, js: JetStreamContext, partition: int, given_up: asyncio.Event) -> None:
+        """Fetch the partition's messages into the buffer, in order, until given up."""
+        config = consumer_config(self.spec, partition)
+        subject = config.filter_subject
+        assert subject is not None
         while True:
             try:
                 sub = await js.pull_subscribe(
@@ -286,16 +319,17 @@ class JetStreamLink:
                 break
             except (TimeoutError, nats.errors.Error) as exc:
                 log.warning("cannot consume partition %d yet: %s", partition, exc)
-                await asyncio.sleep(1.0)
+                if await _wait(given_up, 1.0):
+                    return
         try:
-            while True:
+            while not given_up.is_set():
                 try:
                     batch = await sub.fetch(self.spec.fetch, timeout=1.0)
                 except TimeoutError:  # nothing came (nats-py raises both kinds)
                     continue
                 except Exception as exc:  # noqa: BLE001 - a leader election, a lost server: retry
                     log.debug("fetch from partition %d failed: %s", partition, exc)
-                    await asyncio.sleep(0.5)
+                    await _wait(given_up, 0.5)
                     continue
                 items: list[Message] = [
                     (topic_of_ingest_subject(m.subject), m.data, m.reply) for m in batch
@@ -319,6 +353,13 @@ class JetStreamLink:
         self.on_state("up", "")
 
 
+def _consumer_of(reply: str) -> str:
+    """The consumer an ack subject belongs to: ``$JS.ACK.<stream>.<consumer>.…`` (nats-server
+    2.9), or with a domain and account hash before the stream (2.10 and later)."""
+    parts = reply.split(".")
+    return parts[3] if len(parts) == 9 else parts[5]
+
+
 async def _publish_all(nc: Nats, messages: list[tuple[str, bytes]]) -> None:
     try:
         for subject, payload in messages:
@@ -327,6 +368,8 @@ async def _publish_all(nc: Nats, messages: list[tuple[str, bytes]]) -> None:
         log.warning("could not publish %d messages to NATS: %s", len(messages), exc)
 
 
-async def _wait(event: asyncio.Event, seconds: float) -> None:
+async def _wait(event: asyncio.Event, seconds: float) -> bool:
+    """Whether ``event`` was set within ``seconds``."""
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(event.wait(), seconds)
+    return event.is_set()
