@@ -39,7 +39,8 @@ class NatsNode:
     def url(self) -> str:
         return f"nats://127.0.0.1:{self.port}"
 
-    def write(self, routes: list[int], partitions: int, users: str | None) -> None:
+    def write(self, routes: list[int], partitions: int, users: str | None, extra: str = "") -> None:
+        """The node's configuration; ``extra`` is added as is (leafnodes, a domain)."""
         (self.dir / "mappings.conf").write_text(mappings_conf(partitions))
         auth = ""
         if users is not None:
@@ -56,9 +57,9 @@ class NatsNode:
             f"server_name: {self.name}\nlisten: 127.0.0.1:{self.port}\n"
             f"http: 127.0.0.1:{self.http_port}\n"
             f'jetstream {{ store_dir: "{self.dir}/js", max_memory_store: 64MB, '
-            "max_file_store: 2GB }\n"
+            f"max_file_store: 2GB, domain: {self.name} }}\n"
             f"mqtt {{ listen: 127.0.0.1:{self.mqtt_port} }}\n"
-            f"{cluster}include mappings.conf\n{auth}"
+            f"{cluster}include mappings.conf\n{auth}{extra}"
         )
 
     def start(self) -> None:

@@ -297,6 +297,42 @@ def _wait_listening(port: int, proc: subprocess.Popen[bytes], log: Path) -> None
             time.sleep(0.05)
 
 
+def test_the_shipped_nats_configs_check(tmp_path: Path, tls_files: dict[str, Path]) -> None:
+    """The cluster node's and the store leaf's configs, with what `warehouse nats export`
+    writes beside them and this test's certificates, pass `nats-server -t`."""
+    from warehouse.access.adapters.credentials import nats_hash
+    from warehouse.access.adapters.nats_files import leafnodes_conf, mappings_conf, users_conf
+
+    nats_server = tool("nats-server", "/usr/sbin/nats-server")
+    (tmp_path / "warehouse").mkdir()
+    for name, text in (
+        ("users.conf", users_conf([], "warehouse-ingest", nats_hash("x", cost=4))),
+        ("mappings.conf", mappings_conf(8)),
+        ("leafnodes.conf", leafnodes_conf(nats_hash("y", cost=4))),
+    ):
+        (tmp_path / "warehouse" / name).write_text(text)
+    for shipped in ("warehouse.conf", "leaf.conf"):
+        conf = (SERVER / "nats" / shipped).read_text()
+        for path, here in (
+            ("/etc/nats-server/certs/server.crt", tls_files["server_cert"]),
+            ("/etc/nats-server/certs/server.key", tls_files["server_key"]),
+            ("/etc/nats-server/certs/ca.crt", tls_files["ca"]),
+            ("/var/lib/nats-server", tmp_path / "js"),
+        ):
+            conf = conf.replace(path, str(here))
+        (tmp_path / shipped).write_text(conf)
+        result = subprocess.run(
+            [nats_server, "-t", "-c", str(tmp_path / shipped)],
+            env={**os.environ, "NATS_NODE": "nats-1"},
+            check=False,
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+        )
+        assert result.returncode == 0, shipped + ": " + result.stdout + result.stderr
+        assert "include warehouse/users.conf" in conf
+
+
 def test_alerts_and_the_dashboard_name_only_metrics_that_exist() -> None:
     from prometheus_client import REGISTRY
 

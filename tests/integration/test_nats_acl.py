@@ -46,6 +46,7 @@ def acl_cluster(seeded: Service, tmp_path: Path) -> Iterator[tuple[NatsCluster, 
     url = f"nats://{INGEST_USER}:{INGEST_PASSWORD}@127.0.0.1:1"
     output = export(seeded.settings.database_url, tmp_path / "export", url)
     assert "2 of 2 agents" in output
+    assert "no leaf nodes" in output
     users = (tmp_path / "export" / "users.conf").read_text()
     assert "agent-c" not in users
     assert INGEST_PASSWORD not in users  # hashes only

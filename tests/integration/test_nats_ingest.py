@@ -3,7 +3,11 @@ partitioned stream, share its partitions by leases, and acknowledge after the co
 
 from __future__ import annotations
 
+import json
+import socket
 import threading
+import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +17,8 @@ from sqlalchemy import func, select
 
 from tests.conftest import make_settings, require
 from tests.helpers import ResendingPublisher, movement_payload, wait_for
-from tests.nats_cluster import NATS_SERVER, NatsCluster
+from tests.nats_cluster import NATS_SERVER, NatsCluster, NatsNode
+from tests.tcp_proxy import TcpProxy
 from warehouse.bootstrap import Service, bootstrap
 from warehouse.ingest.adapters import tables as ingest_tables
 from warehouse.ingest.worker.worker import IngestWorker
@@ -136,3 +141,71 @@ def test_a_stopped_worker_hands_its_partitions_over(
     finally:
         agent.close()
     assert second.totals.applied == 50
+
+
+def test_a_store_leaf_node_carries_its_devices_and_waits_out_a_wan_drop(
+    seeded: Service, tmp_path: Path, site: str
+) -> None:
+    """Devices at a store connect to its leaf node; the leaf maps their events onto the
+    cluster's stream across one (proxied) WAN link. While the link is cut nothing is acked and
+    nothing lost: the agents keep what is unacknowledged and send it again."""
+    require("nats-server", Path(NATS_SERVER).exists(), f"{NATS_SERVER} is missing")
+    hub = NatsCluster(tmp_path / "hub", size=1, partitions=PARTITIONS)
+    hub_node = hub.nodes[0]
+    leaf_port = _free_port()
+    hub_node.write([], PARTITIONS, None, f"leafnodes {{ listen: 127.0.0.1:{leaf_port} }}\n")
+    wan = TcpProxy(("127.0.0.1", leaf_port))
+    store = NatsNode(tmp_path, "store")
+    store.write(
+        [], PARTITIONS, None,
+        f'leafnodes {{ remotes: [ {{ url: "nats-leaf://127.0.0.1:{wan.port}" }} ] }}\n',
+    )  # fmt: skip
+    hub.start()
+    store.start()
+    group = Workers(seeded.settings.database_url, hub.url)
+    agent: ResendingPublisher | None = None
+    try:
+        group.start("w1")
+        wait_for(lambda: _leaf_connected(store), timeout=20)
+        agent = ResendingPublisher(
+            "127.0.0.1", store.mqtt_port, site, "till", protocol=mqtt.MQTTv311
+        )
+        for seq in range(1, 51):
+            agent.publish(seq, movement_payload(site, "till", seq))
+        assert agent.wait_all_acked(50, timeout=30)
+        wan.cut(reset=True)  # the WAN drops; the store's devices stay connected to the leaf
+        for seq in range(51, 101):
+            agent.publish(seq, movement_payload(site, "till", seq))
+        time.sleep(3)
+        assert agent.acked == 50
+        wan.restore()
+        assert agent.wait_all_acked(100, timeout=60), f"acked {agent.acked}"
+        assert counts(seeded)[0] >= 100
+        with seeded.engine.connect() as conn:
+            moved = conn.execute(
+                select(func.count())
+                .select_from(stock_tables.movements)
+                .where(stock_tables.movements.c.agent_id == "till")
+            ).scalar_one()
+        assert moved == 100
+    finally:
+        if agent is not None:
+            agent.close()
+        group.stop_all()
+        store.stop()
+        wan.close()
+        hub.stop()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _leaf_connected(node: NatsNode) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{node.http_port}/leafz", timeout=1) as r:
+            return bool(json.load(r).get("leafnodes"))
+    except OSError:
+        return False

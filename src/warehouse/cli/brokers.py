@@ -108,6 +108,12 @@ def nats() -> None:
     "WAREHOUSE_NATS_URL).",
 )
 @click.option(
+    "--leaf-password-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A file holding the password stores' leaf nodes log in with (leafnodes.conf; without "
+    "it, a password nobody knows: no leaf node gets in).",
+)
+@click.option(
     "--group",
     default="nats",
     show_default=True,
@@ -120,15 +126,17 @@ def nats_export(
     directory: Path,
     service_user: str,
     service_password_file: Path | None,
+    leaf_password_file: Path | None,
     group: str,
 ) -> None:
     """Write DIRECTORY/users.conf (every registered agent as a NATS user that may connect over
     MQTT only, publish only its own events and status and receive only its own acks and
     commands; the ingest user) and DIRECTORY/mappings.conf (the partitions of the ingest
-    stream, WAREHOUSE_NATS_PARTITIONS). Include both in every node's nats-server.conf and
-    reload (`nats-server --signal reload`). Agents registered before this release have no
-    NATS password yet: revoke and register them again."""
-    from warehouse.access.adapters.nats_files import mappings_conf, users_conf
+    stream, WAREHOUSE_NATS_PARTITIONS) and DIRECTORY/leafnodes.conf (stores' leaf nodes'
+    login). deploy/server/nats/warehouse.conf includes them: copy the directory to every node
+    (and the first two to every store's leaf node) and reload. Agents registered before this
+    release have no NATS password yet: revoke and register them again."""
+    from warehouse.access.adapters.nats_files import leafnodes_conf, mappings_conf, users_conf
     from warehouse.access.service import devices as registry
     from warehouse.contracts.topics import nats_level
 
@@ -136,6 +144,12 @@ def nats_export(
     with _service(settings) as service:
         found = [d for d in registry.list_devices(service.uow) if d.revoked_at is None]
         service_hash = service.credentials.nats_hash(service_password)
+        leaf_password = (
+            leaf_password_file.read_text().strip()
+            if leaf_password_file
+            else service.credentials.random_secret()
+        )
+        leaf_hash = service.credentials.nats_hash(leaf_password)
     for device in found:
         if device.nats_password_hash is None:
             click.echo(
@@ -158,11 +172,13 @@ def nats_export(
         {
             "users.conf": users_conf(usable, service_user, service_hash),
             "mappings.conf": mappings_conf(settings.nats_partitions),
+            "leafnodes.conf": leafnodes_conf(leaf_hash),
         },
     )
     click.echo(
-        f"{directory}/users.conf and {directory}/mappings.conf: {len(usable)} of {len(found)} "
-        f"agents, {service_user}, {settings.nats_partitions} partitions"
+        f"{directory}/users.conf, mappings.conf and leafnodes.conf: {len(usable)} of "
+        f"{len(found)} agents, {service_user}, {settings.nats_partitions} partitions"
+        + ("" if leaf_password_file else ", no leaf nodes (--leaf-password-file)")
     )
 
 

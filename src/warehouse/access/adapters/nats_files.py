@@ -52,6 +52,11 @@ def users_conf(devices: Sequence[DeviceRecord], service_user: str, service_hash:
     return HEADER + "authorization {\n  users = [\n" + "\n".join(users) + "\n  ]\n}\n"
 
 
+def leafnodes_conf(password_hash: str) -> str:
+    """The leaf nodes' login, inside the cluster's ``leafnodes`` block."""
+    return HEADER + f"authorization {{ user: store, password: {_value(password_hash)} }}\n"
+
+
 def mappings_conf(partitions: int) -> str:
     """The account mappings (the same partition count as WAREHOUSE_NATS_PARTITIONS)."""
     lines = [f"  {_value(src)}: {_value(dest)}" for src, dest in nats_mappings(partitions).items()]
