@@ -17,6 +17,7 @@ from warehouse.core import metrics
 from warehouse.core.api import health, problems
 from warehouse.core.api.deps import open_reads
 from warehouse.core.api.limits import BodyLimit
+from warehouse.core.api.replica import ReadYourWrites
 from warehouse.core.api.request_metrics import RequestMetrics
 from warehouse.core.config import Settings
 from warehouse.core.process import freeze_startup_objects
@@ -70,8 +71,10 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
     if service is not None:  # usable without its lifespan (tests drive it in-process)
         app.state.service = service
     problems.install(app)
-    limit = (service.settings if service else settings or Settings()).api_max_body_bytes
-    app.add_middleware(BodyLimit, max_bytes=limit)
+    configured = service.settings if service else settings or Settings()
+    if configured.read_database_url:
+        app.add_middleware(ReadYourWrites, window_s=configured.read_your_writes_s)
+    app.add_middleware(BodyLimit, max_bytes=configured.api_max_body_bytes)
     app.add_middleware(RequestMetrics)
     exceptions_metrics.register()
     # in the order of the API's documentation

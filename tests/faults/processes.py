@@ -99,7 +99,9 @@ class Cluster:
     """A private PostgreSQL cluster (``initdb``/``pg_ctl`` as the postgres user) that a test
     may stop with ``-m immediate`` (a crash: recovery replays the WAL on start)."""
 
-    def __init__(self) -> None:
+    def __init__(self, primary: Cluster | None = None) -> None:
+        """A new cluster (initdb), or with ``primary`` a streaming replica of it
+        (pg_basebackup -R: a standby that follows the primary's WAL)."""
         self.bin = sorted(Path("/usr/lib/postgresql").glob("*/bin"))[-1]
         # the postgres user must reach it: pytest's temporary directories are their owner's only
         self.home = Path(tempfile.mkdtemp(prefix="warehouse-pg-"))
@@ -107,9 +109,15 @@ class Cluster:
         self.data = self.home / "pgdata"
         self.port = spare_port()
         self.log = self.home / "postgres.log"
-        self._as_postgres(
-            str(self.bin / "initdb"), "-A", "trust", "-U", "postgres", "-D", str(self.data)
-        )
+        if primary is None:
+            self._as_postgres(
+                str(self.bin / "initdb"), "-A", "trust", "-U", "postgres", "-D", str(self.data)
+            )
+        else:
+            self._as_postgres(
+                str(self.bin / "pg_basebackup"), "-D", str(self.data), "-R", "-X", "stream",
+                "-c", "fast", "-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres",
+            )  # fmt: skip
         self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
 
     def _as_postgres(self, *args: str) -> None:

@@ -29,6 +29,17 @@ class Settings(BaseSettings):
     database_url: str = Field(
         "sqlite:///warehouse.db", description="SQLAlchemy URL: sqlite:///FILE or postgresql://…"
     )
+    read_database_url: str = Field(
+        "",
+        description="postgresql://… of a streaming replica: the API's reads go there, except a "
+        "client's within read_your_writes_s of its own write (docs/scaling.md); '' for none",
+    )
+    read_your_writes_s: float = Field(
+        5.0, gt=0, le=3600, description="How long after a write a client's reads go to the primary"
+    )
+    replica_retry_s: float = Field(
+        5.0, gt=0, le=3600, description="After the replica failed, read from the primary this long"
+    )
     mqtt_url: str = Field(
         "mqtt://127.0.0.1:1883", description="mqtt://[user:pass@]host[:port], mqtts:// for TLS"
     )

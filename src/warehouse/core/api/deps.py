@@ -22,9 +22,11 @@ from typing import Annotated, Concatenate, ParamSpec, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.concurrency import run_in_threadpool
 
+from warehouse.core.api.replica import ReplicaHealth, wrote_recently
 from warehouse.core.db import create_async_read_engine
 from warehouse.core.wiring import Wiring
 
@@ -40,16 +42,31 @@ async def get_service(request: Request) -> Wiring[object]:
 
 
 class Reads:
-    """Runs read-only query functions for async routes."""
+    """Runs read-only query functions for async routes (on a replica when there is one and the
+    client has not just written: replica.py)."""
 
-    def __init__(self, engine: Engine, async_engine: AsyncEngine | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        async_engine: AsyncEngine | None = None,
+        replica: AsyncEngine | None = None,
+        replica_retry_s: float = 5.0,
+    ) -> None:
         self._engine = engine
         self._async = async_engine
+        self._replica = replica
+        self._health = ReplicaHealth(replica_retry_s)
 
     async def run(
         self, query: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
         """``query(connection, *args, **kwargs)`` on a pooled connection, given back after."""
+        if self._replica is not None and not wrote_recently.get() and self._health.usable():
+            try:
+                async with self._replica.connect() as conn:
+                    return await conn.run_sync(query, *args, **kwargs)
+            except OperationalError as exc:  # unreachable, or a query cancelled by recovery
+                self._health.failed(exc)
         if self._async is not None:
             async with self._async.connect() as conn:
                 return await conn.run_sync(query, *args, **kwargs)
@@ -68,17 +85,26 @@ async def open_reads(service: Wiring[object]) -> AsyncIterator[Reads]:
     """The read side for one running app (its asyncio pool belongs to the app's event loop, so
     it is made in the lifespan and disposed of there); pool sizes from settings."""
     settings = service.settings
-    async_engine = create_async_read_engine(
-        settings.database_url,
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_max_overflow,
-        pool_timeout=settings.db_pool_timeout_s,
-    )
+    pool = {
+        "pool_size": settings.db_pool_size,
+        "max_overflow": settings.db_max_overflow,
+        "pool_timeout": settings.db_pool_timeout_s,
+    }
+    async_engine = create_async_read_engine(settings.database_url, **pool)
+    replica = None
+    if settings.read_database_url:
+        # a replica that is down must fail a read fast (then the primary answers)
+        replica = create_async_read_engine(
+            settings.read_database_url, connect_args={"connect_timeout": 2}, **pool
+        )
+        if replica is None:
+            raise RuntimeError("WAREHOUSE_READ_DATABASE_URL must be a postgresql:// URL")
     try:
-        yield Reads(service.engine, async_engine)
+        yield Reads(service.engine, async_engine, replica, settings.replica_retry_s)
     finally:
-        if async_engine is not None:
-            await async_engine.dispose()
+        for engine in (async_engine, replica):
+            if engine is not None:
+                await engine.dispose()
 
 
 async def get_reads(request: Request) -> Reads:
