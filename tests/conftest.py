@@ -79,6 +79,7 @@ TABLES = (
     "inbox",
     "rejected_events",
     "idempotency_keys",
+    "ledger_archive",
     "movements",
     "stock",
     "lots",

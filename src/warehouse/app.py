@@ -39,6 +39,13 @@ receipts, transfers and adjustments. Every error is `application/problem+json` n
 """
 
 
+def _middleware(app: FastAPI, settings: Settings) -> None:
+    if settings.read_database_url:  # a replica: each client reads its own writes (replica.py)
+        app.add_middleware(ReadYourWrites, window_s=settings.read_your_writes_s)
+    app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)
+    app.add_middleware(RequestMetrics)
+
+
 def create_app(settings: Settings | None = None, service: Service | None = None) -> FastAPI:
     """Build the API for ``settings`` (or around an existing ``service``, for tests and demo)."""
 
@@ -71,11 +78,7 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
     if service is not None:  # usable without its lifespan (tests drive it in-process)
         app.state.service = service
     problems.install(app)
-    configured = service.settings if service else settings or Settings()
-    if configured.read_database_url:
-        app.add_middleware(ReadYourWrites, window_s=configured.read_your_writes_s)
-    app.add_middleware(BodyLimit, max_bytes=configured.api_max_body_bytes)
-    app.add_middleware(RequestMetrics)
+    _middleware(app, service.settings if service else settings or Settings())
     exceptions_metrics.register()
     # in the order of the API's documentation
     for router in (

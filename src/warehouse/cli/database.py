@@ -64,3 +64,60 @@ def rebuild_projection(settings: Settings) -> None:
         rows = rebuild(conn)
     service.close()
     click.echo(f"projection rebuilt: {rows} rows")
+
+
+@db.command("partitions")
+@click.pass_obj
+def list_partitions(settings: Settings) -> None:
+    """The ledger's monthly partitions (PostgreSQL), making any missing ones ahead, as the
+    ingest worker does every hour."""
+    from datetime import UTC, datetime
+
+    from warehouse.stock.adapters import partitions as ledger
+
+    service = open_service(settings)
+    try:
+        with service.engine.begin() as conn:
+            if not ledger.partitioned(conn):
+                click.echo("the ledger is one table here (SQLite, or before migration 0013)")
+                return
+            made = ledger.ensure_ahead(conn, datetime.now(UTC).date())
+            for part in ledger.partitions(conn):
+                click.echo(f"{part.name:22} {part.bounds}")
+    finally:
+        service.close()
+    if made:
+        click.echo(f"made {', '.join(made)}")
+
+
+@db.command("detach-month")
+@click.argument("month", metavar="YYYY-MM")
+@click.pass_obj
+def detach_month(settings: Settings, month: str) -> None:
+    """Detach a past month of the ledger for archive: its movements stay in a table of their
+    own (movements_yYYYYmMM: pg_dump it, then drop it), what it added to stock is kept in
+    ledger_archive, and stock is not touched."""
+    from datetime import UTC, date, datetime
+
+    from warehouse.stock.adapters import partitions as ledger
+
+    try:
+        first = date.fromisoformat(f"{month}-01")
+    except ValueError:
+        raise click.BadParameter(
+            f"{month!r} is not a month like 2026-01", param_hint="MONTH"
+        ) from None
+    service = open_service(settings)
+    try:
+        with service.engine.begin() as conn:
+            if not ledger.partitioned(conn):
+                raise click.ClickException("the ledger is not partitioned here (PostgreSQL only)")
+            count = ledger.detach(conn, first, datetime.now(UTC).date())
+    except (LookupError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        service.close()
+    click.echo(
+        f"{ledger.name_of(first)} detached: {count} movements, kept as a table of its own; "
+        "stock unchanged"
+    )

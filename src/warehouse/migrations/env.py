@@ -7,6 +7,7 @@ from sqlalchemy import pool
 
 from warehouse import tables
 from warehouse.core.db import create_engine
+from warehouse.stock.adapters.partitions import not_a_partition
 
 config = context.config
 
@@ -22,6 +23,7 @@ def run() -> None:
             target_metadata=tables.metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            include_object=not_a_partition,  # the ledger's months (stock/adapters/partitions.py)
         )
         with context.begin_transaction():
             context.run_migrations()

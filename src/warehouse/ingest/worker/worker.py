@@ -43,6 +43,7 @@ from warehouse.ingest.worker.feed import PruneFeed
 from warehouse.ingest.worker.gaps import AskForGaps
 from warehouse.ingest.worker.holds import ReleaseHolds
 from warehouse.ingest.worker.link import make_link
+from warehouse.ingest.worker.partitions import MakePartitions
 from warehouse.ingest.worker.price_books import PublishPriceBooks
 from warehouse.ingest.worker.translate import internal_error, translate, translate_status
 
@@ -85,6 +86,7 @@ class IngestWorker:
             PruneFeed(service),
             PublishPriceBooks(service, self.command),
             AskForGaps(service, self.command),
+            MakePartitions(service),
         )
 
     def readiness(self) -> tuple[bool, dict[str, Any]]:

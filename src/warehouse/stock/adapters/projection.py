@@ -20,8 +20,9 @@ Key = tuple[int, int, str]
 
 
 def ledger_balances(conn: Connection) -> dict[Key, Decimal]:
-    """On hand per (product, physical location, lot), summed from the ledger alone."""
-    m, loc = stock_tables.movements, stock_tables.locations
+    """On hand per (product, physical location, lot), summed from the ledger (with what its
+    detached months added: partitions.py)."""
+    m, loc, archive = stock_tables.movements, stock_tables.locations, stock_tables.ledger_archive
     legs = union_all(
         select(
             m.c.product_id,
@@ -32,6 +33,7 @@ def ledger_balances(conn: Connection) -> dict[Key, Decimal]:
         select(
             m.c.product_id, m.c.to_location_id.label("location_id"), m.c.lot, m.c.qty.label("qty")
         ),
+        select(archive.c.product_id, archive.c.location_id, archive.c.lot, archive.c.qty),
     ).subquery()
     rows = conn.execute(
         select(

@@ -111,6 +111,20 @@ movements = Table(
 )
 
 
+# What each detached month of the ledger added to each (product, location, lot): the ledger's
+# months still attached plus these equal the projection (adapters/partitions.py).
+ledger_archive = Table(
+    "ledger_archive",
+    metadata,
+    Column("partition", String(64), primary_key=True),
+    Column("product_id", BigInteger, primary_key=True),
+    Column("location_id", BigInteger, primary_key=True),
+    Column("lot", String(64), primary_key=True),
+    Column("qty", Quantity, nullable=False),
+    Column("movements", BigInteger, nullable=False),  # how many the month held
+    Column("archived_at", UTCDateTime, nullable=False),
+)
+
 serial_units = Table(
     "serial_units",
     metadata,

@@ -1,0 +1,145 @@
+"""The ledger by month, on PostgreSQL: ``movements`` is partitioned by the month a movement was
+recorded (declarative range partitioning, migration 0013). A movement always lands in the
+current month's partition, however late its event occurred; the ingest worker's chore keeps
+partitions ``AHEAD`` months ahead. ``movements_history`` holds everything recorded before the
+migration (or, on a new database, nothing).
+
+An old month can be detached for archive: its rows stay in a table of their own
+(``movements_y2025m01``, for pg_dump and then DROP), and what it added to each stock key is kept in
+``ledger_archive``, so the projection still adds up to the ledger (projection.ledger_balances)
+and stock is not touched. Queries, paging by id and the projection are the same as on one table.
+On SQLite the ledger is one table and none of this applies.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from sqlalchemy import Connection, column, func, insert, literal, select, table, text, union_all
+
+from warehouse.stock.adapters import tables as stock_tables
+
+AHEAD = 3  # months of partitions made before they are needed
+_MONTH = re.compile(r"^movements_y(\d{4})m(\d{2})$")
+
+
+@dataclass(frozen=True, slots=True)
+class Partition:
+    """One partition of the ledger: its table, and the months it holds."""
+
+    name: str
+    bounds: str  # as PostgreSQL states them: FOR VALUES FROM (…) TO (…)
+    month: date | None  # None for movements_history
+
+
+def partitioned(conn: Connection) -> bool:
+    """Whether the ledger is partitioned here (PostgreSQL, after migration 0013)."""
+    if conn.dialect.name != "postgresql":
+        return False
+    kind = conn.execute(text("SELECT relkind FROM pg_class WHERE oid = 'movements'::regclass"))
+    return bool(kind.scalar_one() == "p")
+
+
+def partitions(conn: Connection) -> list[Partition]:
+    """The ledger's partitions, oldest first."""
+    rows = conn.execute(
+        text(
+            "SELECT c.relname, pg_get_expr(c.relpartbound, c.oid) FROM pg_inherits i "
+            "JOIN pg_class c ON c.oid = i.inhrelid "
+            "WHERE i.inhparent = 'movements'::regclass ORDER BY c.relname"
+        )
+    )
+    found = [Partition(name, bounds, _month_of(name)) for name, bounds in rows]
+    return sorted(found, key=lambda p: p.month or date.min)
+
+
+def not_a_partition(obj: object, name: str | None, kind: str, reflected: bool, _to: object) -> bool:
+    """Alembic's ``include_object``: the ledger's partitions (and their indexes) are made by
+    the migration and the chore, not described by the table definitions."""
+    del reflected
+    table = getattr(getattr(obj, "table", None), "name", None) if kind == "index" else name
+    return not (table == "movements_history" or (table and _MONTH.match(table)))
+
+
+def _month_of(name: str) -> date | None:
+    match = _MONTH.match(name)
+    return date(int(match[1]), int(match[2]), 1) if match else None
+
+
+def _next(month: date) -> date:
+    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
+
+
+def name_of(month: date) -> str:
+    return f"movements_y{month.year:04d}m{month.month:02d}"
+
+
+def ensure_ahead(conn: Connection, today: date, months: int = AHEAD) -> list[str]:
+    """Create the monthly partitions from the first month movements_history does not cover up
+    to ``months`` after ``today``'s; return the ones made."""
+    upper = conn.execute(
+        text(
+            "SELECT pg_get_expr(c.relpartbound, c.oid) FROM pg_class c "
+            "WHERE c.relname = 'movements_history'"
+        )
+    ).scalar_one()
+    start = _history_end(upper)
+    existing = {p.month for p in partitions(conn)}
+    last = date(today.year, today.month, 1)
+    for _ in range(months):
+        last = _next(last)
+    made = []
+    month = start
+    while month <= last:
+        if month not in existing:
+            conn.exec_driver_sql(
+                f"CREATE TABLE IF NOT EXISTS {name_of(month)} PARTITION OF movements "
+                f"FOR VALUES FROM ('{month.isoformat()} 00:00:00+00') "
+                f"TO ('{_next(month).isoformat()} 00:00:00+00')"
+            )
+            made.append(name_of(month))
+        month = _next(month)
+    return made
+
+
+def _history_end(bounds: str) -> date:
+    """The first month after movements_history's range (``… TO ('2026-12-01 00:00:00+00')``)."""
+    found = re.search(r"TO \('(\d{4})-(\d{2})-01", bounds)
+    if found is None:
+        raise ValueError(f"unexpected bounds of movements_history: {bounds}")
+    return date(int(found[1]), int(found[2]), 1)
+
+
+def detach(conn: Connection, month: date, today: date) -> int:
+    """Detach ``month``'s partition for archive, keeping what it added to each stock key in
+    ledger_archive; return its movements. Only a month before the current one."""
+    if month >= date(today.year, today.month, 1):
+        raise ValueError(f"{month:%Y-%m} is not over yet: only past months are detached")
+    name = name_of(month)
+    if month not in {p.month for p in partitions(conn)}:
+        raise LookupError(f"the ledger has no partition {name}")
+    conn.exec_driver_sql("LOCK TABLE stock IN EXCLUSIVE MODE")  # no posting meanwhile
+    # the partition as a plain table: quantities stay in the ledger's stored form (millionths)
+    part = table(name, *(column(c) for c in ("product_id", "from_location_id",
+                                            "to_location_id", "lot", "qty")))  # fmt: skip
+    legs = union_all(
+        select(part.c.product_id, part.c.from_location_id.label("location_id"), part.c.lot,
+               (-part.c.qty).label("qty")),
+        select(part.c.product_id, part.c.to_location_id.label("location_id"), part.c.lot,
+               part.c.qty.label("qty")),
+    ).subquery()  # fmt: skip
+    count = conn.execute(select(func.count()).select_from(part)).scalar_one()
+    archive = stock_tables.ledger_archive
+    conn.execute(
+        insert(archive).from_select(
+            ["partition", "product_id", "location_id", "lot", "qty", "movements", "archived_at"],
+            select(
+                literal(name), legs.c.product_id, legs.c.location_id, legs.c.lot,
+                func.sum(legs.c.qty), literal(count), literal(datetime.now(UTC)),
+            ).group_by(legs.c.product_id, legs.c.location_id, legs.c.lot),
+        )
+    )  # fmt: skip
+    conn.exec_driver_sql(f"ALTER TABLE movements DETACH PARTITION {name}")
+    return int(count)
