@@ -124,3 +124,22 @@ def test_the_chore_makes_months_ahead_and_the_migration_goes_down_and_up(ledger:
         assert differences(conn) == {}
     assert receive(ledger, 1, datetime.now(UTC)) > 0
     assert on_hand(ledger) == 5
+
+
+def test_a_ledger_migrated_whole_splits_into_months(ledger: Service) -> None:
+    now = datetime.now(UTC)
+    this_month = date(now.year, now.month, 1)
+    old = receive(ledger, 2, datetime(now.year - 1, now.month, 10, tzinfo=UTC))
+    new = receive(ledger, 3, now)
+    assert where(ledger, old) == where(ledger, new) == "movements_history"
+    result = CliRunner().invoke(
+        main,
+        ["--database-url", ledger.settings.database_url, "db", "split-history",
+         "--since", f"{this_month:%Y-%m}"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert where(ledger, old) == "movements_history"
+    assert where(ledger, new) == partitions.name_of(this_month)
+    with ledger.engine.connect() as conn:
+        assert differences(conn) == {}
+    assert on_hand(ledger) == 5

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import date
 
 import click
 
@@ -90,6 +91,38 @@ def list_partitions(settings: Settings) -> None:
         click.echo(f"made {', '.join(made)}")
 
 
+@db.command("split-history")
+@click.option("--since", metavar="YYYY-MM", required=True, help="The first month to split off.")
+@click.pass_obj
+def split_history(settings: Settings, since: str) -> None:
+    """Move what movements_history holds from a month on into monthly partitions, so that those
+    months can be detached later (a ledger migrated whole is one partition). Rewrites those
+    rows once, with the ledger locked: run it in a quiet hour."""
+    from datetime import UTC, datetime
+
+    from warehouse.stock.adapters import partitions as ledger
+
+    first = _month(since, "--since")
+    service = open_service(settings)
+    try:
+        with service.engine.begin() as conn:
+            if not ledger.partitioned(conn):
+                raise click.ClickException("the ledger is not partitioned here (PostgreSQL only)")
+            made = ledger.split_history(conn, first, datetime.now(UTC).date())
+    finally:
+        service.close()
+    click.echo(f"movements_history now ends before {first:%Y-%m}; made {', '.join(made)}")
+
+
+def _month(value: str, param: str) -> date:
+    try:
+        return date.fromisoformat(f"{value}-01")
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not a month like 2026-01", param_hint=param
+        ) from None
+
+
 @db.command("detach-month")
 @click.argument("month", metavar="YYYY-MM")
 @click.pass_obj
@@ -97,16 +130,11 @@ def detach_month(settings: Settings, month: str) -> None:
     """Detach a past month of the ledger for archive: its movements stay in a table of their
     own (movements_yYYYYmMM: pg_dump it, then drop it), what it added to stock is kept in
     ledger_archive, and stock is not touched."""
-    from datetime import UTC, date, datetime
+    from datetime import UTC, datetime
 
     from warehouse.stock.adapters import partitions as ledger
 
-    try:
-        first = date.fromisoformat(f"{month}-01")
-    except ValueError:
-        raise click.BadParameter(
-            f"{month!r} is not a month like 2026-01", param_hint="MONTH"
-        ) from None
+    first = _month(month, "MONTH")
     service = open_service(settings)
     try:
         with service.engine.begin() as conn:

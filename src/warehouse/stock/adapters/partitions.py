@@ -112,6 +112,25 @@ def _history_end(bounds: str) -> date:
     return date(int(found[1]), int(found[2]), 1)
 
 
+def split_history(conn: Connection, since: date, today: date) -> list[str]:
+    """Move what movements_history holds from month ``since`` on into monthly partitions (a
+    database migrated with its ledger whole, whose old months should become detachable).
+    Rewrites those rows once, with the ledger locked; return the partitions made."""
+    since = date(since.year, since.month, 1)
+    conn.exec_driver_sql("LOCK TABLE stock IN EXCLUSIVE MODE")
+    conn.exec_driver_sql("LOCK TABLE movements IN ACCESS EXCLUSIVE MODE")
+    conn.exec_driver_sql("ALTER TABLE movements DETACH PARTITION movements_history")
+    conn.exec_driver_sql("ALTER TABLE movements_history RENAME TO movements_unsplit")
+    conn.exec_driver_sql(
+        "CREATE TABLE movements_history PARTITION OF movements "
+        f"FOR VALUES FROM (MINVALUE) TO ('{since.isoformat()} 00:00:00+00')"
+    )
+    made = ensure_ahead(conn, today)
+    conn.exec_driver_sql("INSERT INTO movements SELECT * FROM movements_unsplit")
+    conn.exec_driver_sql("DROP TABLE movements_unsplit")
+    return made
+
+
 def detach(conn: Connection, month: date, today: date) -> int:
     """Detach ``month``'s partition for archive, keeping what it added to each stock key in
     ledger_archive; return its movements. Only a month before the current one."""
