@@ -1,7 +1,7 @@
-"""The ledger by month on PostgreSQL (migration 0013): movements land in their month's partition,
-queries and paging see one ledger, a past month detaches for archive with stock and the
-projection check untouched, the ingest worker's chore makes months ahead, and the migration
-goes down and up again with the ledger intact."""
+"""The ledger by month on PostgreSQL (`warehouse db partition-ledger`): movements land in their
+month's partition, queries and paging see one ledger, a past month detaches for archive with
+stock and the projection check untouched, the ingest worker's chore makes months ahead, a ledger
+partitioned whole splits into months, and migration 0013 goes down (one table again) and up."""
 
 from __future__ import annotations
 
@@ -38,7 +38,10 @@ def ledger() -> Iterator[Service]:
     except psycopg.OperationalError as exc:
         require("PostgreSQL", False, str(exc).strip())
     name = f"warehouse_ledger_{uuid.uuid4().hex[:8]}"
-    service = bootstrap(make_settings(seeded_database(PG_URL, name)), catalog_ttl=0)
+    url = seeded_database(PG_URL, name)
+    result = CliRunner().invoke(main, ["--database-url", url, "db", "partition-ledger"])
+    assert result.exit_code == 0, result.output
+    service = bootstrap(make_settings(url), catalog_ttl=0)
     yield service
     service.close()
     with psycopg.connect(PG_URL, autocommit=True) as admin:
@@ -72,7 +75,7 @@ def test_months_detach_without_touching_stock(ledger: Service) -> None:
     with ledger.engine.connect() as conn:
         assert partitions.partitioned(conn)
         months = [p.month for p in partitions.partitions(conn) if p.month is not None]
-    assert len(months) == partitions.AHEAD  # made by the migration
+    assert len(months) == partitions.AHEAD  # made with it
     now = datetime.now(UTC)
     first, second = (datetime(m.year, m.month, 15, tzinfo=UTC) for m in months[:2])
     ids = [receive(ledger, 3, now), receive(ledger, 5, first), receive(ledger, 7, second)]
@@ -119,6 +122,9 @@ def test_the_chore_makes_months_ahead_and_the_migration_goes_down_and_up(ledger:
         assert not partitions.partitioned(conn)
     assert on_hand(ledger) == 4
     command.upgrade(alembic_config(url), "head")
+    with ledger.engine.begin() as conn:
+        assert not partitions.partitioned(conn)  # partitioning is the operator's choice
+        partitions.partition(conn, datetime.now(UTC).date())
     with ledger.engine.connect() as conn:
         assert partitions.partitioned(conn)
         assert differences(conn) == {}

@@ -1,8 +1,12 @@
-"""The ledger by month, on PostgreSQL: ``movements`` is partitioned by the month a movement was
-recorded (declarative range partitioning, migration 0013). A movement always lands in the
-current month's partition, however late its event occurred; the ingest worker's chore keeps
-partitions ``AHEAD`` months ahead. ``movements_history`` holds everything recorded before the
-migration (or, on a new database, nothing).
+"""The ledger by month, on PostgreSQL, when the operator asks for it (`warehouse db
+partition-ledger`): ``movements`` becomes a table partitioned by the month a movement was
+recorded (declarative range partitioning). A movement always lands in the current month's
+partition, however late its event occurred; the ingest worker's chore keeps partitions
+``AHEAD`` months ahead. ``movements_history`` holds everything recorded before, whole (the old
+table attached, not copied), until ``split_history`` divides it into months.
+
+It is not the default: list queries newest first read every partition (docs/scaling.md gives the
+cost), which buys nothing until old months are to be archived.
 
 An old month can be detached for archive: its rows stay in a table of their own
 (``movements_y2025m01``, for pg_dump and then DROP), and what it added to each stock key is kept in
@@ -22,6 +26,18 @@ from sqlalchemy import Connection, column, func, insert, literal, select, table,
 from warehouse.stock.adapters import tables as stock_tables
 
 AHEAD = 3  # months of partitions made before they are needed
+INDEXES = {
+    "ix_movements_product_id_id": "(product_id, id)",
+    "ix_movements_from_location_id_id": "(from_location_id, id)",
+    "ix_movements_to_location_id_id": "(to_location_id, id)",
+    "ix_movements_occurred_at": "(occurred_at)",
+    "ix_movements_order_ref": "(order_ref, id) WHERE order_ref IS NOT NULL",
+}
+FOREIGN_KEYS = {
+    "fk_movements_product_id_products": "(product_id) REFERENCES products (id)",
+    "fk_movements_from_location_id_locations": "(from_location_id) REFERENCES locations (id)",
+    "fk_movements_to_location_id_locations": "(to_location_id) REFERENCES locations (id)",
+}
 _MONTH = re.compile(r"^movements_y(\d{4})m(\d{2})$")
 
 
@@ -53,6 +69,54 @@ def partitions(conn: Connection) -> list[Partition]:
     )
     found = [Partition(name, bounds, _month_of(name)) for name, bounds in rows]
     return sorted(found, key=lambda p: p.month or date.min)
+
+
+def partition(conn: Connection, today: date) -> list[str]:
+    """Make the ledger partitioned by month: the table as it is becomes ``movements_history``
+    (up to the end of ``today``'s month; read once to check, and given its new primary key
+    (id, recorded_at): about a minute a million rows, with the ledger locked), the next
+    ``AHEAD`` months are made. Return them."""
+    run = conn.exec_driver_sql
+    run("LOCK TABLE stock IN EXCLUSIVE MODE")
+    run("ALTER TABLE movements RENAME TO movements_history")
+    # its primary key becomes the partitioned table's (id, recorded_at), built as it attaches
+    run("ALTER TABLE movements_history DROP CONSTRAINT pk_movements")
+    for name in INDEXES:
+        run(f"ALTER INDEX {name} RENAME TO {name.replace('movements', 'movements_history')}")
+    run(
+        "CREATE TABLE movements (LIKE movements_history INCLUDING DEFAULTS) "
+        "PARTITION BY RANGE (recorded_at)"
+    )
+    _keys_and_indexes(conn, "(id, recorded_at)")
+    first = _next(date(today.year, today.month, 1))
+    run(
+        "ALTER TABLE movements ATTACH PARTITION movements_history "
+        f"FOR VALUES FROM (MINVALUE) TO ('{first.isoformat()} 00:00:00+00')"
+    )
+    run("ALTER SEQUENCE movements_id_seq OWNED BY movements.id")
+    return ensure_ahead(conn, today)
+
+
+def unpartition(conn: Connection) -> None:
+    """One table again, every attached month copied into it (detached months stay apart)."""
+    run = conn.exec_driver_sql
+    run("LOCK TABLE stock IN EXCLUSIVE MODE")
+    run("CREATE TABLE movements_flat (LIKE movements INCLUDING DEFAULTS)")
+    run("INSERT INTO movements_flat SELECT * FROM movements")
+    run("ALTER SEQUENCE movements_id_seq OWNED BY NONE")
+    run("DROP TABLE movements CASCADE")
+    run("ALTER TABLE movements_flat RENAME TO movements")
+    _keys_and_indexes(conn, "(id)")
+    run("ALTER SEQUENCE movements_id_seq OWNED BY movements.id")
+
+
+def _keys_and_indexes(conn: Connection, primary_key: str) -> None:
+    run = conn.exec_driver_sql
+    run(f"ALTER TABLE movements ADD CONSTRAINT pk_movements PRIMARY KEY {primary_key}")
+    for name, columns in FOREIGN_KEYS.items():
+        run(f"ALTER TABLE movements ADD CONSTRAINT {name} FOREIGN KEY {columns}")
+    for name, columns in INDEXES.items():
+        run(f"CREATE INDEX {name} ON movements {columns}")
 
 
 def not_a_partition(obj: object, name: str | None, kind: str, reflected: bool, _to: object) -> bool:
