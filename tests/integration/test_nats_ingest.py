@@ -4,7 +4,6 @@ partitioned stream, share its partitions by leases, and acknowledge after the co
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 import urllib.request
@@ -16,6 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import make_settings, require
+from tests.faults.processes import spare_port
 from tests.helpers import ResendingPublisher, movement_payload, wait_for
 from tests.nats_cluster import NATS_SERVER, NatsCluster, NatsNode
 from tests.tcp_proxy import TcpProxy
@@ -152,7 +152,7 @@ def test_a_store_leaf_node_carries_its_devices_and_waits_out_a_wan_drop(
     require("nats-server", Path(NATS_SERVER).exists(), f"{NATS_SERVER} is missing")
     hub = NatsCluster(tmp_path / "hub", size=1, partitions=PARTITIONS)
     hub_node = hub.nodes[0]
-    leaf_port = _free_port()
+    leaf_port = spare_port()
     hub_node.write([], PARTITIONS, None, f"leafnodes {{ listen: 127.0.0.1:{leaf_port} }}\n")
     wan = TcpProxy(("127.0.0.1", leaf_port))
     store = NatsNode(tmp_path, "store")
@@ -195,12 +195,6 @@ def test_a_store_leaf_node_carries_its_devices_and_waits_out_a_wan_drop(
         store.stop()
         wan.close()
         hub.stop()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _leaf_connected(node: NatsNode) -> bool:

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from datetime import date
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
 from warehouse.cli.root import main, open_service
 from warehouse.core.config import Settings, masked
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+T = TypeVar("T")
 
 
 @main.group()
@@ -128,15 +135,28 @@ def split_history(settings: Settings, since: str) -> None:
     from warehouse.stock.adapters import partitions as ledger
 
     first = _month(since, "--since")
+    made = _on_the_partitioned_ledger(
+        settings, lambda conn: ledger.split_history(conn, first, datetime.now(UTC).date())
+    )
+    click.echo(f"movements_history now ends before {first:%Y-%m}; made {', '.join(made)}")
+
+
+def _on_the_partitioned_ledger(settings: Settings, work: Callable[[Connection], T]) -> T:
+    """``work`` in one transaction, if the ledger is partitioned; its refusals as one line."""
+    from warehouse.stock.adapters import partitions as ledger
+
     service = open_service(settings)
     try:
         with service.engine.begin() as conn:
             if not ledger.partitioned(conn):
-                raise click.ClickException("the ledger is not partitioned here (PostgreSQL only)")
-            made = ledger.split_history(conn, first, datetime.now(UTC).date())
+                raise click.ClickException(
+                    "the ledger is not partitioned here (`warehouse db partition-ledger`)"
+                )
+            return work(conn)
+    except (LookupError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
     finally:
         service.close()
-    click.echo(f"movements_history now ends before {first:%Y-%m}; made {', '.join(made)}")
 
 
 def _month(value: str, param: str) -> date:
@@ -160,16 +180,9 @@ def detach_month(settings: Settings, month: str) -> None:
     from warehouse.stock.adapters import partitions as ledger
 
     first = _month(month, "MONTH")
-    service = open_service(settings)
-    try:
-        with service.engine.begin() as conn:
-            if not ledger.partitioned(conn):
-                raise click.ClickException("the ledger is not partitioned here (PostgreSQL only)")
-            count = ledger.detach(conn, first, datetime.now(UTC).date())
-    except (LookupError, ValueError) as exc:
-        raise click.ClickException(str(exc)) from exc
-    finally:
-        service.close()
+    count = _on_the_partitioned_ledger(
+        settings, lambda conn: ledger.detach(conn, first, datetime.now(UTC).date())
+    )
     click.echo(
         f"{ledger.name_of(first)} detached: {count} movements, kept as a table of its own; "
         "stock unchanged"
