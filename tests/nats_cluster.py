@@ -157,6 +157,28 @@ class NatsCluster:
                 )
         for node in self.nodes:
             node.wait_healthy(30)
+        self.wait_formed(60)
+
+    def wait_formed(self, timeout: float) -> None:
+        """Until JetStream's meta group has a leader and every peer current: before that, a
+        stream with three replicas finds "no suitable peers for placement"."""
+        deadline = time.monotonic() + timeout
+        while not self._formed():
+            assert time.monotonic() < deadline, "the NATS cluster did not form"
+            time.sleep(0.2)
+
+    def _formed(self) -> bool:
+        if len(self.nodes) == 1:
+            return True
+        try:
+            url = f"http://127.0.0.1:{self.nodes[0].http_port}/jsz"
+            with urllib.request.urlopen(url, timeout=2) as reply:
+                meta = json.load(reply).get("meta_cluster") or {}
+        except OSError:
+            return False
+        peers = meta.get("replicas") or []
+        current = [p for p in peers if p.get("current") and not p.get("offline")]
+        return bool(meta.get("leader")) and len(current) == len(self.nodes) - 1
 
     def node(self, name: str) -> NatsNode:
         return next(n for n in self.nodes if n.name == name)

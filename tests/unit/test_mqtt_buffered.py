@@ -225,6 +225,19 @@ def test_a_closed_connection_is_reported_as_lost(wired: Wired) -> None:
     assert wired.client.loop_read() == MQTTErrorCode.MQTT_ERR_CONN_LOST
 
 
+def test_a_write_to_a_broken_connection_is_reported_as_lost(wired: Wired) -> None:
+    """A broker killed with PUBACKs still to be written: EPIPE on the flush. The client reports
+    the connection lost (and reconnects) instead of ending its network thread with the error."""
+    lost: list[object] = []
+    wired.client.on_disconnect = lambda *args: lost.append(args)
+    wired.broker.close()
+    sock = wired.client._sock
+    assert isinstance(sock, BufferedSocket)
+    sock.send(mqtt5.PubAckPacket(7).write())  # collected by a write pass, not yet flushed
+    assert wired.client.loop_write() == MQTTErrorCode.MQTT_ERR_CONN_LOST
+    assert len(lost) == 1
+
+
 def publish_311(topic: str, payload: bytes, packet_id: int) -> bytes:
     """An MQTT 3.1.1 QoS 1 PUBLISH: no properties between packet id and payload."""
     body = len(topic).to_bytes(2, "big") + topic.encode() + packet_id.to_bytes(2, "big") + payload

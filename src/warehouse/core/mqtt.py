@@ -194,13 +194,18 @@ class BufferedClient(mqtt.Client):
         return super().want_write() or (isinstance(sock, BufferedSocket) and sock.unsent() > 0)
 
     def loop_write(self) -> MQTTErrorCode:
-        """paho's write pass, then one write of everything it produced."""
-        try:
-            return super().loop_write()
-        finally:
-            sock = self._sock
-            if isinstance(sock, BufferedSocket):
+        """paho's write pass, then one write of everything it produced. A connection that is
+        gone (the broker killed: EPIPE, ECONNRESET) is lost the way paho loses it on a read:
+        closed, reported, and reconnected; never an exception in its network thread."""
+        rc = super().loop_write()
+        sock = self._sock
+        if isinstance(sock, BufferedSocket):
+            try:
                 sock.flush()
+            except OSError as exc:
+                log.warning("failed to send on the MQTT socket: %s", exc)
+                return self._loop_rc_handle(MQTTErrorCode.MQTT_ERR_CONN_LOST)
+        return rc
 
     def loop_read(self, max_packets: int = 1) -> MQTTErrorCode:
         """Handle the packets that have arrived, up to MAX_PACKETS_PER_READ passes."""
