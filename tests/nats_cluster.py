@@ -39,8 +39,17 @@ class NatsNode:
     def url(self) -> str:
         return f"nats://127.0.0.1:{self.port}"
 
-    def write(self, routes: list[int], partitions: int, users: str | None, extra: str = "") -> None:
-        """The node's configuration; ``extra`` is added as is (leafnodes, a domain)."""
+    def write(
+        self,
+        routes: list[int],
+        partitions: int,
+        users: str | None,
+        extra: str = "",
+        domain: str | None = None,
+    ) -> None:
+        """The node's configuration; ``extra`` is added as is (leafnodes). A JetStream
+        ``domain`` keeps a leaf node's JetStream apart from its hub's (the nodes of one cluster
+        share theirs)."""
         (self.dir / "mappings.conf").write_text(mappings_conf(partitions))
         auth = ""
         if users is not None:
@@ -57,7 +66,7 @@ class NatsNode:
             f"server_name: {self.name}\nlisten: 127.0.0.1:{self.port}\n"
             f"http: 127.0.0.1:{self.http_port}\n"
             f'jetstream {{ store_dir: "{self.dir}/js", max_memory_store: 64MB, '
-            f"max_file_store: 2GB, domain: {self.name} }}\n"
+            f"max_file_store: 2GB{f', domain: {domain}' if domain else ''} }}\n"
             f"mqtt {{ listen: 127.0.0.1:{self.mqtt_port} }}\n"
             f"{cluster}include mappings.conf\n{auth}{extra}"
         )
@@ -168,17 +177,23 @@ class NatsCluster:
             time.sleep(0.2)
 
     def _formed(self) -> bool:
+        """Every node names the same meta leader, and the leader sees every peer current."""
         if len(self.nodes) == 1:
             return True
-        try:
-            url = f"http://127.0.0.1:{self.nodes[0].http_port}/jsz"
-            with urllib.request.urlopen(url, timeout=2) as reply:
-                meta = json.load(reply).get("meta_cluster") or {}
-        except OSError:
+        views = {}
+        for node in self.nodes:
+            try:
+                url = f"http://127.0.0.1:{node.http_port}/jsz"
+                with urllib.request.urlopen(url, timeout=2) as reply:
+                    views[node.name] = json.load(reply).get("meta_cluster") or {}
+            except OSError:
+                return False
+        leaders = {view.get("leader") for view in views.values()}
+        if len(leaders) != 1 or None in leaders or "" in leaders:
             return False
-        peers = meta.get("replicas") or []
+        peers = views.get(str(leaders.pop()), {}).get("replicas") or []
         current = [p for p in peers if p.get("current") and not p.get("offline")]
-        return bool(meta.get("leader")) and len(current) == len(self.nodes) - 1
+        return len(current) == len(self.nodes) - 1
 
     def node(self, name: str) -> NatsNode:
         return next(n for n in self.nodes if n.name == name)

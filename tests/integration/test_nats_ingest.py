@@ -153,12 +153,15 @@ def test_a_store_leaf_node_carries_its_devices_and_waits_out_a_wan_drop(
     hub = NatsCluster(tmp_path / "hub", size=1, partitions=PARTITIONS)
     hub_node = hub.nodes[0]
     leaf_port = spare_port()
-    hub_node.write([], PARTITIONS, None, f"leafnodes {{ listen: 127.0.0.1:{leaf_port} }}\n")
+    hub_node.write(
+        [], PARTITIONS, None, f"leafnodes {{ listen: 127.0.0.1:{leaf_port} }}\n", domain="hub"
+    )
     wan = TcpProxy(("127.0.0.1", leaf_port))
     store = NatsNode(tmp_path, "store")
     store.write(
         [], PARTITIONS, None,
         f'leafnodes {{ remotes: [ {{ url: "nats-leaf://127.0.0.1:{wan.port}" }} ] }}\n',
+        domain="store",
     )  # fmt: skip
     hub.start()
     store.start()
