@@ -5,7 +5,9 @@ broker's group only."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
 import click
@@ -13,6 +15,8 @@ import click
 from warehouse.cli.access import _service
 from warehouse.cli.root import main
 from warehouse.core.config import Settings
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _service_password(settings_url: str, password_file: Path | None) -> str:
@@ -29,32 +33,36 @@ def _service_password(settings_url: str, password_file: Path | None) -> str:
     return password
 
 
+def _export_options(broker: str, group: str, why: str) -> Callable[[F], F]:
+    """The options both exports take: the directory, the ingest user, its password, the
+    broker's group."""
+
+    def decorate(command: F) -> F:
+        for option in reversed((
+            click.argument("directory", type=click.Path(file_okay=False, path_type=Path)),
+            click.option("--service-user", default="warehouse-ingest", show_default=True,
+                         help=f"The ingest workers' {broker} username."),
+            click.option("--service-password-file",
+                         type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                         help=f"A file holding the ingest workers' {broker} password (default: "
+                         f"the password in WAREHOUSE_{broker}_URL)."),
+            click.option("--group", default=group, show_default=True,
+                         help=f"The broker's group: the files are written readable by it "
+                         f"(0640), {why}. '' keeps them readable by their owner only."),
+        )):  # fmt: skip
+            command = option(command)
+        return command
+
+    return decorate
+
+
 @main.group()
 def mqtt() -> None:
     """The broker's side of device identities."""
 
 
 @mqtt.command("export-acl")
-@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-@click.option(
-    "--service-user",
-    default="warehouse-ingest",
-    show_default=True,
-    help="The ingest workers' MQTT username.",
-)
-@click.option(
-    "--service-password-file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="A file holding the ingest workers' MQTT password (default: the password in "
-    "WAREHOUSE_MQTT_URL).",
-)
-@click.option(
-    "--group",
-    default="mosquitto",
-    show_default=True,
-    help="The broker's group: the files are written readable by it (0640), since Mosquitto "
-    "reads them after dropping to its own user. '' keeps them readable by their owner only.",
-)
+@_export_options("MQTT", "mosquitto", "since Mosquitto reads them after dropping to its own user")
 @click.pass_obj
 def mqtt_export_acl(
     settings: Settings,
@@ -94,31 +102,12 @@ def nats() -> None:
 
 
 @nats.command("export")
-@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-@click.option(
-    "--service-user",
-    default="warehouse-ingest",
-    show_default=True,
-    help="The ingest workers' NATS username.",
-)
-@click.option(
-    "--service-password-file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="A file holding the ingest workers' NATS password (default: the password in "
-    "WAREHOUSE_NATS_URL).",
-)
+@_export_options("NATS", "nats", "the group nats-server runs as")
 @click.option(
     "--leaf-password-file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="A file holding the password stores' leaf nodes log in with (leafnodes.conf; without "
     "it, a password nobody knows: no leaf node gets in).",
-)
-@click.option(
-    "--group",
-    default="nats",
-    show_default=True,
-    help="The server's group: the files are written readable by it (0640). '' keeps them "
-    "readable by their owner only.",
 )
 @click.pass_obj
 def nats_export(
