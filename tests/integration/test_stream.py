@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -121,3 +122,28 @@ def test_resuming_from_before_the_retained_feed_is_a_410_with_the_position(
         assert gone.json()["field"] == "Last-Event-ID"
         bad = client.get("/api/v1/stream/stock", headers={"Last-Event-ID": "x1"})
         assert bad.status_code == 422
+
+
+def test_a_change_made_while_the_stock_page_loads_reaches_its_stream(
+    seeded: Service, live_api: LiveApi
+) -> None:
+    """The page's rows and its stream meet at the feed position the page read first: a receipt
+    committed after the rows were read and before the browser opened the stream still arrives
+    (the dashboard test that scanned during a page load waited for it in vain)."""
+    with httpx2.Client(base_url=live_api.base, headers=live_api.headers, timeout=20) as client:
+        open_store(client)  # type: ignore[arg-type]
+        read(client, 3, params={"after": 0})  # the store's receipts, numbered
+        page = client.get("/stock", params={"location": "ST1"}, headers={"Accept": "text/html"})
+        assert page.status_code == 200, page.text
+        found = re.search(
+            r'<table class="stock" data-live-stock[^>]* data-after="(\d+)"', page.text
+        )
+        assert found is not None, page.text
+        after = int(found.group(1))
+        assert after >= 3
+        receipt = {"kind": "receive", "sku": "TEA-GRN", "qty": "2", "to_location": "ST1-BACK"}
+        answer = client.post("/api/v1/movements", json=receipt)
+        assert answer.status_code == 201, answer.text
+        (change,) = read(client, 1, params={"location": "ST1", "after": after})
+        assert (change["sku"], change["location"]) == ("TEA-GRN", "ST1-BACK")
+        assert change["id"] > after

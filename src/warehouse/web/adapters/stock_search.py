@@ -12,6 +12,7 @@ from sqlalchemy import Connection, and_, or_, select
 
 from warehouse.catalog.adapters import tables as catalog_tables
 from warehouse.core.errors import NotFound
+from warehouse.stock.adapters import feed as stock_feed
 from warehouse.stock.adapters import stock_queries
 from warehouse.stock.adapters import tables as stock_tables
 from warehouse.stock.adapters.location_queries import _location_path
@@ -28,6 +29,9 @@ class Found:
     next_cursor: str | None = None
     note: str | None = None  # said to the user: what the code was read as, or why nothing
     names: dict[str, str] = field(default_factory=dict)
+    #: The change feed's last position read before the rows: the live stream resumes after it,
+    #: so a change committed between this read and the stream's start is not missed.
+    position: int = 0
 
 
 def search(
@@ -42,6 +46,7 @@ def search(
 ) -> Found:
     """The rows ``q`` finds (every row when it is empty), filtered by location subtree and lot."""
     q = q.strip()
+    position = stock_feed.bounds(conn)[1]
 
     def page(sku: str | None = None, gtin: str | None = None, lot: str | None = lot) -> Any:
         return stock_queries.stock(
@@ -58,6 +63,7 @@ def search(
     except NotFound as exc:
         found = Found([], note=exc.message)
     found.names = names(conn, {r["sku"] for r in found.rows})
+    found.position = position
     return found
 
 

@@ -67,7 +67,14 @@
     this.location = location;
     this.unseen = 0;
     if (location === null) { return; }
-    var url = "/api/v1/stream/stock" + (location ? "?location=" + encodeURIComponent(location) : "");
+    /* Resume after the feed position the rows were read at: a change committed while the page
+       loaded arrives on the stream instead of being lost between the two. */
+    var params = new URLSearchParams();
+    if (location) { params.set("location", location); }
+    var after = table.getAttribute("data-after");
+    if (after && /^[0-9]+$/.test(after)) { params.set("after", after); }
+    var query = params.toString();
+    var url = "/api/v1/stream/stock" + (query ? "?" + query : "");
     var self = this;
     var source = new EventSource(url);
     this.source = source;
