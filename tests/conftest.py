@@ -38,6 +38,8 @@ RUN_ID = uuid.uuid4().hex[:8]
 DEMO_CATALOG = Path(str(resources.files("warehouse.demo") / "catalog.yaml"))
 TABLES = (
     "stock_changes",
+    "valuation_entries",
+    "cost_layers",
     "pos_refund_lines",
     "pos_tenders",
     "pos_refunds",

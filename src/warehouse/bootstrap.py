@@ -53,6 +53,7 @@ from warehouse.stock.adapters.locations import SqlLocations
 from warehouse.stock.adapters.units import SqlSweeps, SqlUnits
 from warehouse.stock.service.policies import StockPolicy
 from warehouse.stock.service.ports import (
+    CostBook,
     LedgerRepository,
     LocationRepository,
     StockRepository,
@@ -60,6 +61,8 @@ from warehouse.stock.service.ports import (
     UnitRepository,
 )
 from warehouse.stock.service.resolve import Catalog
+from warehouse.valuation.adapters.costs import SqlCosts
+from warehouse.valuation.service.costing import Costing
 
 if TYPE_CHECKING:
     from warehouse.access.api.deps import AccessService
@@ -167,6 +170,7 @@ class SqlUnitOfWork:
     counts: CountRepository
     transfers: TransferRepository
     pos: PosRepository
+    costs: CostBook
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -194,6 +198,7 @@ class SqlUnitOfWork:
         self.counts = SqlCounts(conn)
         self.transfers = SqlTransfers(conn)
         self.pos = SqlPos(conn)
+        self.costs = Costing(SqlCosts(conn))
         return self
 
     def __exit__(

@@ -12,6 +12,7 @@ from warehouse.ingest.adapters import tables as ingest_tables
 from warehouse.orders.adapters import tables as orders_tables
 from warehouse.pos.adapters import tables as pos_tables
 from warehouse.stock.adapters import tables as stock_tables
+from warehouse.valuation.adapters import tables as valuation_tables
 
 #: The modules that define tables, in the order of their areas.
 AREAS = (
@@ -23,6 +24,7 @@ AREAS = (
     counts_tables,
     pos_tables,
     ingest_tables,
+    valuation_tables,
 )
 
 __all__ = ["AREAS", "metadata"]

@@ -158,6 +158,12 @@ SAMPLES: dict[tuple[str, str], Sample] = {
         "/api/v1/reports/top-sellers?site=WH1", names_wh1=True
     ),
     ("GET", "/api/v1/reports/tax"): Sample("/api/v1/reports/tax?site=WH1", names_wh1=True),
+    ("GET", "/api/v1/reports/valuation"): Sample(
+        "/api/v1/reports/valuation?site=WH1", names_wh1=True
+    ),
+    ("GET", "/api/v1/reports/valuation/rollforward"): Sample(
+        "/api/v1/reports/valuation/rollforward?site=WH1", names_wh1=True
+    ),
     ("GET", "/api/v1/reports/stock-as-of"): Sample(
         "/api/v1/reports/stock-as-of?site=WH1&at=2026-01-01T00:00:00Z", names_wh1=True
     ),

@@ -37,6 +37,9 @@ class Product:
     tracking: Tracking = Tracking.NONE
     negative_policy: NegativePolicy = NegativePolicy.BLOCK
     reorder_point: Decimal | None = None
+    category: str | None = None  # for reports (valuation by category)
+    costing: str | None = None  # fifo | average | standard (valuation.domain.Method); None: default
+    standard_cost_minor: int | None = None  # per base unit, in the book currency
     gtins: list[str] = field(default_factory=list)
     aliases: list[str] = field(default_factory=list)
     active: bool = True

@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     replica_retry_s: float = Field(
         5.0, gt=0, le=3600, description="After the replica failed, read from the primary this long"
     )
+    currency: str = Field(
+        "EUR",
+        pattern=r"^[A-Z]{3}$",
+        description="The book currency (ISO 4217) stock is valued in and purchase orders cost in",
+    )
     mqtt_url: str = Field(
         "mqtt://127.0.0.1:1883", description="mqtt://[user:pass@]host[:port], mqtts:// for TLS"
     )

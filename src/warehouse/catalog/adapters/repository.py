@@ -33,6 +33,9 @@ class SqlProducts:
             tracking=Tracking(row.tracking),
             negative_policy=NegativePolicy(row.negative_policy),
             reorder_point=row.reorder_point,
+            category=row.category,
+            costing=row.costing,
+            standard_cost_minor=row.standard_cost_minor,
             gtins=[c.code for c in codes if c.kind == "gtin"],
             aliases=[c.code for c in codes if c.kind == "alias"],
             active=row.active,
@@ -67,6 +70,9 @@ class SqlProducts:
             "tracking": product.tracking.value,
             "negative_policy": product.negative_policy.value,
             "reorder_point": product.reorder_point,
+            "category": product.category,
+            "costing": product.costing,
+            "standard_cost_minor": product.standard_cost_minor,
             "active": product.active,
         }
 

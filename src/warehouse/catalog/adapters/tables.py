@@ -26,6 +26,9 @@ products = Table(
     Column("tracking", String(8), nullable=False),
     Column("negative_policy", String(8), nullable=False),
     Column("reorder_point", Quantity, nullable=True),
+    Column("category", String(64), nullable=True),
+    Column("costing", String(8), nullable=True),  # fifo | average | standard; None: the default
+    Column("standard_cost_minor", BigInteger, nullable=True),
     Column("active", Boolean, nullable=False, server_default=text("true")),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),

@@ -10,7 +10,6 @@ from warehouse.access.api.security import PrincipalDep, permission
 from warehouse.catalog.adapters import queries
 from warehouse.catalog.api.deps import ServiceDep
 from warehouse.catalog.api.schemas import ProductIn, ProductOut, ProductPage, ProductUpdate
-from warehouse.catalog.domain import NegativePolicy, Product, Tracking
 from warehouse.catalog.service import products
 from warehouse.core import paging
 from warehouse.core.api.deps import ReadsDep
@@ -24,20 +23,6 @@ Sku = Annotated[Ref, Path(description="The product's SKU")]
 
 
 Cursor = Annotated[str | None, Query(max_length=512, description="next_cursor of the last page")]
-
-
-def _product(sku: str, body: ProductIn | ProductUpdate) -> Product:
-    return Product(
-        sku=sku,
-        name=body.name,
-        unit=body.unit,
-        tracking=Tracking(body.tracking),
-        negative_policy=NegativePolicy(body.negative_policy),
-        reorder_point=body.reorder_point,
-        gtins=list(body.gtins),
-        aliases=list(body.aliases),
-        active=body.active,
-    )
 
 
 @router.get(
@@ -68,7 +53,7 @@ def create_product(
 ) -> dict[str, object]:
     """Add a product. GTINs are checked and stored as GTIN-14."""
     created = products.create_product(
-        service.uow(), service.parser, _product(body.sku, body), principal.actor
+        service.uow(), service.parser, body.to_domain(body.sku), principal.actor
     )
     return queries.product_dict(created)
 
@@ -93,7 +78,7 @@ def update_product(
 ) -> dict[str, object]:
     """Replace a product's attributes and codes."""
     updated = products.update_product(
-        service.uow(), service.parser, _product(sku, body), principal.actor
+        service.uow(), service.parser, body.to_domain(sku), principal.actor
     )
     return queries.product_dict(updated)
 

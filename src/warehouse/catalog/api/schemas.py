@@ -5,9 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from warehouse.core.api.params import Code, RequestBody, Storable, Text128, Text200
+from warehouse.catalog.domain import NegativePolicy, Product, Tracking
+from warehouse.core.api.params import Code, RequestBody, Storable, Text64, Text128, Text200
 
 
 class ProductUpdate(RequestBody):
@@ -18,9 +19,41 @@ class ProductUpdate(RequestBody):
     tracking: Literal["none", "lot", "serial"] = "none"
     negative_policy: Literal["block", "allow"] = "block"
     reorder_point: Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=6)] | None = None
+    category: Text64 | None = None
+    costing: Annotated[
+        Literal["fifo", "average", "standard"] | None,
+        Field(description="How stock leaving is costed; none: FIFO (docs/valuation.md)"),
+    ] = None
+    standard_cost_minor: Annotated[
+        int | None,
+        Field(ge=0, le=10**12, description="Cost per base unit in minor units (standard costing)"),
+    ] = None
     gtins: Annotated[list[Annotated[str, Field(pattern=r"^\d{8,14}$")]], Field(max_length=50)] = []
     aliases: Annotated[list[Text128], Field(max_length=50)] = []
     active: bool = True
+
+    @model_validator(mode="after")
+    def _standard_has_a_cost(self) -> ProductUpdate:
+        if self.costing == "standard" and self.standard_cost_minor is None:
+            raise ValueError("costing 'standard' needs standard_cost_minor (the cost per unit)")
+        return self
+
+    def to_domain(self, sku: str) -> Product:
+        """The domain product this body describes."""
+        return Product(
+            sku=sku,
+            name=self.name,
+            unit=self.unit,
+            tracking=Tracking(self.tracking),
+            negative_policy=NegativePolicy(self.negative_policy),
+            reorder_point=self.reorder_point,
+            category=self.category,
+            costing=self.costing,
+            standard_cost_minor=self.standard_cost_minor,
+            gtins=list(self.gtins),
+            aliases=list(self.aliases),
+            active=self.active,
+        )
 
 
 class ProductIn(ProductUpdate):
@@ -37,6 +70,8 @@ class ProductIn(ProductUpdate):
                     "tracking": "lot",
                     "negative_policy": "block",
                     "reorder_point": "24",
+                    "category": "coffee",
+                    "costing": "fifo",
                     "gtins": ["5901234123457"],
                     "aliases": ["COFFEE-250"],
                 }
@@ -56,6 +91,9 @@ class ProductOut(BaseModel):
     tracking: str
     negative_policy: str
     reorder_point: Decimal | None
+    category: str | None = None
+    costing: str | None = None
+    standard_cost_minor: int | None = None
     gtins: list[str]
     aliases: list[str]
     active: bool

@@ -66,6 +66,7 @@ def _purchase_order(conn: Connection, row: Any) -> dict[str, Any]:
             "received": r.received,
             "lot": r.lot or None,
             "expiry": r.expiry,
+            "unit_cost_minor": r.unit_cost_minor,
         }
         for r in conn.execute(
             select(POL, P.c.sku)
@@ -84,6 +85,7 @@ def _purchase_order(conn: Connection, row: Any) -> dict[str, Any]:
         "ref": row.ref,
         "site": row.site,
         "supplier": row.supplier,
+        "currency": row.currency,
         "expected_date": row.expected_date,
         "status": row.status,
         "created_at": row.created_at,

@@ -50,6 +50,7 @@ class SqlOrders(SqlSales):
                     "ref": order.ref,
                     "site": order.site,
                     "supplier": order.supplier,
+                    "currency": order.currency,
                     "expected_date": order.expected_date,
                     "status": PurchaseStatus.OPEN.value,
                     "created_by": by,
@@ -69,6 +70,7 @@ class SqlOrders(SqlSales):
                     "received": ZERO,
                     "lot": line.lot,
                     "expiry": line.expiry,
+                    "unit_cost_minor": line.unit_cost_minor,
                 }
                 for n, line in enumerate(order.lines, 1)
             ],

@@ -25,6 +25,7 @@ purchase_orders = Table(
     Column("ref", String(64), nullable=False, unique=True),
     Column("site", String(64), nullable=False),
     Column("supplier", String(200), nullable=False),
+    Column("currency", String(3)),  # of its lines' unit costs; None: the book currency
     Column("expected_date", Date),
     Column("status", String(16), nullable=False),
     Column("created_by", String(128), nullable=False),
@@ -51,6 +52,7 @@ purchase_order_lines = Table(
     Column("received", Quantity, nullable=False),
     Column("lot", String(64), nullable=False),  # '' when any lot will do
     Column("expiry", Date),
+    Column("unit_cost_minor", BigInteger),  # per base unit; None: not priced
     UniqueConstraint("order_id", "line_no"),
     Index(None, "product_id"),
 )

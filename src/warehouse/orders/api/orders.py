@@ -42,7 +42,7 @@ SsccPath = Annotated[Sscc, Path()]
 
 
 def _lines(lines: list[LineIn]) -> list[LineRequest]:
-    return [LineRequest(x.sku, x.qty, x.lot, x.expiry) for x in lines]
+    return [LineRequest(x.sku, x.qty, x.lot, x.expiry, x.unit_cost_minor) for x in lines]
 
 
 def _order_site(service: ServiceDep, kind: str, ref: str) -> str:
@@ -77,6 +77,8 @@ def create_purchase_order(
             body.expected_date,
             {sscc: _lines(lines) for sscc, lines in body.packages.items()},
             principal.actor,
+            body.currency or service.settings.currency,
+            service.settings.currency,
         ),
         _now(),
     )

@@ -24,6 +24,10 @@ class LineIn(RequestBody):
     qty: Qty
     lot: Text64 | None = None
     expiry: date | None = None
+    unit_cost_minor: Annotated[
+        int | None,
+        Field(ge=0, le=10**12, description="Purchase orders: the cost of one unit, minor units"),
+    ] = None
 
 
 class PurchaseOrderIn(RequestBody):
@@ -39,7 +43,11 @@ class PurchaseOrderIn(RequestBody):
                     "site": "WH1",
                     "supplier": "Tea Traders Ltd",
                     "expected_date": "2026-12-04",
-                    "lines": [{"sku": "TEA-GRN", "qty": "40"}, {"sku": "RIC-1K", "qty": "12"}],
+                    "currency": "EUR",
+                    "lines": [
+                        {"sku": "TEA-GRN", "qty": "40", "unit_cost_minor": 215},
+                        {"sku": "RIC-1K", "qty": "12", "unit_cost_minor": 180},
+                    ],
                     "packages": {"106141411234567897": [{"sku": "RIC-1K", "qty": "12"}]},
                 }
             ]
@@ -50,6 +58,10 @@ class PurchaseOrderIn(RequestBody):
     site: Code
     supplier: Text200
     expected_date: date | None = None
+    currency: Annotated[
+        str | None,
+        Field(pattern=r"^[A-Z]{3}$", description="Of the unit costs; default: the book currency"),
+    ] = None
     lines: Annotated[list[LineIn], Field(min_length=1, max_length=500)]
     packages: Annotated[dict[Sscc, list[LineIn]], Field(max_length=500)] = {}
 
@@ -61,6 +73,7 @@ class PurchaseLineOut(BaseModel):
     received: Decimal
     lot: str | None
     expiry: date | None
+    unit_cost_minor: int | None = None
 
 
 class PackageRef(BaseModel):
@@ -74,6 +87,7 @@ class PurchaseOrderOut(BaseModel):
     ref: str
     site: str
     supplier: str
+    currency: str | None = None
     expected_date: date | None
     status: Literal["open", "received", "closed", "cancelled"]
     created_at: datetime

@@ -25,6 +25,7 @@ class OrderLine:
     qty: Decimal
     lot: str = ""
     expiry: date | None = None
+    unit_cost_minor: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +131,7 @@ class NewPurchaseOrder:
     expected_date: date | None
     lines: Sequence[OrderLine]
     packages: Mapping[str, Sequence[OrderLine]] = field(default_factory=dict)  # SSCC -> contents
+    currency: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

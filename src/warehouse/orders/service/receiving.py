@@ -29,6 +29,7 @@ class LineRequest:
     qty: Decimal
     lot: str | None = None
     expiry: date | None = None
+    unit_cost_minor: int | None = None  # purchase orders: per unit, in the order's currency
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +41,8 @@ class PurchaseOrderRequest:
     expected_date: date | None = None
     packages: Mapping[str, Sequence[LineRequest]] = field(default_factory=dict)
     principal: str = "system"
+    currency: str | None = None  # of the unit costs
+    book_currency: str | None = None  # what stock is valued in (the settings')
 
 
 def order_lines(uow: OrdersUnitOfWork, lines: Sequence[LineRequest], where: str) -> list[OrderLine]:
@@ -57,7 +60,9 @@ def order_lines(uow: OrdersUnitOfWork, lines: Sequence[LineRequest], where: str)
                 f"{where}[{n}].qty must be a positive {kind} of {product.unit}, not {line.qty}",
                 field=f"{where}[{n}].qty",
             )
-        out.append(OrderLine(product.id, line.qty, line.lot or "", line.expiry))
+        out.append(
+            OrderLine(product.id, line.qty, line.lot or "", line.expiry, line.unit_cost_minor)
+        )
     return out
 
 
@@ -84,6 +89,12 @@ def create_purchase_order(
         require_site(uow, request.site)
         if not request.lines:
             raise OrderRule("a purchase order has at least one line", field="lines")
+        if request.currency and request.book_currency and request.currency != request.book_currency:
+            raise OrderRule(
+                f"currency {request.currency} is not the book currency {request.book_currency}: "
+                "costs in other currencies need exchange rates, which are not kept yet",
+                field="currency",
+            )
         if uow.orders.purchase_order(request.ref, lock=False) is not None:
             raise Conflict(f"purchase order {request.ref!r} exists already", field="ref")
         lines = order_lines(uow, request.lines, "lines")
@@ -102,7 +113,13 @@ def create_purchase_order(
                 )
         order_id = uow.orders.add_purchase_order(
             NewPurchaseOrder(
-                request.ref, request.site, request.supplier, request.expected_date, lines, packages
+                request.ref,
+                request.site,
+                request.supplier,
+                request.expected_date,
+                lines,
+                packages,
+                request.currency,
             ),
             request.principal,
             now,

@@ -1,5 +1,6 @@
 """Sales and tax reports of the point of sale: by day, product, register or cashier, top sellers,
-margin where the cost is known, tax per rate net of refunds."""
+margin where the cost is known (what the sale's movements cost, from valuation; else the price
+book's cost), tax per rate net of refunds."""
 
 from __future__ import annotations
 
@@ -8,12 +9,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, Connection, Date, cast, func, select, type_coerce
+from sqlalchemy import BigInteger, Connection, Date, Float, case, cast, func, select, type_coerce
 
 from warehouse.core.errors import QueryRule
 from warehouse.pos.adapters import tables as pos_tables
 from warehouse.pos.adapters.prices import plain_rate
 from warehouse.pricing import plain
+from warehouse.valuation.adapters import tables as valuation_tables
 
 S, SL, ST, R = (
     pos_tables.pos_sales,
@@ -22,6 +24,7 @@ S, SL, ST, R = (
     pos_tables.registers,
 )
 RF, RFL = pos_tables.pos_refunds, pos_tables.pos_refund_lines
+VE = valuation_tables.valuation_entries
 
 
 GROUPS = ("day", "product", "register", "cashier")
@@ -43,7 +46,12 @@ def sales_report(
     where = _sales_between(sites, since, until)
     key = _group_key(conn, group_by)
     raw_qty = type_coerce(SL.c.qty, BigInteger)  # stored in millionths
-    cost = func.sum(SL.c.unit_cost_minor * raw_qty)
+    sold = _sale_costs()
+    real = cast(raw_qty, Float) * sold.c.value / sold.c.qty  # minor units
+    book = cast(SL.c.unit_cost_minor * raw_qty, Float) / 1e6
+    costed = (sold.c.qty > 0) & (sold.c.value > 0)  # a cost of nothing is a cost not known
+    known = costed | SL.c.unit_cost_minor.is_not(None)
+    cost = func.sum(case((costed, real), else_=book))
     query = (
         select(
             key.label("key"),
@@ -52,11 +60,15 @@ def sales_report(
             func.sum(SL.c.total_minor).label("net_minor"),
             func.sum(SL.c.discount_minor + SL.c.promotion_minor).label("discount_minor"),
             cost.label("cost"),
-            func.count(SL.c.unit_cost_minor).label("costed"),
+            func.count(case((known, 1))).label("costed"),
             func.count(SL.c.id).label("lines"),
             func.sum(type_coerce(SL.c.returned, BigInteger)).label("returned"),
         )
-        .select_from(S.join(SL, SL.c.sale_pk == S.c.id).join(R, R.c.id == S.c.register_id))
+        .select_from(
+            S.join(SL, SL.c.sale_pk == S.c.id)
+            .join(R, R.c.id == S.c.register_id)
+            .outerjoin(sold, (sold.c.ref == S.c.sale_id) & (sold.c.product_id == SL.c.product_id))
+        )
         .where(*where)
         .group_by(key)
     )
@@ -65,6 +77,23 @@ def sales_report(
     else:
         query = query.order_by(key)
     return [_sales_row(group_by, r) for r in conn.execute(query)]
+
+
+def _sale_costs() -> Any:
+    """What each sale's movements of each product cost when they left (valuation's cost of
+    goods sold under the sale's id; its returns are apart): value and qty in millionths."""
+    raw = type_coerce(VE.c.qty, BigInteger)
+    return (
+        select(
+            VE.c.ref,
+            VE.c.product_id,
+            func.sum(-VE.c.value_minor).label("value"),
+            func.sum(-raw).label("qty"),
+        )
+        .where(VE.c.kind == "cogs", raw < 0, VE.c.ref.is_not(None))
+        .group_by(VE.c.ref, VE.c.product_id)
+        .subquery()
+    )
 
 
 def _sales_between(
@@ -109,7 +138,7 @@ def _sales_row(group_by: str, r: Any) -> dict[str, Any]:
         "margin_minor": None,
     }
     if r.costed and r.costed == r.lines:
-        entry["cost_minor"] = int(Decimal(r.cost).scaleb(-6).to_integral_value())
+        entry["cost_minor"] = round(r.cost)
         entry["margin_minor"] = entry["net_minor"] - entry["cost_minor"]
     return entry
 

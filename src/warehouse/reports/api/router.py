@@ -14,6 +14,7 @@ from pydantic import AwareDatetime
 from warehouse.access.api.security import (
     PrincipalDep,
     default_site,
+    listing_sites,
     permission,
     require_sites,
 )
@@ -23,6 +24,7 @@ from warehouse.core.api.params import Code, Ref
 from warehouse.core.api.responses import Json
 from warehouse.core.errors import QueryRule
 from warehouse.reports.adapters import queries, sales_queries
+from warehouse.valuation.adapters import queries as valuation_queries
 
 router = APIRouter()
 
@@ -172,6 +174,58 @@ async def stock_as_of(
     site = _site(principal, "reports.read", site)
     rows = await reads.run(queries.stock_as_of, site, at=at, sku=sku)
     return _answer(rows, fmt, f"stock-{site}-{at:%Y%m%dT%H%M%S}")
+
+
+ValueGroup = Annotated[
+    Literal["site", "category", "product"],
+    Query(description="One row per site, category or product"),
+]
+AnySite = Annotated[Code | None, Query(description="Default: every site you may see")]
+
+
+@router.get(
+    "/reports/valuation", tags=["reports"], responses=CSV_RESPONSE, **permission("reports.read")
+)
+async def valuation(
+    reads: ReadsDep,
+    principal: PrincipalDep,
+    site: AnySite = None,
+    at: Annotated[
+        AwareDatetime | None, Query(description="As of (event time); default now")
+    ] = None,
+    group_by: ValueGroup = "product",
+    fmt: Format = "json",
+) -> Response:
+    """Stock value (minor units of the book currency) and quantity per site, category or
+    product, as of ``at``: the sum of the valuation entries of every movement up to then."""
+    sites = listing_sites(principal, "reports.read", site)
+    rows = await reads.run(valuation_queries.valuation, sites, at, group_by)
+    return _answer(rows, fmt, f"valuation-by-{group_by}")
+
+
+@router.get(
+    "/reports/valuation/rollforward",
+    tags=["reports"],
+    responses=CSV_RESPONSE,
+    **permission("reports.read"),
+)
+async def rollforward(
+    reads: ReadsDep,
+    principal: PrincipalDep,
+    site: AnySite = None,
+    since: AwareDatetime | None = None,
+    until: AwareDatetime | None = None,
+    group_by: ValueGroup = "site",
+    fmt: Format = "json",
+) -> Response:
+    """The period (default: 30 days) per site, category or product: opening value, receipts,
+    transfers in and out, cost of goods sold (net of returns), write-offs (net of stock found),
+    cost adjustments, closing value, and the purchase price variance of standard-cost products.
+    opening + receipts + transfers_in - transfers_out - cogs - writeoffs - adjustments = closing."""
+    sites = listing_sites(principal, "reports.read", site)
+    start, end = _period(since, until, 30)
+    rows = await reads.run(valuation_queries.rollforward, sites, start, end, group_by)
+    return _answer(rows, fmt, f"valuation-rollforward-by-{group_by}")
 
 
 SalesGroup = Literal["day", "product", "register", "cashier"]

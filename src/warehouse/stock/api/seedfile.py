@@ -11,7 +11,7 @@ import yaml
 from pydantic import TypeAdapter, ValidationError
 
 from warehouse.catalog.api.schemas import ProductIn
-from warehouse.catalog.domain import NegativePolicy, Product, Tracking
+from warehouse.catalog.domain import NegativePolicy, Product
 from warehouse.stock.api.schemas import LocationIn
 from warehouse.stock.domain.model import Location as DomainLocation
 from warehouse.stock.domain.model import LocationKind
@@ -95,14 +95,4 @@ def _location(item: LocationIn) -> DomainLocation:
 
 
 def _product(item: ProductIn) -> Product:
-    return Product(
-        sku=item.sku,
-        name=item.name,
-        unit=item.unit,
-        tracking=Tracking(item.tracking),
-        negative_policy=NegativePolicy(item.negative_policy),
-        reorder_point=item.reorder_point,
-        gtins=list(item.gtins),
-        aliases=list(item.aliases),
-        active=item.active,
-    )
+    return item.to_domain(item.sku)

@@ -82,6 +82,12 @@ class SweepRepository(Protocol):
     def add(self, sweep: Sweep) -> None: ...
 
 
+class CostBook(Protocol):
+    """Records what posted movements cost (the valuation area implements it)."""
+
+    def record(self, movements: Sequence[Movement], ids: Sequence[int], at: datetime) -> None: ...
+
+
 class StockUnitOfWork(CatalogUnitOfWork, Protocol):
     """The repositories the stock use cases need: the catalog's, and the locations, the
     projection, the ledger, serialized units and RFID sweeps."""
@@ -91,3 +97,4 @@ class StockUnitOfWork(CatalogUnitOfWork, Protocol):
     ledger: LedgerRepository
     units: UnitRepository
     sweeps: SweepRepository
+    costs: CostBook

@@ -1,4 +1,5 @@
-"""Posting movements: serialized units, the projection and the ledger, in one transaction."""
+"""Posting movements: serialized units, the projection, the ledger and the movements' costs,
+in one transaction."""
 
 from __future__ import annotations
 
@@ -27,7 +28,9 @@ def post(
     deltas = ledger.apply_movements(movements, balances, enforce=enforce)
     _place_units(uow, movements, at)
     uow.stock.apply(deltas, at)
-    return uow.ledger.append(movements, at)
+    ids = uow.ledger.append(movements, at)
+    uow.costs.record(movements, ids, at)
+    return ids
 
 
 def _place_units(uow: StockUnitOfWork, movements: Sequence[Movement], at: datetime) -> None:

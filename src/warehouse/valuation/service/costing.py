@@ -1,0 +1,92 @@
+"""Costing what posting records: every movement that crosses a site's edge gets its entry, in
+the transaction that posts it (the stock port ``CostBook``).
+
+A movement's counterpart says what its value change is: a supplier (receipt), a customer
+(cost of goods sold, or a return), the loss location (write-off, or stock found), transit or
+another site (transfer). A movement within one site changes no value and costs nothing here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+
+from warehouse.stock.domain.model import Location, LocationKind, Movement
+from warehouse.valuation.domain import DEFAULT_METHOD, EntryKind, Flow, Method, cost
+from warehouse.valuation.service.ports import CostRepository
+
+#: The entry kind of a value change by the counterpart location's kind.
+BY_COUNTERPART = {
+    LocationKind.SUPPLIER: EntryKind.RECEIPT,
+    LocationKind.CUSTOMER: EntryKind.COGS,
+    LocationKind.LOSS: EntryKind.WRITEOFF,
+}
+
+
+def flow_of(index: int, movement: Movement) -> Flow | None:
+    """How a movement changes stock value (None: it stays within one site, or touches none)."""
+    out_site, in_site = movement.source.site_code, movement.destination.site_code
+    if out_site == in_site:
+        return None
+    assert movement.product.id is not None
+    return Flow(
+        index,
+        movement.product.id,
+        movement.qty,
+        out_site,
+        _kind(movement.destination, EntryKind.TRANSFER_OUT) if out_site else None,
+        in_site,
+        _kind(movement.source, EntryKind.TRANSFER_IN) if in_site else None,
+        movement.order_ref,
+    )
+
+
+def _kind(counterpart: Location, transfer: EntryKind) -> EntryKind:
+    return BY_COUNTERPART.get(counterpart.kind, transfer)
+
+
+def method_of(costing: str | None) -> Method:
+    return Method(costing) if costing else DEFAULT_METHOD
+
+
+class Costing:
+    """Records the cost of posted movements (implements ``stock.service.ports.CostBook``)."""
+
+    def __init__(self, repo: CostRepository) -> None:
+        self.repo = repo
+
+    def record(self, movements: Sequence[Movement], ids: Sequence[int], at: datetime) -> None:
+        """Cost ``movements`` (ledger ids ``ids``, in the same order) and store the entries."""
+        flows = [f for i, m in enumerate(movements) if (f := flow_of(i, m)) is not None]
+        if not flows:
+            return
+        methods = {
+            m.product.id: (method_of(m.product.costing), m.product.standard_cost_minor)
+            for m in movements
+            if m.product.id is not None
+        }
+        keys = sorted({(f.product_id, s) for f in flows for s in (f.out_site, f.in_site) if s})
+        positions = self.repo.positions(keys, methods)
+        ordered = {
+            (f.ref, f.product_id)
+            for f in flows
+            if f.in_kind is EntryKind.RECEIPT and f.ref is not None
+        }
+        if ordered:
+            prices = self.repo.purchase_costs(ordered)
+            flows = [replace(f, unit_cost=prices.get((f.ref or "", f.product_id))) for f in flows]
+        transfers = self.repo.origins(_refs(flows, EntryKind.TRANSFER_IN), "transfer_out")
+        sales = self.repo.origins(_refs(flows, EntryKind.COGS), "cogs")
+        entries = cost(flows, positions, transfers, sales)
+        self.repo.save(positions.values(), at)
+        self.repo.add(entries, ids, [m.occurred_at for m in movements], at)
+
+
+def _refs(flows: Sequence[Flow], arriving: EntryKind) -> set[tuple[str, int]]:
+    """The (ref, product) of arrivals that carry the cost they left with."""
+    return {
+        (f.ref, f.product_id)
+        for f in flows
+        if f.in_kind is arriving and f.ref is not None and f.out_site is None
+    }

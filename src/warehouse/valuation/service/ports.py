@@ -1,0 +1,40 @@
+"""Ports of valuation: the layers of each position, the entries movements leave, and the costs
+known from outside (purchase order lines; what left under a transfer or a sale)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol
+
+from warehouse.valuation.domain import Entry, Method, Origins, Position
+
+
+class CostRepository(Protocol):
+    def positions(
+        self, keys: Sequence[tuple[int, str]], methods: dict[int, tuple[Method, int | None]]
+    ) -> dict[tuple[int, str], Position]:
+        """The positions of (product, site) keys, locked until the transaction ends; a key with
+        no layers yet is an empty position of its product's method."""
+        ...
+
+    def save(self, positions: Iterable[Position], at: datetime) -> None: ...
+
+    def add(
+        self,
+        entries: Sequence[Entry],
+        movement_ids: Sequence[int],
+        occurred: Sequence[datetime],
+        at: datetime,
+    ) -> None:
+        """Store entries; ``movement_ids`` and ``occurred`` are indexed by an entry's index."""
+        ...
+
+    def purchase_costs(self, keys: Iterable[tuple[str, int]]) -> dict[tuple[str, int], Decimal]:
+        """The unit cost of each (purchase order ref, product) whose line has one."""
+        ...
+
+    def origins(self, keys: Iterable[tuple[str, int]], kind: str) -> Origins:
+        """What left under each (ref, product) as ``kind`` entries: (qty, value), both positive."""
+        ...
