@@ -49,6 +49,8 @@ COMMANDS = [
     ["mqtt", "export-acl"],
     ["import"],
     ["import", "purchase-orders"],
+    ["valuation"],
+    ["valuation", "rebuild"],
 ]
 
 

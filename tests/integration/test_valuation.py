@@ -7,17 +7,20 @@ generated year of movements."""
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Connection
 
 from tests.helpers import admin_headers
 from tests.integration.pos_fixtures import ok, open_store, sale
 from tests.integration.test_orders import TEA, Floor
 from warehouse.app import create_app
 from warehouse.bootstrap import Service
+from warehouse.valuation.adapters.replay import Replay
 
 #: Per method (and standard cost): value leaving by transfer (12), write-off (1) and
 #: shipment (3), the closing value of the 4 left, and the purchase price variance.
@@ -39,6 +42,12 @@ def set_costing(api: TestClient, sku: str, costing: str, standard: int | None) -
     body = {k: v for k, v in product.items() if k != "sku"}
     body.update(costing=costing, standard_cost_minor=standard)
     ok(api.put(f"/api/v1/products/{sku}", json=body), 200)
+
+
+def transactions(service: Service) -> Iterator[Connection]:
+    while True:
+        with service.engine.begin() as conn:
+            yield conn
 
 
 def report(api: TestClient, path: str, **params: Any) -> list[dict[str, Any]]:
@@ -94,6 +103,13 @@ def test_each_method_values_receipts_transfers_writeoffs_and_sales(
     )  # fmt: skip
     earlier = report(api, "valuation", site="WH1", at=start.isoformat())
     assert earlier == []  # as of before it all: nothing
+    live = report(api, "valuation/rollforward", since=start.isoformat(), group_by="product")
+    replayed = Replay(page=2)  # `warehouse valuation rebuild`, a few movements a transaction
+    with seeded.engine.begin() as conn:
+        assert replayed.clear(conn) >= 6
+    assert sum(replayed.pages(transactions(seeded), datetime.now(UTC))) >= 6
+    again = report(api, "valuation/rollforward", since=start.isoformat(), group_by="product")
+    assert again == live
 
 
 def test_point_of_sale_margins_use_what_the_goods_cost_and_refunds_restore_it(
