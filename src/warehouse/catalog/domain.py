@@ -27,6 +27,20 @@ class NegativePolicy(StrEnum):
 MEASURE_UNITS = frozenset({"kg", "g", "lb", "oz", "l", "ml", "m", "cm", "mm", "m2", "m3", "ft"})
 
 
+#: Packaging levels above the base unit (GS1's packaging hierarchy).
+PACK_LEVELS = ("inner", "case", "pallet")
+
+
+@dataclass(frozen=True, slots=True)
+class Pack:
+    """A packaging level of a product: its own GTIN (a case's GTIN-14, say) and how many base
+    units one holds. Scanning it moves that many."""
+
+    level: str
+    gtin: str
+    qty: Decimal
+
+
 @dataclass(slots=True)
 class Product:
     """A thing we stock, named by SKU and found by any of its codes."""
@@ -42,8 +56,16 @@ class Product:
     standard_cost_minor: int | None = None  # per base unit, in the book currency
     gtins: list[str] = field(default_factory=list)
     aliases: list[str] = field(default_factory=list)
+    packs: list[Pack] = field(default_factory=list)
     active: bool = True
     id: int | None = None
+
+    def units_in(self, code: str | None) -> Decimal:
+        """Base units one scan of ``code`` stands for: a pack's quantity, else one."""
+        for pack in self.packs:
+            if pack.gtin == code:
+                return pack.qty
+        return Decimal(1)
 
     @property
     def allows_fraction(self) -> bool:

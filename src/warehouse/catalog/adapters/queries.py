@@ -52,13 +52,19 @@ def list_products(
         query = query.where(P.c.sku > after)
     rows = conn.execute(query).all()
     page = rows[:limit]
-    codes: dict[int, dict[str, list[str]]] = {r.id: {"gtin": [], "alias": []} for r in page}
+    codes: dict[int, dict[str, list[Any]]] = {
+        r.id: {"gtin": [], "alias": [], "pack": []} for r in page
+    }
     for code in conn.execute(  # one query for the codes of the whole page
-        select(C.c.product_id, C.c.code, C.c.kind)
+        select(C.c.product_id, C.c.code, C.c.kind, C.c.pack_level, C.c.pack_qty)
         .where(C.c.product_id.in_(list(codes)))
         .order_by(C.c.code)
     ):
-        codes[code.product_id][code.kind].append(code.code)
+        if code.kind == "pack":
+            pack = {"level": code.pack_level, "gtin": code.code, "qty": code.pack_qty}
+            codes[code.product_id]["pack"].append(pack)
+        else:
+            codes[code.product_id][code.kind].append(code.code)
     items = [
         {
             "sku": r.sku,
@@ -72,6 +78,7 @@ def list_products(
             "standard_cost_minor": r.standard_cost_minor,
             "gtins": codes[r.id]["gtin"],
             "aliases": codes[r.id]["alias"],
+            "packs": codes[r.id]["pack"],
             "active": r.active,
         }
         for r in page
@@ -93,5 +100,6 @@ def product_dict(product: Any) -> dict[str, Any]:
         "standard_cost_minor": product.standard_cost_minor,
         "gtins": product.gtins,
         "aliases": product.aliases,
+        "packs": [{"level": x.level, "gtin": x.gtin, "qty": x.qty} for x in product.packs],
         "active": product.active,
     }

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, delete, select, update
 
 from warehouse.catalog.adapters import tables
-from warehouse.catalog.domain import NegativePolicy, Product, Tracking
+from warehouse.catalog.domain import NegativePolicy, Pack, Product, Tracking
 from warehouse.core.sql import now
 
 
@@ -21,10 +21,11 @@ class SqlProducts:
     def _load(self, row: Row[Any] | None) -> Product | None:
         if row is None:
             return None
+        c = tables.product_codes
         codes = self.conn.execute(
-            select(tables.product_codes.c.code, tables.product_codes.c.kind)
-            .where(tables.product_codes.c.product_id == row.id)
-            .order_by(tables.product_codes.c.code)
+            select(c.c.code, c.c.kind, c.c.pack_level, c.c.pack_qty)
+            .where(c.c.product_id == row.id)
+            .order_by(c.c.code)
         ).all()
         return Product(
             sku=row.sku,
@@ -38,6 +39,7 @@ class SqlProducts:
             standard_cost_minor=row.standard_cost_minor,
             gtins=[c.code for c in codes if c.kind == "gtin"],
             aliases=[c.code for c in codes if c.kind == "alias"],
+            packs=[Pack(c.pack_level, c.code, c.pack_qty) for c in codes if c.kind == "pack"],
             active=row.active,
             id=row.id,
         )
@@ -81,6 +83,13 @@ class SqlProducts:
         self.conn.execute(delete(c).where(c.c.product_id == product_id))
         rows = [{"code": g, "product_id": product_id, "kind": "gtin"} for g in product.gtins]
         rows += [{"code": a, "product_id": product_id, "kind": "alias"} for a in product.aliases]
+        for row in rows:
+            row.update(pack_level=None, pack_qty=None)
+        rows += [
+            {"code": x.gtin, "product_id": product_id, "kind": "pack", "pack_level": x.level,
+             "pack_qty": x.qty}
+            for x in product.packs
+        ]  # fmt: skip
         if rows:
             self.conn.execute(c.insert(), rows)
 

@@ -41,6 +41,8 @@ product_codes = Table(
     metadata,
     Column("code", String(128), primary_key=True),
     Column("product_id", BigInteger, ForeignKey("products.id", ondelete="CASCADE"), nullable=False),
-    Column("kind", String(8), nullable=False),  # gtin | alias
+    Column("kind", String(8), nullable=False),  # gtin | alias | pack
+    Column("pack_level", String(8)),  # packs: inner | case | pallet
+    Column("pack_qty", Quantity),  # packs: base units in one
     Index(None, "product_id"),
 )

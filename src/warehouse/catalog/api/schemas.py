@@ -7,8 +7,16 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from warehouse.catalog.domain import NegativePolicy, Product, Tracking
+from warehouse.catalog.domain import NegativePolicy, Pack, Product, Tracking
 from warehouse.core.api.params import Code, RequestBody, Storable, Text64, Text128, Text200
+
+
+class PackIn(RequestBody):
+    """A packaging level: its GTIN and the base units one holds."""
+
+    level: Literal["inner", "case", "pallet"]
+    gtin: Annotated[str, Field(pattern=r"^\d{8,14}$")]
+    qty: Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=6)]
 
 
 class ProductUpdate(RequestBody):
@@ -30,6 +38,10 @@ class ProductUpdate(RequestBody):
     ] = None
     gtins: Annotated[list[Annotated[str, Field(pattern=r"^\d{8,14}$")]], Field(max_length=50)] = []
     aliases: Annotated[list[Text128], Field(max_length=50)] = []
+    packs: Annotated[
+        list[PackIn],
+        Field(max_length=10, description="Inner packs, cases, pallets: scanning one moves its qty"),
+    ] = []
     active: bool = True
 
     @model_validator(mode="after")
@@ -52,6 +64,7 @@ class ProductUpdate(RequestBody):
             standard_cost_minor=self.standard_cost_minor,
             gtins=list(self.gtins),
             aliases=list(self.aliases),
+            packs=[Pack(x.level, x.gtin, x.qty) for x in self.packs],
             active=self.active,
         )
 
@@ -74,12 +87,19 @@ class ProductIn(ProductUpdate):
                     "costing": "fifo",
                     "gtins": ["5901234123457"],
                     "aliases": ["COFFEE-250"],
+                    "packs": [{"level": "case", "gtin": "15901234123454", "qty": "12"}],
                 }
             ]
         },
     )
 
     sku: Code
+
+
+class PackOut(BaseModel):
+    level: str
+    gtin: str
+    qty: Decimal
 
 
 class ProductOut(BaseModel):
@@ -96,6 +116,7 @@ class ProductOut(BaseModel):
     standard_cost_minor: int | None = None
     gtins: list[str]
     aliases: list[str]
+    packs: list[PackOut] = []
     active: bool
 
 

@@ -11,22 +11,47 @@ from warehouse.catalog.service.ports import CatalogUnitOfWork, CodeParser
 from warehouse.core.errors import CatalogRule, Conflict, NotFound
 
 
-def normalise_gtins(parser: CodeParser, gtins: Iterable[str]) -> list[str]:
+def normalise_gtins(
+    parser: CodeParser, gtins: Iterable[str], field: str | None = None
+) -> list[str]:
     """GTIN-8/12/13/14 with valid check digits, as 14 digits; refuse anything else by value."""
     out = []
     for index, raw in enumerate(gtins):
         parsed = parser(raw) if raw.isdigit() else None
         if parsed is None or parsed.gtin is None or parsed.lot or parsed.serial:
             raise CatalogRule(
-                f"{raw!r} is not a GTIN-8/12/13/14 with a valid check digit", field=f"gtins.{index}"
+                f"{raw!r} is not a GTIN-8/12/13/14 with a valid check digit",
+                field=field or f"gtins.{index}",
             )
         out.append(parsed.gtin)
     return sorted(set(out))
 
 
+def normalise_packs(parser: CodeParser, product: Product) -> Product:
+    """Pack GTINs as 14 digits; quantities whole for counted goods."""
+    packs = []
+    for index, pack in enumerate(product.packs):
+        (gtin,) = normalise_gtins(parser, [pack.gtin], field=f"packs.{index}.gtin")
+        if not product.allows_fraction and pack.qty != int(pack.qty):
+            raise CatalogRule(
+                f"a {pack.level} of {product.unit} holds a whole number, not {pack.qty}",
+                field=f"packs.{index}.qty",
+            )
+        packs.append(replace(pack, gtin=gtin))
+    return replace(product, gtins=normalise_gtins(parser, product.gtins), packs=packs)
+
+
 def _check_codes_distinct(product: Product) -> None:
-    """A product names each of its codes once: no repeated alias, no alias that is its GTIN."""
+    """A product names each of its codes once: no repeated alias, no alias or pack that is its
+    GTIN."""
     seen = set(product.gtins)
+    for index, pack in enumerate(product.packs):
+        if pack.gtin in seen:
+            raise CatalogRule(
+                f"pack GTIN {pack.gtin} is given twice (or is one of the product's GTINs)",
+                field=f"packs.{index}.gtin",
+            )
+        seen.add(pack.gtin)
     for index, alias in enumerate(product.aliases):
         if alias in seen:
             raise CatalogRule(
@@ -37,11 +62,16 @@ def _check_codes_distinct(product: Product) -> None:
 
 
 def _check_codes_free(uow: CatalogUnitOfWork, product: Product, except_sku: str | None) -> None:
-    taken = uow.products.codes_taken([*product.gtins, *product.aliases], except_sku)
+    packs = [x.gtin for x in product.packs]
+    taken = uow.products.codes_taken([*product.gtins, *product.aliases, *packs], except_sku)
     if taken:
         raise Conflict(
             f"codes already belong to another product: {', '.join(taken)}",
-            field="gtins" if taken[0] in product.gtins else "aliases",
+            field="gtins"
+            if taken[0] in product.gtins
+            else "packs"
+            if taken[0] in packs
+            else "aliases",
         )
 
 
@@ -49,7 +79,7 @@ def create_product(
     uow: CatalogUnitOfWork, parser: CodeParser, product: Product, actor: str = "system"
 ) -> Product:
     """Add a product; its SKU, GTINs and aliases must be unused."""
-    product = replace(product, gtins=normalise_gtins(parser, product.gtins))
+    product = normalise_packs(parser, product)
     _check_codes_distinct(product)
     with uow:
         if uow.products.get(product.sku) is not None:
@@ -66,7 +96,7 @@ def update_product(
     uow: CatalogUnitOfWork, parser: CodeParser, product: Product, actor: str = "system"
 ) -> Product:
     """Replace a product's attributes and codes, keyed by its SKU."""
-    product = replace(product, gtins=normalise_gtins(parser, product.gtins))
+    product = normalise_packs(parser, product)
     _check_codes_distinct(product)
     with uow:
         current = uow.products.get(product.sku)

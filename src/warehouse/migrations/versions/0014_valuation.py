@@ -1,7 +1,9 @@
-"""Valuation: products get a category, a costing method and a standard cost; purchase orders a
-currency and their lines a unit cost; cost layers per product and site, and the valuation
-entry of every movement that crosses a site's edge. Movements recorded before have no entries:
-`warehouse valuation rebuild` replays the ledger to make them (docs/valuation.md).
+"""Valuation and packs: products get a category, a costing method and a standard cost, and
+packaging levels (a pack GTIN with its quantity in base units, among the product's codes);
+purchase orders a currency and their lines a unit cost; cost layers per product and site, and
+the valuation entry of every movement that crosses a site's edge. Movements recorded before
+have no entries: `warehouse valuation rebuild` replays the ledger to make them
+(docs/valuation.md).
 
 Revision ID: 0014
 Revises: 0013
@@ -26,6 +28,9 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("category", sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column("costing", sa.String(length=8), nullable=True))
         batch_op.add_column(sa.Column("standard_cost_minor", sa.BigInteger(), nullable=True))
+    with op.batch_alter_table("product_codes", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("pack_level", sa.String(length=8), nullable=True))
+        batch_op.add_column(sa.Column("pack_qty", Quantity(), nullable=True))
     with op.batch_alter_table("purchase_orders", schema=None) as batch_op:
         batch_op.add_column(sa.Column("currency", sa.String(length=3), nullable=True))
     with op.batch_alter_table("purchase_order_lines", schema=None) as batch_op:
@@ -83,6 +88,10 @@ def downgrade() -> None:
         batch_op.drop_column("unit_cost_minor")
     with op.batch_alter_table("purchase_orders", schema=None) as batch_op:
         batch_op.drop_column("currency")
+    op.execute("DELETE FROM product_codes WHERE kind = 'pack'")
+    with op.batch_alter_table("product_codes", schema=None) as batch_op:
+        batch_op.drop_column("pack_qty")
+        batch_op.drop_column("pack_level")
     with op.batch_alter_table("products", schema=None) as batch_op:
         batch_op.drop_column("standard_cost_minor")
         batch_op.drop_column("costing")

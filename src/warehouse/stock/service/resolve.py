@@ -248,7 +248,10 @@ def build_movement(
     decoded = catalog.decode(req)
     route = catalog.route(uow, req, decoded)
     product, parsed = route.product, decoded.parsed
-    ledger.check_quantity(product, req.qty, policy.max_movement_qty)
+    qty = req.qty
+    if product.packs and not req.sku:  # a case's code moves a case: its base units
+        qty = req.qty * product.units_in(decoded.gtin or req.code)
+    ledger.check_quantity(product, qty, policy.max_movement_qty)
     lot = req.lot or (parsed.lot if parsed else None) or ""
     serial = req.serial or (parsed.serial if parsed else None)
     epc = (decoded.epc.hex or None) if decoded.epc else (req.epc.upper() if req.epc else None)
@@ -257,7 +260,7 @@ def build_movement(
     return Movement(
         kind=route.kind,
         product=product,
-        qty=req.qty,
+        qty=qty,
         source=route.source,
         destination=route.destination,
         occurred_at=source.occurred_at,
