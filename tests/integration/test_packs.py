@@ -116,3 +116,21 @@ def test_case_and_pallet_scans_through_the_broker(
     wait_for(lambda: received() == 12 + 480, timeout=10)
     shown = ok(api.get("/api/v1/purchase-orders/PO-PAL"), 200)
     assert shown["lines"][0]["received"] == "480"
+
+
+def test_weighed_goods_keep_their_unit_and_convert_only_within_it(
+    seeded: Service, api: TestClient
+) -> None:
+    """Apples are kept in kg to the gram: a receipt in grams converts, one in metres is refused
+    on its unit, one finer than a gram on its qty; a scale's label (AI 3103, net kg) moves what
+    it weighed."""
+    receipt = {"kind": "receive", "sku": "APL-RED", "to_location": "WH1-DOCK-1"}
+    ok(api.post("/api/v1/movements", json={**receipt, "qty": "1250", "unit": "g"}))
+    wrong = api.post("/api/v1/movements", json={**receipt, "qty": "2", "unit": "m"})
+    assert (wrong.status_code, wrong.json()["field"]) == (422, "unit")
+    assert "m (length) does not convert to kg (mass)" in wrong.json()["detail"]
+    fine = api.post("/api/v1/movements", json={**receipt, "qty": "0.0005"})
+    assert (fine.status_code, fine.json()["field"]) == (422, "qty")
+    assert Floor(seeded).receive("0105901230001285" + "3103001875").applied == 1  # 1.875 kg
+    with seeded.engine.connect() as conn:
+        assert on_hand(conn, "APL-RED", "WH1-DOCK-1") == (Decimal("3.125"), 0)

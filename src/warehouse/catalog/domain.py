@@ -23,8 +23,63 @@ class NegativePolicy(StrEnum):
     ALLOW = "allow"  # applied and flagged
 
 
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """A unit of measure: its dimension, its size in the dimension's base unit, and the decimal
+    places a quantity in it is kept to (a kilogram to the gram, a metre to the millimetre)."""
+
+    code: str
+    dimension: str  # count | mass | volume | length | area
+    factor: Decimal  # in the dimension's base unit (kg, l, m, m2; 1 for counted units)
+    places: int
+
+    def quantum(self) -> Decimal:
+        return Decimal(1).scaleb(-self.places)
+
+
+#: The units that convert and keep decimals; any other unit name counts whole things.
+UNITS = {
+    u.code: u
+    for u in (
+        Unit("kg", "mass", Decimal(1), 3),
+        Unit("g", "mass", Decimal("0.001"), 1),
+        Unit("lb", "mass", Decimal("0.45359237"), 3),
+        Unit("oz", "mass", Decimal("0.028349523125"), 2),
+        Unit("l", "volume", Decimal(1), 3),
+        Unit("ml", "volume", Decimal("0.001"), 0),
+        Unit("m3", "volume", Decimal(1000), 6),
+        Unit("m", "length", Decimal(1), 3),
+        Unit("cm", "length", Decimal("0.01"), 1),
+        Unit("mm", "length", Decimal("0.001"), 0),
+        Unit("ft", "length", Decimal("0.3048"), 3),
+        Unit("in", "length", Decimal("0.0254"), 2),
+        Unit("yd", "length", Decimal("0.9144"), 3),
+        Unit("m2", "area", Decimal(1), 3),
+    )
+}
 #: Units of measure whose quantities may be fractional (weighed, measured goods).
-MEASURE_UNITS = frozenset({"kg", "g", "lb", "oz", "l", "ml", "m", "cm", "mm", "m2", "m3", "ft"})
+MEASURE_UNITS = frozenset(UNITS)
+
+
+def unit_of(code: str) -> Unit:
+    """What a unit name means; an unknown one (ea, box, roll) counts whole things."""
+    return UNITS.get(code.lower()) or Unit(code, "count", Decimal(1), 0)
+
+
+class UnitMismatch(ValueError):
+    """Two units of different dimensions (grams and metres) do not convert."""
+
+
+def convert(qty: Decimal, from_unit: str, to_unit: str) -> Decimal:
+    """``qty`` of ``from_unit`` in ``to_unit``, within one dimension only; exact (Decimal)."""
+    source, target = unit_of(from_unit), unit_of(to_unit)
+    if source.code.lower() == target.code.lower():
+        return qty
+    if source.dimension != target.dimension or source.dimension == "count":
+        raise UnitMismatch(
+            f"{from_unit} ({source.dimension}) does not convert to {to_unit} ({target.dimension})"
+        )
+    return (qty * source.factor / target.factor).normalize()
 
 
 #: Packaging levels above the base unit (GS1's packaging hierarchy).
@@ -71,3 +126,8 @@ class Product:
     def allows_fraction(self) -> bool:
         """Weighed and measured goods move in decimals; counted goods in whole units."""
         return self.unit.lower() in MEASURE_UNITS
+
+    @property
+    def measure(self) -> Unit:
+        """The product's unit of measure."""
+        return unit_of(self.unit)

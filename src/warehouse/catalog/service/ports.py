@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Protocol
 
 from warehouse.access.service.ports import AccessUnitOfWork
@@ -20,6 +21,7 @@ class ParsedCode:
     serial: str | None = None
     expiry: date | None = None
     sscc: str | None = None  # an (00) SSCC: a package, not a product
+    measure: tuple[Decimal, str] | None = None  # a net weight, length, volume or area, its unit
 
 
 @dataclass(frozen=True, slots=True)

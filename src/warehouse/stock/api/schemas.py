@@ -141,6 +141,16 @@ class MovementIn(RequestBody):
     gtin: Annotated[str, Field(pattern=r"^\d{8,14}$")] | None = None
     code: Text512 | None = None
     qty: Qty
+    unit: Annotated[
+        str | None,
+        Field(
+            min_length=1,
+            max_length=16,
+            pattern=r"^[A-Za-z0-9]+$",
+            description="The unit of qty when not the product's (g for a product kept in kg); "
+            "converted within its dimension only",
+        ),
+    ] = None
     from_location: Code | None = None
     to_location: Code | None = None
     lot: Text64 | None = None

@@ -209,6 +209,7 @@ def post_movement(
         from_location=body.from_location,
         to_location=body.to_location,
         order_ref=body.order_ref,
+        unit=body.unit,
     )
     movement_id, replayed = record_movement(
         service.uow(),

@@ -102,6 +102,13 @@ def check_quantity(product: Product, qty: Decimal, maximum: Decimal | None = Non
             f"{product.sku} is counted in {product.unit!r}; qty must be whole, received {qty}",
             field="qty",
         )
+    unit = product.measure
+    if unit.places and qty != qty.quantize(unit.quantum()):
+        raise StockRule(
+            f"{product.sku} is kept in {unit.code} to {unit.places} decimal places "
+            f"({unit.quantum()} {unit.code}); received {qty}",
+            field="qty",
+        )
     if product.tracking is Tracking.SERIAL and qty != 1:
         raise StockRule(
             f"{product.sku} is serial-tracked; qty must be 1 per serial, received {qty}",

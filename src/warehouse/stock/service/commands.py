@@ -23,6 +23,7 @@ class MovementRequest:
     from_location: str | None = None
     to_location: str | None = None
     order_ref: str | None = None
+    unit: str | None = None  # of qty, when not the product's (converted within its dimension)
 
 
 @dataclass(frozen=True, slots=True)

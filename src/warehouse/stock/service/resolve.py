@@ -6,9 +6,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Protocol, TypeVar
 
-from warehouse.catalog.domain import Product
+from warehouse.catalog.domain import Product, UnitMismatch, convert
 from warehouse.catalog.service.ports import CodeParser, EpcParser, ParsedCode, ParsedEpc
 from warehouse.core.errors import NotFound, StockRule
 from warehouse.stock.domain import ledger
@@ -237,6 +238,26 @@ def _route(uow: StockUnitOfWork, catalog: Catalog, req: MovementRequest, decoded
     return Route(kind, product, origin, destination)
 
 
+def quantity(product: Product, req: MovementRequest, decoded: Decoded) -> Decimal:
+    """The request's quantity in the product's unit: converted from the unit it names (within
+    one dimension), or the net measure its code carries (a weighed item's label), or a pack's
+    base units when the code is a pack's."""
+    if req.unit:
+        try:
+            return convert(req.qty, req.unit, product.unit)
+        except UnitMismatch as exc:
+            raise StockRule(f"unit: {exc}", field="unit") from None
+    measure = decoded.parsed.measure if decoded.parsed else None
+    if measure is not None and product.allows_fraction:
+        try:
+            return req.qty * convert(measure[0], measure[1], product.unit)
+        except UnitMismatch:
+            pass  # a measure of another kind says nothing of how much this is
+    if product.packs and not req.sku:  # a case's code moves a case: its base units
+        return req.qty * product.units_in(decoded.gtin or req.code)
+    return req.qty
+
+
 def build_movement(
     uow: StockUnitOfWork,
     catalog: Catalog,
@@ -248,9 +269,7 @@ def build_movement(
     decoded = catalog.decode(req)
     route = catalog.route(uow, req, decoded)
     product, parsed = route.product, decoded.parsed
-    qty = req.qty
-    if product.packs and not req.sku:  # a case's code moves a case: its base units
-        qty = req.qty * product.units_in(decoded.gtin or req.code)
+    qty = quantity(product, req, decoded)
     ledger.check_quantity(product, qty, policy.max_movement_qty)
     lot = req.lot or (parsed.lot if parsed else None) or ""
     serial = req.serial or (parsed.serial if parsed else None)
