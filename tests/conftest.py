@@ -68,6 +68,8 @@ TABLES = (
     "sales_orders",
     "purchase_order_lines",
     "purchase_orders",
+    "supplier_items",
+    "partners",
     "sscc_series",
     "audit_log",
     "devices",

@@ -25,7 +25,8 @@ from warehouse.counts.api import router as counts
 from warehouse.exceptions.adapters import metrics as exceptions_metrics
 from warehouse.exceptions.api import router as exceptions
 from warehouse.ingest.api import router as ingest
-from warehouse.orders.api import orders, returns, transfers
+from warehouse.orders.api import orders, purchasing, returns, transfers
+from warehouse.partners.api import router as partners
 from warehouse.pos.api import listings as pos_listings
 from warehouse.pos.api import router as pos
 from warehouse.reports.api import router as reports
@@ -83,8 +84,10 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
     # in the order of the API's documentation
     for router in (
         products.router,
+        partners.router,
         locations.router,
         stock.router,
+        purchasing.router,
         orders.router,
         exceptions.router,
         returns.router,

@@ -46,6 +46,8 @@ from warehouse.ingest.worker.translate import stored_event
 from warehouse.orders.adapters.repository import SqlOrders
 from warehouse.orders.adapters.transfers import SqlTransfers
 from warehouse.orders.service.ports import OrderRepository, TransferRepository
+from warehouse.partners.adapters.repository import SqlPartners
+from warehouse.partners.service.ports import PartnerRepository, PartnersUnitOfWork
 from warehouse.pos.adapters.repository import SqlPos
 from warehouse.pos.service.ports import PosRepository
 from warehouse.stock.adapters.ledger import SqlLedger, SqlStock
@@ -67,6 +69,7 @@ from warehouse.valuation.service.costing import Costing
 if TYPE_CHECKING:
     from warehouse.access.api.deps import AccessService
     from warehouse.catalog.api.deps import CatalogService
+    from warehouse.core.wiring import Wiring
     from warehouse.counts.api.deps import CountsService
     from warehouse.exceptions.api.deps import ExceptionsService
     from warehouse.ingest.worker.deps import IngestService
@@ -171,6 +174,7 @@ class SqlUnitOfWork:
     transfers: TransferRepository
     pos: PosRepository
     costs: CostBook
+    partners: PartnerRepository
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -199,6 +203,7 @@ class SqlUnitOfWork:
         self.transfers = SqlTransfers(conn)
         self.pos = SqlPos(conn)
         self.costs = Costing(SqlCosts(conn))
+        self.partners = SqlPartners(conn)
         return self
 
     def __exit__(
@@ -238,4 +243,5 @@ if TYPE_CHECKING:  # mypy checks here that the root provides what every area ask
             PosService,
             IngestService,
         ] = (service, service, service, service, service, service, service, service)
-        return (uow, *areas)
+        partners: Wiring[PartnersUnitOfWork] = service
+        return (uow, partners, *areas)

@@ -10,6 +10,7 @@ from warehouse.counts.adapters import tables as counts_tables
 from warehouse.exceptions.adapters import tables as exceptions_tables
 from warehouse.ingest.adapters import tables as ingest_tables
 from warehouse.orders.adapters import tables as orders_tables
+from warehouse.partners.adapters import tables as partners_tables
 from warehouse.pos.adapters import tables as pos_tables
 from warehouse.stock.adapters import tables as stock_tables
 from warehouse.valuation.adapters import tables as valuation_tables
@@ -19,6 +20,7 @@ AREAS = (
     access_tables,
     catalog_tables,
     stock_tables,
+    partners_tables,
     exceptions_tables,
     orders_tables,
     counts_tables,

@@ -84,6 +84,12 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ("GET", "/api/v1/products/{sku}"): Sample("/api/v1/products/TEA-GRN"),
     ("PUT", "/api/v1/products/{sku}"): Sample("/api/v1/products/TEA-GRN", {}),
     ("DELETE", "/api/v1/products/{sku}"): Sample("/api/v1/products/NO-SUCH"),
+    ("GET", "/api/v1/partners"): Sample("/api/v1/partners"),
+    ("POST", "/api/v1/partners"): Sample("/api/v1/partners", {}),
+    ("GET", "/api/v1/partners/{code}"): Sample("/api/v1/partners/NO-SUCH"),
+    ("PUT", "/api/v1/partners/{code}"): Sample("/api/v1/partners/NO-SUCH", {}),
+    ("DELETE", "/api/v1/partners/{code}"): Sample("/api/v1/partners/NO-SUCH"),
+    ("PUT", "/api/v1/partners/{code}/items"): Sample("/api/v1/partners/NO-SUCH/items", {}),
     ("GET", "/api/v1/locations"): Sample("/api/v1/locations"),
     ("POST", "/api/v1/locations"): Sample("/api/v1/locations", {}),
     ("GET", "/api/v1/locations/{code}"): Sample("/api/v1/locations/WH1-A-01"),
@@ -101,6 +107,12 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ("GET", "/api/v1/purchase-orders"): Sample("/api/v1/purchase-orders?site=WH1", names_wh1=True),
     ("GET", "/api/v1/purchase-orders/{ref}"): Sample(
         "/api/v1/purchase-orders/PO-S1", names_wh1=True
+    ),
+    ("POST", "/api/v1/purchase-orders/drafts"): Sample(
+        "/api/v1/purchase-orders/drafts", {"site": "WH1"}, names_wh1=True
+    ),
+    ("POST", "/api/v1/purchase-orders/{ref}/confirm"): Sample(
+        "/api/v1/purchase-orders/PO-S1/confirm", names_wh1=True
     ),
     ("POST", "/api/v1/purchase-orders/{ref}/close"): Sample(
         "/api/v1/purchase-orders/PO-S1/close", names_wh1=True

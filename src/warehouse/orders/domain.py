@@ -14,8 +14,10 @@ ZERO = Decimal(0)
 
 
 class PurchaseStatus(StrEnum):
-    """A purchase order's life: open until everything arrived (received) or someone closes it."""
+    """A purchase order's life: a draft (proposed, not sent) until confirmed; open until
+    everything arrived (received) or someone closes it."""
 
+    DRAFT = "draft"  # takes no receipts until confirmed
     OPEN = "open"
     RECEIVED = "received"  # every line received in full (or more)
     CLOSED = "closed"  # closed by a person; what is short stays short (an exception)

@@ -12,6 +12,7 @@ from warehouse.catalog.adapters import tables as catalog_tables
 from warehouse.core.errors import NotFound
 from warehouse.core.paging import Page, newest_first
 from warehouse.orders.adapters import tables as orders_tables
+from warehouse.partners.adapters import tables as partner_tables
 from warehouse.stock.adapters import tables as stock_tables
 
 P, L, A = catalog_tables.products, stock_tables.locations, orders_tables.allocations
@@ -57,6 +58,13 @@ def purchase_order(conn: Connection, ref: str) -> dict[str, Any]:
     return _purchase_order(conn, row)
 
 
+def _partner_code(conn: Connection, partner_id: int | None) -> str | None:
+    if partner_id is None:
+        return None
+    t = partner_tables.partners
+    return conn.execute(select(t.c.code).where(t.c.id == partner_id)).scalar_one_or_none()
+
+
 def _purchase_order(conn: Connection, row: Any) -> dict[str, Any]:
     lines = [
         {
@@ -85,6 +93,7 @@ def _purchase_order(conn: Connection, row: Any) -> dict[str, Any]:
         "ref": row.ref,
         "site": row.site,
         "supplier": row.supplier,
+        "partner": _partner_code(conn, row.partner_id),
         "currency": row.currency,
         "expected_date": row.expected_date,
         "status": row.status,
@@ -166,6 +175,7 @@ def _sales_order(conn: Connection, row: Any) -> dict[str, Any]:
         "ref": row.ref,
         "site": row.site,
         "customer": row.customer,
+        "partner": _partner_code(conn, row.partner_id),
         "requested_date": row.requested_date,
         "status": row.status,
         "shortage": row.shortage,

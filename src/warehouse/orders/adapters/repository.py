@@ -41,6 +41,15 @@ class SqlOrders(SqlSales):
 
     # --- purchase orders ----------------------------------------------------------------------
 
+    def partner_in_use(self, partner_id: int) -> bool:
+        po, so = orders_tables.purchase_orders, orders_tables.sales_orders
+        found = (
+            select(po.c.id)
+            .where(po.c.partner_id == partner_id)
+            .union_all(select(so.c.id).where(so.c.partner_id == partner_id))
+        )
+        return self.conn.execute(found.limit(1)).first() is not None
+
     def add_purchase_order(self, order: NewPurchaseOrder, by: str, at: datetime) -> int:
         po = orders_tables.purchase_orders
         order_id = int(
@@ -51,8 +60,9 @@ class SqlOrders(SqlSales):
                     "site": order.site,
                     "supplier": order.supplier,
                     "currency": order.currency,
+                    "partner_id": order.partner_id,
                     "expected_date": order.expected_date,
-                    "status": PurchaseStatus.OPEN.value,
+                    "status": order.status,
                     "created_by": by,
                     "created_at": at,
                     "updated_at": at,

@@ -61,6 +61,7 @@ class SqlSales:
                     "ref": order.ref,
                     "site": order.site,
                     "customer": order.customer,
+                    "partner_id": order.partner_id,
                     "requested_date": order.requested_date,
                     "status": "draft",
                     "shortage": order.shortage,

@@ -25,6 +25,7 @@ purchase_orders = Table(
     Column("ref", String(64), nullable=False, unique=True),
     Column("site", String(64), nullable=False),
     Column("supplier", String(200), nullable=False),
+    Column("partner_id", BigInteger, ForeignKey("partners.id")),  # None: a free-text supplier
     Column("currency", String(3)),  # of its lines' unit costs; None: the book currency
     Column("expected_date", Date),
     Column("status", String(16), nullable=False),
@@ -65,6 +66,7 @@ sales_orders = Table(
     Column("ref", String(64), nullable=False, unique=True),
     Column("site", String(64), nullable=False),
     Column("customer", String(200), nullable=False),
+    Column("partner_id", BigInteger, ForeignKey("partners.id")),  # None: a free-text customer
     Column("requested_date", Date),
     Column("status", String(20), nullable=False),
     Column("shortage", String(12), nullable=False),

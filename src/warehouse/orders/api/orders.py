@@ -72,13 +72,14 @@ def create_purchase_order(
         PurchaseOrderRequest(
             body.ref,
             body.site,
-            body.supplier,
+            body.supplier or "",
             _lines(body.lines),
             body.expected_date,
             {sscc: _lines(lines) for sscc, lines in body.packages.items()},
             principal.actor,
-            body.currency or service.settings.currency,
+            body.currency,
             service.settings.currency,
+            body.partner,
         ),
         _now(),
     )
@@ -97,7 +98,7 @@ async def list_purchase_orders(
     principal: PrincipalDep,
     site: Code | None = None,
     order_status: Annotated[
-        Literal["open", "received", "closed", "cancelled"] | None, Query(alias="status")
+        Literal["draft", "open", "received", "closed", "cancelled"] | None, Query(alias="status")
     ] = None,
     supplier: Text200 | None = None,
     limit: Limit = 100,
@@ -159,12 +160,13 @@ def create_sales_order(body: SalesOrderIn, service: ServiceDep, principal: Princ
         SalesOrderRequest(
             body.ref,
             body.site,
-            body.customer,
+            body.customer or "",
             _lines(body.lines),
             body.requested_date,
             Shortage(body.shortage),
             body.reserve_minutes,
             principal.actor,
+            body.partner,
         ),
         _now(),
     )

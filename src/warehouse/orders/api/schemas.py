@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from warehouse.core.api.params import Code, OrderRef, RequestBody, Text64, Text200
 
@@ -56,7 +56,8 @@ class PurchaseOrderIn(RequestBody):
 
     ref: OrderRef
     site: Code
-    supplier: Text200
+    supplier: Annotated[Text200 | None, Field(description="Default: the partner's name")] = None
+    partner: Annotated[Code | None, Field(description="The supplier's partner code")] = None
     expected_date: date | None = None
     currency: Annotated[
         str | None,
@@ -64,6 +65,12 @@ class PurchaseOrderIn(RequestBody):
     ] = None
     lines: Annotated[list[LineIn], Field(min_length=1, max_length=500)]
     packages: Annotated[dict[Sscc, list[LineIn]], Field(max_length=500)] = {}
+
+    @model_validator(mode="after")
+    def _names_its_supplier(self) -> PurchaseOrderIn:
+        if self.supplier is None and self.partner is None:
+            raise ValueError("name the supplier, or its partner code")
+        return self
 
 
 class PurchaseLineOut(BaseModel):
@@ -87,9 +94,10 @@ class PurchaseOrderOut(BaseModel):
     ref: str
     site: str
     supplier: str
+    partner: str | None = None
     currency: str | None = None
     expected_date: date | None
-    status: Literal["open", "received", "closed", "cancelled"]
+    status: Literal["draft", "open", "received", "closed", "cancelled"]
     created_at: datetime
     closed_at: datetime | None
     lines: list[PurchaseLineOut]
@@ -131,11 +139,18 @@ class SalesOrderIn(RequestBody):
 
     ref: OrderRef
     site: Code
-    customer: Text200
+    customer: Annotated[Text200 | None, Field(description="Default: the partner's name")] = None
+    partner: Annotated[Code | None, Field(description="The customer's partner code")] = None
     requested_date: date | None = None
     lines: Annotated[list[LineIn], Field(min_length=1, max_length=500)]
     shortage: Literal["backorder", "refuse"] = "backorder"
     reserve_minutes: Annotated[int, Field(ge=1, le=60 * 24 * 90)] | None = None
+
+    @model_validator(mode="after")
+    def _names_its_customer(self) -> SalesOrderIn:
+        if self.customer is None and self.partner is None:
+            raise ValueError("name the customer, or its partner code")
+        return self
 
 
 class SalesLineOut(BaseModel):
@@ -166,6 +181,7 @@ class SalesOrderOut(BaseModel):
     ref: str
     site: str
     customer: str
+    partner: str | None = None
     requested_date: date | None
     status: Literal[
         "draft",

@@ -20,7 +20,7 @@ from warehouse.orders.service.ports import (
     SalesLineView,
     SalesOrderView,
 )
-from warehouse.orders.service.receiving import LineRequest, order_lines, require_site
+from warehouse.orders.service.receiving import LineRequest, order_lines, partner_for, require_site
 from warehouse.stock.domain.allocation import Bin, allocate
 from warehouse.stock.domain.model import StockKey
 
@@ -37,6 +37,7 @@ class SalesOrderRequest:
     shortage: Shortage = Shortage.BACKORDER
     reserve_minutes: int | None = None
     principal: str = "system"
+    partner: str | None = None  # the customer's partner code (its name is the customer's)
 
 
 def create_sales_order(uow: OrdersUnitOfWork, request: SalesOrderRequest, now: datetime) -> int:
@@ -48,15 +49,17 @@ def create_sales_order(uow: OrdersUnitOfWork, request: SalesOrderRequest, now: d
         if uow.orders.sales_order(request.ref, lock=False) is not None:
             raise Conflict(f"sales order {request.ref!r} exists already", field="ref")
         lines = order_lines(uow, request.lines, "lines")
+        partner = partner_for(uow, request.partner, "customer")
         order_id = uow.orders.add_sales_order(
             NewSalesOrder(
                 request.ref,
                 request.site,
-                request.customer,
+                request.customer or (partner.name if partner else ""),
                 request.requested_date,
                 request.shortage.value,
                 request.reserve_minutes,
                 lines,
+                partner.id if partner else None,
             ),
             request.principal,
             now,

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from warehouse.exceptions.service.ports import ExceptionsUnitOfWork
 from warehouse.orders.domain import Allocation, OpenLine
+from warehouse.partners.service.ports import PartnerRepository
 from warehouse.stock.domain.allocation import Bin
 from warehouse.stock.domain.model import StockKey
 
@@ -132,6 +133,8 @@ class NewPurchaseOrder:
     lines: Sequence[OrderLine]
     packages: Mapping[str, Sequence[OrderLine]] = field(default_factory=dict)  # SSCC -> contents
     currency: str | None = None
+    partner_id: int | None = None
+    status: str = "open"  # or "draft": proposed by replenishment, confirmed by a person
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +146,7 @@ class NewSalesOrder:
     shortage: str
     reserve_minutes: int | None
     lines: Sequence[OrderLine]
+    partner_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +160,7 @@ class ReturnLine:
 
 
 class OrderRepository(Protocol):
+    def partner_in_use(self, partner_id: int) -> bool: ...
     # purchase orders and inbound packages
     def add_purchase_order(self, order: NewPurchaseOrder, by: str, at: datetime) -> int: ...
     def purchase_order(self, ref: str, *, lock: bool) -> PurchaseOrderView | None: ...
@@ -256,3 +261,4 @@ class OrdersUnitOfWork(ExceptionsUnitOfWork, Protocol):
 
     orders: OrderRepository
     transfers: TransferRepository
+    partners: PartnerRepository

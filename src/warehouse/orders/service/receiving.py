@@ -17,6 +17,7 @@ from warehouse.orders import domain as orders
 from warehouse.orders.domain import OpenLine, PurchaseStatus
 from warehouse.orders.service.ports import NewPurchaseOrder, OrderLine, OrdersUnitOfWork
 from warehouse.orders.service.reconcile import Reconciled
+from warehouse.partners.domain import Partner
 from warehouse.stock.domain.model import LocationKind, Movement, MovementKind
 from warehouse.stock.service.resolve import Catalog
 
@@ -41,8 +42,9 @@ class PurchaseOrderRequest:
     expected_date: date | None = None
     packages: Mapping[str, Sequence[LineRequest]] = field(default_factory=dict)
     principal: str = "system"
-    currency: str | None = None  # of the unit costs
+    currency: str | None = None  # of the unit costs; None: the partner's, else the book's
     book_currency: str | None = None  # what stock is valued in (the settings')
+    partner: str | None = None  # the supplier's partner code (its name is the supplier's)
 
 
 def order_lines(uow: OrdersUnitOfWork, lines: Sequence[LineRequest], where: str) -> list[OrderLine]:
@@ -66,6 +68,18 @@ def order_lines(uow: OrdersUnitOfWork, lines: Sequence[LineRequest], where: str)
     return out
 
 
+def partner_for(uow: OrdersUnitOfWork, code: str | None, role: str) -> Partner | None:
+    """The active supplier or customer (``role``) an order names by code, if it names one."""
+    if code is None:
+        return None
+    partner = uow.partners.get(code)
+    if partner is None:
+        raise NotFound(f"partner {code!r} does not exist", field="partner")
+    if not getattr(partner, role) or not partner.active:
+        raise OrderRule(f"partner {code!r} is not an active {role}", field="partner")
+    return partner
+
+
 def require_site(uow: OrdersUnitOfWork, site: str) -> None:
     """Orders belong to a site: a location of kind ``site``."""
     location = uow.locations.get(site)
@@ -81,6 +95,18 @@ def check_sscc(sscc: str, field: str) -> None:
         raise OrderRule(f"{field} {sscc!r} has a wrong check digit", field=field)
 
 
+def _currency(request: PurchaseOrderRequest, partner: Partner | None) -> str | None:
+    """The order's currency: as asked, else the supplier's; only the book currency, for now."""
+    currency = request.currency or (partner.currency if partner else None)
+    if currency and request.book_currency and currency != request.book_currency:
+        raise OrderRule(
+            f"currency {currency} is not the book currency {request.book_currency}: "
+            "costs in other currencies need exchange rates, which are not kept yet",
+            field="currency",
+        )
+    return currency
+
+
 def create_purchase_order(
     uow: OrdersUnitOfWork, request: PurchaseOrderRequest, now: datetime
 ) -> int:
@@ -89,12 +115,8 @@ def create_purchase_order(
         require_site(uow, request.site)
         if not request.lines:
             raise OrderRule("a purchase order has at least one line", field="lines")
-        if request.currency and request.book_currency and request.currency != request.book_currency:
-            raise OrderRule(
-                f"currency {request.currency} is not the book currency {request.book_currency}: "
-                "costs in other currencies need exchange rates, which are not kept yet",
-                field="currency",
-            )
+        partner = partner_for(uow, request.partner, "supplier")
+        currency = _currency(request, partner)
         if uow.orders.purchase_order(request.ref, lock=False) is not None:
             raise Conflict(f"purchase order {request.ref!r} exists already", field="ref")
         lines = order_lines(uow, request.lines, "lines")
@@ -115,11 +137,12 @@ def create_purchase_order(
             NewPurchaseOrder(
                 request.ref,
                 request.site,
-                request.supplier,
+                request.supplier or (partner.name if partner else ""),
                 request.expected_date,
                 lines,
                 packages,
-                request.currency,
+                currency,
+                partner.id if partner else None,
             ),
             request.principal,
             now,
@@ -152,6 +175,10 @@ def close_purchase_order(uow: OrdersUnitOfWork, ref: str, principal: str, now: d
             raise NotFound(f"purchase order {ref!r} does not exist", field="ref")
         if order.status in (PurchaseStatus.CLOSED, PurchaseStatus.CANCELLED):
             raise Conflict(f"purchase order {ref} is {order.status} already", field="ref")
+        if order.status == PurchaseStatus.DRAFT:  # never sent: nothing is short
+            uow.orders.set_purchase_status(order.id, PurchaseStatus.CANCELLED, now)
+            uow.commit()
+            return 0
         out = Reconciled()
         short = [line for line in order.lines if line.received < line.qty]
         for line in short:

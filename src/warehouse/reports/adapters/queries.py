@@ -4,8 +4,8 @@ accuracy, and stock as of a past time (from the ledger). Each returns rows of pl
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from decimal import ROUND_CEILING, Decimal
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, and_, func, literal_column, select, type_coerce, union_all
@@ -14,6 +14,7 @@ from warehouse.catalog.adapters import tables as catalog_tables
 from warehouse.core.types import Quantity, to_plain
 from warehouse.exceptions.adapters import tables as exceptions_tables
 from warehouse.orders.adapters import tables as orders_tables
+from warehouse.orders.adapters.replenishment import available
 from warehouse.stock.adapters import tables as stock_tables
 from warehouse.stock.domain.model import VIRTUAL_KINDS
 
@@ -38,142 +39,23 @@ ZERO = Decimal(0)
 PICK_PROBLEMS = ("wrong_item", "over_pick", "wrong_location", "wrong_lot")
 
 
-def _available(conn: Connection, site: str) -> dict[int, tuple[Decimal, Decimal]]:
-    """On hand and available per product at a site's physical locations."""
-    rows = conn.execute(
-        select(
-            S.c.product_id,
-            type_coerce(func.sum(S.c.on_hand), Quantity).label("on_hand"),
-            type_coerce(func.sum(S.c.on_hand - S.c.reserved), Quantity).label("available"),
-        )
-        .where(S.c.location_path.startswith(f"/{site}/"))
-        .group_by(S.c.product_id)
-    )
-    return {r.product_id: (r.on_hand, r.available) for r in rows}
-
-
 def low_stock(conn: Connection, site: str) -> list[dict[str, Any]]:
     """Products whose available stock at the site is below their reorder point."""
-    held = _available(conn, site)
+    held = available(conn, site)
     out = []
     for p in conn.execute(
         select(P).where(P.c.reorder_point.is_not(None), P.c.active).order_by(P.c.sku)
     ):
-        on_hand, available = held.get(p.id, (ZERO, ZERO))
-        if available < p.reorder_point:
+        on_hand, free = held.get(p.id, (ZERO, ZERO))
+        if free < p.reorder_point:
             out.append(
                 {
                     "sku": p.sku,
                     "name": p.name,
                     "on_hand": on_hand,
-                    "available": available,
+                    "available": free,
                     "reorder_point": p.reorder_point,
-                    "short": p.reorder_point - available,
-                }
-            )
-    return out
-
-
-def _shipped_per_day(
-    conn: Connection, site: str, since: datetime, until: datetime
-) -> dict[int, Decimal]:
-    src = L.alias("src")
-    dst = L.alias("dst")
-    rows = conn.execute(
-        select(M.c.product_id, type_coerce(func.sum(M.c.qty), Quantity).label("qty"))
-        .join(src, src.c.id == M.c.from_location_id)
-        .join(dst, dst.c.id == M.c.to_location_id)
-        .where(
-            M.c.kind.in_(["ship", "sale"]),
-            dst.c.kind == "customer",
-            src.c.path.startswith(f"/{site}/"),
-            M.c.occurred_at >= since,
-            M.c.occurred_at < until,
-        )
-        .group_by(M.c.product_id)
-    )
-    days = Decimal(max((until - since).total_seconds() / 86400, 1 / 24))
-    return {r.product_id: r.qty / days for r in rows}
-
-
-def supplier_lead_days(conn: Connection, site: str) -> dict[str, Decimal]:
-    """Per supplier, the mean days from ordering to the first receipt against the order."""
-    first = (
-        select(M.c.order_ref, func.min(M.c.occurred_at).label("first"))
-        .where(M.c.kind == "receive", M.c.order_ref.is_not(None))
-        .group_by(M.c.order_ref)
-        .subquery()
-    )
-    waits: dict[str, list[float]] = {}
-    for r in conn.execute(
-        select(PO.c.supplier, PO.c.created_at, first.c.first)
-        .join(first, first.c.order_ref == PO.c.ref)
-        .where(PO.c.site == site)
-    ):
-        waits.setdefault(r.supplier, []).append(
-            max((_aware(r.first) - _aware(r.created_at)).total_seconds(), 0) / 86400
-        )
-    return {s: to_plain(Decimal(str(round(sum(w) / len(w), 2)))) for s, w in waits.items()}
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def reorder(
-    conn: Connection,
-    site: str,
-    *,
-    now: datetime,
-    window_days: int,
-    cover_days: int,
-    default_lead_days: int,
-) -> list[dict[str, Any]]:
-    """What to order: daily sales over the trailing window, days of cover left, the lead
-    time of the product's usual supplier (measured from past orders, else the default), and a
-    suggested quantity that covers the lead time plus ``cover_days`` after what is on order."""
-    velocity = _shipped_per_day(conn, site, now - timedelta(days=window_days), now)
-    held = _available(conn, site)
-    leads = supplier_lead_days(conn, site)
-    on_order: dict[int, Decimal] = {}
-    usual: dict[int, str] = {}
-    for r in conn.execute(
-        select(POL.c.product_id, PO.c.supplier, POL.c.qty, POL.c.received)
-        .join(PO, PO.c.id == POL.c.order_id)
-        .where(PO.c.site == site)
-        .order_by(PO.c.id)
-    ):
-        usual[r.product_id] = r.supplier
-        if r.received < r.qty:
-            on_order[r.product_id] = on_order.get(r.product_id, ZERO) + r.qty - r.received
-    out = []
-    for p in conn.execute(select(P).where(P.c.active).order_by(P.c.sku)):
-        daily = velocity.get(p.id, ZERO)
-        available = held.get(p.id, (ZERO, ZERO))[1]
-        if daily <= 0 and (p.reorder_point is None or available >= p.reorder_point):
-            continue
-        supplier = usual.get(p.id)
-        lead = (
-            leads.get(supplier, Decimal(default_lead_days))
-            if supplier
-            else Decimal(default_lead_days)
-        )
-        need = daily * (lead + cover_days) - available - on_order.get(p.id, ZERO)
-        if p.reorder_point is not None:
-            need = max(need, p.reorder_point - available - on_order.get(p.id, ZERO))
-        cover = (available / daily).quantize(Decimal("0.1")) if daily > 0 else None
-        if need > 0:
-            out.append(
-                {
-                    "sku": p.sku,
-                    "name": p.name,
-                    "available": available,
-                    "on_order": on_order.get(p.id, ZERO),
-                    "daily_sales": daily.quantize(Decimal("0.001")),
-                    "days_of_cover": cover,
-                    "supplier": supplier,
-                    "lead_days": lead,
-                    "suggested_qty": need.to_integral_value(ROUND_CEILING),
+                    "short": p.reorder_point - free,
                 }
             )
     return out

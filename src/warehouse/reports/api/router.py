@@ -23,6 +23,7 @@ from warehouse.core.api.deps import ReadsDep
 from warehouse.core.api.params import Code, Ref
 from warehouse.core.api.responses import Json
 from warehouse.core.errors import QueryRule
+from warehouse.orders.adapters import replenishment
 from warehouse.reports.adapters import queries, sales_queries
 from warehouse.valuation.adapters import queries as valuation_queries
 
@@ -111,7 +112,7 @@ async def reorder(
     cover the lead time plus ``cover_days`` beyond what is already on order."""
     site = _site(principal, "reports.read", site)
     rows = await reads.run(
-        queries.reorder,
+        replenishment.reorder,
         site,
         now=datetime.now(UTC),
         window_days=window_days,
