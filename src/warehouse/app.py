@@ -25,6 +25,7 @@ from warehouse.counts.api import router as counts
 from warehouse.exceptions.adapters import metrics as exceptions_metrics
 from warehouse.exceptions.api import router as exceptions
 from warehouse.ingest.api import router as ingest
+from warehouse.labels.api import router as labels
 from warehouse.orders.api import orders, purchasing, returns, transfers
 from warehouse.partners.api import router as partners
 from warehouse.pos.api import listings as pos_listings
@@ -45,6 +46,30 @@ def _middleware(app: FastAPI, settings: Settings) -> None:
         app.add_middleware(ReadYourWrites, window_s=settings.read_your_writes_s)
     app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)
     app.add_middleware(RequestMetrics)
+
+
+#: The API's routers, in the order of its documentation.
+ROUTERS = (
+    products.router,
+    partners.router,
+    labels.router,
+    locations.router,
+    stock.router,
+    purchasing.router,
+    orders.router,
+    exceptions.router,
+    returns.router,
+    counts.router,
+    transfers.router,
+    pos.router,
+    pos_listings.router,
+    stream.router,
+    reports.router,
+    units.router,
+    ingest.router,
+    audit.router,
+    auth.router,
+)
 
 
 def create_app(settings: Settings | None = None, service: Service | None = None) -> FastAPI:
@@ -81,27 +106,7 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
     problems.install(app)
     _middleware(app, service.settings if service else settings or Settings())
     exceptions_metrics.register()
-    # in the order of the API's documentation
-    for router in (
-        products.router,
-        partners.router,
-        locations.router,
-        stock.router,
-        purchasing.router,
-        orders.router,
-        exceptions.router,
-        returns.router,
-        counts.router,
-        transfers.router,
-        pos.router,
-        pos_listings.router,
-        stream.router,
-        reports.router,
-        units.router,
-        ingest.router,
-        audit.router,
-        auth.router,
-    ):
+    for router in ROUTERS:
         app.include_router(router, prefix="/api/v1", responses=problems.PROBLEM_RESPONSES)
     app.include_router(health.health)
     web_pages.install(app)

@@ -84,6 +84,13 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ("GET", "/api/v1/products/{sku}"): Sample("/api/v1/products/TEA-GRN"),
     ("PUT", "/api/v1/products/{sku}"): Sample("/api/v1/products/TEA-GRN", {}),
     ("DELETE", "/api/v1/products/{sku}"): Sample("/api/v1/products/NO-SUCH"),
+    ("GET", "/api/v1/labels/products/{sku}"): Sample("/api/v1/labels/products/TEA-GRN"),
+    ("GET", "/api/v1/labels/locations/{code}"): Sample(
+        "/api/v1/labels/locations/WH1-A-01", names_wh1=True
+    ),
+    ("POST", "/api/v1/labels/print"): Sample(
+        "/api/v1/labels/print", {"printer": "none", "product": {"sku": "TEA-GRN"}}
+    ),
     ("GET", "/api/v1/partners"): Sample("/api/v1/partners"),
     ("POST", "/api/v1/partners"): Sample("/api/v1/partners", {}),
     ("GET", "/api/v1/partners/{code}"): Sample("/api/v1/partners/NO-SUCH"),

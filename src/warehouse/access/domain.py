@@ -63,6 +63,8 @@ ACTIONS: dict[str, Action] = {
         _action("session", "cashier staff manager admin", Scope.ANY, "see one's own account"),
         _action("catalog.read", "cashier staff manager admin", Scope.ANY, "read the catalog"),
         _action("catalog.write", "manager admin", Scope.ALL, "change the catalog"),
+        _action("labels.print", "staff manager admin", Scope.ANY,
+                "print labels on the configured label printers"),
         _action("partners.read", "staff manager admin", Scope.ANY,
                 "read suppliers and customers"),
         _action("partners.write", "manager admin", Scope.ALL,

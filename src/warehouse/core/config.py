@@ -45,6 +45,10 @@ class Settings(BaseSettings):
         pattern=r"^[A-Z]{3}$",
         description="The book currency (ISO 4217) stock is valued in and purchase orders cost in",
     )
+    label_printers: dict[str, str] = Field(
+        default_factory=dict,
+        description='Network label printers by name: {"dock": "10.0.0.7:9100"} (raw port 9100)',
+    )
     mqtt_url: str = Field(
         "mqtt://127.0.0.1:1883", description="mqtt://[user:pass@]host[:port], mqtts:// for TLS"
     )

@@ -6,6 +6,7 @@ Exception tree::
     ├── NotFound                 a product, location or resource does not exist
     ├── Conflict                 a unique thing exists already, or a key was reused differently
     ├── InvalidCursor            a page cursor that the API did not hand out
+    ├── DeviceUnreachable        a device the service talks to (a label printer) did not answer
     ├── NotAuthenticated         credentials missing, wrong, expired or revoked
     ├── Forbidden                the principal's roles do not allow the action there
     ├── TryLater                 too many attempts: wait ``retry_after`` seconds
@@ -46,6 +47,10 @@ class NotFound(DomainError):
 
 class Conflict(DomainError):
     """A unique thing exists already, or an idempotency key was reused with another request."""
+
+
+class DeviceUnreachable(DomainError):
+    """A device the service talks to (a network label printer) did not answer."""
 
 
 class InvalidCursor(DomainError):

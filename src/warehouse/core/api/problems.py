@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException
 
 from warehouse.core.errors import (
     Conflict,
+    DeviceUnreachable,
     DomainError,
     Forbidden,
     InsufficientStock,
@@ -80,6 +81,7 @@ _DOMAIN = [
     (NotFound, 404, "not-found", "Not found"),
     (Conflict, 409, "conflict", "Conflict"),
     (InvalidCursor, 400, "invalid-cursor", "Invalid cursor"),
+    (DeviceUnreachable, 503, "device-unreachable", "Device unreachable"),
 ]
 
 _HTTP_SLUGS = {404: "not-found", 405: "method-not-allowed", 413: "body-too-large"}
