@@ -98,10 +98,10 @@ def test_import_purchase_orders_from_csv(tmp_path: Path) -> None:
     warehouse("seed", str(DEMO_CATALOG), env=env)
     orders = tmp_path / "po.csv"
     orders.write_text(
-        "ref,site,supplier,expected_date,sku,qty,lot,expiry,sscc\n"
-        "PO-1,WH1,Tea Co,2026-12-10,TEA-GRN,40,,,\n"
-        "PO-1,WH1,Tea Co,2026-12-10,COF-250,12,L7,2027-06-30,106141411234567897\n"
-        "PO-2,WH1,Rice Ltd,,RIC-1K,5,,,\n"
+        "ref,site,supplier,expected_date,sku,qty,lot,expiry,unit_cost_minor,sscc\n"
+        "PO-1,WH1,Tea Co,2026-12-10,TEA-GRN,40,,,215,\n"
+        "PO-1,WH1,Tea Co,2026-12-10,COF-250,12,L7,2027-06-30,,106141411234567897\n"
+        "PO-2,WH1,Rice Ltd,,RIC-1K,5,,,,\n"
     )
     done = warehouse("import", "purchase-orders", str(orders), env=env)
     assert done.returncode == 0, done.stderr
@@ -112,6 +112,8 @@ def test_import_purchase_orders_from_csv(tmp_path: Path) -> None:
     db = sqlite3.connect(tmp_path / "w.db")
     assert db.execute("SELECT count(*) FROM purchase_order_lines").fetchone()[0] == 3
     assert db.execute("SELECT sscc FROM packages").fetchone()[0] == "106141411234567897"
+    costs = db.execute("SELECT unit_cost_minor FROM purchase_order_lines ORDER BY id").fetchall()
+    assert costs == [(215,), (None,), (None,)]
     bad = tmp_path / "bad.csv"
     bad.write_text("ref,site,supplier,sku,qty\nPO-3,WH1,X,TEA-GRN,many\n")
     refused = warehouse("import", "purchase-orders", str(bad), env=env)

@@ -1,8 +1,9 @@
 """Purchase orders from CSV: one row per line, rows of the same ``ref`` make one order.
 
 Columns (a header row names them, in any order): ``ref, site, supplier, sku, qty`` and the
-optional ``expected_date`` (YYYY-MM-DD), ``lot``, ``expiry`` (YYYY-MM-DD) and ``sscc`` (a row
-with an SSCC also puts its quantity in that announced package). Errors name the file, row and
+optional ``expected_date`` (YYYY-MM-DD), ``lot``, ``expiry`` (YYYY-MM-DD), ``unit_cost_minor``
+(what one unit costs, in minor units of the book currency) and ``sscc`` (a row with an SSCC also
+puts its quantity in that announced package). Errors name the file, row and
 column."""
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ def load_purchase_orders(path: Path, principal: str) -> list[PurchaseOrderReques
             _qty(row, where),
             (row.get("lot") or "").strip() or None,
             _date(row, "expiry", where),
+            _cost(row, where),
         )
         order.lines.append(line)
         sscc = (row.get("sscc") or "").strip()
@@ -98,6 +100,16 @@ def _qty(row: dict[str, str], where: str) -> Decimal:
     if not qty.is_finite() or qty <= 0:
         raise OrdersFileError(f"{where}: qty must be positive, not {raw!r}")
     return qty
+
+
+def _cost(row: dict[str, str], where: str) -> int | None:
+    """The optional ``unit_cost_minor`` column: a whole number of minor units per unit."""
+    raw = (row.get("unit_cost_minor") or "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or len(raw) > 13:
+        raise OrdersFileError(f"{where}: unit_cost_minor {raw!r} is not a whole number")
+    return int(raw)
 
 
 def _date(row: dict[str, str], column: str, where: str) -> date | None:
