@@ -99,7 +99,7 @@ def test_each_method_values_receipts_transfers_writeoffs_and_sales(
     assert roll["closing_minor"] == (
         roll["opening_minor"] + roll["receipts_minor"] + roll["transfers_in_minor"]
         - roll["transfers_out_minor"] - roll["cogs_minor"] - roll["writeoffs_minor"]
-        - roll["adjustments_minor"]
+        - roll["adjustments_minor"] + roll["revaluations_minor"]
     )  # fmt: skip
     earlier = report(api, "valuation", site="WH1", at=start.isoformat())
     assert earlier == []  # as of before it all: nothing
@@ -155,7 +155,7 @@ def test_a_generated_year_of_movements_adds_up(seeded: Service, api: TestClient)
             assert roll["closing_minor"] == (
                 roll["opening_minor"] + roll["receipts_minor"] + roll["transfers_in_minor"]
                 - roll["transfers_out_minor"] - roll["cogs_minor"] - roll["writeoffs_minor"]
-                - roll["adjustments_minor"]
+                - roll["adjustments_minor"] + roll["revaluations_minor"]
             ), roll  # fmt: skip
         period = {"since": f"{cut}T00:00:00Z", "until": "2026-01-01T00:00:00Z"}
         rolls = report(api, "valuation/rollforward", **period)
@@ -164,3 +164,27 @@ def test_a_generated_year_of_movements_adds_up(seeded: Service, api: TestClient)
         as_of = {r["site"]: r["value_minor"] for r in report(
             api, "valuation", group_by="site", at="2025-12-31T23:59:59Z")}  # fmt: skip
         assert {k: v for k, v in closing.items() if v} == as_of
+
+
+def test_a_new_standard_cost_restates_the_stock_on_hand(seeded: Service, api: TestClient) -> None:
+    """Ten at a standard of 1.00; the standard goes to 1.20: +2.00 of revaluation, the stock is
+    worth 12.00, and the roll-forward still adds up. A FIFO product turned standard is restated
+    the same way."""
+    start = datetime.now(UTC) - timedelta(minutes=1)
+    set_costing(api, "TEA-GRN", "standard", 100)
+    receipt = {"kind": "receive", "qty": "10", "to_location": "WH1-DOCK-1"}
+    ok(api.post("/api/v1/movements", json={**receipt, "sku": "TEA-GRN"}))
+    ok(api.post("/api/v1/movements", json={**receipt, "sku": "PST-500"}))  # no cost known: 0
+    set_costing(api, "TEA-GRN", "standard", 120)
+    set_costing(api, "PST-500", "standard", 90)
+    values = {r["sku"]: r["value_minor"] for r in report(api, "valuation", site="WH1")}
+    assert values == {"TEA-GRN": 1200, "PST-500": 900}
+    roll = {r["sku"]: r for r in report(api, "valuation/rollforward", site="WH1",
+                                         since=start.isoformat(), group_by="product")}  # fmt: skip
+    assert roll["TEA-GRN"]["revaluations_minor"] == 200
+    assert roll["PST-500"]["revaluations_minor"] == 900
+    for row in roll.values():
+        assert row["closing_minor"] == row["receipts_minor"] + row["revaluations_minor"]
+    set_costing(api, "TEA-GRN", "standard", 120)  # unchanged: nothing restated
+    again = report(api, "valuation/rollforward", site="WH1", since=start.isoformat())
+    assert again[0]["revaluations_minor"] == 200 + 900

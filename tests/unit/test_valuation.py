@@ -201,3 +201,13 @@ def test_a_generated_year_adds_up_to_its_closing_value(method: Method) -> None:
         assert sum((e.qty for e in mine), D(0)) == book.qty(site)
         layers = book.positions[(P, site)].layers
         assert not (any(x.qty < 0 for x in layers) and any(x.qty > 0 for x in layers))
+
+
+def test_a_new_standard_restates_the_position() -> None:
+    book = Book(Method.FIFO)
+    book.run(receipt("4", 100), receipt("6", 120))
+    position = book.positions[(P, "WH1")]
+    assert position.revalue(110) == 10 * 110 - (400 + 720)
+    assert (position.qty, position.value, len(position.layers)) == (D(10), 1100, 1)
+    (sold,) = book.run(sale("3"))
+    assert sold.value == -330  # at the standard from now on

@@ -44,6 +44,7 @@ class EntryKind(StrEnum):
     TRANSFER_OUT = "transfer_out"  # to another site or in transit
     TRANSFER_IN = "transfer_in"  # from another site or from transit
     ADJUSTMENT = "adjustment"  # a deficit filled at a cost other than its estimate
+    REVALUATION = "revaluation"  # stock on hand restated at a new standard cost
 
 
 class Source(StrEnum):
@@ -116,6 +117,18 @@ class Position:
         if qty:
             last.unit_cost = Decimal(value) / qty
         self.layers = [last]
+
+    def revalue(self, standard: int) -> int:
+        """Restate the position at ``standard`` per unit; return the change of its value."""
+        self.method, self.standard = Method.STANDARD, standard
+        self.merge()
+        if not self.layers:
+            return 0
+        layer = self.layers[-1]
+        before = layer.value
+        layer.value = to_minor(layer.qty * standard)
+        layer.unit_cost = Decimal(standard)
+        return layer.value - before
 
     def last_cost(self) -> tuple[Decimal, Source]:
         """The unit cost a shortfall or an uncosted arrival is valued at."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
 
@@ -64,6 +64,12 @@ class ProductUsage(Protocol):
     def in_use(self, *, product_id: int | None = None) -> bool: ...
 
 
+class StandardCosts(Protocol):
+    """Revalues the stock of a product whose standard cost changed (valuation answers it)."""
+
+    def revalue(self, product: Product, at: datetime) -> None: ...
+
+
 class CatalogUnitOfWork(AccessUnitOfWork, Protocol):
     """The repositories the catalog's use cases need (its changes are audited)."""
 
@@ -71,3 +77,6 @@ class CatalogUnitOfWork(AccessUnitOfWork, Protocol):
 
     @property
     def stock(self) -> ProductUsage: ...
+
+    @property
+    def costs(self) -> StandardCosts: ...

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
+from datetime import UTC, datetime
 
 from warehouse.access.service.audit import record_change
 from warehouse.catalog.domain import Product
@@ -106,6 +107,12 @@ def update_product(
         product.id = current.id
         updated = uow.products.update(product)
         uow.catalog_version.bump()
+        restated = (updated.costing, updated.standard_cost_minor)
+        if updated.costing == "standard" and restated != (
+            current.costing,
+            current.standard_cost_minor,
+        ):
+            uow.costs.revalue(updated, datetime.now(UTC))  # stock on hand at the new standard
         record_change(
             uow.audit, actor, "product.update", f"product:{product.sku}", current, updated
         )

@@ -55,7 +55,7 @@ def upgrade() -> None:
     op.create_table(
         "valuation_entries",
         sa.Column("id", BigId, autoincrement=True, nullable=False),
-        sa.Column("movement_id", sa.BigInteger(), nullable=False),
+        sa.Column("movement_id", sa.BigInteger(), nullable=True),
         sa.Column("product_id", sa.BigInteger(), nullable=False),
         sa.Column("site", sa.String(length=64), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),

@@ -221,8 +221,9 @@ async def rollforward(
 ) -> Response:
     """The period (default: 30 days) per site, category or product: opening value, receipts,
     transfers in and out, cost of goods sold (net of returns), write-offs (net of stock found),
-    cost adjustments, closing value, and the purchase price variance of standard-cost products.
-    opening + receipts + transfers_in - transfers_out - cogs - writeoffs - adjustments = closing."""
+    cost adjustments, revaluations (standard costs changed), closing value, and the purchase
+    price variance of standard-cost products. opening + receipts + transfers_in - transfers_out
+    - cogs - writeoffs - adjustments + revaluations = closing."""
     sites = listing_sites(principal, "reports.read", site)
     start, end = _period(since, until, 30)
     rows = await reads.run(valuation_queries.rollforward, sites, start, end, group_by)

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
 
+from warehouse.catalog.domain import Product
 from warehouse.catalog.service.ports import CatalogUnitOfWork
 from warehouse.stock.domain.allocation import Bin
 from warehouse.stock.domain.model import Location, Movement, StockKey
@@ -86,6 +87,7 @@ class CostBook(Protocol):
     """Records what posted movements cost (the valuation area implements it)."""
 
     def record(self, movements: Sequence[Movement], ids: Sequence[int], at: datetime) -> None: ...
+    def revalue(self, product: Product, at: datetime) -> None: ...
 
 
 class StockUnitOfWork(CatalogUnitOfWork, Protocol):

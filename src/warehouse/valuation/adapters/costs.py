@@ -102,7 +102,7 @@ class SqlCosts:
             return
         rows = [
             {
-                "movement_id": movement_ids[e.index],
+                "movement_id": movement_ids[e.index] if e.index >= 0 else None,
                 "product_id": e.product_id,
                 "site": e.site,
                 "kind": e.kind.value,
@@ -111,12 +111,16 @@ class SqlCosts:
                 "variance_minor": e.variance,
                 "source": e.source.value,
                 "ref": e.ref,
-                "occurred_at": occurred[e.index],
+                "occurred_at": occurred[e.index] if e.index >= 0 else at,
                 "recorded_at": at,
             }
             for e in entries
         ]
         self.conn.execute(E.insert(), rows)
+
+    def sites_of(self, product_id: int) -> list[str]:
+        query = select(L.c.site).where(L.c.product_id == product_id).distinct().order_by(L.c.site)
+        return list(self.conn.execute(query).scalars())
 
     def purchase_costs(self, keys: Iterable[tuple[str, int]]) -> dict[tuple[str, int], Decimal]:
         po, line = order_tables.purchase_orders, order_tables.purchase_order_lines

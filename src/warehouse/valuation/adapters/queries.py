@@ -28,6 +28,7 @@ MOVES = {
     "transfers_in": EntryKind.TRANSFER_IN,
     "transfers_out": EntryKind.TRANSFER_OUT,
     "adjustments": EntryKind.ADJUSTMENT,
+    "revaluations": EntryKind.REVALUATION,
 }
 
 
@@ -85,9 +86,9 @@ def rollforward(
 ) -> list[dict[str, Any]]:
     """The period ``[since, until)`` per group: opening value, what each kind of entry added
     (receipts and transfers in positive, cost of goods sold, write-offs and adjustments as the
-    costs they are, positive), closing value, and the purchase price variance of standard
-    costing. opening + receipts + transfers_in - transfers_out - cogs - writeoffs - adjustments
-    = closing."""
+    costs they are, positive; revaluations of standard cost changes as the gains they are),
+    closing value, and the purchase price variance of standard costing. opening + receipts +
+    transfers_in - transfers_out - cogs - writeoffs - adjustments + revaluations = closing."""
     keys = _keys(group_by)
     inside = E.c.occurred_at >= since
     columns = [

@@ -23,14 +23,15 @@ cost_layers = Table(
     Index(None, "product_id", "site", "id"),
 )
 
-# The change each movement made to a site's stock value. A movement within a site makes none;
-# one between two sites makes two. ``movement_id`` has no foreign key: the ledger may be
-# partitioned by month (stock/adapters/partitions.py).
+# The change each movement made to a site's stock value (and the revaluations of standard cost
+# changes). A movement within a site makes none; one between two sites makes two.
+# ``movement_id`` has no foreign key: the ledger may be partitioned by month
+# (stock/adapters/partitions.py).
 valuation_entries = Table(
     "valuation_entries",
     metadata,
     Column("id", BigId, primary_key=True, autoincrement=True),
-    Column("movement_id", BigInteger, nullable=False),
+    Column("movement_id", BigInteger),  # None: a revaluation, which no movement made
     Column("product_id", BigInteger, ForeignKey("products.id"), nullable=False),
     Column("site", String(64), nullable=False),
     Column("kind", String(16), nullable=False),

@@ -12,8 +12,18 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
+from warehouse.catalog.domain import Product
 from warehouse.stock.domain.model import Location, LocationKind, Movement
-from warehouse.valuation.domain import DEFAULT_METHOD, EntryKind, Flow, Method, cost
+from warehouse.valuation.domain import (
+    DEFAULT_METHOD,
+    ZERO,
+    Entry,
+    EntryKind,
+    Flow,
+    Method,
+    Source,
+    cost,
+)
 from warehouse.valuation.service.ports import CostRepository
 
 #: The entry kind of a value change by the counterpart location's kind.
@@ -81,6 +91,31 @@ class Costing:
         entries = cost(flows, positions, transfers, sales)
         self.repo.save(positions.values(), at)
         self.repo.add(entries, ids, [m.occurred_at for m in movements], at)
+
+    def revalue(self, product: Product, at: datetime) -> None:
+        """Restate a standard-cost product's stock at every site at its (new) standard cost:
+        one ``revaluation`` entry per site whose value changes."""
+        _revalue(self.repo, product, at)
+
+
+def _revalue(repo: CostRepository, product: Product, at: datetime) -> None:
+    assert product.id is not None
+    standard = product.standard_cost_minor
+    if method_of(product.costing) is not Method.STANDARD or standard is None:
+        return
+    keys = [(product.id, site) for site in repo.sites_of(product.id)]
+    positions = repo.positions(keys, {product.id: (Method.STANDARD, standard)})
+    entries = []
+    for position in positions.values():
+        change = position.revalue(standard)
+        if change:
+            ref = f"standard cost {standard}"
+            entries.append(
+                Entry(-1, product.id, position.site, EntryKind.REVALUATION, ZERO, change,
+                      Source.STANDARD, ref)
+            )  # fmt: skip
+    repo.save(positions.values(), at)
+    repo.add(entries, [], [], at)
 
 
 def _refs(flows: Sequence[Flow], arriving: EntryKind) -> set[tuple[str, int]]:

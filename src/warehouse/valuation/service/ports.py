@@ -31,6 +31,10 @@ class CostRepository(Protocol):
         """Store entries; ``movement_ids`` and ``occurred`` are indexed by an entry's index."""
         ...
 
+    def sites_of(self, product_id: int) -> list[str]:
+        """The sites where the product has cost layers."""
+        ...
+
     def purchase_costs(self, keys: Iterable[tuple[str, int]]) -> dict[tuple[str, int], Decimal]:
         """The unit cost of each (purchase order ref, product) whose line has one."""
         ...
