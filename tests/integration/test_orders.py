@@ -21,11 +21,12 @@ from warehouse.ingest.service.commands import IngestResult
 from warehouse.ingest.service.ingest import ingest_batch
 from warehouse.ingest.worker.translate import stored_event, translate
 from warehouse.orders.adapters import tables as orders_tables
-from warehouse.orders.domain import Shortage, gs1_check_digit
+from warehouse.orders.domain import Shortage
 from warehouse.orders.service import fulfilment, receiving, shipping
 from warehouse.orders.service.fulfilment import SalesOrderRequest
 from warehouse.orders.service.receiving import LineRequest, PurchaseOrderRequest
 from warehouse.orders.service.shipping import SsccSeries
+from warehouse.partners.domain import gs1_check_digit
 from warehouse.stock.adapters import stock_queries
 from warehouse.stock.adapters.projection import differences
 

@@ -10,6 +10,8 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
+from warehouse.partners.domain import gs1_check_digit
+
 ZERO = Decimal(0)
 
 
@@ -223,14 +225,6 @@ def sales_status(
 
 
 # --- SSCC -------------------------------------------------------------------------------------
-
-
-def gs1_check_digit(digits: str) -> int:
-    """The GS1 mod-10 check digit of ``digits`` (weights 3, 1, 3, … from the right)."""
-    if not digits.isdigit():
-        raise ValueError(f"GS1 keys are digits, not {digits!r}")
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(digits)))
-    return (10 - total % 10) % 10
 
 
 def make_sscc(extension: int, company_prefix: str, serial_ref: int) -> str:

@@ -6,9 +6,11 @@ from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
 
 
-def gs1_check_digit(body: str) -> int:
-    """The GS1 mod-10 check digit of ``body`` (the digits before it)."""
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+def gs1_check_digit(digits: str) -> int:
+    """The GS1 mod-10 check digit of ``digits`` (weights 3, 1, 3, … from the right)."""
+    if not digits.isdigit():
+        raise ValueError(f"GS1 keys are digits, not {digits!r}")
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(digits)))
     return (10 - total % 10) % 10
 
 

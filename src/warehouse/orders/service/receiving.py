@@ -17,7 +17,7 @@ from warehouse.orders import domain as orders
 from warehouse.orders.domain import OpenLine, PurchaseStatus
 from warehouse.orders.service.ports import NewPurchaseOrder, OrderLine, OrdersUnitOfWork
 from warehouse.orders.service.reconcile import Reconciled
-from warehouse.partners.domain import Partner
+from warehouse.partners.domain import Partner, gs1_check_digit
 from warehouse.stock.domain.model import LocationKind, Movement, MovementKind
 from warehouse.stock.service.resolve import Catalog
 
@@ -91,7 +91,7 @@ def check_sscc(sscc: str, field: str) -> None:
     """An SSCC is 18 digits whose last is the GS1 check digit of the rest."""
     if len(sscc) != 18 or not sscc.isdigit():
         raise OrderRule(f"{field} {sscc!r} is not an SSCC (18 digits)", field=field)
-    if orders.gs1_check_digit(sscc[:17]) != int(sscc[17]):
+    if gs1_check_digit(sscc[:17]) != int(sscc[17]):
         raise OrderRule(f"{field} {sscc!r} has a wrong check digit", field=field)
 
 
