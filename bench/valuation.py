@@ -55,11 +55,11 @@ def rebuild(url: str) -> None:
     print(f"rebuild: {done:,} movements in {took:.1f} s ({done / took:,.0f} movements/s)")
     with engine.connect() as conn:
         entries = conn.execute(text("SELECT count(*) FROM valuation_entries")).scalar_one()
-        layers = conn.execute(text("SELECT count(*) FROM cost_layers")).scalar_one()
-    print(f"         {entries:,} valuation entries, {layers:,} cost layers")
+        layers = conn.execute(text("SELECT count(*) FROM cost_positions")).scalar_one()
+    print(f"         {entries:,} valuation entries, {layers:,} cost positions")
     with engine.begin() as conn:
         conn.execute(text("ANALYZE valuation_entries"))
-        conn.execute(text("ANALYZE cost_layers"))
+        conn.execute(text("ANALYZE cost_positions"))
     engine.dispose()
 
 

@@ -39,7 +39,7 @@ DEMO_CATALOG = Path(str(resources.files("warehouse.demo") / "catalog.yaml"))
 TABLES = (
     "stock_changes",
     "valuation_entries",
-    "cost_layers",
+    "cost_positions",
     "pos_refund_lines",
     "pos_tenders",
     "pos_refunds",

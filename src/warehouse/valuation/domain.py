@@ -82,7 +82,6 @@ class Layer:
     qty: Decimal
     value: int
     unit_cost: Decimal  # minor units per unit when it was made; kept when it empties
-    id: int | None = None  # None until stored
 
 
 @dataclass(slots=True)
@@ -96,7 +95,6 @@ class Position:
     method: Method
     standard: int | None = None  # minor units per unit, for Method.STANDARD
     layers: list[Layer] = field(default_factory=list)
-    gone: list[int] = field(default_factory=list)  # ids of stored layers used up
 
     @property
     def qty(self) -> Decimal:
@@ -112,7 +110,6 @@ class Position:
             return
         qty, value = self.qty, self.value
         last = self.layers[-1]
-        self.gone.extend(layer.id for layer in self.layers[:-1] if layer.id is not None)
         last.qty, last.value = qty, value
         if qty:
             last.unit_cost = Decimal(value) / qty
@@ -218,14 +215,10 @@ class Position:
             return
         keep = [layer for layer in self.layers[:-1] if layer.qty != 0 or layer.value != 0]
         keep.append(self.layers[-1])
-        kept = {id(layer) for layer in keep}
-        self.gone.extend(
-            layer.id for layer in self.layers if id(layer) not in kept and layer.id is not None
-        )
         self.layers = keep
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Flow:
     """A movement as costing sees it: a quantity leaving one site's stock and/or entering
     another's, with what is known about its cost from outside."""
@@ -241,7 +234,7 @@ class Flow:
     unit_cost: Decimal | None = None  # known from outside (a purchase order line)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Entry:
     """A change of one site's stock value, and why."""
 

@@ -36,21 +36,15 @@ def upgrade() -> None:
     with op.batch_alter_table("purchase_order_lines", schema=None) as batch_op:
         batch_op.add_column(sa.Column("unit_cost_minor", sa.BigInteger(), nullable=True))
     op.create_table(
-        "cost_layers",
-        sa.Column("id", BigId, autoincrement=True, nullable=False),
+        "cost_positions",
         sa.Column("product_id", sa.BigInteger(), nullable=False),
         sa.Column("site", sa.String(length=64), nullable=False),
-        sa.Column("qty", Quantity(), nullable=False),
-        sa.Column("value_minor", sa.BigInteger(), nullable=False),
-        sa.Column("unit_cost", Quantity(), nullable=False),
+        sa.Column("layers", sa.JSON(), nullable=False),
         sa.Column("updated_at", UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["product_id"], ["products.id"], name=op.f("fk_cost_layers_product_id_products")
+            ["product_id"], ["products.id"], name=op.f("fk_cost_positions_product_id_products")
         ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_cost_layers")),
-    )
-    op.create_index(
-        op.f("ix_cost_layers_product_id_site_id"), "cost_layers", ["product_id", "site", "id"]
+        sa.PrimaryKeyConstraint("product_id", "site", name=op.f("pk_cost_positions")),
     )
     op.create_table(
         "valuation_entries",
@@ -66,16 +60,11 @@ def upgrade() -> None:
         sa.Column("ref", sa.String(length=64), nullable=True),
         sa.Column("occurred_at", UTCDateTime(), nullable=False),
         sa.Column("recorded_at", UTCDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["product_id"], ["products.id"], name=op.f("fk_valuation_entries_product_id_products")
-        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_valuation_entries")),
     )
     for columns in (
         ["site", "occurred_at"],
-        ["occurred_at"],
         ["ref", "product_id"],
-        ["movement_id"],
     ):
         name = op.f("ix_valuation_entries_" + "_".join(columns))
         op.create_index(name, "valuation_entries", columns)
@@ -83,7 +72,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("valuation_entries")
-    op.drop_table("cost_layers")
+    op.drop_table("cost_positions")
     with op.batch_alter_table("purchase_order_lines", schema=None) as batch_op:
         batch_op.drop_column("unit_cost_minor")
     with op.batch_alter_table("purchase_orders", schema=None) as batch_op:

@@ -31,7 +31,7 @@ class Replay:
     def clear(self, conn: Connection) -> int:
         """Forget every entry and layer; return how many movements there are to replay."""
         conn.execute(delete(tables.valuation_entries))
-        conn.execute(delete(tables.cost_layers))
+        conn.execute(delete(tables.cost_positions))
         return int(conn.execute(select(func.count()).select_from(M)).scalar_one())
 
     def pages(self, connect: Iterator[Connection], at: datetime) -> Iterator[int]:

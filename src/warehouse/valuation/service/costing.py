@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from warehouse.catalog.domain import Product
-from warehouse.stock.domain.model import Location, LocationKind, Movement
+from warehouse.stock.domain.model import VIRTUAL_KINDS, Location, LocationKind, Movement
 from warehouse.valuation.domain import (
     DEFAULT_METHOD,
     ZERO,
@@ -36,7 +36,9 @@ BY_COUNTERPART = {
 
 def flow_of(index: int, movement: Movement) -> Flow | None:
     """How a movement changes stock value (None: it stays within one site, or touches none)."""
-    out_site, in_site = movement.source.site_code, movement.destination.site_code
+    source, destination = movement.source, movement.destination  # (site_code, inlined: hot)
+    out_site = None if source.kind in VIRTUAL_KINDS else source.site
+    in_site = None if destination.kind in VIRTUAL_KINDS else destination.site
     if out_site == in_site:
         return None
     assert movement.product.id is not None
@@ -71,11 +73,10 @@ class Costing:
         flows = [f for i, m in enumerate(movements) if (f := flow_of(i, m)) is not None]
         if not flows:
             return
-        methods = {
-            m.product.id: (method_of(m.product.costing), m.product.standard_cost_minor)
-            for m in movements
-            if m.product.id is not None
-        }
+        methods = {}
+        for f in flows:
+            product = movements[f.index].product
+            methods[f.product_id] = (method_of(product.costing), product.standard_cost_minor)
         keys = sorted({(f.product_id, s) for f in flows for s in (f.out_site, f.in_site) if s})
         positions = self.repo.positions(keys, methods)
         ordered = {
@@ -89,8 +90,8 @@ class Costing:
         transfers = self.repo.origins(_refs(flows, EntryKind.TRANSFER_IN), "transfer_out")
         sales = self.repo.origins(_refs(flows, EntryKind.COGS), "cogs")
         entries = cost(flows, positions, transfers, sales)
-        self.repo.save(positions.values(), at)
-        self.repo.add(entries, ids, [m.occurred_at for m in movements], at)
+        occurred = {f.index: movements[f.index].occurred_at for f in flows}
+        self.repo.store(positions.values(), entries, ids, occurred, at)
 
     def revalue(self, product: Product, at: datetime) -> None:
         """Restate a standard-cost product's stock at every site at its (new) standard cost:
@@ -114,8 +115,7 @@ def _revalue(repo: CostRepository, product: Product, at: datetime) -> None:
                 Entry(-1, product.id, position.site, EntryKind.REVALUATION, ZERO, change,
                       Source.STANDARD, ref)
             )  # fmt: skip
-    repo.save(positions.values(), at)
-    repo.add(entries, [], [], at)
+    repo.store(positions.values(), entries, [], {}, at)
 
 
 def _refs(flows: Sequence[Flow], arriving: EntryKind) -> set[tuple[str, int]]:

@@ -3,7 +3,7 @@ known from outside (purchase order lines; what left under a transfer or a sale).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
@@ -19,16 +19,16 @@ class CostRepository(Protocol):
         no layers yet is an empty position of its product's method."""
         ...
 
-    def save(self, positions: Iterable[Position], at: datetime) -> None: ...
-
-    def add(
+    def store(
         self,
+        positions: Iterable[Position],
         entries: Sequence[Entry],
         movement_ids: Sequence[int],
-        occurred: Sequence[datetime],
+        occurred: Mapping[int, datetime],
         at: datetime,
     ) -> None:
-        """Store entries; ``movement_ids`` and ``occurred`` are indexed by an entry's index."""
+        """Store the positions as they now stand and the entries; ``movement_ids`` and
+        ``occurred`` are indexed by an entry's index (a negative one: no movement)."""
         ...
 
     def sites_of(self, product_id: int) -> list[str]:
