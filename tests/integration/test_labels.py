@@ -74,6 +74,8 @@ def test_a_product_label_reads_back_as_its_element_strings(api: TestClient) -> N
     assert read_pdf(case.content) == [[(f"(01){CASE}", "]C1"), (f"(01){CASE}", "]d2")]]
     for params_, status, field in (
         ({"pack": "inner"}, 404, "pack"),
+        ({"lot": "Lé 1"}, 422, "lot"),
+        ({"lot": "L" * 21}, 422, "lot"),
         ({"expiry": "2027-02-30"}, 422, None),
     ):
         wrong = api.get("/api/v1/labels/products/BEAN-1", params=params_)

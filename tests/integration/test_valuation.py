@@ -188,3 +188,12 @@ def test_a_new_standard_cost_restates_the_stock_on_hand(seeded: Service, api: Te
     set_costing(api, "TEA-GRN", "standard", 120)  # unchanged: nothing restated
     again = report(api, "valuation/rollforward", site="WH1", since=start.isoformat())
     assert again[0]["revaluations_minor"] == 200 + 900
+
+
+def test_a_value_beyond_what_the_books_hold_is_refused_by_name(api: TestClient) -> None:
+    set_costing(api, "PST-500", "fifo", 10**12)
+    huge = {"kind": "receive", "sku": "PST-500", "qty": "10000000", "to_location": "WH1-DOCK-1"}
+    refused = api.post("/api/v1/movements", json=huge)
+    assert (refused.status_code, refused.json()["field"]) == (422, "qty")
+    assert "beyond what the books hold" in refused.json()["detail"]
+    ok(api.post("/api/v1/movements", json={**huge, "qty": "10"}))  # 10 x 10^12: held

@@ -14,6 +14,24 @@ from datetime import date
 
 #: What stations take as a location label (the edge's default ``location_prefix``).
 LOCATION_PREFIX = "LOC:"
+#: GS1's character set 82 (the characters an alphanumeric AI such as (10) may hold), and the
+#: longest lot (10) may be.
+CHARSET_82 = frozenset(
+    "!\"%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
+)
+MAX_LOT = 20
+
+
+def lot_problem(lot: str) -> str | None:
+    """Why ``lot`` cannot be a GS1 (10) lot, or None."""
+    if len(lot) > MAX_LOT:
+        return f"a GS1 lot (10) has at most {MAX_LOT} characters, not {len(lot)}"
+    odd = sorted(set(lot) - CHARSET_82)
+    if odd:
+        return (
+            f"a GS1 lot (10) holds letters, digits and !\"%&'()*+,-./:;<=>?_ only, not {odd[0]!r}"
+        )
+    return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
 
+from warehouse.core.errors import OutOfRange
+
 
 class Method(StrEnum):
     """How a product's outgoing stock is costed."""
@@ -61,11 +63,20 @@ class Source(StrEnum):
 
 
 ZERO = Decimal(0)
+#: The largest value the books hold, in minor units (a signed 64-bit column, with room).
+MAX_VALUE = 10**18
 
 
-def to_minor(amount: Decimal) -> int:
-    """An amount of minor units, rounded half-even to a whole one."""
-    return int(amount.to_integral_value(rounding=ROUND_HALF_EVEN))
+def to_minor(amount: Decimal, field: str = "qty") -> int:
+    """An amount of minor units, rounded half-even to a whole one; beyond what the books hold
+    (a quantity times a cost too large) it is refused, naming ``field``."""
+    value = int(amount.to_integral_value(rounding=ROUND_HALF_EVEN))
+    if abs(value) > MAX_VALUE:
+        raise OutOfRange(
+            f"a value of {value} minor units is beyond what the books hold ({MAX_VALUE})",
+            field=field,
+        )
+    return value
 
 
 def part_of(value: int, part: Decimal, whole: Decimal) -> int:
@@ -123,7 +134,7 @@ class Position:
             return 0
         layer = self.layers[-1]
         before = layer.value
-        layer.value = to_minor(layer.qty * standard)
+        layer.value = to_minor(layer.qty * standard, "standard_cost_minor")
         layer.unit_cost = Decimal(standard)
         return layer.value - before
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import date
 
 from warehouse.catalog.service.ports import CatalogUnitOfWork
-from warehouse.core.errors import CatalogRule, NotFound
-from warehouse.labels.domain import Label, product_label
+from warehouse.core.errors import CatalogRule, NotFound, QueryRule
+from warehouse.labels.domain import Label, lot_problem, product_label
 
 
 def product_labels(
@@ -19,6 +19,9 @@ def product_labels(
     expiry: date | None = None,
 ) -> list[Label]:
     """The label of a product's each, or of one of its packs (``pack``: inner, case, pallet)."""
+    problem = lot_problem(lot) if lot else None
+    if problem is not None:
+        raise QueryRule(problem, field="lot")
     with uow:
         product = uow.products.get(sku)
     if product is None:
