@@ -134,3 +134,14 @@ def test_weighed_goods_keep_their_unit_and_convert_only_within_it(
     assert Floor(seeded).receive("0105901230001285" + "3103001875").applied == 1  # 1.875 kg
     with seeded.engine.connect() as conn:
         assert on_hand(conn, "APL-RED", "WH1-DOCK-1") == (Decimal("3.125"), 0)
+
+
+def test_a_case_counted_by_scan_counts_its_units(seeded: Service, api: TestClient) -> None:
+    from tests.integration.test_api_counts import scan
+
+    ok(api.post("/api/v1/counts", json={"ref": "CNT-P", "location": "WH1-A"}))
+    scan(seeded, CASE, "WH1-A-01")
+    told = scan(seeded, CASE, "WH1-A-01")
+    assert [f.text for f in told.feedback] == ["CNT-P: 24 x BEAN-1 at WH1-A-01"]
+    lines = ok(api.get("/api/v1/counts/CNT-P"), 200)["lines"]
+    assert [(x["sku"], x["counted"]) for x in lines if x["sku"] == "BEAN-1"] == [("BEAN-1", "24")]

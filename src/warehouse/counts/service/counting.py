@@ -20,7 +20,7 @@ from warehouse.floor.outcome import Outcome, Scan
 from warehouse.stock.domain.model import Movement, MovementKind
 from warehouse.stock.service import posting
 from warehouse.stock.service.commands import MovementRequest
-from warehouse.stock.service.resolve import Catalog, Provenance, build_movement
+from warehouse.stock.service.resolve import Catalog, Provenance, build_movement, quantity
 
 ZERO = Decimal(0)
 
@@ -234,10 +234,9 @@ def count_scans(
             continue
         assert product.id is not None
         lot = scan.lot or (decoded.parsed.lot if decoded.parsed else None) or ""
+        counted = quantity(product, request, decoded)  # a case's code counts the case
         for session_id, ref in sessions:
-            total = uow.counts.set_counted(
-                session_id, product.id, place.id, lot, Decimal(1), add=True
-            )
+            total = uow.counts.set_counted(session_id, product.id, place.id, lot, counted, add=True)
             out.tell(seen, "ok", f"{ref}: {total} x {product.sku} at {place.code}")
 
 
