@@ -17,7 +17,7 @@ last part of a layer takes exactly what is left of it, so parts always add up to
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
@@ -349,11 +349,3 @@ def _entry(
     variance: int = 0,
 ) -> Entry:
     return Entry(flow.index, flow.product_id, site, kind, qty, value, source, flow.ref, variance)
-
-
-def totals(entries: Sequence[Entry]) -> dict[EntryKind, int]:
-    """The sum of values per kind (what the reports add up)."""
-    out: dict[EntryKind, int] = {}
-    for entry in entries:
-        out[entry.kind] = out.get(entry.kind, 0) + entry.value
-    return out
