@@ -197,3 +197,36 @@ def test_a_value_beyond_what_the_books_hold_is_refused_by_name(api: TestClient) 
     assert (refused.status_code, refused.json()["field"]) == (422, "qty")
     assert "beyond what the books hold" in refused.json()["detail"]
     ok(api.post("/api/v1/movements", json={**huge, "qty": "10"}))  # 10 x 10^12: held
+
+
+def test_the_groupings_agree_site_by_site(seeded: Service, api: TestClient) -> None:
+    """Three products at two sites, two of them in one category and one in none: the rows per
+    product add up to the rows per category, and those to the rows per site, in value and
+    quantity, as of now and over a period."""
+    start = datetime.now(UTC) - timedelta(minutes=1)
+    for sku, category, cost in (
+        ("PST-500", "dry", 90),
+        ("RIC-1K", "dry", 250),
+        ("SUG-1K", None, 80),
+    ):
+        set_costing(api, sku, "standard", cost)
+        product = ok(api.get(f"/api/v1/products/{sku}"), 200)
+        body = {k: v for k, v in product.items() if k != "sku"}
+        ok(api.put(f"/api/v1/products/{sku}", json={**body, "category": category}), 200)
+        for to, qty in (("WH1-DOCK-1", 7), ("ST1-BACK", 3)):
+            receipt = {"kind": "receive", "sku": sku, "qty": str(qty), "to_location": to}
+            ok(api.post("/api/v1/movements", json=receipt))
+    for path, params, field in (
+        ("valuation", {}, "value_minor"),
+        ("valuation/rollforward", {"since": start.isoformat()}, "closing_minor"),
+    ):
+        rows = {g: report(api, path, group_by=g, **params) for g in ("site", "category", "product")}
+        assert len(rows["product"]) == 6
+        by_category: dict[tuple[str, str | None], int] = {}
+        for r in rows["product"]:
+            key = (r["site"], r["category"])
+            by_category[key] = by_category.get(key, 0) + r[field]
+        assert by_category == {(r["site"], r["category"]): r[field] for r in rows["category"]}
+        by_site = {r["site"]: r[field] for r in rows["site"]}
+        assert by_site == {"WH1": 7 * 420, "ST1": 3 * 420}
+        assert rows["product"][0]["name"]

@@ -33,14 +33,29 @@ MOVES = {
 
 
 def _keys(group_by: str) -> list[Any]:
+    """The entries' own keys to sum by: the site, and the product unless by site alone (a
+    category or a name is joined to the sums afterwards, not to every entry)."""
     if group_by not in GROUPS:
         raise QueryRule(f"group_by is one of {', '.join(GROUPS)}", field="group_by")
-    keys: list[Any] = [E.c.site]
-    if group_by == "category":
-        keys.append(func.coalesce(P.c.category, literal("")).label("category"))
-    elif group_by == "product":
-        keys += [P.c.sku, P.c.name, func.coalesce(P.c.category, literal("")).label("category")]
-    return keys
+    return [E.c.site] if group_by == "site" else [E.c.site, E.c.product_id]
+
+
+def _grouped(sums: Any, group_by: str, columns: list[str]) -> Any:
+    """``sums`` (per site, or per site and product) as the report's rows: per site as they
+    are; per category or product with the product's fields joined, then summed again."""
+    if group_by == "site":
+        return select(sums).order_by(sums.c.site)
+    category = func.coalesce(P.c.category, literal("")).label("category")
+    keys: list[Any] = [sums.c.site, category]
+    if group_by == "product":
+        keys[1:1] = [P.c.sku, P.c.name]
+    totals = [func.sum(sums.c[name]).label(name) for name in columns]
+    return (
+        select(*keys, *totals)
+        .select_from(sums.join(P, P.c.id == sums.c.product_id))
+        .group_by(*keys)
+        .order_by(*keys)
+    )
 
 
 def _group(row: Any, group_by: str) -> dict[str, Any]:
@@ -62,14 +77,12 @@ def valuation(
     """Quantity and value per site (and category, or product) as of ``at`` (None: now)."""
     keys = _keys(group_by)
     raw_qty = func.sum(type_coerce(E.c.qty, BigInteger))
-    query = select(*keys, raw_qty.label("qty"), func.sum(E.c.value_minor).label("value"))
-    if group_by != "site":
-        query = query.select_from(E.join(P, P.c.id == E.c.product_id))
+    sums = select(*keys, raw_qty.label("qty"), func.sum(E.c.value_minor).label("value"))
     if sites is not None:
-        query = query.where(E.c.site.in_(sorted(sites)))
+        sums = sums.where(E.c.site.in_(sorted(sites)))
     if at is not None:
-        query = query.where(E.c.occurred_at <= at)
-    query = query.group_by(*keys).order_by(*keys)
+        sums = sums.where(E.c.occurred_at <= at)
+    query = _grouped(sums.group_by(*keys).subquery(), group_by, ["qty", "value"])
     return [
         {**_group(r, group_by), "qty": _qty(r.qty), "value_minor": int(r.value or 0)}
         for r in conn.execute(query)
@@ -102,12 +115,11 @@ def rollforward(
             for name, kind in MOVES.items()
         ),
     ]
-    query = select(*keys, *columns).where(E.c.occurred_at < until)
-    if group_by != "site":
-        query = query.select_from(E.join(P, P.c.id == E.c.product_id))
+    sums = select(*keys, *columns).where(E.c.occurred_at < until)
     if sites is not None:
-        query = query.where(E.c.site.in_(sorted(sites)))
-    query = query.group_by(*keys).order_by(*keys)
+        sums = sums.where(E.c.site.in_(sorted(sites)))
+    names = [c.name for c in columns]
+    query = _grouped(sums.group_by(*keys).subquery(), group_by, names)
     out = []
     for r in conn.execute(query):
         row = {**_group(r, group_by), "opening_minor": int(r.opening or 0)}
