@@ -94,6 +94,10 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
             if hub is not None:  # the stream's poller, started by its first subscriber
                 await hub.stop()
                 app.state.stock_hub = None
+            limiter = getattr(app.state, "limiter", None)
+            if limiter is not None:  # made by the first request; Redis's pool is this loop's
+                await limiter.close()
+                app.state.limiter = None
             if owned:
                 app.state.service.close()
 

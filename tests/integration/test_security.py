@@ -520,8 +520,12 @@ def test_backoff_between_failed_logins(seeded: Service) -> None:
 
 
 def test_failed_logins_per_address_and_requests_per_principal_are_limited(clean_db: str) -> None:
+    # Limits count in sliding windows aligned to the clock: just after a window turns, the last
+    # one's hits weigh a little less than whole, and one more may pass. Start well inside one.
+    if time.time() % 3600 > 3540:
+        time.sleep(3600 - time.time() % 3600 + 0.1)
     service = bootstrap(
-        make_settings(clean_db, login_address_limit="3/minute", api_rate_limit="5/minute"),
+        make_settings(clean_db, login_address_limit="3/hour", api_rate_limit="5/hour"),
         catalog_ttl=0,
     )
     with TestClient(create_app(service=service)) as client:
@@ -529,11 +533,11 @@ def test_failed_logins_per_address_and_requests_per_principal_are_limited(clean_
             assert login(client, name, "wrong password!").status_code == 401
         refused = login(client, "u4", "wrong password!")
         assert refused.status_code == 429
-        assert 1 <= int(refused.headers["retry-after"]) <= 60
+        assert 1 <= int(refused.headers["retry-after"]) <= 3600
         headers = bearer(token_for(service, "staff@*"))
         answers = [client.get("/api/v1/products", headers=headers) for _ in range(6)]
         assert [a.status_code for a in answers] == [200] * 5 + [429]
-        assert 1 <= int(answers[-1].headers["retry-after"]) <= 60
+        assert 1 <= int(answers[-1].headers["retry-after"]) <= 3600
         # another principal has its own allowance
         other = bearer(token_for(service, "staff@*", name="other"))
         assert client.get("/api/v1/products", headers=other).status_code == 200

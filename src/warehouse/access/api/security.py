@@ -96,10 +96,19 @@ class Limiter:
             storage = storage_from_string(f"async+{settings.redis_url}", implementation="redispy")
         else:
             storage = storage_from_string("async+memory://")
+        self._storage = storage
         self._limiter = SlidingWindowCounterRateLimiter(storage)
         self.requests = limits.parse(settings.api_rate_limit)
         self.failed_logins = limits.parse(settings.login_address_limit)
         self._proxies = [ipaddress.ip_network(p, strict=False) for p in settings.trusted_proxies]
+
+    async def close(self) -> None:
+        """Let go of Redis's connections (the app's lifespan ends; the memory storage holds
+        none). ``limits`` keeps its redis-py client on the storage's bridge and offers no
+        close of its own."""
+        client = getattr(getattr(self._storage, "bridge", None), "storage", None)
+        if client is not None:
+            await client.aclose()
 
     async def hit(self, limit: limits.RateLimitItem, *keys: str) -> None:
         """Count one; TryLater when the limit is used up."""
