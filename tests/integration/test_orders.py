@@ -13,6 +13,7 @@ from sqlalchemy import Connection, select
 
 from tests.helpers import events_topic, movement_payload
 from warehouse.bootstrap import Service
+from warehouse.catalog.domain import gs1_check_digit
 from warehouse.core.errors import Conflict, InsufficientStock, RuleViolation
 from warehouse.exceptions.adapters import tables as exceptions_tables
 from warehouse.exceptions.domain import Resolution
@@ -26,7 +27,6 @@ from warehouse.orders.service import fulfilment, receiving, shipping
 from warehouse.orders.service.fulfilment import SalesOrderRequest
 from warehouse.orders.service.receiving import LineRequest, PurchaseOrderRequest
 from warehouse.orders.service.shipping import SsccSeries
-from warehouse.partners.domain import gs1_check_digit
 from warehouse.stock.adapters import stock_queries
 from warehouse.stock.adapters.projection import differences
 

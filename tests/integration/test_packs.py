@@ -17,7 +17,7 @@ from tests.integration.pos_fixtures import ok
 from tests.integration.test_orders import Floor, on_hand
 from warehouse.app import create_app
 from warehouse.bootstrap import Service
-from warehouse.partners.domain import gs1_check_digit
+from warehouse.catalog.domain import gs1_check_digit
 
 EACH = "4006381333931"
 

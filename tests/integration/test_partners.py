@@ -15,7 +15,7 @@ from tests.integration.pos_fixtures import ok
 from tests.integration.test_orders import TEA, Floor
 from warehouse.app import create_app
 from warehouse.bootstrap import Service
-from warehouse.partners.domain import gs1_check_digit
+from warehouse.catalog.domain import gs1_check_digit
 
 GLN = "590123400000" + str(gs1_check_digit("590123400000"))
 SUPPLIER: dict[str, Any] = {

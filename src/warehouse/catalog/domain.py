@@ -8,6 +8,26 @@ from decimal import Decimal
 from enum import StrEnum
 
 
+def gs1_check_digit(digits: str) -> int:
+    """The GS1 mod-10 check digit of ``digits`` (weights 3, 1, 3, … from the right)."""
+    if not digits.isdigit():
+        raise ValueError(f"GS1 keys are digits, not {digits!r}")
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(digits)))
+    return (10 - total % 10) % 10
+
+
+#: GS1's character set 82: what an alphanumeric AI such as (10) lot, (21) serial or (254) GLN
+#: extension may hold (letters, digits and !"%&'()*+,-./:;<=>?_).
+CHARSET_82 = frozenset(
+    "!\"%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
+)
+
+
+def valid_gln(gln: str) -> bool:
+    """A Global Location Number: 13 digits, the last its check digit."""
+    return len(gln) == 13 and gln.isdigit() and gs1_check_digit(gln[:12]) == int(gln[12])
+
+
 class Tracking(StrEnum):
     """How units of a product are told apart."""
 

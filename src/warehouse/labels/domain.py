@@ -12,13 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from warehouse.catalog.domain import CHARSET_82
+
 #: What stations take as a location label (the edge's default ``location_prefix``).
 LOCATION_PREFIX = "LOC:"
-#: GS1's character set 82 (the characters an alphanumeric AI such as (10) may hold), and the
-#: longest lot (10) may be.
-CHARSET_82 = frozenset(
-    "!\"%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
-)
+#: The longest lot (10) may be.
 MAX_LOT = 20
 
 

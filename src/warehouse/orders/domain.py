@@ -10,7 +10,7 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
-from warehouse.partners.domain import gs1_check_digit
+from warehouse.catalog.domain import gs1_check_digit
 
 ZERO = Decimal(0)
 

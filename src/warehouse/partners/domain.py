@@ -6,19 +6,6 @@ from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
 
 
-def gs1_check_digit(digits: str) -> int:
-    """The GS1 mod-10 check digit of ``digits`` (weights 3, 1, 3, … from the right)."""
-    if not digits.isdigit():
-        raise ValueError(f"GS1 keys are digits, not {digits!r}")
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(digits)))
-    return (10 - total % 10) % 10
-
-
-def valid_gln(gln: str) -> bool:
-    """A Global Location Number: 13 digits, the last its check digit."""
-    return len(gln) == 13 and gln.isdigit() and gs1_check_digit(gln[:12]) == int(gln[12])
-
-
 @dataclass(frozen=True, slots=True)
 class Contact:
     name: str

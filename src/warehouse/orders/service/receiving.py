@@ -10,6 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from warehouse.access.service.ports import AuditEntry
+from warehouse.catalog.domain import gs1_check_digit
 from warehouse.core.errors import Conflict, NotFound, OrderRule
 from warehouse.exceptions.domain import ExceptionKind
 from warehouse.floor.outcome import Scan
@@ -17,7 +18,7 @@ from warehouse.orders import domain as orders
 from warehouse.orders.domain import OpenLine, PurchaseStatus
 from warehouse.orders.service.ports import NewPurchaseOrder, OrderLine, OrdersUnitOfWork
 from warehouse.orders.service.reconcile import Reconciled
-from warehouse.partners.domain import Partner, gs1_check_digit
+from warehouse.partners.domain import Partner
 from warehouse.stock.domain.model import LocationKind, Movement, MovementKind
 from warehouse.stock.service.resolve import Catalog
 

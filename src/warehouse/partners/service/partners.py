@@ -8,8 +8,9 @@ from dataclasses import replace
 from decimal import Decimal
 
 from warehouse.access.service.audit import record_change
+from warehouse.catalog.domain import valid_gln
 from warehouse.core.errors import CatalogRule, Conflict, NotFound
-from warehouse.partners.domain import Partner, SupplierCatalogue, SupplierItem, valid_gln
+from warehouse.partners.domain import Partner, SupplierCatalogue, SupplierItem
 from warehouse.partners.service.ports import PartnersUnitOfWork
 
 
