@@ -25,6 +25,7 @@ from warehouse.counts.api import router as counts
 from warehouse.exceptions.adapters import metrics as exceptions_metrics
 from warehouse.exceptions.api import router as exceptions
 from warehouse.ingest.api import router as ingest
+from warehouse.interop.api import resolver
 from warehouse.labels.api import router as labels
 from warehouse.orders.api import orders, purchasing, returns, transfers
 from warehouse.partners.api import router as partners
@@ -113,6 +114,8 @@ def create_app(settings: Settings | None = None, service: Service | None = None)
     for router in ROUTERS:
         app.include_router(router, prefix="/api/v1", responses=problems.PROBLEM_RESPONSES)
     app.include_router(health.health)
+    # GS1 Digital Link at the root, where the standard puts it (/01/{gtin}, /414/{gln}, ...)
+    app.include_router(resolver.router, responses=problems.PROBLEM_RESPONSES)
     web_pages.install(app)
     check_routes(app)
     return app

@@ -41,6 +41,7 @@ class Sample:
 
 RECEIPT = {"kind": "receive", "sku": "TEA-GRN", "qty": "1", "to_location": "WH1-A-01"}
 ASN = "106141411234567897"
+GLN = "5412345000013"  # WH1's, and with extension A-01 bin WH1-A-01's
 LINES = [{"sku": "TEA-GRN", "qty": "2"}]
 PO = {"ref": "PO-NEW", "site": "WH1", "supplier": "Tea Co", "lines": LINES}
 SO = {"ref": "SO-NEW", "site": "WH1", "customer": "Cafe", "lines": LINES}
@@ -68,6 +69,12 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ("GET", "/pos"): Sample("/pos?site=WH1", names_wh1=True),
     ("GET", "/audit"): Sample("/audit"),
     ("GET", "/orders"): Sample("/orders?site=WH1", names_wh1=True),
+    ("GET", "/01/{gtin}"): Sample("/01/5901230001025"),
+    ("GET", "/01/{gtin}/10/{lot}"): Sample("/01/5901230001025/10/L1"),  # no such lot: 404
+    ("GET", "/01/{gtin}/21/{serial}"): Sample("/01/5901230001254/21/SN1"),  # no such unit: 404
+    ("GET", "/414/{gln}"): Sample(f"/414/{GLN}", names_wh1=True),
+    ("GET", "/414/{gln}/254/{extension}"): Sample(f"/414/{GLN}/254/A-01", names_wh1=True),
+    ("GET", "/00/{sscc}"): Sample(f"/00/{ASN}", names_wh1=True),
     ("GET", "/counts"): Sample("/counts"),
     ("POST", "/counts"): Sample("/counts", {}),
     ("GET", "/counts/{ref}"): Sample("/counts/CNT-NONE"),
@@ -289,8 +296,14 @@ def shipped_and_returned(seeded: Service, client: TestClient) -> None:
 @pytest.fixture
 def app_service(seeded: Service) -> Service:
     """The seeded service with one movement (id 1, a receipt into WH1-A-01) to read, purchase
-    order PO-S1 with package ASN, sales order SO-S1, and exception 1 (PO-S2 closed short)."""
+    order PO-S1 with package ASN, sales order SO-S1, exception 1 (PO-S2 closed short), and
+    GLNs on WH1 and WH1-A-01."""
     with TestClient(create_app(service=seeded), headers=admin_headers(seeded)) as client:
+        for code, extension in (("WH1", None), ("WH1-A-01", "A-01")):
+            here = client.get(f"/api/v1/locations/{code}").json()
+            keys = {"gln": GLN, "gln_extension": extension}
+            named = {"name": here["name"], "kind": here["kind"], **keys}
+            assert client.put(f"/api/v1/locations/{code}", json=named).status_code == 200
         assert client.post("/api/v1/movements", json=RECEIPT).status_code == 201
         asn = {ASN: LINES}
         assert (

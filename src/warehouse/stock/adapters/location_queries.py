@@ -38,6 +38,8 @@ _LOCATION_SELECT = select(
     L.c.kind,
     L.c.path,
     L.c.negative_policy,
+    L.c.gln,
+    L.c.gln_extension,
     _PARENT.c.code.label("parent_code"),
 ).outerjoin(_PARENT, _PARENT.c.id == L.c.parent_id)
 
@@ -77,6 +79,8 @@ def location_row(row: Any) -> dict[str, Any]:
         "parent_code": row["parent_code"],
         "negative_policy": row["negative_policy"],
         "path": [p for p in row["path"].split("/") if p],
+        "gln": row["gln"],
+        "gln_extension": row["gln_extension"] or None,
     }
 
 

@@ -40,6 +40,8 @@ class SqlLocations:
             negative_policy=NegativePolicy(row.negative_policy) if row.negative_policy else None,
             site=row.path.strip("/").split("/", 1)[0] if row.parent_code else row.code,
             id=row.id,
+            gln=row.gln,
+            gln_extension=row.gln_extension or None,
         )
 
     def add(self, location: Location) -> Location:
@@ -61,6 +63,8 @@ class SqlLocations:
                 negative_policy=location.negative_policy.value
                 if location.negative_policy
                 else None,
+                gln=location.gln,
+                gln_extension=location.gln_extension or "",
                 created_at=now(),
             )
             .returning(loc.c.id)
@@ -78,9 +82,18 @@ class SqlLocations:
                 negative_policy=location.negative_policy.value
                 if location.negative_policy
                 else None,
+                gln=location.gln,
+                gln_extension=location.gln_extension or "",
             )
         )
         return location
+
+    def holding_gln(self, gln: str, extension: str | None) -> str | None:
+        """The code of the location with this GLN and extension, if any."""
+        loc = tables.locations
+        return self.conn.execute(
+            select(loc.c.code).where(loc.c.gln == gln, loc.c.gln_extension == (extension or ""))
+        ).scalar()
 
     def has_children(self, code: str) -> bool:
         loc, parent = tables.locations, tables.locations.alias("parent")

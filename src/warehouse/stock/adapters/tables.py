@@ -31,6 +31,11 @@ locations = Table(
     Column("path", String(1024), nullable=False, unique=True),
     Column("negative_policy", String(8), nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
+    # GS1 keys (migration 0016): a GLN, and an extension ('' for none) that tells apart the
+    # locations sharing one GLN (an SGLN); each pair names one location
+    Column("gln", String(13), nullable=True),
+    Column("gln_extension", String(20), nullable=False, server_default=""),
+    Index("uq_locations_gln", "gln", "gln_extension", unique=True),
 )
 
 

@@ -34,6 +34,8 @@ def _location(code: str, body: LocationIn | LocationUpdate, parent: str | None) 
         kind=LocationKind(body.kind),
         parent_code=parent,
         negative_policy=NegativePolicy(body.negative_policy) if body.negative_policy else None,
+        gln=body.gln,
+        gln_extension=body.gln_extension,
     )
 
 
@@ -99,8 +101,8 @@ def update_location(
     db: ReaderDep,
     principal: PrincipalDep,
 ) -> dict[str, object]:
-    """Rename a location or change its kind or negative-stock policy (a virtual location's
-    kind never changes)."""
+    """Rename a location or change its kind, negative-stock policy or GS1 keys (a virtual
+    location's kind never changes); what the body leaves out (a policy, a GLN) is cleared."""
     locations.update_location(service.uow(), _location(code, body, None), principal.actor)
     return location_queries.get_location(db.conn, code)
 

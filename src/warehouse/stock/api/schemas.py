@@ -18,6 +18,25 @@ LocationKindName = Literal[
 ]
 
 
+Gln = Annotated[
+    str | None,
+    Field(
+        pattern=r"^[0-9]{13}$",
+        description="GS1 Global Location Number (414): 13 digits, the last its check digit",
+        examples=["5412345000013"],
+    ),
+]
+GlnExtension = Annotated[
+    str | None,
+    Field(
+        min_length=1,
+        max_length=20,
+        description="With the GLN, tells apart locations sharing it (254; an SGLN's extension)",
+        examples=["DOCK-1"],
+    ),
+]
+
+
 class LocationIn(RequestBody):
     """A node of the location tree."""
 
@@ -40,14 +59,18 @@ class LocationIn(RequestBody):
     kind: LocationKindName
     parent_code: Code | None = None
     negative_policy: Literal["block", "allow"] | None = None
+    gln: Gln = None
+    gln_extension: GlnExtension = None
 
 
 class LocationUpdate(RequestBody):
-    """What may change about a location: name, kind and policy."""
+    """What may change about a location: name, kind, policy and GS1 keys."""
 
     name: Text200
     kind: LocationKindName
     negative_policy: Literal["block", "allow"] | None = None
+    gln: Gln = None
+    gln_extension: GlnExtension = None
 
 
 class LocationOut(BaseModel):
@@ -59,6 +82,8 @@ class LocationOut(BaseModel):
     parent_code: str | None
     negative_policy: str | None
     path: list[str]
+    gln: str | None = None
+    gln_extension: str | None = None
 
 
 class LocationPage(BaseModel):

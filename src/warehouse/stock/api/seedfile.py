@@ -91,6 +91,8 @@ def _location(item: LocationIn) -> DomainLocation:
         kind=LocationKind(item.kind),
         parent_code=item.parent_code,
         negative_policy=NegativePolicy(item.negative_policy) if item.negative_policy else None,
+        gln=item.gln,
+        gln_extension=item.gln_extension,
     )
 
 

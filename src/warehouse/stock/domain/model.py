@@ -83,6 +83,8 @@ class Location:
     negative_policy: NegativePolicy | None = None  # None: the product's policy applies
     id: int | None = None
     site: str | None = None  # the root of its tree, as read from the database
+    gln: str | None = None  # GS1 Global Location Number (414)
+    gln_extension: str | None = None  # with the GLN, an SGLN's extension (254)
 
     @property
     def site_code(self) -> str | None:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from warehouse.access.service.audit import record_change
 from warehouse.access.service.ports import AuditEntry
-from warehouse.catalog.domain import Product
+from warehouse.catalog.domain import CHARSET_82, Product, valid_gln
 from warehouse.catalog.service.ports import CodeParser
 from warehouse.catalog.service.products import (
     _check_codes_distinct,
@@ -57,12 +57,38 @@ def _check_change(current: Location, location: Location) -> None:
         raise StockRule("a location cannot change between physical and virtual", field="kind")
 
 
+def _check_gln(uow: StockUnitOfWork, location: Location) -> None:
+    """A GLN with its check digit right; an extension (1 to 20 characters of GS1's set 82)
+    only beside one; virtual locations have none; no other location holds the pair."""
+    if location.gln is None:
+        if location.gln_extension is not None:
+            raise StockRule("an extension (254) needs a GLN beside it", field="gln_extension")
+        return
+    if location.is_virtual:
+        raise StockRule("a virtual location has no GLN", field="gln")
+    if not valid_gln(location.gln):
+        raise StockRule(
+            f"{location.gln!r} is not a 13-digit GLN with a valid check digit", field="gln"
+        )
+    extension = location.gln_extension
+    if extension is not None and not (1 <= len(extension) <= 20 and set(extension) <= CHARSET_82):
+        raise StockRule(
+            "a GLN extension (254) is 1 to 20 letters, digits or !\"%&'()*+,-./:;<=>?_",
+            field="gln_extension",
+        )
+    holder = uow.locations.holding_gln(location.gln, extension)
+    if holder is not None and holder != location.code:
+        named = f"{location.gln} with extension {extension}" if extension else location.gln
+        raise Conflict(f"location {holder} has GLN {named} already", field="gln")
+
+
 def create_location(uow: StockUnitOfWork, location: Location, actor: str = "system") -> Location:
     """Add a node to the location tree."""
     with uow:
         if uow.locations.get(location.code) is not None:
             raise Conflict(f"location {location.code!r} exists already", field="code")
         _check_parent(uow, location)
+        _check_gln(uow, location)
         created = uow.locations.add(location)
         uow.catalog_version.bump()
         record_change(
@@ -81,6 +107,7 @@ def update_location(uow: StockUnitOfWork, location: Location, actor: str = "syst
             raise NotFound(f"location {location.code!r} is not known", field="code")
         location = replace(location, parent_code=current.parent_code)
         _check_change(current, location)
+        _check_gln(uow, location)
         location.id = current.id
         updated = uow.locations.update(location)
         uow.catalog_version.bump()
@@ -129,10 +156,12 @@ def seed(
             current = uow.locations.get(location.code)
             if current is None:
                 _check_parent(uow, location)
+                _check_gln(uow, location)
                 uow.locations.add(location)
                 created.append(f"location:{location.code}")
             else:
                 _check_change(current, location)
+                _check_gln(uow, location)
                 location.id = current.id
                 uow.locations.update(location)
                 changed.append(f"location:{location.code}")

@@ -78,6 +78,10 @@ def page(
 
 
 def is_page(request: Request) -> bool:
-    """Whether the request was routed to a page (not to the JSON API)."""
+    """Whether the request was routed to a page (not to the JSON API), or to the Digital Link
+    resolver by a browser (which gets the sign-in form and error pages too)."""
     route = request.scope.get("route")
-    return "pages" in (getattr(route, "tags", None) or [])
+    tags = getattr(route, "tags", None) or []
+    if "resolver" in tags:
+        return "text/html" in request.headers.get("accept", "")
+    return "pages" in tags
