@@ -87,6 +87,24 @@ def test_upgrade_seed_and_check(tmp_path: Path) -> None:
     csv_file = tmp_path / "more.csv"
     csv_file.write_text("sku,name,unit,gtins\nCSV-1,From a CSV,kg,96385074|4006381333931\n")
     assert "0 locations, 1 products" in warehouse("seed", str(csv_file), env=env).stdout
+    docks = tmp_path / "docks.csv"  # locations with their GS1 keys
+    docks.write_text(
+        "code,name,kind,parent_code,gln,gln_extension\n"
+        "WH1-DOCK-9,Dock 9,dock,WH1-RECV,5412345000013,DOCK-9\n"
+    )
+    assert "1 locations, 0 products" in warehouse("seed", str(docks), env=env).stdout
+    keys = sqlite3.connect(tmp_path / "w.db").execute(
+        "SELECT gln, gln_extension FROM locations WHERE code = 'WH1-DOCK-9'"
+    )
+    assert keys.fetchone() == ("5412345000013", "DOCK-9")
+    wrong = tmp_path / "wrong.yaml"
+    wrong.write_text(
+        "locations:\n  - {code: WH1-DOCK-8, name: D8, kind: dock, parent_code: WH1-RECV,"
+        " gln: '5412345000010'}\n"
+    )
+    refused = warehouse("seed", str(wrong), env=env)
+    assert refused.returncode != 0
+    assert "'5412345000010' is not a 13-digit GLN with a valid check digit" in refused.stderr
     checked = warehouse("db", "check-projection", env=env)
     assert checked.returncode == 0
     assert "matches" in checked.stdout
