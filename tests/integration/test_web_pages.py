@@ -117,6 +117,10 @@ def test_a_wrong_password_is_the_form_again_with_the_reason(stocked: Service) ->
         missing = browser.post("/sign-in", data={"username": "mia"})
         assert missing.status_code == 422
         assert "password" in missing.text
+        # a NUL that PostgreSQL cannot store (SQLite can: no such user) is still a page
+        nul = browser.post("/sign-in", data={"username": "mi\x00a", "password": "nope nope"})
+        assert nul.status_code in (401, 422)
+        assert nul.headers["content-type"].startswith("text/html")
 
 
 def test_changes_made_with_the_cookie_need_the_sessions_csrf_token(stocked: Service) -> None:

@@ -200,7 +200,9 @@ def _pool_timeout(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-def _database(request: Request, exc: Exception) -> JSONResponse:
+def database_problem(request: Request, exc: Exception) -> JSONResponse:
+    """A database error as problem details: 503 when it is down, out of date or busy, 422
+    for a value it cannot hold, 500 otherwise."""
     kind = classify(exc)
     if kind == "unavailable":
         log.error("database unavailable: %s", exc)
@@ -258,6 +260,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_problem)
     app.add_exception_handler(HTTPException, _http)
     app.add_exception_handler(PoolTimeout, _pool_timeout)
-    app.add_exception_handler(DBAPIError, _database)
-    app.add_exception_handler(StatementError, _database)
+    app.add_exception_handler(DBAPIError, database_problem)
+    app.add_exception_handler(StatementError, database_problem)
     app.add_exception_handler(Exception, _unexpected)

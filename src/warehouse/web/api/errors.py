@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DBAPIError, StatementError
 
 from warehouse.core.api import problems
 from warehouse.core.errors import DomainError, NotAuthenticated, TryLater
@@ -54,6 +55,8 @@ def install(app: FastAPI) -> None:
         app.include_router(router, responses=PAGE_RESPONSES)
     app.add_exception_handler(DomainError, _domain)
     app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(DBAPIError, _database)
+    app.add_exception_handler(StatementError, _database)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
 
@@ -81,6 +84,16 @@ def _validation(request: Request, exc: Exception) -> Response:
         for e in exc.errors()[:5]
     ]
     return _error(request, 422, TITLES[422], "; ".join(details))
+
+
+def _database(request: Request, exc: Exception) -> Response:
+    """A value the database cannot hold (a NUL in a field) is the form's to fix: a page; the
+    database down or busy stays problem details (503 with Retry-After), as PAGE_RESPONSES says."""
+    answer = problems.database_problem(request, exc)
+    if not is_page(request) or answer.status_code != 422:
+        return answer
+    message = "a value in the form is out of the range or character set the database holds"
+    return _error(request, 422, TITLES[422], message)
 
 
 def _error(request: Request, status: int, title: str, message: str) -> Response:
