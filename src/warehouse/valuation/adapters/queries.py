@@ -10,7 +10,18 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, Connection, case, func, literal, select, type_coerce
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Select,
+    case,
+    cast,
+    func,
+    literal,
+    select,
+    type_coerce,
+)
+from sqlalchemy.sql.elements import ColumnElement
 
 from warehouse.catalog.adapters import tables as catalog_tables
 from warehouse.core.errors import QueryRule
@@ -20,6 +31,8 @@ from warehouse.valuation.domain import EntryKind
 
 E, P = tables.valuation_entries, catalog_tables.products
 GROUPS = ("site", "category", "product")
+#: The roll-forward's columns that are costs: shown positive, though they lower the value.
+COSTS = frozenset({"cogs", "writeoffs", "adjustments", "transfers_out"})
 #: The roll-forward's columns between opening and closing, by entry kind.
 MOVES = {
     "receipts": EntryKind.RECEIPT,
@@ -32,29 +45,29 @@ MOVES = {
 }
 
 
-def _keys(group_by: str) -> list[Any]:
-    """The entries' own keys to sum by: the site, and the product unless by site alone (a
-    category or a name is joined to the sums afterwards, not to every entry)."""
+def _report(columns: list[Any], where: list[Any], group_by: str) -> Select[Any]:
+    """The entries matching ``where`` summed into ``columns`` per site, per site and category,
+    or per site and product. Per product, the entries are summed by product id first and the
+    SKU, name and category joined to the sums (not to every entry)."""
     if group_by not in GROUPS:
         raise QueryRule(f"group_by is one of {', '.join(GROUPS)}", field="group_by")
-    return [E.c.site] if group_by == "site" else [E.c.site, E.c.product_id]
-
-
-def _grouped(sums: Any, group_by: str, columns: list[str]) -> Any:
-    """``sums`` (per site, or per site and product) as the report's rows: per site as they
-    are; per category or product with the product's fields joined, then summed again."""
-    if group_by == "site":
-        return select(sums).order_by(sums.c.site)
     category = func.coalesce(P.c.category, literal("")).label("category")
-    keys: list[Any] = [sums.c.site, category]
-    if group_by == "product":
-        keys[1:1] = [P.c.sku, P.c.name]
-    totals = [func.sum(sums.c[name]).label(name) for name in columns]
+    if group_by == "site":
+        return select(E.c.site, *columns).where(*where).group_by(E.c.site).order_by(E.c.site)
+    if group_by == "category":
+        keys = [E.c.site, category]
+        query = select(*keys, *columns).select_from(E.join(P, P.c.id == E.c.product_id))
+        return query.where(*where).group_by(*keys).order_by(*keys)
+    sums = (
+        select(E.c.site, E.c.product_id, *columns)
+        .where(*where)
+        .group_by(E.c.site, E.c.product_id)
+        .subquery()
+    )
     return (
-        select(*keys, *totals)
+        select(sums.c.site, P.c.sku, P.c.name, category, *(sums.c[c.name] for c in columns))
         .select_from(sums.join(P, P.c.id == sums.c.product_id))
-        .group_by(*keys)
-        .order_by(*keys)
+        .order_by(sums.c.site, P.c.sku)
     )
 
 
@@ -75,14 +88,14 @@ def valuation(
     conn: Connection, sites: Collection[str] | None, at: datetime | None, group_by: str
 ) -> list[dict[str, Any]]:
     """Quantity and value per site (and category, or product) as of ``at`` (None: now)."""
-    keys = _keys(group_by)
     raw_qty = func.sum(type_coerce(E.c.qty, BigInteger))
-    sums = select(*keys, raw_qty.label("qty"), func.sum(E.c.value_minor).label("value"))
+    where: list[ColumnElement[bool]] = []
     if sites is not None:
-        sums = sums.where(E.c.site.in_(sorted(sites)))
+        where.append(E.c.site.in_(sorted(sites)))
     if at is not None:
-        sums = sums.where(E.c.occurred_at <= at)
-    query = _grouped(sums.group_by(*keys).subquery(), group_by, ["qty", "value"])
+        where.append(E.c.occurred_at <= at)
+    columns = [raw_qty.label("qty"), func.sum(E.c.value_minor).label("value")]
+    query = _report(columns, where, group_by)
     return [
         {**_group(r, group_by), "qty": _qty(r.qty), "value_minor": int(r.value or 0)}
         for r in conn.execute(query)
@@ -102,33 +115,30 @@ def rollforward(
     costs they are, positive; revaluations of standard cost changes as the gains they are),
     closing value, and the purchase price variance of standard costing. opening + receipts +
     transfers_in - transfers_out - cogs - writeoffs - adjustments + revaluations = closing."""
-    keys = _keys(group_by)
     inside = E.c.occurred_at >= since
+
+    def total(value: Any) -> Any:  # an integer, not a numeric: 50,000 rows of 10 convert fast
+        return cast(func.coalesce(func.sum(value), 0), BigInteger)
+
     columns = [
-        func.sum(case((E.c.occurred_at < since, E.c.value_minor), else_=0)).label("opening"),
-        func.sum(E.c.value_minor).label("closing"),
-        func.sum(case((inside, E.c.variance_minor), else_=0)).label("variance"),
+        total(case((E.c.occurred_at < since, E.c.value_minor), else_=0)).label("opening"),
         *(
-            func.sum(case(((E.c.kind == kind.value) & inside, E.c.value_minor), else_=0)).label(
-                name
-            )
+            total(case(((E.c.kind == kind.value) & inside, E.c.value_minor), else_=0)).label(name)
             for name, kind in MOVES.items()
         ),
+        total(E.c.value_minor).label("closing"),
+        total(case((inside, E.c.variance_minor), else_=0)).label("variance"),
     ]
-    sums = select(*keys, *columns).where(E.c.occurred_at < until)
+    where: list[ColumnElement[bool]] = [E.c.occurred_at < until]
     if sites is not None:
-        sums = sums.where(E.c.site.in_(sorted(sites)))
-    names = [c.name for c in columns]
-    query = _grouped(sums.group_by(*keys).subquery(), group_by, names)
+        where.append(E.c.site.in_(sorted(sites)))
+    names = [f"{c.name}_minor" for c in columns]
+    signs = [-1 if name in COSTS else 1 for name in ("opening", *MOVES, "closing", "variance")]
+    width = len(columns)
     out = []
-    for r in conn.execute(query):
-        row = {**_group(r, group_by), "opening_minor": int(r.opening or 0)}
-        for name in MOVES:
-            value = int(getattr(r, name) or 0)
-            costs = name in ("cogs", "writeoffs", "adjustments", "transfers_out")
-            row[f"{name}_minor"] = -value if costs else value
-        row["closing_minor"] = int(r.closing or 0)
-        row["variance_minor"] = int(r.variance or 0)
-        if any(v for k, v in row.items() if k.endswith("_minor")):
-            out.append(row)
+    for r in conn.execute(_report(columns, where, group_by)):
+        figures = r[-width:]
+        if any(figures):
+            values = [v * sign for v, sign in zip(figures, signs, strict=True)]
+            out.append({**_group(r, group_by), **dict(zip(names, values, strict=True))})
     return out
