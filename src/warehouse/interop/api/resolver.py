@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import mimeparse
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 
@@ -69,23 +69,41 @@ def _key(make: Any, *args: str | None) -> Key:
         raise QueryRule(str(exc), field=exc.part) from None
 
 
-async def _answer(
-    request: Request, reads: ReadsDep, principal: PrincipalDep, key: Key, link_type: str | None
-) -> Response:
-    sites = listing_sites(principal, "stock.read", None)
-    resolved, site = await reads.run(resolve, key, sites)
-    if site is not None:
-        require_sites(principal, "stock.read", [site], every=True)
-    base = str(request.base_url).rstrip("/")
-    headers = {"Link": f'<{base}{key.path}?linkType=all>; rel="linkset"; type="{LINKSET}"'}
-    if link_type not in (None, "all", "linkset"):
-        return _follow(resolved, link_type, base)
-    best = _preferred(request.headers.get("accept") or "application/json")
-    if link_type is not None or best == LINKSET:
-        return Json(resolved.linkset(base), media_type=LINKSET, headers=headers)
-    if best == "text/html":
-        return RedirectResponse(base + resolved.links[0].href, 307, headers=headers)
-    return Json(_body(resolved, base), headers=headers)
+class Asker:
+    """Who asks, how (``Accept``, ``?linkType=``), and the reads to answer with: what every
+    resolver route takes besides its key."""
+
+    def __init__(
+        self, request: Request, reads: ReadsDep, principal: PrincipalDep, link_type: LinkType = None
+    ) -> None:
+        self.request, self.reads, self.principal, self.link_type = (
+            request,
+            reads,
+            principal,
+            link_type,
+        )
+
+    async def answer(self, make: Any, *parts: str | None) -> Response:
+        """What the key ``make(*parts)`` names, in the form this client asked for."""
+        key = _key(make, *parts)
+        principal, link_type = self.principal, self.link_type
+        sites = listing_sites(principal, "stock.read", None)
+        resolved, site = await self.reads.run(resolve, key, sites)
+        if site is not None:
+            require_sites(principal, "stock.read", [site], every=True)
+        base = str(self.request.base_url).rstrip("/")
+        headers = {"Link": f'<{base}{key.path}?linkType=all>; rel="linkset"; type="{LINKSET}"'}
+        if link_type not in (None, "all", "linkset"):
+            return _follow(resolved, link_type, base)
+        best = _preferred(self.request.headers.get("accept") or "application/json")
+        if link_type is not None or best == LINKSET:
+            return Json(resolved.linkset(base), media_type=LINKSET, headers=headers)
+        if best == "text/html":
+            return RedirectResponse(base + resolved.links[0].href, 307, headers=headers)
+        return Json(_body(resolved, base), headers=headers)
+
+
+Ask = Annotated[Asker, Depends()]
 
 
 def _preferred(accept: str) -> str:
@@ -133,77 +151,38 @@ ROUTE: dict[str, Any] = {
 
 
 @router.get("/01/{gtin}", summary="A product (or pack) by GTIN", **ROUTE)
-async def product(
-    gtin: Gtin,
-    request: Request,
-    reads: ReadsDep,
-    principal: PrincipalDep,
-    link_type: LinkType = None,
-) -> Response:
+async def product(gtin: Gtin, ask: Ask) -> Response:
     """The product whose GTIN (or pack GTIN) this is, and its stock per site."""
-    return await _answer(request, reads, principal, _key(product_key, gtin), link_type)
+    return await ask.answer(product_key, gtin)
 
 
 @router.get("/01/{gtin}/10/{lot:path}", summary="A lot of a product", **ROUTE)
-async def lot(
-    gtin: Gtin,
-    lot: Part,
-    request: Request,
-    reads: ReadsDep,
-    principal: PrincipalDep,
-    link_type: LinkType = None,
-) -> Response:
+async def lot(gtin: Gtin, lot: Part, ask: Ask) -> Response:
     """One lot of the product: its expiry, and its stock per location."""
-    return await _answer(request, reads, principal, _key(product_key, gtin, lot), link_type)
+    return await ask.answer(product_key, gtin, lot)
 
 
 @router.get("/01/{gtin}/21/{serial:path}", summary="One serialized unit", **ROUTE)
-async def serial(
-    gtin: Gtin,
-    serial: Part,
-    request: Request,
-    reads: ReadsDep,
-    principal: PrincipalDep,
-    link_type: LinkType = None,
-) -> Response:
+async def serial(gtin: Gtin, serial: Part, ask: Ask) -> Response:
     """One unit of the product by its serial number: its lot and where it is."""
-    key = _key(product_key, gtin, None, serial)
-    return await _answer(request, reads, principal, key, link_type)
+    return await ask.answer(product_key, gtin, None, serial)
 
 
 @router.get("/414/{gln}", summary="A location by GLN", **ROUTE)
-async def location(
-    gln: Annotated[str, Path(max_length=13)],
-    request: Request,
-    reads: ReadsDep,
-    principal: PrincipalDep,
-    link_type: LinkType = None,
-) -> Response:
+async def location(gln: Annotated[str, Path(max_length=13)], ask: Ask) -> Response:
     """The location with this GLN (and no extension)."""
-    return await _answer(request, reads, principal, _key(location_key, gln), link_type)
+    return await ask.answer(location_key, gln)
 
 
 @router.get("/414/{gln}/254/{extension:path}", summary="A location by GLN and extension", **ROUTE)
 async def sub_location(
-    gln: Annotated[str, Path(max_length=13)],
-    extension: Part,
-    request: Request,
-    reads: ReadsDep,
-    principal: PrincipalDep,
-    link_type: LinkType = None,
+    gln: Annotated[str, Path(max_length=13)], extension: Part, ask: Ask
 ) -> Response:
     """The location with this GLN and extension (an SGLN)."""
-    key = _key(location_key, gln, extension)
-    return await _answer(request, reads, principal, key, link_type)
+    return await ask.answer(location_key, gln, extension)
 
 
 @router.get("/00/{sscc}", summary="A package by SSCC", **ROUTE)
-async def package(
-    sscc: Annotated[str, Path(max_length=18)],
-    request: Request,
-    reads: ReadsDep,
-    principal: PrincipalDep,
-    link_type: LinkType = None,
-) -> Response:
+async def package(sscc: Annotated[str, Path(max_length=18)], ask: Ask) -> Response:
     """The inbound or outbound package with this SSCC, and its contents."""
-    return await _answer(request, reads, principal, _key(package_key, sscc), link_type)
+    return await ask.answer(package_key, sscc)
