@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import mimeparse
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from warehouse.access.api.security import PrincipalDep, listing_sites, permission, require_sites
 from warehouse.core.api.deps import ReadsDep
@@ -36,6 +36,34 @@ class LinkOut(BaseModel):
 class ResolvedOut(BaseModel):
     """What a Digital Link names, and where to read more of it (the first link is the default
     one, where a browser is sent)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "anchor": "https://wh.example/01/05901230001025",
+                    "kind": "product",
+                    "item": {
+                        "sku": "TEA-GRN",
+                        "name": "Green tea 20 bags",
+                        "unit": "ea",
+                        "category": None,
+                        "gtin": "05901230001025",
+                        "pack": None,
+                        "stock": [{"site": "WH1", "on_hand": "30", "reserved": "0"}],
+                    },
+                    "links": [
+                        {
+                            "linkType": "gs1:pip",
+                            "href": "https://wh.example/products/TEA-GRN",
+                            "title": "The product's stock",
+                            "type": "text/html",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
 
     anchor: str = Field(description="The key's canonical Digital Link URI at this resolver")
     kind: str = Field(description="product, lot, serial, location or package")
