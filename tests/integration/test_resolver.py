@@ -83,7 +83,8 @@ def test_a_lot_and_a_serial_name_their_stock_and_their_unit(api: TestClient) -> 
     assert lot["links"][0]["href"] == "http://testserver/stock?q=MLK-1L&lot=L%2F7"
     unit = ok(api.get(f"/01/{PHONES}/21/SN-1", headers=JSON), 200)
     assert unit["kind"] == "serial"
-    assert {k: unit["item"]["unit"][k] for k in ("serial", "location", "site")} == {
+    assert set(unit["item"]) == {"sku", "name", "unit", "category", "gtin", "pack", "serial_unit"}
+    assert {k: unit["item"]["serial_unit"][k] for k in ("serial", "location", "site")} == {
         "serial": "SN-1", "location": "ST1-BACK", "site": "ST1"
     }  # fmt: skip
     for missing in (f"/01/{MILK}/10/NOPE", f"/01/{PHONES}/21/SN-9", "/01/4000001000005"):

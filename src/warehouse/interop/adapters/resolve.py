@@ -42,18 +42,18 @@ def resolve(
         ]
         return Resolved(key, package, links), package["site"]
     product = _product(conn, key.primary[1])
-    sku = product["sku"]
+    sku, product_id = product["sku"], product.pop("id")
     if key.kind is Kind.SERIAL:
-        unit = _unit(conn, product, key.qualifier[1] if key.qualifier else "")
+        unit = _unit(conn, product_id, sku, key.qualifier[1] if key.qualifier else "")
         where = "/api/v1/units?" + urlencode({"sku": sku, "serial": unit["serial"]})
         links = [
             Link("pip", f"/products/{quote(sku)}", "The product's stock", "text/html"),
             Link("traceability", where, "Where the unit is"),
             Link("masterData", f"/api/v1/products/{quote(sku)}", "The product"),
         ]
-        return Resolved(key, {**product, "unit": unit}, links), unit["site"]
+        return Resolved(key, {**product, "serial_unit": unit}, links), unit["site"]
     lot = key.qualifier[1] if key.qualifier else None
-    product["stock"] = _stock(conn, product.pop("id"), lot, sites)
+    product["stock"] = _stock(conn, product_id, lot, sites)
     if lot is not None:
         product["lot"] = _lot(conn, product, lot)
         page = "/stock?" + urlencode({"q": sku, "lot": lot})
@@ -142,14 +142,14 @@ def _lot(conn: Connection, product: dict[str, Any], lot: str) -> dict[str, Any]:
     return {"lot": lot, "expiry": row.expiry, "first_seen_at": row.first_seen_at}
 
 
-def _unit(conn: Connection, product: dict[str, Any], serial: str) -> dict[str, Any]:
+def _unit(conn: Connection, product_id: int, sku: str, serial: str) -> dict[str, Any]:
     row = conn.execute(
         select(U.c.serial, U.c.epc, U.c.lot, U.c.updated_at, L.c.code, L.c.path, L.c.kind)
         .join(L, L.c.id == U.c.location_id)
-        .where(U.c.product_id == product["id"], U.c.serial == serial)
+        .where(U.c.product_id == product_id, U.c.serial == serial)
     ).first()
     if row is None:
-        raise NotFound(f"{product['sku']} has no unit with serial {serial!r}", field="serial")
+        raise NotFound(f"{sku} has no unit with serial {serial!r}", field="serial")
     virtual = row.kind in VIRTUAL_KINDS
     return {
         "serial": row.serial,
