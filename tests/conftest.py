@@ -7,8 +7,6 @@ where they fail.
 from __future__ import annotations
 
 import asyncio
-import functools
-import gc
 import os
 import shutil
 import socket
@@ -93,28 +91,6 @@ TABLES = (
     "product_codes",
     "products",
 )
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    """Collect garbage less often than CPython's default (700, 10, 10). Each test builds an app
-    and a service: some hundred thousand objects that live as long as the test, so the default
-    scanned the whole heap again and again (a tenth of a run's time). Every test still ends
-    with its garbage collectable; only how often the collector looks changes."""
-    gc.set_threshold(20_000, 20, 20)
-
-
-@pytest.fixture(autouse=True)
-def _forget_apps() -> Iterator[None]:
-    """Let each test's app go when the test ends. FastAPI keeps what it learned about each
-    dependency callable in module-level caches of 4,096 entries; an app's per-instance
-    closures fill them, so hundreds of old apps (each with its services and engines) stayed
-    alive: 4.6 GB by the end of a run, and the garbage collector scanning all of it."""
-    yield
-    from fastapi.dependencies import models
-
-    for value in vars(models).values():
-        if isinstance(value, functools._lru_cache_wrapper):
-            value.cache_clear()
 
 
 def require(service: str, available: bool, why: str) -> None:
