@@ -23,6 +23,12 @@ CHARSET_82 = frozenset(
 )
 
 
+def in_charset_82(text: str, longest: int = 20) -> bool:
+    """Whether ``text`` may be an alphanumeric GS1 value: 1 to ``longest`` characters of set 82
+    (a lot, a serial, a GLN extension)."""
+    return 1 <= len(text) <= longest and set(text) <= CHARSET_82
+
+
 def valid_gln(gln: str) -> bool:
     """A Global Location Number: 13 digits, the last its check digit."""
     return len(gln) == 13 and gln.isdigit() and gs1_check_digit(gln[:12]) == int(gln[12])

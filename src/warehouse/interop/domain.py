@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import quote
 
-from warehouse.catalog.domain import CHARSET_82, gs1_check_digit
+from warehouse.catalog.domain import gs1_check_digit, in_charset_82
 
 #: GS1's web vocabulary: link types are IRIs under it, written ``gs1:`` + name for short.
 VOC = "https://gs1.org/voc/"
@@ -61,7 +61,7 @@ def sscc(raw: str) -> str:
 
 def cs82(raw: str, ai: str) -> str:
     """A lot (10), serial (21) or GLN extension (254): 1 to 20 characters of set 82."""
-    if not 1 <= len(raw) <= 20 or not set(raw) <= CHARSET_82:
+    if not in_charset_82(raw):
         raise BadKey(f"({ai}) takes 1 to 20 characters of GS1's character set 82, not {raw!r}", ai)
     return raw
 

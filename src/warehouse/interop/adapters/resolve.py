@@ -55,7 +55,7 @@ def resolve(
     lot = key.qualifier[1] if key.qualifier else None
     product["stock"] = _stock(conn, product_id, lot, sites)
     if lot is not None:
-        product["lot"] = _lot(conn, product, lot)
+        product["lot"] = _lot(conn, product_id, sku, lot)
         page = "/stock?" + urlencode({"q": sku, "lot": lot})
         links = [Link("pip", page, "The lot's stock", "text/html")]
     else:
@@ -131,14 +131,14 @@ def _stock(
     ]
 
 
-def _lot(conn: Connection, product: dict[str, Any], lot: str) -> dict[str, Any]:
+def _lot(conn: Connection, product_id: int, sku: str, lot: str) -> dict[str, Any]:
     row = conn.execute(
-        select(LOTS.c.expiry, LOTS.c.first_seen_at)
-        .join(P, P.c.id == LOTS.c.product_id)
-        .where(P.c.sku == product["sku"], LOTS.c.lot == lot)
+        select(LOTS.c.expiry, LOTS.c.first_seen_at).where(
+            LOTS.c.product_id == product_id, LOTS.c.lot == lot
+        )
     ).first()
     if row is None:
-        raise NotFound(f"{product['sku']} has no lot {lot!r}", field="lot")
+        raise NotFound(f"{sku} has no lot {lot!r}", field="lot")
     return {"lot": lot, "expiry": row.expiry, "first_seen_at": row.first_seen_at}
 
 

@@ -104,12 +104,10 @@ class Asker:
     def __init__(
         self, request: Request, reads: ReadsDep, principal: PrincipalDep, link_type: LinkType = None
     ) -> None:
-        self.request, self.reads, self.principal, self.link_type = (
-            request,
-            reads,
-            principal,
-            link_type,
-        )
+        self.request = request
+        self.reads = reads
+        self.principal = principal
+        self.link_type = link_type
 
     async def answer(self, make: Any, *parts: str | None) -> Response:
         """What the key ``make(*parts)`` names, in the form this client asked for."""

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from warehouse.access.service.audit import record_change
 from warehouse.access.service.ports import AuditEntry
-from warehouse.catalog.domain import CHARSET_82, Product, valid_gln
+from warehouse.catalog.domain import Product, in_charset_82, valid_gln
 from warehouse.catalog.service.ports import CodeParser
 from warehouse.catalog.service.products import (
     _check_codes_distinct,
@@ -71,7 +71,7 @@ def _check_gln(uow: StockUnitOfWork, location: Location) -> None:
             f"{location.gln!r} is not a 13-digit GLN with a valid check digit", field="gln"
         )
     extension = location.gln_extension
-    if extension is not None and not (1 <= len(extension) <= 20 and set(extension) <= CHARSET_82):
+    if extension is not None and not in_charset_82(extension):
         raise StockRule(
             "a GLN extension (254) is 1 to 20 letters, digits or !\"%&'()*+,-./:;<=>?_",
             field="gln_extension",
